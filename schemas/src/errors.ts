@@ -1,0 +1,57 @@
+/**
+ * One registry of every error Sporbar raises on purpose (after fastify's lib/errors.js):
+ * a stable code, an HTTP status for the API, whether a retry may help, and a one-line description
+ * that the docs and API answers share. A test checks that every code is documented in docs/errors.md.
+ */
+export const ERROR_CODES = {
+  // Avro codec
+  SPB_ERR_BAD_MAGIC: { status: 400, retriable: false, doc: 'The bytes do not start with the Avro single-object marker 0xC3 0x01.' },
+  SPB_ERR_UNKNOWN_FINGERPRINT: { status: 400, retriable: false, doc: 'The writer schema fingerprint is not one Sporbar knows.' },
+  SPB_ERR_TRUNCATED: { status: 400, retriable: false, doc: 'The bytes end before the Avro body does.' },
+  SPB_ERR_TRAILING_BYTES: { status: 400, retriable: false, doc: 'Bytes remain after the Avro body.' },
+  SPB_ERR_OVERSIZED: { status: 413, retriable: false, doc: 'The encoded event is larger than the configured limit.' },
+  SPB_ERR_MALFORMED_BODY: { status: 400, retriable: false, doc: 'The Avro body cannot be decoded with its writer schema.' },
+  SPB_ERR_SCHEMA_INVALID: { status: 400, retriable: false, doc: 'The event does not match its Avro schema; the message names the field.' },
+  SPB_ERR_UNKNOWN_EVENT_TYPE: { status: 400, retriable: false, doc: 'No Avro schema exists for this event type.' },
+  SPB_ERR_INCOMPATIBLE_SCHEMA: { status: 500, retriable: false, doc: 'A schema version cannot be read by the next one (or the other way round).' },
+  // Processing register
+  SPB_ERR_REGISTER_INVALID: { status: 500, retriable: false, doc: 'The processing register refers to something it does not define.' },
+  // Event store
+  SPB_ERR_WRONG_EXPECTED_REVISION: { status: 409, retriable: false, doc: 'The stream is not at the revision the writer expected.' },
+  SPB_ERR_EVENT_TOO_LARGE: { status: 413, retriable: false, doc: 'An event is larger than the store accepts.' },
+  SPB_ERR_INVALID_STREAM_NAME: { status: 400, retriable: false, doc: 'A stream name is empty, too long or has characters outside [A-Za-z0-9_.:-].' },
+  SPB_ERR_INVALID_EVENT: { status: 400, retriable: false, doc: 'An event to append lacks a valid uuid eventId or a type.' },
+  SPB_ERR_STORE_CLOSED: { status: 503, retriable: false, doc: 'The event store was closed by its owner.' },
+  SPB_ERR_STORE_UNAVAILABLE: { status: 503, retriable: true, doc: 'The event store cannot be reached right now; retry with backoff.' },
+  // Ingest and producer
+  SPB_ERR_SPOOL_FULL: { status: 503, retriable: true, doc: 'The producer spool is full: the broker has been away too long (backpressure).' },
+  // Access API
+  SPB_ERR_NOT_FOUND: { status: 404, retriable: false, doc: 'Nothing is recorded under that reference.' },
+  SPB_ERR_BAD_REQUEST: { status: 400, retriable: false, doc: 'The request does not match the API schema.' },
+  SPB_ERR_UNAUTHORIZED: { status: 401, retriable: false, doc: 'The bearer token is missing, malformed, expired or not for this audience.' },
+  SPB_ERR_FORBIDDEN: { status: 403, retriable: false, doc: 'The role in the token may not see this.' },
+  // Configuration
+  SPB_ERR_CONFIG: { status: 500, retriable: false, doc: 'The configuration is missing a value or has a wrong one; the service refuses to start.' },
+} as const satisfies Record<string, { status: number; retriable: boolean; doc: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SporbarError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly retriable: boolean;
+  /** Structured facts about the failure (field path, offset, fingerprint ...). Never personal data. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SporbarError';
+    this.code = code;
+    this.statusCode = ERROR_CODES[code].status;
+    this.retriable = ERROR_CODES[code].retriable;
+    this.details = options.details ?? {};
+  }
+}
+
+export const isSporbarError = (e: unknown, code?: ErrorCode): e is SporbarError =>
+  e instanceof SporbarError && (code === undefined || e.code === code);
