@@ -6,3 +6,6 @@ export * from './avro/logical-types.ts';
 export * from './avro/schema-catalogue.ts';
 export * from './avro/compatibility.ts';
 export * from './avro/codec.ts';
+export * from './privacy/cpr.ts';
+export * from './privacy/subject-seal.ts';
+export * from './privacy/pseudonym.ts';

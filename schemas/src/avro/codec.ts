@@ -49,7 +49,17 @@ function expected(type: avro.Type): string {
   return t.typeName.replace(/^logical:/, '');
 }
 
-export function createCodec(options: { catalogue?: SchemaCatalogue; maxBytes?: number } = {}): Codec {
+export interface CodecOptions {
+  readonly catalogue?: SchemaCatalogue;
+  readonly maxBytes?: number;
+  /**
+   * Pin the reader schema of an event type to an older version (a consumer not yet upgraded while
+   * producers already write a newer version it knows the schema of). Default: the newest version.
+   */
+  readonly readAs?: Partial<Record<EventType, number>>;
+}
+
+export function createCodec(options: CodecOptions = {}): Codec {
   const catalogue = options.catalogue ?? loadSchemaCatalogue();
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const resolvers = new Map<bigint, { reader: SchemaVersion; resolver: avro.Resolver | undefined }>();
@@ -58,7 +68,10 @@ export function createCodec(options: { catalogue?: SchemaCatalogue; maxBytes?: n
   const resolverFor = (writer: SchemaVersion) => {
     let entry = resolvers.get(writer.fingerprint);
     if (!entry) {
-      const reader = catalogue.current(writer.eventType);
+      const pinned = options.readAs?.[writer.eventType as EventType];
+      const reader =
+        pinned === undefined ? catalogue.current(writer.eventType) : catalogue.versions(writer.eventType).find((v) => v.version === pinned);
+      if (!reader) throw new SporbarError('SPB_ERR_UNKNOWN_EVENT_TYPE', `${writer.eventType} has no version ${pinned} to read as`);
       entry = { reader, resolver: reader === writer ? undefined : reader.type.createResolver(writer.type) };
       resolvers.set(writer.fingerprint, entry);
     }

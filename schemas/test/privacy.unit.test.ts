@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CPR_LIKE,
+  createPseudonymiser,
+  createSubjectOpener,
+  createSubjectSealer,
+  generateSealKeyPair,
+  isSporbarError,
+  normaliseCpr,
+  PSEUDONYM_PATTERN,
+  routingKey,
+} from '../src/index.ts';
+
+const secret = Buffer.alloc(32, 7).toString('base64url');
+
+describe('CPR numbers', () => {
+  it('normalises DDMMYY-SSSS and DDMMYYSSSS to ten digits', () => {
+    expect(normaliseCpr('010190-1234')).toBe('0101901234');
+    expect(normaliseCpr(' 0101901234 ')).toBe('0101901234');
+  });
+
+  it.each(['', '12345', '320190-1234', '011390-1234', 'abcdefghij'])('refuses %j without echoing it', (bad) => {
+    try {
+      normaliseCpr(bad);
+      expect.unreachable();
+    } catch (e) {
+      expect(isSporbarError(e, 'SPB_ERR_SCHEMA_INVALID')).toBe(true);
+      if (bad) expect((e as Error).message).not.toContain(bad);
+    }
+  });
+
+  it('recognises CPR-shaped text for leak scans', () => {
+    expect(CPR_LIKE.test('x 010190-1234 y')).toBe(true);
+    expect(CPR_LIKE.test('0101901234')).toBe(true);
+    expect(CPR_LIKE.test('psn_k1_abc')).toBe(false);
+  });
+});
+
+describe('sealed subject identifiers (HPKE export + AES-256-GCM)', () => {
+  it('opens what it sealed and never shows the CPR number in the envelope', async () => {
+    const keys = await generateSealKeyPair();
+    const sealer = createSubjectSealer(keys.publicKey);
+    const opener = createSubjectOpener(keys.privateKey);
+    const a = await sealer.seal('010190-1234');
+    const b = await sealer.seal('010190-1234');
+    expect(a).toMatch(/^s1\.[\w-]{43}\.[\w-]{16}\.[\w-]+$/);
+    expect(a).not.toBe(b); // random nonce: equal subjects are not linkable from the envelope
+    expect(CPR_LIKE.test(a)).toBe(false);
+    expect(await opener.open(a)).toBe('0101901234');
+    expect(await opener.open(b)).toBe('0101901234');
+  });
+
+  it('starts a new HPKE session after sessionEvents identifiers', async () => {
+    const keys = await generateSealKeyPair();
+    const sealer = createSubjectSealer(keys.publicKey, { sessionEvents: 2 });
+    const encs = [];
+    for (let i = 0; i < 5; i++) encs.push((await sealer.seal('010190-1234')).split('.')[1]);
+    expect(new Set(encs).size).toBe(3);
+    const opener = createSubjectOpener(keys.privateKey, { cachedSessions: 1 });
+    for (let i = 0; i < 3; i++) expect(await opener.open(await sealer.seal('311299-9999'))).toBe('3112999999');
+  });
+
+  it('refuses a tampered envelope, the wrong key and garbage with a typed error', async () => {
+    const keys = await generateSealKeyPair();
+    const other = await generateSealKeyPair();
+    const envelope = await createSubjectSealer(keys.publicKey).seal('010190-1234');
+    const parts = envelope.split('.');
+    const ct = Buffer.from(parts[3]!, 'base64url');
+    ct[0]! ^= 1;
+    const tampered = [...parts.slice(0, 3), ct.toString('base64url')].join('.');
+    for (const [opener, env, reason] of [
+      [createSubjectOpener(keys.privateKey), tampered, /authentication failed/],
+      [createSubjectOpener(other.privateKey), envelope, /authentication failed/],
+      [createSubjectOpener(keys.privateKey), 'psn_abc', /not an s1 envelope/],
+      [createSubjectOpener(keys.privateKey), 's1.a.b.c', /wrong part lengths/],
+    ] as const) {
+      await expect(opener.open(env)).rejects.toSatisfy((e) => isSporbarError(e, 'SPB_ERR_MALFORMED_BODY') && reason.test((e as Error).message));
+    }
+  });
+
+  it('refuses keys of the wrong length at start', () => {
+    expect(() => createSubjectSealer('c2hvcnQ')).toThrow(/32 bytes/);
+  });
+});
+
+describe('pseudonyms (HMAC-SHA256)', () => {
+  it('are stable per subject and key, different across keys, and carry the key id', () => {
+    const p1 = createPseudonymiser({ id: 'k1', secret });
+    const p2 = createPseudonymiser({ id: 'k2', secret: Buffer.alloc(32, 8).toString('base64url') });
+    const a = p1.pseudonym('010190-1234');
+    expect(a).toMatch(PSEUDONYM_PATTERN);
+    expect(a.startsWith('psn_k1_')).toBe(true);
+    expect(p1.pseudonym('0101901234')).toBe(a);
+    expect(p1.pseudonym('010190-1235')).not.toBe(a);
+    expect(p2.pseudonym('010190-1234').slice(7)).not.toBe(a.slice(7));
+    // HMAC-SHA256(key=0x07*32, "0101901234"), computed independently with openssl
+    expect(a).toBe('psn_k1_' + '2WnxWaoXFJ920hMgmSuDBag-ODjXF7OusS-fuBKjrY4');
+  });
+
+  it('refuse a short secret or a bad key id', () => {
+    expect(() => createPseudonymiser({ id: 'k1', secret: 'c2hvcnQ' })).toThrow(/at least 32 bytes/);
+    expect(() => createPseudonymiser({ id: 'K 1', secret })).toThrow(/key id/);
+  });
+
+  it('routing keys are short, stable and not the CPR number', () => {
+    const rk = routingKey('010190-1234', Buffer.alloc(32, 1));
+    expect(rk).toHaveLength(16);
+    expect(routingKey('0101901234', Buffer.alloc(32, 1))).toBe(rk);
+    expect(routingKey('0101901234', Buffer.alloc(32, 2))).not.toBe(rk);
+  });
+});
