@@ -9,3 +9,4 @@ export * from './avro/codec.ts';
 export * from './privacy/cpr.ts';
 export * from './privacy/subject-seal.ts';
 export * from './privacy/pseudonym.ts';
+export * from './register/index.ts';

@@ -68,7 +68,6 @@ export function generateEventTypes(catalogue: SchemaCatalogue): string {
 
   const lines = [
     '// Generated from schemas/avro/*/v<N>.avsc by `npm run schemas:gen`. Do not edit by hand.',
-    '/* eslint-disable */',
     '',
     '/** A canonical UUID string (Avro logical type uuid). */',
     'export type Uuid = string;',

@@ -1,5 +1,4 @@
 // Generated from schemas/avro/*/v<N>.avsc by `npm run schemas:gen`. Do not edit by hand.
-/* eslint-disable */
 
 /** A canonical UUID string (Avro logical type uuid). */
 export type Uuid = string;

@@ -1,0 +1,19 @@
+/** The processing register: both privacy notices as typed, validated data, and the classifier. */
+export * from './types.ts';
+export * from './register.ts';
+export * from './retention.ts';
+export * from './validate-register.ts';
+export {
+  EU_EEA_COUNTRIES,
+  activityRecipients,
+  classifyDisclosure,
+  findActivity,
+  findFlow,
+  findRecipient,
+  isEuEea,
+  rightsFor,
+  type Classification,
+  type DisclosureFacts,
+  type UndeclaredCode,
+  type UndeclaredReason,
+} from './classify.ts';

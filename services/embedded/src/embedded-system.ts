@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { buildApp } from '@sporbar/access-api';
+import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
+import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
+import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
+import { createProjectionRunner, fromPglite, subjectDisclosures, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
+import { assertValidRegister, createCodec, createPseudonymiser, createSubjectOpener, register, type Pseudonymiser } from '@sporbar/schemas';
+import { loadOrCreateDevKeys } from './dev-keys.ts';
+
+export interface EmbeddedConfig {
+  /** Where PGlite and the dev keys live; undefined = in memory (tests). */
+  readonly dataDir?: string;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+export interface EmbeddedSystem {
+  readonly app: FastifyInstance;
+  readonly producer: Producer;
+  readonly store: EventStore;
+  readonly db: SqlDatabase;
+  readonly runner: ProjectionRunner;
+  readonly pseudonymiser: Pseudonymiser;
+  /** Resolves when the read models reflect everything stored so far. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole flow in one process: producer SDK → in-process transport → ingest → PGlite event store
+ * → projections → fastify. The same modules run apart in production, with Kafka in the middle.
+ */
+export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<EmbeddedSystem> {
+  assertValidRegister(register);
+  const keys = await loadOrCreateDevKeys(config.dataDir ?? join(process.env['TMPDIR'] ?? '/tmp', `sporbar-mem-${process.pid}-${Date.now()}`));
+  const pglite = await PGlite.create(config.dataDir ? join(config.dataDir, 'pglite') : undefined);
+  const db = fromPglite(pglite);
+  const codec = createCodec();
+  const store = await createPgliteEventStore({ db: pglite });
+  const pseudonymiser = createPseudonymiser(keys.pseudonymKey);
+  const ingest = createIngest({
+    codec,
+    store,
+    register,
+    pseudonymiser,
+    opener: createSubjectOpener(keys.seal.privateKey),
+    deadLetters: await createSqlDeadLetterSink(db),
+  });
+  const transport = createInProcessTransport(async (messages) => {
+    const incoming: IncomingMessage[] = messages.map((m) => ({ value: m.value, headers: m.headers, origin: 'in-process' }));
+    await ingest.handle(incoming);
+  });
+  const producer = createProducer({ transport, sealPublicKey: keys.seal.publicKey, routingSecret: keys.routingSecret, sourceSystem: 'embedded-demo', codec });
+  const runner = createProjectionRunner({ store, db, codec, projections: [subjectDisclosures] });
+  await runner.start();
+  const app = await buildApp({ db, register, logger: config.logger ?? false });
+
+  return {
+    app,
+    producer,
+    store,
+    db,
+    runner,
+    pseudonymiser,
+    async settle() {
+      await producer.flush();
+      await runner.waitFor(await store.headPosition());
+    },
+    async close() {
+      await app.close();
+      await producer.close();
+      await runner.stop();
+      await store.close();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// `npm start`: the embedded default. One process, PGlite in ./data, synthetic traffic from the register.
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { register } from '@sporbar/schemas';
+import { sampleSubjects } from '@sporbar/projections';
+import { startEmbeddedSystem } from './embedded-system.ts';
+import { generateTraffic } from './synthetic-traffic.ts';
+
+const env = process.env;
+const config = {
+  dataDir: resolve(env['SPORBAR_DATA_DIR'] ?? 'data'),
+  host: env['HOST'] ?? '127.0.0.1',
+  port: Number(env['PORT'] ?? 3000),
+  seedTransactions: Number(env['SPORBAR_SEED_TRANSACTIONS'] ?? 600),
+  seedSubjects: Number(env['SPORBAR_SEED_SUBJECTS'] ?? 100),
+  liveEverySeconds: Number(env['SPORBAR_LIVE_TRAFFIC_SECONDS'] ?? 5),
+};
+
+const log = pino({ name: 'sporbar', level: env['LOG_LEVEL'] ?? 'info' });
+const system = await startEmbeddedSystem({ dataDir: config.dataDir, logger: log.child({ component: 'access-api' }) });
+
+if ((await system.store.headPosition()) === 0n) {
+  log.info({ transactions: config.seedTransactions, subjects: config.seedSubjects }, 'empty store: generating synthetic traffic from the processing register');
+  const started = Date.now();
+  const seeded = await generateTraffic(system.producer, register, { subjects: config.seedSubjects, transactions: config.seedTransactions });
+  await system.settle();
+  log.info({ ...seeded, ms: Date.now() - started }, 'synthetic traffic stored and projected');
+} else {
+  log.info({ headPosition: String(await system.store.headPosition()) }, 'store has data from an earlier run: continuing');
+}
+
+const address = await system.app.listen({ host: config.host, port: config.port });
+const [example] = await sampleSubjects(system.db, 1);
+console.log(`
+Sporbar is running (embedded: PGlite in ${config.dataDir}).
+  API:      ${address}
+  Example:  curl -s ${address}/v1/subjects/${example ?? '<pseudonym>'}/disclosures
+`);
+
+// A trickle of live traffic so the read models visibly move.
+let tick = 0;
+const live = config.liveEverySeconds > 0
+  ? setInterval(() => {
+      generateTraffic(system.producer, register, { subjects: config.seedSubjects, transactions: 1, seed: Date.now() % 2 ** 31, from: new Date() })
+        .then(() => log.debug({ tick: ++tick }, 'live transaction recorded'))
+        .catch((err) => log.error({ err }, 'live traffic failed'));
+    }, config.liveEverySeconds * 1000)
+  : undefined;
+
+const shutdown = async (signal: string) => {
+  log.info({ signal }, 'shutting down');
+  if (live) clearInterval(live);
+  await system.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

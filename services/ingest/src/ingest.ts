@@ -1,0 +1,66 @@
+import { isSporbarError, type Codec } from '@sporbar/schemas';
+import type { EventStore } from '@sporbar/event-store';
+import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
+import { prepareEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
+
+export interface IncomingMessage {
+  readonly value: Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Where it came from, for dead letters: 'topic/partition/offset' or 'in-process'. */
+  readonly origin: string;
+}
+
+export interface IngestResult {
+  readonly appended: number;
+  readonly duplicates: number;
+  readonly deadLettered: number;
+}
+
+export interface IngestOptions extends PrepareDeps {
+  readonly codec: Codec;
+  readonly store: EventStore;
+  readonly deadLetters: DeadLetterSink;
+}
+
+/**
+ * The ingest's core, the same behind Kafka and behind the in-process transport: decode, validate,
+ * pseudonymise, classify, append with eventId idempotency. Bad input is dead-lettered with its
+ * reason; a store failure is thrown, so the caller does not acknowledge (commit the offset of)
+ * anything that is not durably stored.
+ */
+export function createIngest(options: IngestOptions) {
+  const { codec, store, deadLetters } = options;
+
+  return {
+    async handle(messages: readonly IncomingMessage[]): Promise<IngestResult> {
+      const letters: DeadLetter[] = [];
+      const byStream = new Map<string, PreparedEvent[]>();
+      for (const m of messages) {
+        try {
+          const prepared = await prepareEvent(codec.decode(m.value), options);
+          const list = byStream.get(prepared.streamName) ?? [];
+          list.push(prepared);
+          byStream.set(prepared.streamName, list);
+        } catch (e) {
+          if (!isSporbarError(e)) throw e;
+          letters.push({ reasonCode: e.code, reason: e.message, original: m.value, headers: m.headers, receivedAt: new Date(), origin: m.origin });
+        }
+      }
+      // Dead letters first: once the appends succeed the caller acknowledges the whole batch.
+      if (letters.length > 0) await deadLetters.put(letters);
+      let appended = 0;
+      let duplicates = 0;
+      for (const [streamName, events] of byStream) {
+        const result = await store.append(
+          streamName,
+          events.map((p) => p.event),
+        );
+        appended += result.appended.length;
+        duplicates += result.duplicates.length;
+      }
+      return { appended, duplicates, deadLettered: letters.length };
+    },
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;

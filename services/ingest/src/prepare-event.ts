@@ -1,0 +1,84 @@
+import {
+  classifyDisclosure,
+  PSEUDONYM_PATTERN,
+  SporbarError,
+  type Codec,
+  type DecodedEvent,
+  type DisclosureRecorded,
+  type ProcessingRegister,
+  type Pseudonymiser,
+  type SubjectOpener,
+  type SubjectRef,
+} from '@sporbar/schemas';
+import type { EventToAppend } from '@sporbar/event-store';
+
+export interface PrepareDeps {
+  readonly codec: Codec;
+  readonly opener: SubjectOpener;
+  readonly pseudonymiser: Pseudonymiser;
+  readonly register: ProcessingRegister;
+}
+
+export interface PreparedEvent {
+  readonly streamName: string;
+  readonly event: EventToAppend;
+  readonly pseudonym: string | null;
+}
+
+export const subjectStream = (pseudonym: string): string => `subject-${pseudonym}`;
+export const CHECKPOINT_STREAM = 'log-checkpoints';
+
+/** Replaces a sealed subject with its pseudonym: the CPR number exists only inside this function. */
+async function pseudonymise(subject: SubjectRef, deps: PrepareDeps): Promise<SubjectRef> {
+  if (subject.scheme === 'PSEUDONYM') {
+    if (!PSEUDONYM_PATTERN.test(subject.value)) {
+      throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject.value: not a Sporbar pseudonym', { details: { path: 'subject.value' } });
+    }
+    return subject;
+  }
+  return { scheme: 'PSEUDONYM', value: deps.pseudonymiser.pseudonym(await deps.opener.open(subject.value)) };
+}
+
+/** Classification facts travel as metadata (codes only): the compliance projection and the API read them. */
+function classify(event: DisclosureRecorded, register: ProcessingRegister): Record<string, string> {
+  const result = classifyDisclosure(register, {
+    activity: event.activity,
+    recipient: event.recipient,
+    purpose: event.purpose,
+    legalBases: event.legalBases,
+    dataCategories: event.dataCategories,
+    transfer: event.transfer,
+    occurredAt: new Date(Math.floor(event.occurredAt / 1000)),
+  });
+  return result.status === 'declared'
+    ? { classification: 'declared', flow: result.flowId }
+    : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') };
+}
+
+/**
+ * Decoded event → what the store keeps: the subject pseudonymised, re-encoded with the current
+ * schema, and classified against the processing register. Undeclared disclosures are kept and
+ * flagged, never rejected: the log must show what happened, mistakes included.
+ */
+export async function prepareEvent(decoded: DecodedEvent, deps: PrepareDeps): Promise<PreparedEvent> {
+  const { eventType } = decoded;
+  const event = { ...(decoded.event as unknown as Record<string, unknown>) };
+  let pseudonym: string | null = null;
+  if (event['subject']) {
+    const subject = await pseudonymise(event['subject'] as SubjectRef, deps);
+    event['subject'] = subject;
+    pseudonym = subject.value;
+  }
+  const metadata: Record<string, string> = { fingerprint: deps.codec.fingerprintHex(eventType) };
+  if (eventType === 'DisclosureRecorded') Object.assign(metadata, classify(event as unknown as DisclosureRecorded, deps.register));
+  return {
+    streamName: pseudonym ? subjectStream(pseudonym) : CHECKPOINT_STREAM,
+    pseudonym,
+    event: {
+      eventId: event['eventId'] as string,
+      type: eventType,
+      data: deps.codec.encode(eventType, event as never),
+      metadata,
+    },
+  };
+}

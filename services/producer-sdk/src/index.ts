@@ -1,0 +1,2 @@
+export * from './transport.ts';
+export * from './producer.ts';

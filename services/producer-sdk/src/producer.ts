@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createCodec,
+  createSubjectSealer,
+  routingKey,
+  SporbarError,
+  toMicros,
+  type Codec,
+  type ConsentScope,
+  type DisclosureRecorded,
+  type EventMap,
+  type EventType,
+  type LegalBasis,
+  type RecipientRole,
+  type SubjectRef,
+  type TransferSafeguard,
+} from '@sporbar/schemas';
+import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
+
+export interface ProducerOptions {
+  readonly transport: Transport;
+  /** The ingest's seal public key (base64url, 32 bytes). */
+  readonly sealPublicKey: string;
+  /** Secret for partition keys (base64url, ≥ 32 bytes); the same for every producer. */
+  readonly routingSecret: string;
+  /** Which operational system this is, e.g. 'mitid-core'. */
+  readonly sourceSystem: string;
+  /** The data controller's CVR number; default Digitaliseringsstyrelsen, 34051178. */
+  readonly controllerCvr?: string;
+  readonly codec?: Codec;
+}
+
+/** The subject as the operational system knows them. Sealed before it leaves this process. */
+export interface SubjectInput {
+  readonly cpr: string;
+}
+
+interface Common {
+  readonly subject: SubjectInput;
+  /** Default: now. */
+  readonly occurredAt?: Date;
+  /** Default: a random uuid. Give your own to make retries idempotent end to end. */
+  readonly eventId?: string;
+}
+
+export interface DisclosureInput extends Common {
+  readonly activity: string;
+  readonly recipient: { readonly id: string; readonly role: RecipientRole };
+  readonly purpose: string;
+  readonly legalBases: readonly LegalBasis[];
+  readonly dataCategories: readonly string[];
+  readonly transfer?: { readonly country: string; readonly safeguard: TransferSafeguard } | null;
+  readonly correlationId?: string | null;
+}
+
+export interface ConsentInput extends Common {
+  readonly activity: string;
+  readonly scope: ConsentScope;
+}
+
+export interface ErasureInput extends Common {
+  readonly activity?: string | null;
+  readonly reason: string;
+}
+
+export interface Recorded {
+  readonly eventId: string;
+  readonly eventType: EventType;
+}
+
+export interface Producer {
+  recordDisclosure(input: DisclosureInput): Promise<Recorded>;
+  giveConsent(input: ConsentInput): Promise<Recorded>;
+  withdrawConsent(input: ConsentInput): Promise<Recorded>;
+  requestErasure(input: ErasureInput): Promise<Recorded>;
+  /** Resolves when every event recorded so far has been handed over for good. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The producer SDK: one typed call records one event. The event is validated against its Avro
+ * schema before anything is sent (a bad field is an SPB_ERR_SCHEMA_INVALID naming it), the CPR
+ * number is sealed to the ingest's key, and the transport delivers.
+ */
+export function createProducer(options: ProducerOptions): Producer {
+  const codec = options.codec ?? createCodec();
+  const sealer = createSubjectSealer(options.sealPublicKey);
+  const routing = Buffer.from(options.routingSecret, 'base64url');
+  if (routing.length < 32) throw new SporbarError('SPB_ERR_CONFIG', 'routingSecret must be at least 32 bytes (base64url)');
+  const controllerCvr = options.controllerCvr ?? '34051178';
+  const { transport, sourceSystem } = options;
+
+  async function send<K extends EventType>(eventType: K, input: Common, build: (common: { eventId: string; occurredAt: number; subject: SubjectRef }) => EventMap[K]): Promise<Recorded> {
+    const key = routingKey(input.subject.cpr, routing); // validates the CPR shape first
+    const common = {
+      eventId: input.eventId ?? randomUUID(),
+      occurredAt: toMicros(input.occurredAt ?? new Date()),
+      subject: { scheme: 'SEALED' as const, value: await sealer.seal(input.subject.cpr) },
+    };
+    const event = build(common);
+    const value = codec.encode(eventType, event); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
+    const message: OutgoingMessage = {
+      key,
+      value,
+      headers: { [HEADER_EVENT_TYPE]: eventType, [HEADER_FINGERPRINT]: codec.fingerprintHex(eventType), [HEADER_EVENT_ID]: common.eventId },
+    };
+    await transport.send([message]);
+    return { eventId: common.eventId, eventType };
+  }
+
+  return {
+    recordDisclosure: (input) =>
+      send('DisclosureRecorded', input, (c): DisclosureRecorded => ({
+        ...c,
+        sourceSystem,
+        controllerCvr,
+        activity: input.activity,
+        recipient: { id: input.recipient.id, role: input.recipient.role },
+        purpose: input.purpose,
+        legalBases: [...input.legalBases],
+        dataCategories: [...input.dataCategories],
+        transfer: input.transfer ? { country: input.transfer.country, safeguard: input.transfer.safeguard } : null,
+        personalDetails: null,
+        correlationId: input.correlationId ?? null,
+      })),
+    giveConsent: (input) => send('ConsentGiven', input, (c) => ({ ...c, sourceSystem, activity: input.activity, scope: input.scope })),
+    withdrawConsent: (input) => send('ConsentWithdrawn', input, (c) => ({ ...c, sourceSystem, activity: input.activity, scope: input.scope })),
+    requestErasure: (input) => send('ErasureRequested', input, (c) => ({ ...c, sourceSystem, activity: input.activity ?? null, reason: input.reason })),
+    flush: async () => {
+      await transport.flush?.();
+    },
+    close: async () => {
+      await transport.flush?.();
+      await transport.close?.();
+    },
+  };
+}

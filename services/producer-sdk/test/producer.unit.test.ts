@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCodec, createSubjectOpener, generateSealKeyPair, isSporbarError, type SealKeyPair } from '@sporbar/schemas';
+import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
+
+const CPR = '150872-3341';
+const codec = createCodec();
+let keys: SealKeyPair;
+let sent: OutgoingMessage[];
+let producer: Producer;
+
+beforeAll(async () => {
+  keys = await generateSealKeyPair();
+});
+
+const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>) => {
+  sent = [];
+  producer = createProducer({
+    transport: createInProcessTransport(handler ?? (async (m) => void sent.push(...m))),
+    sealPublicKey: keys.publicKey,
+    routingSecret: randomBytes(32).toString('base64url'),
+    sourceSystem: 'mitid-core',
+  });
+};
+
+const login = {
+  subject: { cpr: CPR },
+  activity: 'mitid-core',
+  recipient: { id: 'mitid-broker', role: 'SUB_PROCESSOR' as const },
+  purpose: 'mitid-issuance-administration-use',
+  legalBases: ['MITID_ACT_783_2021' as const, 'GDPR_ART6_1_E' as const],
+  dataCategories: ['risk-data', 'authentication-response'],
+  occurredAt: new Date('2026-11-01T10:00:00.123Z'),
+  correlationId: 'login-1',
+};
+
+describe('producer SDK', () => {
+  it('records a disclosure as one Avro message with the subject sealed', async () => {
+    setup();
+    const { eventId, eventType } = await producer.recordDisclosure(login);
+    expect(eventType).toBe('DisclosureRecorded');
+    expect(sent).toHaveLength(1);
+    const decoded = codec.decode(sent[0]!.value);
+    expect(decoded.eventType).toBe('DisclosureRecorded');
+    const event = decoded.event as import('@sporbar/schemas').DisclosureRecorded;
+    expect(event).toMatchObject({
+      eventId,
+      occurredAt: 1_793_527_200_123_000,
+      sourceSystem: 'mitid-core',
+      controllerCvr: '34051178',
+      recipient: { id: 'mitid-broker', role: 'SUB_PROCESSOR' },
+      legalBases: ['MITID_ACT_783_2021', 'GDPR_ART6_1_E'],
+      transfer: null,
+      correlationId: 'login-1',
+    });
+    expect(event.subject.scheme).toBe('SEALED');
+    expect(await createSubjectOpener(keys.privateKey).open(event.subject.value)).toBe('1508723341');
+  });
+
+  it('puts no CPR number in the key, the headers or the bytes', async () => {
+    setup();
+    for (let i = 0; i < 20; i++) await producer.recordDisclosure(login);
+    for (const m of sent) {
+      const everything = [m.key, JSON.stringify(m.headers), m.value.toString('latin1')].join('|');
+      expect(everything).not.toContain('1508723341');
+      expect(everything).not.toContain('150872-3341');
+      expect(everything).not.toContain('150872');
+    }
+    expect(new Set(sent.map((m) => m.key)).size).toBe(1); // one subject, one partition key
+    expect(sent[0]!.headers).toEqual({
+      'sporbar-event-type': 'DisclosureRecorded',
+      'sporbar-fingerprint': codec.fingerprintHex('DisclosureRecorded'),
+      'sporbar-event-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+  });
+
+  it('validates against the schema before sending, naming the field', async () => {
+    setup();
+    const bad = { ...login, recipient: { id: 'mitid-broker', role: 'FRIEND' as never } };
+    await expect(producer.recordDisclosure(bad)).rejects.toThrow(/DisclosureRecorded\.recipient\.role: expected one of/);
+    await expect(producer.recordDisclosure({ ...login, eventId: 'nope' })).rejects.toThrow(/eventId: expected uuid/);
+    await expect(producer.recordDisclosure({ ...login, subject: { cpr: '99999' } })).rejects.toSatisfy((e) => isSporbarError(e, 'SPB_ERR_SCHEMA_INVALID'));
+    expect(sent).toHaveLength(0);
+  });
+
+  it('records consent, withdrawal and erasure requests', async () => {
+    setup();
+    await producer.giveConsent({ subject: { cpr: CPR }, activity: 'mitid-support', scope: 'CALL_RECORDING' });
+    await producer.withdrawConsent({ subject: { cpr: CPR }, activity: 'mitid-support', scope: 'CALL_RECORDING' });
+    await producer.requestErasure({ subject: { cpr: CPR }, reason: 'citizen request by Digital Post' });
+    expect(sent.map((m) => codec.decode(m.value).eventType)).toEqual(['ConsentGiven', 'ConsentWithdrawn', 'ErasureRequested']);
+    expect(codec.decode(sent[2]!.value).event).toMatchObject({ activity: null, reason: 'citizen request by Digital Post' });
+  });
+
+  it('a given eventId is kept (end-to-end idempotent retries)', async () => {
+    setup();
+    const eventId = '7d444840-9dc0-11d1-b245-5ffdce74fad2';
+    expect((await producer.recordDisclosure({ ...login, eventId })).eventId).toBe(eventId);
+    expect(codec.decode(sent[0]!.value).event).toMatchObject({ eventId });
+  });
+
+  it('the in-process transport delivers in order, one batch at a time, and surfaces failures', async () => {
+    const seen: string[] = [];
+    let running = 0;
+    setup(async (m) => {
+      running++;
+      expect(running).toBe(1);
+      await new Promise((r) => setTimeout(r, 1));
+      seen.push(m[0]!.headers['sporbar-event-id']!);
+      running--;
+    });
+    const ids = await Promise.all(Array.from({ length: 10 }, () => producer.recordDisclosure(login)));
+    await producer.flush();
+    expect(seen).toEqual(ids.map((r) => r.eventId));
+    setup(async () => {
+      throw new Error('ingest down');
+    });
+    await expect(producer.recordDisclosure(login)).rejects.toThrow('ingest down');
+  });
+});
