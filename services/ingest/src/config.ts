@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { SporbarError } from '@sporbar/schemas';
+import type { EventStoreConfig } from '@sporbar/event-store';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A secret from NAME or from the file NAME_FILE (for mounted secrets); refuses to start without it. */
+export function readSecret(env: Env, name: string): string {
+  const file = env[`${name}_FILE`];
+  const value = file ? readFileSync(file, 'utf8').trim() : env[name]?.trim();
+  if (!value) throw new SporbarError('SPB_ERR_CONFIG', `${name} (or ${name}_FILE) must be set`);
+  return value;
+}
+
+export interface IngestConfig {
+  readonly brokers: string[];
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly groupId: string;
+  readonly partitions: number;
+  readonly store: EventStoreConfig;
+  readonly sealPrivateKey: string;
+  readonly pseudonymKey: { readonly id: string; readonly secret: string };
+  readonly metricsPort: number;
+}
+
+export function storeConfigFromEnv(env: Env): EventStoreConfig {
+  const adapter = env['SPORBAR_STORE'] ?? 'postgres';
+  if (adapter === 'postgres') return { adapter, connectionString: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar' };
+  if (adapter === 'pglite') return { adapter, dataDir: env['SPORBAR_DATA_DIR'] ?? 'data/pglite' };
+  if (adapter === 'eventstoredb') return { adapter, connectionString: readSecret(env, 'EVENTSTORE_URL') };
+  throw new SporbarError('SPB_ERR_CONFIG', `SPORBAR_STORE must be postgres, pglite or eventstoredb, got '${adapter}'`);
+}
+
+export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
+  const partitions = Number(env['SPORBAR_PARTITIONS'] ?? 6);
+  if (!Number.isInteger(partitions) || partitions < 1) throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_PARTITIONS must be a positive integer');
+  return {
+    brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
+    topic: env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures',
+    dlqTopic: env['SPORBAR_DLQ_TOPIC'] ?? `${env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures'}.dlq`,
+    groupId: env['SPORBAR_GROUP_ID'] ?? 'sporbar-ingest',
+    partitions,
+    store: storeConfigFromEnv(env),
+    sealPrivateKey: readSecret(env, 'SPORBAR_SEAL_PRIVATE_KEY'),
+    pseudonymKey: { id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: readSecret(env, 'SPORBAR_PSEUDONYM_KEY') },
+    metricsPort: Number(env['METRICS_PORT'] ?? 9464),
+  };
+}

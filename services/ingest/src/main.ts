@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// sporbar-ingest: `run` consumes the disclosures topic into the event store; `redrive` sends dead letters back.
+import { createServer } from 'node:http';
+import { Command } from 'commander';
+import { Kafka, logLevel } from 'kafkajs';
+import pino from 'pino';
+import { createEventStore } from '@sporbar/event-store';
+import { assertValidRegister, createCodec, createPseudonymiser, createSubjectOpener, register } from '@sporbar/schemas';
+import { ingestConfigFromEnv } from './config.ts';
+import { createIngest } from './ingest.ts';
+import { createKafkaDeadLetterSink } from './kafka-dead-letters.ts';
+import { startKafkaIngest } from './kafka-ingest.ts';
+import { createIngestMetrics } from './metrics.ts';
+import { redriveDeadLetters } from './redrive.ts';
+import { ensureTopics } from './topics.ts';
+
+const log = pino({ name: 'sporbar-ingest', level: process.env['LOG_LEVEL'] ?? 'info' });
+const kafkaFor = (brokers: string[]) =>
+  new Kafka({
+    clientId: 'sporbar-ingest',
+    brokers,
+    logLevel: logLevel.WARN,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
+    logCreator: () => (entry) => log.warn({ kafka: entry.namespace, msg: entry.log.message }, 'kafka'),
+  });
+
+const program = new Command('sporbar-ingest').description('Kafka → event store ingest of Sporbar events');
+
+program
+  .command('run')
+  .description('consume the disclosures topic into the event store (configuration from the environment; see README)')
+  .action(async () => {
+    const config = ingestConfigFromEnv();
+    assertValidRegister(register);
+    const kafka = kafkaFor(config.brokers);
+    await ensureTopics(kafka, [
+      { topic: config.topic, numPartitions: config.partitions },
+      { topic: config.dlqTopic, numPartitions: 1 },
+    ]);
+    const store = await createEventStore(config.store);
+    const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await dlqProducer.connect();
+    const metrics = createIngestMetrics();
+    const ingest = createIngest({
+      codec: createCodec(),
+      store,
+      register,
+      opener: createSubjectOpener(config.sealPrivateKey),
+      pseudonymiser: createPseudonymiser(config.pseudonymKey),
+      deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
+    });
+    const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log });
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
+      } else if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      } else res.writeHead(404).end();
+    }).listen(config.metricsPort, '127.0.0.1');
+    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort: config.metricsPort }, 'ingest running');
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, 'stopping: finishing the batch in hand');
+      await running.stop();
+      await dlqProducer.disconnect();
+      await store.close();
+      server.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('redrive')
+  .description('send the dead letters waiting in the DLQ back to the disclosures topic, after a fix')
+  .option('--reason-code <code>', 'only letters with this SPB_ERR_* reason code')
+  .action(async (opts: { reasonCode?: string }) => {
+    const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+    const topic = process.env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures';
+    const result = await redriveDeadLetters({
+      kafka: kafkaFor(brokers),
+      topic,
+      dlqTopic: process.env['SPORBAR_DLQ_TOPIC'] ?? `${topic}.dlq`,
+      ...(opts.reasonCode ? { reasonCode: opts.reasonCode } : {}),
+    });
+    console.log(`re-driven: ${result.redriven}, left alone: ${result.skipped}`);
+  });
+
+await program.parseAsync();

@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+
+export { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
+
+export const randomName = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
+
+export const kafkaClient = (brokers: string[]) => new Kafka({ clientId: randomName('test'), brokers, logLevel: logLevel.NOTHING });
+
+/** Polls until check() is true; fails with `what` after timeoutMs. Never a bare sleep. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(250, delay * 2)) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Reads every message of a topic from the beginning up to its current end. */
+export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  const out: KafkaMessage[] = [];
+  if (total === 0) return out;
+  const consumer = kafka.consumer({ groupId: randomName('reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void out.push(message) });
+  await waitFor(() => out.length >= total, 60_000, `reading ${total} messages of ${topic}`);
+  await consumer.disconnect();
+  return out;
+}
