@@ -1,0 +1,12 @@
+export * from './port.ts';
+export { retry, backoffDelay, isMarkedRetriable, type RetryOptions } from './retry.ts';
+export { createPgliteEventStore, type PgliteEventStoreOptions } from './pglite/pglite-event-store.ts';
+export { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.ts';
+export {
+  createEventStoreDbEventStore,
+  globalLogRegex,
+  type EventStoreDbEventStoreOptions,
+} from './eventstoredb/eventstoredb-event-store.ts';
+export { createEventStore, type EventStoreConfig } from './create-event-store.ts';
+export { migrations, type Migration } from './postgres/migrations/index.ts';
+export { MAX_METADATA_BYTES } from './validate.ts';

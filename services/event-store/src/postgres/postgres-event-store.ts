@@ -1,0 +1,132 @@
+import pg from 'pg';
+import { configError } from '../errors.ts';
+import { retry, type RetryOptions } from '../retry.ts';
+import { Waker } from '../waker.ts';
+import type { EventStore } from '../port.ts';
+import { notifyChannel, schemaName, type SqlClient } from './client.ts';
+import { classifyPgError } from './errors.ts';
+import { PgListener } from './listener.ts';
+import { migrate } from './migrate.ts';
+import { createSqlEventStore } from './sql-event-store.ts';
+
+export interface PostgresEventStoreOptions {
+  /** postgres://user@host:port/db. Either this or `pool`. */
+  readonly connectionString?: string;
+  /** An existing pool; the store does not end it on close(). LISTEN then needs `connectionString` or uses the pool's config. */
+  readonly pool?: pg.Pool;
+  /** Pool size when the store creates the pool. Default 10. */
+  readonly poolSize?: number;
+  /** PostgreSQL schema of the store's tables. Default 'sporbar'. */
+  readonly schema?: string;
+  /** Polling fallback of live subscriptions when a NOTIFY is missed, ms. Default 1000. */
+  readonly pollIntervalMs?: number;
+  /** Retries of connection errors (appends are safe to retry: eventId makes them idempotent). */
+  readonly retry?: RetryOptions;
+}
+
+// bigint columns travel as text (::text in every query); keep pg from touching anything else.
+
+function pgClient(pool: pg.Pool): SqlClient {
+  return {
+    async query<R>(text: string, params?: readonly unknown[]) {
+      const res = await pool.query(text, params as unknown[] | undefined);
+      return res.rows as R[];
+    },
+    async exec(text: string) {
+      await pool.query(text);
+    },
+    async transaction(fn) {
+      const conn = await pool.connect();
+      try {
+        await conn.query('BEGIN');
+        const result = await fn({
+          query: async <R>(text: string, params?: readonly unknown[]) =>
+            (await conn.query(text, params as unknown[] | undefined)).rows as R[],
+          exec: async (text: string) => {
+            await conn.query(text);
+          },
+        });
+        await conn.query('COMMIT');
+        conn.release();
+        return result;
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => undefined);
+        conn.release(err instanceof Error ? err : true);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * PostgreSQL over a `pg` Pool. Migrations run on start (advisory-locked, see migrate.ts). Connection
+ * errors become retriable SPB_ERR_STORE_UNAVAILABLE and are retried with backoff; live subscriptions
+ * are woken by LISTEN/NOTIFY and poll as a fallback.
+ */
+export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
+  if (!options.pool && !options.connectionString) {
+    throw configError('createPostgresEventStore: pass connectionString or pool.');
+  }
+  const schema = schemaName(options.schema);
+  const owned = !options.pool;
+  const pool =
+    options.pool ??
+    new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its server (restart) must not crash the process; the next query reconnects.
+  const onPoolError = () => undefined;
+  pool.on('error', onPoolError);
+
+  const retryOptions: RetryOptions = { maxAttempts: 8, initialDelayMs: 50, maxDelayMs: 2000, ...options.retry };
+  const run = <T>(op: () => Promise<T>): Promise<T> =>
+    retry(async () => {
+      try {
+        return await op();
+      } catch (err) {
+        throw classifyPgError(err);
+      }
+    }, retryOptions);
+
+  const client = pgClient(pool);
+  try {
+    await run(() => migrate(client, schema));
+  } catch (err) {
+    pool.off('error', onPoolError);
+    if (owned) await pool.end();
+    throw err;
+  }
+
+  const waker = new Waker();
+  const listener = new PgListener(
+    () => {
+      const c = new pg.Client(options.connectionString ?? (pool.options as pg.ClientConfig));
+      return c;
+    },
+    notifyChannel(schema),
+    () => waker.wake(),
+  );
+
+  const store = createSqlEventStore({
+    adapter: 'postgres',
+    db: client,
+    schema,
+    waker,
+    pollIntervalMs: options.pollIntervalMs ?? 1000,
+    run,
+    isRetriable: (err) => (classifyPgError(err) as { retriable?: boolean }).retriable === true,
+    afterAppend: () => waker.wake(),
+    dispose: async () => {
+      await listener.stop();
+      pool.off('error', onPoolError);
+      if (owned) await pool.end();
+    },
+  });
+  const subscribe = store.subscribe.bind(store);
+  return {
+    ...store,
+    subscribe(handler, subscribeOptions) {
+      const sub = subscribe(handler, subscribeOptions);
+      listener.start();
+      return sub;
+    },
+  };
+}

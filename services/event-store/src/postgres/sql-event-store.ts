@@ -1,0 +1,120 @@
+import { storeClosed } from '../errors.ts';
+import { startPollingSubscription } from '../subscription.ts';
+import { assertStreamName, validateAppend } from '../validate.ts';
+import type { Waker } from '../waker.ts';
+import type { EventStore, StreamMetadata, Subscription } from '../port.ts';
+import type { SqlExecutor } from './client.ts';
+import { appendEvents } from './append.ts';
+import { headPosition } from './head-position.ts';
+import { readAllBatch, readAllPaged } from './read-all.ts';
+import { readStreamPage, readStreamPaged } from './read-stream.ts';
+import { getStreamMetadata, setStreamMetadata, validateStreamMetadata } from './stream-metadata.ts';
+
+export interface SqlEventStoreParams {
+  readonly adapter: 'pglite' | 'postgres';
+  readonly db: SqlExecutor;
+  readonly schema: string;
+  readonly waker: Waker;
+  readonly pollIntervalMs: number;
+  /** Wraps every database call (the postgres adapter retries connection errors here). */
+  readonly run: <T>(op: () => Promise<T>) => Promise<T>;
+  /** Errors a subscription keeps retrying instead of ending. */
+  readonly isRetriable: (err: unknown) => boolean;
+  /** Called after an append committed (in-process wake). */
+  readonly afterAppend?: () => void;
+  /** Releases what the adapter owns (pool, PGlite, LISTEN connection). */
+  readonly dispose: () => Promise<void>;
+}
+
+const DEFAULT_BATCH = 500;
+
+/** The EventStore over the SQL in this folder; shared by the postgres and the pglite adapter. */
+export function createSqlEventStore(p: SqlEventStoreParams): EventStore {
+  const { db, schema } = p;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const subscriptions = new Set<Subscription>();
+  const assertOpen = () => {
+    if (closed) throw storeClosed(p.adapter);
+  };
+
+  return {
+    adapter: p.adapter,
+
+    async append(streamName, events, options) {
+      assertOpen();
+      const valid = validateAppend(streamName, events, options);
+      const result = await p.run(() => appendEvents(db, schema, streamName, valid));
+      if (result.appended.length > 0) p.afterAppend?.();
+      return result;
+    },
+
+    async *readStream(streamName, options) {
+      assertOpen();
+      assertStreamName(streamName);
+      yield* readStreamPaged(
+        (direction, from, limit) => {
+          assertOpen();
+          return p.run(() => readStreamPage(db, schema, streamName, direction, from, limit));
+        },
+        options,
+      );
+    },
+
+    async *readAll(options) {
+      assertOpen();
+      yield* readAllPaged(
+        (after, limit) => {
+          assertOpen();
+          return p.run(() => readAllBatch(db, schema, after, limit));
+        },
+        options?.after ?? 0n,
+        options?.batchSize ?? DEFAULT_BATCH,
+        options?.maxCount ?? Number.POSITIVE_INFINITY,
+      );
+    },
+
+    subscribe(handler, options) {
+      assertOpen();
+      const sub: Subscription = startPollingSubscription({
+        readBatch: (after, limit) => p.run(() => readAllBatch(db, schema, after, limit)),
+        handler,
+        waker: p.waker,
+        after: options?.after ?? 0n,
+        batchSize: options?.batchSize ?? DEFAULT_BATCH,
+        pollIntervalMs: p.pollIntervalMs,
+        isRetriable: p.isRetriable,
+        onStopped: () => subscriptions.delete(sub),
+      });
+      subscriptions.add(sub);
+      return sub;
+    },
+
+    async headPosition() {
+      assertOpen();
+      return p.run(() => headPosition(db, schema));
+    },
+
+    async getStreamMetadata(streamName) {
+      assertOpen();
+      assertStreamName(streamName);
+      return p.run(() => getStreamMetadata(db, schema, streamName));
+    },
+
+    async setStreamMetadata(streamName: string, metadata: StreamMetadata) {
+      assertOpen();
+      assertStreamName(streamName);
+      validateStreamMetadata(metadata);
+      await p.run(() => setStreamMetadata(db, schema, streamName, metadata));
+    },
+
+    close() {
+      closed = true;
+      closing ??= (async () => {
+        await Promise.all([...subscriptions].map((s) => s.stop()));
+        await p.dispose();
+      })();
+      return closing;
+    },
+  };
+}
