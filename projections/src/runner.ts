@@ -16,7 +16,7 @@ export interface RunnerOptions {
   readonly projections: readonly AnyProjection[];
   /** Table name prefix of the read models (default 'rm_'); a rebuild uses a fresh one. */
   readonly prefix?: string;
-  /** Checkpoint name (default 'read-models'). */
+  /** Checkpoint name (default 'read-models:<prefix>'). */
   readonly name?: string;
   /** Events per transaction (default 500). */
   readonly batchSize?: number;
@@ -48,7 +48,7 @@ export async function readCheckpoint(db: SqlDatabase, name: string): Promise<big
 export function createProjectionRunner(options: RunnerOptions) {
   const { store, db, codec, projections } = options;
   const prefix = options.prefix ?? 'rm_';
-  const name = options.name ?? 'read-models';
+  const name = options.name ?? `read-models:${prefix}`;
   const batchSize = options.batchSize ?? 500;
   const idleFlushMs = options.idleFlushMs ?? 20;
   let buffer: ProjectedEvent[] = [];

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   SPB_ERR_NOT_FOUND: { status: 404, retriable: false, doc: 'Nothing is recorded under that reference.' },
   SPB_ERR_BAD_REQUEST: { status: 400, retriable: false, doc: 'The request does not match the API schema.' },
   SPB_ERR_UNAUTHORIZED: { status: 401, retriable: false, doc: 'The bearer token is missing, malformed, expired or not for this audience.' },
+  SPB_ERR_RATE_LIMITED: { status: 429, retriable: true, doc: 'Too many requests from this client; slow down.' },
   SPB_ERR_FORBIDDEN: { status: 403, retriable: false, doc: 'The role in the token may not see this.' },
   SPB_ERR_INTERNAL: { status: 500, retriable: false, doc: 'Something failed that should not have; the log has the details (never personal data).' },
   // Configuration

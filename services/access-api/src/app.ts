@@ -1,28 +1,94 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { isSporbarError, type ProcessingRegister } from '@sporbar/schemas';
-import type { Sql } from '@sporbar/projections';
-import { subjectDisclosuresRoutes } from './routes/subject-disclosures.ts';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isSporbarError, type ProcessingRegister, type Pseudonymiser } from '@sporbar/schemas';
+import { authPlugin } from './auth.ts';
+import type { ReadModels } from './read-models.ts';
+import { recordViewWith, type ViewSink } from './record-view.ts';
+import { caseworkerRoutes } from './routes/caseworker.ts';
+import { citizenRoutes } from './routes/citizen.ts';
+import { oversightRoutes } from './routes/oversight.ts';
 
 export interface AppOptions {
-  readonly db: Sql;
+  readonly readModels: ReadModels;
   readonly register: ProcessingRegister;
+  readonly pseudonymiser: Pseudonymiser;
+  /** Where ReportViewed events go (the producer SDK). */
+  readonly views: ViewSink;
+  /** ES256 public key (PEM) that signs access tokens. */
+  readonly jwtPublicKey: string | import('node:crypto').KeyObject;
+  /** Production: refuse the documented development key. */
+  readonly production: boolean;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Requests per minute per client address (default 600). */
+  readonly rateLimitPerMinute?: number;
 }
+
+const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, import.meta.url));
 
 /** The access API: every feature a plugin; answers and errors share the SPB_ERR_* registry. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { allErrors: false } } });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Never log query strings or bodies: a caseworker's lookup body holds a CPR number.
+    disableRequestLogging: false,
+    ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
+  });
 
   app.setErrorHandler((error, request, reply) => {
     if (isSporbarError(error)) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
-    const e = error as { validation?: unknown; statusCode?: number; message: string };
+    const e = error as { validation?: unknown; statusCode?: number; message: string; code?: string };
     if (e.validation) return reply.status(400).send({ code: 'SPB_ERR_BAD_REQUEST', message: e.message });
+    if (e.statusCode === 429) return reply.status(429).send({ code: 'SPB_ERR_RATE_LIMITED', message: e.message });
     if (e.statusCode && e.statusCode < 500) return reply.status(e.statusCode).send({ code: 'SPB_ERR_BAD_REQUEST', message: e.message });
-    request.log.error({ err: error }, 'unhandled error');
+    request.log.error({ err: { message: e.message, code: e.code } }, 'unhandled error');
     return reply.status(500).send({ code: 'SPB_ERR_INTERNAL', message: 'internal error' });
   });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'SPB_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  await app.register(subjectDisclosuresRoutes, { db: options.db, register: options.register });
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } },
+  });
+  await app.register(rateLimit, { max: options.rateLimitPerMinute ?? 600, timeWindow: '1 minute' });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Sporbar access API', version: '1.0.0', description: 'Who received personal data, and why: for citizens, caseworkers, DPOs and auditors.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256)' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'sporbar_api_' });
+  const duration = new Histogram({
+    name: 'sporbar_api_request_seconds',
+    help: 'Request duration by route and status.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [metrics],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    duration.observe({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(authPlugin, { publicKey: options.jwtPublicKey, pseudonymiser: options.pseudonymiser, refuseDevKey: options.production });
+  const recordView = recordViewWith(options.views);
+  const common = { readModels: options.readModels, register: options.register };
+  await app.register(citizenRoutes, { ...common, recordView });
+  await app.register(caseworkerRoutes, { ...common, recordView, pseudonymiser: options.pseudonymiser });
+  await app.register(oversightRoutes, common);
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  const index = publicFile('index.html');
+  const js = publicFile('citizen.js');
+  const css = publicFile('citizen.css');
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(index));
+  app.get('/citizen.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(js));
+  app.get('/citizen.css', { schema: { hide: true } }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(css));
   return app;
 }

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp } from '@sporbar/access-api';
+import { buildApp, devPublicKey, type ReadModels } from '@sporbar/access-api';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
 import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
-import { createProjectionRunner, fromPglite, subjectDisclosures, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
+import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
 import { assertValidRegister, createCodec, createPseudonymiser, createSubjectOpener, register, type Pseudonymiser } from '@sporbar/schemas';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 
@@ -21,6 +21,9 @@ export interface EmbeddedSystem {
   readonly store: EventStore;
   readonly db: SqlDatabase;
   readonly runner: ProjectionRunner;
+  readonly readModels: ReadModels;
+  /** Replays the log into fresh read-model tables and switches the API over; returns the events/s. */
+  rebuild(): Promise<{ events: bigint; seconds: number }>;
   readonly pseudonymiser: Pseudonymiser;
   /** Resolves when the read models reflect everything stored so far. */
   settle(): Promise<void>;
@@ -52,17 +55,40 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     await ingest.handle(incoming);
   });
   const producer = createProducer({ transport, sealPublicKey: keys.seal.publicKey, routingSecret: keys.routingSecret, sourceSystem: 'embedded-demo', codec });
-  const runner = createProjectionRunner({ store, db, codec, projections: [subjectDisclosures] });
+  const projections = allProjections(register);
+  let prefix = await activePrefix(db);
+  const readModels: ReadModels = { db, prefix: () => prefix };
+  let runner = createProjectionRunner({ store, db, codec, projections, prefix });
   await runner.start();
-  const app = await buildApp({ db, register, logger: config.logger ?? false });
+  const app = await buildApp({
+    readModels,
+    register,
+    pseudonymiser,
+    views: producer,
+    jwtPublicKey: devPublicKey(),
+    production: false,
+    logger: config.logger ?? false,
+  });
 
   return {
     app,
     producer,
     store,
     db,
-    runner,
+    get runner() {
+      return runner;
+    },
+    readModels,
     pseudonymiser,
+    async rebuild() {
+      const result = await rebuildReadModels({ store, db, codec, projections });
+      const old = runner;
+      runner = result.runner;
+      prefix = result.prefix;
+      await old.stop();
+      await dropReadModelTables(db, projections, result.previous);
+      return { events: result.events, seconds: result.seconds };
+    },
     async settle() {
       await producer.flush();
       await runner.waitFor(await store.headPosition());

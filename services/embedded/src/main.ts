@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import pino from 'pino';
 import { register } from '@sporbar/schemas';
 import { sampleSubjects } from '@sporbar/projections';
+import { devToken } from '@sporbar/access-api';
 import { startEmbeddedSystem } from './embedded-system.ts';
-import { generateTraffic } from './synthetic-traffic.ts';
+import { generateTraffic, syntheticCprs } from './synthetic-traffic.ts';
 
 const env = process.env;
 const config = {
@@ -30,11 +31,18 @@ if ((await system.store.headPosition()) === 0n) {
 }
 
 const address = await system.app.listen({ host: config.host, port: config.port });
-const [example] = await sampleSubjects(system.db, 1);
+const [example] = await sampleSubjects(system.db, 1, system.readModels.prefix());
+const citizenCpr = syntheticCprs(config.seedSubjects, 2026)[0]!;
+const caseworker = devToken({ role: 'caseworker', sub: 'dev-caseworker', expiresInSeconds: 12 * 3600 });
 console.log(`
 Sporbar is running (embedded: PGlite in ${config.dataDir}).
-  API:      ${address}
-  Example:  curl -s ${address}/v1/subjects/${example ?? '<pseudonym>'}/disclosures
+  API:           ${address}   (OpenAPI: ${address}/docs)
+  Citizen page:  ${address}/  — sign in with this development token (a synthetic citizen):
+${devToken({ role: 'citizen', sub: 'dev-citizen', cpr: citizenCpr, expiresInSeconds: 12 * 3600 })}
+  Example query (caseworker, with a case number as the stated reason):
+    curl -s -H "Authorization: Bearer ${caseworker}" \\
+      "${address}/v1/subjects/${example ?? '<ref>'}/disclosures?reason=CASE-2026-1"
+Development tokens are signed with the public dev key in services/access-api/dev/; production refuses it.
 `);
 
 // A trickle of live traffic so the read models visibly move.

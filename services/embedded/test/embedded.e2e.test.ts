@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { register } from '@sporbar/schemas';
+import { devToken } from '@sporbar/access-api';
 import { generateTraffic, startEmbeddedSystem, syntheticCprs, type EmbeddedSystem } from '../src/index.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sporbar-e2e-'));
@@ -23,7 +24,11 @@ interface Report {
 }
 
 const report = async (system: EmbeddedSystem, ref: string): Promise<Report> => {
-  const res = await system.app.inject({ method: 'GET', url: `/v1/subjects/${ref}/disclosures` });
+  const res = await system.app.inject({
+    method: 'GET',
+    url: `/v1/subjects/${ref}/disclosures?reason=CASE-2026-17`,
+    headers: { authorization: `Bearer ${devToken({ role: 'caseworker', sub: 'cw-1' })}` },
+  });
   expect(res.statusCode).toBe(200);
   return res.json() as Report;
 };
@@ -110,7 +115,11 @@ describe('embedded default, end to end: SDK → ingest → PGlite store → proj
   it('refuses a malformed reference with a 400 and a code', async () => {
     const system = await startEmbeddedSystem({});
     try {
-      const res = await system.app.inject({ method: 'GET', url: "/v1/subjects/1204882231' OR 1=1/disclosures" });
+      const res = await system.app.inject({
+        method: 'GET',
+        url: "/v1/subjects/1204882231' OR 1=1/disclosures?reason=CASE-1",
+        headers: { authorization: `Bearer ${devToken({ role: 'caseworker' })}` },
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ code: 'SPB_ERR_BAD_REQUEST' });
     } finally {

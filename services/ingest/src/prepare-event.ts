@@ -51,7 +51,7 @@ function classify(event: DisclosureRecorded, register: ProcessingRegister): Reco
     occurredAt: new Date(Math.floor(event.occurredAt / 1000)),
   });
   return result.status === 'declared'
-    ? { classification: 'declared', flow: result.flowId }
+    ? { classification: 'declared', flow: result.flowId, retention: result.retentionRuleIds.join(',') }
     : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') };
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import {
   createCodec,
   createSubjectSealer,
@@ -14,6 +14,8 @@ import {
   type RecipientRole,
   type SubjectRef,
   type TransferSafeguard,
+  type ViewerRole,
+  PSEUDONYM_PATTERN,
 } from '@sporbar/schemas';
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
 
@@ -30,10 +32,12 @@ export interface ProducerOptions {
   readonly codec?: Codec;
 }
 
-/** The subject as the operational system knows them. Sealed before it leaves this process. */
-export interface SubjectInput {
-  readonly cpr: string;
-}
+/**
+ * The subject as the caller knows them: operational systems know the CPR number (sealed before it
+ * leaves this process); Sporbar's own services (the access API recording a ReportViewed) know only
+ * the pseudonym.
+ */
+export type SubjectInput = { readonly cpr: string } | { readonly pseudonym: string };
 
 interface Common {
   readonly subject: SubjectInput;
@@ -58,6 +62,13 @@ export interface ConsentInput extends Common {
   readonly scope: ConsentScope;
 }
 
+export interface ReportViewedInput extends Common {
+  readonly viewerId: string;
+  readonly viewerRole: ViewerRole;
+  readonly reason?: string | null;
+  readonly view: string;
+}
+
 export interface ErasureInput extends Common {
   readonly activity?: string | null;
   readonly reason: string;
@@ -73,6 +84,7 @@ export interface Producer {
   giveConsent(input: ConsentInput): Promise<Recorded>;
   withdrawConsent(input: ConsentInput): Promise<Recorded>;
   requestErasure(input: ErasureInput): Promise<Recorded>;
+  recordReportViewed(input: ReportViewedInput): Promise<Recorded>;
   /** Resolves when every event recorded so far has been handed over for good. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -91,13 +103,22 @@ export function createProducer(options: ProducerOptions): Producer {
   const controllerCvr = options.controllerCvr ?? '34051178';
   const { transport, sourceSystem } = options;
 
+  const subjectRef = async (subject: SubjectInput): Promise<SubjectRef> => {
+    if ('cpr' in subject) return { scheme: 'SEALED', value: await sealer.seal(subject.cpr) }; // validates the CPR shape first
+    if (!PSEUDONYM_PATTERN.test(subject.pseudonym)) {
+      throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject.pseudonym: not a Sporbar pseudonym', { details: { path: 'subject.pseudonym' } });
+    }
+    return { scheme: 'PSEUDONYM', value: subject.pseudonym };
+  };
+  const routingKeyOfPseudonym = (pseudonym: string) => createHmac('sha256', routing).update(pseudonym).digest('base64url').slice(0, 16);
+
   async function send<K extends EventType>(eventType: K, input: Common, build: (common: { eventId: string; occurredAt: number; subject: SubjectRef }) => EventMap[K]): Promise<Recorded> {
-    const key = routingKey(input.subject.cpr, routing); // validates the CPR shape first
     const common = {
       eventId: input.eventId ?? randomUUID(),
       occurredAt: toMicros(input.occurredAt ?? new Date()),
-      subject: { scheme: 'SEALED' as const, value: await sealer.seal(input.subject.cpr) },
+      subject: await subjectRef(input.subject),
     };
+    const key = 'cpr' in input.subject ? routingKey(input.subject.cpr, routing) : routingKeyOfPseudonym(input.subject.pseudonym);
     const event = build(common);
     const value = codec.encode(eventType, event); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
     const message: OutgoingMessage = {
@@ -127,6 +148,8 @@ export function createProducer(options: ProducerOptions): Producer {
     giveConsent: (input) => send('ConsentGiven', input, (c) => ({ ...c, sourceSystem, activity: input.activity, scope: input.scope })),
     withdrawConsent: (input) => send('ConsentWithdrawn', input, (c) => ({ ...c, sourceSystem, activity: input.activity, scope: input.scope })),
     requestErasure: (input) => send('ErasureRequested', input, (c) => ({ ...c, sourceSystem, activity: input.activity ?? null, reason: input.reason })),
+    recordReportViewed: (input) =>
+      send('ReportViewed', input, (c) => ({ ...c, viewerId: input.viewerId, viewerRole: input.viewerRole, reason: input.reason ?? null, view: input.view })),
     flush: async () => {
       await transport.flush?.();
     },

@@ -1,0 +1,220 @@
+import { SporbarError } from '@sporbar/schemas';
+import type { Sql } from './sql.ts';
+
+/**
+ * Read-side queries the access API runs. Every one is keyset-paginated (occurred_at DESC, event_id)
+ * and parameterised: filters never become SQL text.
+ */
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque; pass it back to get the next page. Null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+interface CursorKey {
+  readonly at: string;
+  readonly id: string;
+}
+
+const encodeCursor = (k: CursorKey): string => Buffer.from(JSON.stringify([k.at, k.id])).toString('base64url');
+
+export function decodeCursor(cursor: string | undefined): CursorKey | null {
+  if (!cursor) return null;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('shape');
+    return { at, id };
+  } catch {
+    throw new SporbarError('SPB_ERR_BAD_REQUEST', 'cursor is not one this API handed out');
+  }
+}
+
+const iso = (d: unknown): string => (d instanceof Date ? d : new Date(String(d))).toISOString();
+
+async function page<T>(
+  db: Sql,
+  base: { table: string; where: string[]; params: unknown[]; columns: string },
+  cursor: string | undefined,
+  limit: number,
+  map: (row: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const where = [...base.where];
+  const params = [...base.params];
+  const key = decodeCursor(cursor);
+  if (key) {
+    params.push(key.at, key.id);
+    where.push(`(occurred_at, event_id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(limit + 1);
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT ${base.columns}, occurred_at, event_id FROM ${base.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY occurred_at DESC, event_id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(map), nextCursor: more && last ? encodeCursor({ at: iso(last['occurred_at']), id: String(last['event_id']) }) : null };
+}
+
+export interface DisclosureFilter {
+  readonly from?: string;
+  readonly to?: string;
+  readonly recipient?: string;
+  readonly purpose?: string;
+  readonly cursor?: string;
+  readonly limit: number;
+}
+
+export interface DisclosureItem {
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly activity: string;
+  readonly recipientId: string;
+  readonly recipientRole: string;
+  readonly purpose: string;
+  readonly legalBases: string[];
+  readonly dataCategories: string[];
+  readonly transfer: { country: string; safeguard: string } | null;
+  readonly classification: string;
+  readonly reasons: string[];
+  readonly position: string;
+}
+
+export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, prefix = 'rm_'): Promise<Page<DisclosureItem>> {
+  const where = ['subject = $1'];
+  const params: unknown[] = [subject];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.from) add('occurred_at >= ?::timestamptz', f.from);
+  if (f.to) add('occurred_at < ?::timestamptz', f.to);
+  if (f.recipient) add('recipient_id = ?', f.recipient);
+  if (f.purpose) add('purpose = ?', f.purpose);
+  return page(
+    db,
+    {
+      table: `${prefix}subject_disclosures`,
+      where,
+      params,
+      columns: 'activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position',
+    },
+    f.cursor,
+    f.limit,
+    (r) => ({
+      eventId: String(r['event_id']),
+      occurredAt: iso(r['occurred_at']),
+      activity: r['activity'] as string,
+      recipientId: r['recipient_id'] as string,
+      recipientRole: r['recipient_role'] as string,
+      purpose: r['purpose'] as string,
+      legalBases: r['legal_bases'] as string[],
+      dataCategories: r['data_categories'] as string[],
+      transfer: r['transfer_country'] ? { country: r['transfer_country'] as string, safeguard: r['transfer_safeguard'] as string } : null,
+      classification: r['classification'] as string,
+      reasons: r['reasons'] as string[],
+      position: r['position'] as string,
+    }),
+  );
+}
+
+export interface AlertItem {
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly subject: string;
+  readonly activity: string;
+  readonly recipientId: string;
+  readonly purpose: string;
+  readonly reasons: string[];
+}
+
+export function alertsPage(db: Sql, f: { cursor?: string; limit: number; reason?: string }, prefix = 'rm_'): Promise<Page<AlertItem>> {
+  return page(
+    db,
+    { table: `${prefix}compliance_alerts`, where: f.reason ? ['$1 = ANY(reasons)'] : [], params: f.reason ? [f.reason] : [], columns: 'subject, activity, recipient_id, purpose, reasons' },
+    f.cursor,
+    f.limit,
+    (r) => ({
+      eventId: String(r['event_id']),
+      occurredAt: iso(r['occurred_at']),
+      subject: r['subject'] as string,
+      activity: r['activity'] as string,
+      recipientId: r['recipient_id'] as string,
+      purpose: r['purpose'] as string,
+      reasons: r['reasons'] as string[],
+    }),
+  );
+}
+
+export interface AccessItem {
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly subject: string;
+  readonly viewerId: string;
+  readonly viewerRole: string;
+  readonly reason: string | null;
+  readonly view: string;
+}
+
+export function accessLogPage(db: Sql, f: { subject?: string; cursor?: string; limit: number }, prefix = 'rm_'): Promise<Page<AccessItem>> {
+  return page(
+    db,
+    { table: `${prefix}access_log`, where: f.subject ? ['subject = $1'] : [], params: f.subject ? [f.subject] : [], columns: 'subject, viewer_id, viewer_role, reason, view' },
+    f.cursor,
+    f.limit,
+    (r) => ({
+      eventId: String(r['event_id']),
+      occurredAt: iso(r['occurred_at']),
+      subject: r['subject'] as string,
+      viewerId: r['viewer_id'] as string,
+      viewerRole: r['viewer_role'] as string,
+      reason: (r['reason'] as string | null) ?? null,
+      view: r['view'] as string,
+    }),
+  );
+}
+
+export interface RecipientDay {
+  readonly day: string;
+  readonly purpose: string;
+  readonly activity: string;
+  readonly disclosures: number;
+  readonly undeclared: number;
+}
+
+export async function recipientDays(db: Sql, recipientId: string, f: { from?: string; to?: string }, prefix = 'rm_'): Promise<RecipientDay[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, purpose, activity, disclosures, undeclared FROM ${prefix}recipient_daily
+      WHERE recipient_id = $1 AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day < $3::date)
+      ORDER BY day DESC, purpose, activity LIMIT 5000`,
+    [recipientId, f.from ?? null, f.to ?? null],
+  );
+  return rows.map((r) => ({ day: r['day'] as string, purpose: r['purpose'] as string, activity: r['activity'] as string, disclosures: Number(r['disclosures']), undeclared: Number(r['undeclared']) }));
+}
+
+export async function subjectTransfers(db: Sql, subject: string, prefix = 'rm_'): Promise<Array<{ recipientId: string; country: string; safeguard: string; disclosures: number }>> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT recipient_id, transfer_country, transfer_safeguard, count(*)::int AS n FROM ${prefix}subject_disclosures
+      WHERE subject = $1 AND transfer_country IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+    [subject],
+  );
+  return rows.map((r) => ({ recipientId: r['recipient_id'] as string, country: r['transfer_country'] as string, safeguard: r['transfer_safeguard'] as string, disclosures: Number(r['n']) }));
+}
+
+export async function subjectConsents(db: Sql, subject: string, prefix = 'rm_'): Promise<Array<{ activity: string; scope: string; given: boolean; since: string }>> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT DISTINCT ON (activity, scope) activity, scope, given, occurred_at FROM ${prefix}consent_events
+      WHERE subject = $1 ORDER BY activity, scope, occurred_at DESC, event_id DESC`,
+    [subject],
+  );
+  return rows.map((r) => ({ activity: r['activity'] as string, scope: r['scope'] as string, given: r['given'] as boolean, since: iso(r['occurred_at']) }));
+}
+
+export async function subjectRetention(db: Sql, subject: string, prefix = 'rm_'): Promise<Array<{ activity: string; ruleId: string; deadline: string; done: boolean }>> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT activity, rule_id, deadline, done_at FROM ${prefix}retention_schedule WHERE subject = $1 ORDER BY deadline`,
+    [subject],
+  );
+  return rows.map((r) => ({ activity: r['activity'] as string, ruleId: r['rule_id'] as string, deadline: iso(r['deadline']), done: r['done_at'] !== null }));
+}

@@ -1,0 +1,76 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { accessLogPage, disclosuresPage } from '@sporbar/projections';
+import type { ProcessingRegister } from '@sporbar/schemas';
+import { requireRole } from '../auth.ts';
+import { renderCitizenReport } from '../html/citizen-report.ts';
+import { art15Report, type ReadModels } from '../read-models.ts';
+import { DATE_OR_TIME, disclosureItem, disclosureQuery, pageOf, pageQuery } from '../schemas.ts';
+import type { RecordView } from '../record-view.ts';
+
+export interface CitizenRoutesOptions {
+  readonly readModels: ReadModels;
+  readonly register: ProcessingRegister;
+  readonly recordView: RecordView;
+}
+
+/** The browser asks for text/html first; API clients get JSON. */
+const wantsHtml = (accept: string | undefined): boolean => {
+  const html = accept?.indexOf('text/html') ?? -1;
+  const json = accept?.indexOf('application/json') ?? -1;
+  return html >= 0 && (json < 0 || html < json);
+};
+
+/** The citizen's own data: the subject always comes from the token, never from the URL. */
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView }) => {
+  const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
+
+  app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
+    '/v1/me/disclosures',
+    { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], querystring: disclosureQuery, response: { 200: pageOf(disclosureItem) } } },
+    async (request) => {
+      const subject = request.principal!.subject!;
+      await recordView(request, subject, null);
+      const page = await disclosuresPage(readModels.db, subject, request.query, readModels.prefix());
+      return { ...page, items: page.items.map((i) => ({ ...i, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })) };
+    },
+  );
+
+  app.get<{ Querystring: { lang?: 'da' | 'en'; recipient?: string; from?: string; to?: string } }>(
+    '/v1/me/report',
+    {
+      preHandler: requireRole('citizen'),
+      schema: {
+        tags: ['citizen'],
+        security: [{ bearer: [] }],
+        description: 'The GDPR Art. 15 report: JSON, or the citizen page when the client asks for text/html.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            lang: { type: 'string', enum: ['da', 'en'] },
+            recipient: disclosureQuery.properties.recipient,
+            from: DATE_OR_TIME,
+            to: DATE_OR_TIME,
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const subject = request.principal!.subject!;
+      await recordView(request, subject, null);
+      const report = await art15Report(readModels, register, subject);
+      if (wantsHtml(request.headers.accept)) {
+        const { recipient, from, to } = request.query;
+        const timeline = await disclosuresPage(readModels.db, subject, { recipient, from, to, limit: 100 }, readModels.prefix());
+        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, timeline.items, { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
+      }
+      return report;
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit: number } }>(
+    '/v1/me/access-log',
+    { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], querystring: { type: 'object', additionalProperties: false, properties: pageQuery } } },
+    async (request) => accessLogPage(readModels.db, { ...request.query, subject: request.principal!.subject! }, readModels.prefix()),
+  );
+};

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { accessLogPage, alertsPage, recipientDays } from '@sporbar/projections';
+import { SporbarError, type ProcessingRegister } from '@sporbar/schemas';
+import { requireRole } from '../auth.ts';
+import type { ReadModels } from '../read-models.ts';
+import { pageQuery } from '../schemas.ts';
+
+export interface OversightRoutesOptions {
+  readonly readModels: ReadModels;
+  readonly register: ProcessingRegister;
+}
+
+/** The DPO's views (per recipient, compliance alerts) and the auditor's access log. */
+export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async (app, { readModels, register }) => {
+  const recipients = new Map(register.recipients.map((r) => [r.id, r]));
+
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+    '/v1/recipients/:id/summary',
+    {
+      preHandler: requireRole('dpo', 'auditor'),
+      schema: {
+        tags: ['dpo'],
+        security: [{ bearer: [] }],
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,79}$' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' } } },
+      },
+    },
+    async (request) => {
+      const days = await recipientDays(readModels.db, request.params.id, request.query, readModels.prefix());
+      const r = recipients.get(request.params.id);
+      if (!r && days.length === 0) throw new SporbarError('SPB_ERR_NOT_FOUND', `no recipient '${request.params.id}' in the register or the log`);
+      const byPurpose = new Map<string, { disclosures: number; undeclared: number }>();
+      for (const d of days) {
+        const s = byPurpose.get(d.purpose) ?? { disclosures: 0, undeclared: 0 };
+        s.disclosures += d.disclosures;
+        s.undeclared += d.undeclared;
+        byPurpose.set(d.purpose, s);
+      }
+      return {
+        recipient: { id: request.params.id, name: r?.name ?? request.params.id, role: r?.role ?? 'UNKNOWN', declaredInRegister: r !== undefined },
+        totals: { disclosures: days.reduce((n, d) => n + d.disclosures, 0), undeclared: days.reduce((n, d) => n + d.undeclared, 0) },
+        byPurpose: [...byPurpose].map(([purpose, s]) => ({ purpose, ...s })),
+        days,
+      };
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit: number; reason?: string } }>(
+    '/v1/alerts',
+    {
+      preHandler: requireRole('dpo', 'auditor'),
+      schema: {
+        tags: ['dpo'],
+        security: [{ bearer: [] }],
+        querystring: { type: 'object', additionalProperties: false, properties: { ...pageQuery, reason: { type: 'string', pattern: '^[A-Z_]{3,40}$' } } },
+      },
+    },
+    async (request) => alertsPage(readModels.db, request.query, readModels.prefix()),
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit: number } }>(
+    '/v1/access-log',
+    {
+      preHandler: requireRole('auditor', 'citizen'),
+      schema: { tags: ['auditor'], security: [{ bearer: [] }], querystring: { type: 'object', additionalProperties: false, properties: pageQuery } },
+    },
+    async (request) => {
+      // An auditor sees every view; a citizen only the views of their own data.
+      const p = request.principal!;
+      return accessLogPage(readModels.db, { ...request.query, ...(p.role === 'citizen' ? { subject: p.subject! } : {}) }, readModels.prefix());
+    },
+  );
+};
