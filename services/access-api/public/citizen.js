@@ -27,8 +27,8 @@
             var message = body;
             try {
               message = JSON.parse(body).message;
-            } catch (e) {
-              /* not JSON */
+            } catch {
+              /* not JSON: show the body as it is */
             }
             throw new Error(res.status + ': ' + message);
           }
