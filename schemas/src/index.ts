@@ -10,3 +10,4 @@ export * from './privacy/cpr.ts';
 export * from './privacy/subject-seal.ts';
 export * from './privacy/pseudonym.ts';
 export * from './register/index.ts';
+export * from './privacy/subject-keys/index.ts';

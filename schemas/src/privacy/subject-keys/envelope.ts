@@ -1,0 +1,208 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { SporbarError } from '../../errors.ts';
+
+/**
+ * Personal details of a disclosure, encrypted under the subject's data key (AES-256-GCM).
+ *
+ * Codes (recipient, purpose, basis, categories, time) stay in clear in the event; the details that
+ * identify or describe the person (IP address, account number, benefit type, free text, phone, e-mail)
+ * go into `DisclosureRecorded.personalDetails` as this blob. Destroying the subject's data key
+ * (crypto-shredding) makes every blob of theirs unreadable while the stored bytes, and so the Merkle
+ * log over them, stay the same.
+ *
+ * Blob, version 1:
+ *
+ *     0x01 ‖ keyIdLength (1 byte) ‖ keyId (ASCII [A-Za-z0-9_-]) ‖ nonce (12) ‖ ciphertext ‖ tag (16)
+ *
+ * - plaintext: canonical JSON of the details (fields in `DETAIL_FIELDS` order, absent fields left out),
+ *   padded with spaces (which JSON.parse ignores) to a multiple of 64 bytes, so the length of the blob
+ *   does not tell one benefit type from another;
+ * - AAD: a domain label, the header (version and key id) and the length-prefixed eventId (lower case)
+ *   and subject pseudonym, so a blob cannot be moved to another event or another subject, nor be
+ *   relabelled with another key id.
+ *
+ * Every failure to open a blob (bad version, truncated, wrong key, wrong AAD, any flipped bit) is one
+ * `SPB_ERR_MALFORMED_BODY`; messages never contain the details.
+ */
+
+export interface PersonalDetails {
+  ipAddress?: string;
+  accountNumber?: string;
+  benefitType?: string;
+  freeText?: string;
+  phoneNumber?: string;
+  email?: string;
+}
+
+export type DetailField = keyof PersonalDetails;
+
+/** Every detail field, in the order the canonical plaintext lists them (alphabetical). */
+export const DETAIL_FIELDS = [
+  'accountNumber',
+  'benefitType',
+  'email',
+  'freeText',
+  'ipAddress',
+  'phoneNumber',
+] as const satisfies readonly DetailField[];
+
+/**
+ * The processing-register data category (`register.dataCategories[].id`) each detail field is an
+ * instance of. A disclosure carrying a detail should declare its category in `dataCategories`.
+ */
+export const DETAIL_CATEGORY = {
+  ipAddress: 'ip-address',
+  accountNumber: 'bank-account-information',
+  benefitType: 'type-of-benefit',
+  freeText: 'written-inquiry',
+  phoneNumber: 'phone-number',
+  email: 'email-address',
+} as const satisfies Record<DetailField, string>;
+
+/** The register data categories the present fields of `details` represent, sorted, without duplicates. */
+export function detailCategories(details: PersonalDetails): string[] {
+  return [...new Set(DETAIL_FIELDS.filter((f) => details[f] !== undefined).map((f) => DETAIL_CATEGORY[f]))].sort();
+}
+
+/** A subject's data key in clear: 32 bytes and the id that blobs name it by. */
+export interface DataKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+/** What a blob is bound to: the event it belongs to and the subject pseudonym. */
+export interface DetailsAad {
+  readonly eventId: string;
+  readonly subject: string;
+}
+
+export const DETAILS_VERSION = 0x01;
+export const DATA_KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Largest canonical plaintext accepted (before padding). */
+export const MAX_DETAILS_BYTES = 64 * 1024;
+const PAD_TO = 64;
+const NONCE = 12;
+const TAG = 16;
+const DOMAIN = Buffer.from('sporbar/personal-details/v1\0', 'ascii');
+
+const malformed = (why: string, cause?: unknown) =>
+  new SporbarError('SPB_ERR_MALFORMED_BODY', `personal details cannot be opened: ${why}`, cause === undefined ? {} : { cause });
+
+export function checkDataKey(dataKey: DataKey): void {
+  if (!DATA_KEY_ID_PATTERN.test(dataKey.id)) throw new SporbarError('SPB_ERR_CONFIG', 'a data key id must be 1-64 of [A-Za-z0-9_-]');
+  if (dataKey.key.length !== 32) throw new SporbarError('SPB_ERR_CONFIG', `a data key must be 32 bytes, got ${dataKey.key.length}`);
+}
+
+function header(keyId: string): Buffer {
+  const id = Buffer.from(keyId, 'ascii');
+  return Buffer.concat([Buffer.of(DETAILS_VERSION, id.length), id]);
+}
+
+function lengthPrefixed(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+function aadBytes(head: Buffer, aad: DetailsAad): Buffer {
+  if (!aad.eventId || !aad.subject) throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'personal details need an eventId and a subject to be bound to');
+  return Buffer.concat([DOMAIN, head, lengthPrefixed(aad.eventId.toLowerCase()), lengthPrefixed(aad.subject)]);
+}
+
+/** The canonical plaintext: known string fields only, in DETAIL_FIELDS order. */
+export function canonicalDetails(details: PersonalDetails): string {
+  const known = new Set<string>(DETAIL_FIELDS);
+  for (const [field, value] of Object.entries(details)) {
+    if (!known.has(field)) {
+      throw new SporbarError('SPB_ERR_SCHEMA_INVALID', `personal details: unknown field '${field.slice(0, 40)}'`, { details: { field: field.slice(0, 40) } });
+    }
+    if (value !== undefined && typeof value !== 'string') {
+      throw new SporbarError('SPB_ERR_SCHEMA_INVALID', `personal details: '${field}' must be a string`, { details: { field } });
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const f of DETAIL_FIELDS) {
+    const v = details[f];
+    if (v !== undefined) out[f] = v;
+  }
+  return JSON.stringify(out);
+}
+
+export function encryptDetails(dataKey: DataKey, details: PersonalDetails, aad: DetailsAad): Buffer {
+  checkDataKey(dataKey);
+  const json = Buffer.from(canonicalDetails(details), 'utf8');
+  if (json.length > MAX_DETAILS_BYTES) {
+    throw new SporbarError('SPB_ERR_OVERSIZED', `personal details are ${json.length} bytes, more than the ${MAX_DETAILS_BYTES} allowed`);
+  }
+  const padded = Buffer.alloc(Math.ceil(json.length / PAD_TO) * PAD_TO, 0x20);
+  json.copy(padded);
+  const head = header(dataKey.id);
+  const nonce = randomBytes(NONCE);
+  const cipher = createCipheriv('aes-256-gcm', dataKey.key, nonce).setAAD(aadBytes(head, aad));
+  return Buffer.concat([head, nonce, cipher.update(padded), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** The data key id a blob names, read from its header without any key. */
+export function readDetailsKeyId(blob: Uint8Array): string {
+  return parseBlob(blob).keyId;
+}
+
+interface ParsedBlob {
+  readonly keyId: string;
+  readonly head: Buffer;
+  readonly nonce: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+function parseBlob(bytes: Uint8Array): ParsedBlob {
+  const blob = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (blob.length < 2) throw malformed('too short');
+  if (blob[0] !== DETAILS_VERSION) throw malformed(`unknown version ${blob[0]}`);
+  const idLength = blob[1] ?? 0;
+  const headLength = 2 + idLength;
+  if (blob.length < headLength + NONCE + PAD_TO + TAG) throw malformed('too short');
+  if ((blob.length - headLength - NONCE - TAG) % PAD_TO !== 0) throw malformed('ciphertext length is not a multiple of the padding');
+  const keyId = blob.toString('latin1', 2, headLength);
+  if (!DATA_KEY_ID_PATTERN.test(keyId)) throw malformed('the key id is not of [A-Za-z0-9_-]');
+  return {
+    keyId,
+    head: blob.subarray(0, headLength),
+    nonce: blob.subarray(headLength, headLength + NONCE),
+    ciphertext: blob.subarray(headLength + NONCE, blob.length - TAG),
+    tag: blob.subarray(blob.length - TAG),
+  };
+}
+
+export function decryptDetails(dataKey: DataKey, blob: Uint8Array, aad: DetailsAad): PersonalDetails {
+  checkDataKey(dataKey);
+  const p = parseBlob(blob);
+  if (p.keyId !== dataKey.id) throw malformed(`the blob names key '${p.keyId}', not '${dataKey.id}'`);
+  let plain: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', dataKey.key, p.nonce).setAAD(aadBytes(p.head, aad)).setAuthTag(p.tag);
+    plain = Buffer.concat([decipher.update(p.ciphertext), decipher.final()]);
+  } catch (e) {
+    if (e instanceof SporbarError) throw e;
+    throw malformed('authentication failed (wrong key, wrong event or subject, or altered bytes)', e);
+  }
+  return parseDetails(plain);
+}
+
+function parseDetails(plain: Buffer): PersonalDetails {
+  let value: unknown;
+  try {
+    value = JSON.parse(plain.toString('utf8'));
+  } catch (e) {
+    throw malformed('the plaintext is not JSON', e);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('the plaintext is not an object');
+  const known = new Set<string>(DETAIL_FIELDS);
+  const details: PersonalDetails = {};
+  for (const [field, v] of Object.entries(value)) {
+    if (!known.has(field) || typeof v !== 'string') throw malformed('the plaintext has an unknown or non-string field');
+    details[field as DetailField] = v;
+  }
+  return details;
+}

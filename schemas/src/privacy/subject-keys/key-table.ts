@@ -1,0 +1,390 @@
+import { randomBytes } from 'node:crypto';
+import { isSporbarError, SporbarError } from '../../errors.ts';
+import { type ShredCause, ShredCauseValues } from '../../generated/events.ts';
+import { PSEUDONYM_PATTERN } from '../pseudonym.ts';
+import { type DataKey, decryptDetails, encryptDetails, type PersonalDetails, readDetailsKeyId } from './envelope.ts';
+import { type MasterKey, newDataKeyId, unwrapDataKey, wrapDataKey } from './master-key.ts';
+
+/**
+ * The subject key table: one data key per subject "generation", stored only wrapped by the master key.
+ *
+ * Rows are keyed by `key_id`, not by subject: a partial unique index allows at most one *live* key
+ * per subject. Shredding (erasure, retention expiry) sets `wrapped = NULL` and keeps the row as a
+ * tombstone (when, why), so blobs naming that key id answer "shredded", for ever: no key material
+ * is left anywhere in the table. A disclosure recorded after the shred is new data: `dataKeyFor`
+ * creates a fresh key with a new id, and the old blobs, which name the old id, stay unreadable.
+ *
+ * Works on PostgreSQL (`pg`) and PGlite through the one-method `SubjectKeySql`. No statement needs a
+ * transaction: creation is `INSERT … ON CONFLICT DO NOTHING` then `SELECT`; shredding is one
+ * `UPDATE`; re-wrapping is a compare-and-set per row that never touches a shredded row.
+ *
+ * Unwrapped keys are cached (LRU, bounded, with a time to live). Within one store, shred and key
+ * loads for a subject are serialised, so the cache never outlives a shred done by the same store;
+ * a shred done by another process reaches this cache at the latest after `cacheTtlMs`.
+ */
+export interface SubjectKeySql {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export const SUBJECT_KEYS_TABLE = 'subject_keys';
+const TABLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
+const ROTATION_BATCH = 500;
+
+function tableName(table: string | undefined): { table: string; base: string } {
+  const t = table ?? SUBJECT_KEYS_TABLE;
+  if (!TABLE_PATTERN.test(t)) throw new SporbarError('SPB_ERR_CONFIG', `subject key table name must be [schema.]name of [a-z0-9_], got '${t.slice(0, 80)}'`);
+  return { table: t, base: t.split('.').at(-1) ?? t };
+}
+
+/** The DDL, statement by statement (neither pg nor PGlite takes several statements with parameters). */
+export function subjectKeysDdl(table?: string): string[] {
+  const { table: t, base } = tableName(table);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t} (
+  key_id text PRIMARY KEY,
+  subject text NOT NULL,
+  wrapped bytea,
+  master_key_id text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  shredded_at timestamptz,
+  shred_cause text,
+  shred_causation text,
+  CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)),
+  CHECK ((shred_cause IS NULL) = (shredded_at IS NULL)),
+  CHECK (shred_cause IN (${ShredCauseValues.map((c) => `'${c}'`).join(', ')}))
+)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${base}_one_live_key ON ${t} (subject) WHERE shredded_at IS NULL`,
+    `CREATE INDEX IF NOT EXISTS ${base}_by_subject ON ${t} (subject)`,
+  ];
+}
+
+export async function ensureSubjectKeySchema(db: SubjectKeySql, options: { table?: string } = {}): Promise<void> {
+  for (const statement of subjectKeysDdl(options.table)) await db.query(statement);
+}
+
+export type UnreadableReason =
+  /** Not a version-1 details blob (too short, bad version or key id, bad length). */
+  | 'malformed'
+  /** The blob names a key id this table never had. */
+  | 'unknown-key'
+  /** The key the blob names belongs to another subject. */
+  | 'wrong-subject'
+  /** GCM refused it: altered bytes, wrong key, or a blob moved to another event. */
+  | 'authentication-failed';
+
+export type DetailsDecryptResult =
+  | { readonly status: 'ok'; readonly keyId: string; readonly details: PersonalDetails }
+  | { readonly status: 'shredded'; readonly keyId: string; readonly shreddedAt: Date; readonly cause: ShredCause }
+  | { readonly status: 'unreadable'; readonly reason: UnreadableReason; readonly keyId?: string };
+
+export interface SubjectKeyStoreOptions {
+  readonly db: SubjectKeySql;
+  /** The master key new data keys are wrapped under. */
+  readonly masterKey: MasterKey;
+  /** Older masters this store can still unwrap with (during a rotation). */
+  readonly previousMasterKeys?: readonly MasterKey[];
+  /** `[schema.]table`, default `subject_keys`. */
+  readonly table?: string;
+  /** Unwrapped keys kept in memory (LRU); default 10,000; 0 turns the cache off. */
+  readonly cacheSize?: number;
+  /** How long a live key stays cached: the bound on how late another process's shred is seen; default 60 s. */
+  readonly cacheTtlMs?: number;
+}
+
+export interface SubjectKeyStore {
+  /** Creates the table and its indexes if they are missing. */
+  ensureSchema(): Promise<void>;
+  /**
+   * The subject's live data key, created on first use (race-safe across processes). After a shred
+   * this is a new key with a new id: later disclosures are new data.
+   */
+  dataKeyFor(subject: string): Promise<DataKey>;
+  /** Encrypts details under the subject's live key, bound to eventId and subject. */
+  encrypt(subject: string, eventId: string, details: PersonalDetails): Promise<Buffer>;
+  /** Opens a blob; a shredded key or a bad blob is a result, never an exception. */
+  decrypt(subject: string, eventId: string, blob: Uint8Array): Promise<DetailsDecryptResult>;
+  /**
+   * Destroys the wrapped key material of every live key of the subject and evicts them from the
+   * cache. Returns the key ids shredded by this call, plus, when `causationEventId` is given, those
+   * shredded earlier under the same causation (so a retried erasure can still emit its events).
+   * Idempotent.
+   */
+  shred(subject: string, cause: ShredCause, options?: { causationEventId?: string }): Promise<string[]>;
+  /**
+   * Re-wraps every live key under `newMasterKey` (resumable: run it again after a crash) and makes it
+   * this store's master. Blobs are untouched; shredded rows stay empty.
+   */
+  rotateMaster(newMasterKey: MasterKey): Promise<{ rewrapped: number; masterKeyId: string }>;
+  /** The id of the master new keys are wrapped under. */
+  readonly masterKeyId: string;
+  cacheStats(): { size: number; hits: number; misses: number };
+}
+
+type KeyEntry =
+  | { readonly state: 'live'; readonly subject: string; readonly key: Buffer }
+  | { readonly state: 'shredded'; readonly subject: string; readonly shreddedAt: Date; readonly cause: ShredCause };
+
+interface KeyRow {
+  key_id: string;
+  subject: string;
+  wrapped: Uint8Array | null;
+  master_key_id: string | null;
+  shredded_at: Date | string | null;
+  shred_cause: string | null;
+}
+
+/** A small LRU with a time to live per entry (Map keeps insertion order). */
+class Lru<K, V> {
+  private readonly map = new Map<K, { value: V; expiresAt: number }>();
+  constructor(private readonly max: number) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(k: K): V | undefined {
+    const e = this.map.get(k);
+    if (!e) return undefined;
+    this.map.delete(k);
+    if (e.expiresAt <= Date.now()) return undefined;
+    this.map.set(k, e);
+    return e.value;
+  }
+  set(k: K, value: V, ttlMs: number): void {
+    if (this.max <= 0 || ttlMs <= 0) return;
+    this.map.delete(k);
+    this.map.set(k, { value, expiresAt: Date.now() + ttlMs });
+    while (this.map.size > this.max) {
+      const oldest = this.map.keys().next();
+      if (oldest.done) break;
+      this.map.delete(oldest.value);
+    }
+  }
+  delete(k: K): void {
+    this.map.delete(k);
+  }
+  deleteWhere(pred: (v: V) => boolean): void {
+    for (const [k, e] of this.map) if (pred(e.value)) this.map.delete(k);
+  }
+}
+
+function checkSubject(subject: string): void {
+  if (typeof subject !== 'string' || !PSEUDONYM_PATTERN.test(subject)) {
+    throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject keys are kept per subject pseudonym (psn_<keyId>_<hash>), never per CPR number or other identifier');
+  }
+}
+
+export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectKeyStore {
+  const { db } = options;
+  const { table: t } = tableName(options.table);
+  const cacheSize = options.cacheSize ?? 10_000;
+  const ttl = options.cacheTtlMs ?? 60_000;
+  let master = options.masterKey;
+  const keyring = new Map<string, MasterKey>();
+  for (const m of [...(options.previousMasterKeys ?? []), master]) addToKeyring(m);
+  const keys = new Lru<string, KeyEntry>(cacheSize); // key id → key or tombstone
+  const current = new Lru<string, string>(cacheSize); // subject → live key id
+  const locks = new Map<string, Promise<unknown>>();
+  let hits = 0;
+  let misses = 0;
+
+  function addToKeyring(m: MasterKey): void {
+    const known = keyring.get(m.id);
+    if (known && !known.key.equals(m.key)) {
+      throw new SporbarError('SPB_ERR_CONFIG', `two different master keys share the id '${m.id}': a new master key needs a new id`);
+    }
+    keyring.set(m.id, m);
+  }
+
+  /** Key loads and shreds of one subject run one at a time in this store. */
+  async function withLock<T>(subject: string, fn: () => Promise<T>): Promise<T> {
+    const run = (locks.get(subject) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    locks.set(subject, tail);
+    try {
+      return await run;
+    } finally {
+      if (locks.get(subject) === tail) locks.delete(subject);
+    }
+  }
+
+  function unwrap(row: KeyRow): Buffer {
+    const m = row.master_key_id === null ? undefined : keyring.get(row.master_key_id);
+    if (!m || !row.wrapped) {
+      throw new SporbarError(
+        'SPB_ERR_CONFIG',
+        `the data key '${row.key_id}' is wrapped under master key '${row.master_key_id}', which this store does not hold (it holds ${[...keyring.keys()].map((k) => `'${k}'`).join(', ')})`,
+      );
+    }
+    return unwrapDataKey(m, row.wrapped, { keyId: row.key_id, subject: row.subject });
+  }
+
+  function entryOf(row: KeyRow): KeyEntry {
+    if (row.wrapped === null) {
+      return { state: 'shredded', subject: row.subject, shreddedAt: new Date(row.shredded_at ?? 0), cause: row.shred_cause as ShredCause };
+    }
+    return { state: 'live', subject: row.subject, key: unwrap(row) };
+  }
+
+  const selectColumns = 'key_id, subject, wrapped, master_key_id, shredded_at, shred_cause';
+
+  function cachedLive(subject: string): DataKey | undefined {
+    const keyId = current.get(subject);
+    const entry = keyId === undefined ? undefined : keys.get(keyId);
+    if (keyId !== undefined && entry?.state === 'live' && entry.subject === subject) return { id: keyId, key: entry.key };
+    return undefined;
+  }
+
+  async function liveKey(subject: string): Promise<DataKey> {
+    const hit = cachedLive(subject);
+    if (hit) {
+      hits++;
+      return hit;
+    }
+    return withLock(subject, async () => {
+      const again = cachedLive(subject); // another caller may have loaded it while this one waited
+      if (again) {
+        hits++;
+        return again;
+      }
+      misses++;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const found = await db.query<KeyRow>(`SELECT ${selectColumns} FROM ${t} WHERE subject = $1 AND shredded_at IS NULL`, [subject]);
+        let row = found.rows[0];
+        let key: Buffer | undefined;
+        if (!row) {
+          const id = newDataKeyId();
+          const fresh = randomBytes(32);
+          const inserted = await db.query<{ key_id: string }>(
+            `INSERT INTO ${t} (key_id, subject, wrapped, master_key_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (subject) WHERE shredded_at IS NULL DO NOTHING RETURNING key_id`,
+            [id, subject, wrapDataKey(master, fresh, { keyId: id, subject }), master.id],
+          );
+          if (inserted.rows.length === 1) {
+            row = { key_id: id, subject, wrapped: null, master_key_id: master.id, shredded_at: null, shred_cause: null };
+            key = fresh;
+          } else {
+            // another process created it first: use theirs
+            row = (await db.query<KeyRow>(`SELECT ${selectColumns} FROM ${t} WHERE subject = $1 AND shredded_at IS NULL`, [subject])).rows[0];
+          }
+        }
+        if (!row) continue; // created and shredded again in between: try once more
+        key ??= unwrap(row);
+        keys.set(row.key_id, { state: 'live', subject, key }, ttl);
+        current.set(subject, row.key_id, ttl);
+        return { id: row.key_id, key };
+      }
+      throw new SporbarError('SPB_ERR_STORE_UNAVAILABLE', 'the subject key kept being shredded while it was being created; retry');
+    });
+  }
+
+  /** The key a blob names: undefined when the table never had it, 'foreign' when it is another subject's. */
+  async function entryByKeyId(subject: string, keyId: string): Promise<KeyEntry | 'foreign' | undefined> {
+    const hit = keys.get(keyId);
+    if (hit) {
+      hits++;
+      return hit.subject === subject ? hit : 'foreign';
+    }
+    return withLock(subject, async () => {
+      const again = keys.get(keyId);
+      if (again) return again.subject === subject ? again : 'foreign';
+      misses++;
+      const row = (await db.query<KeyRow>(`SELECT ${selectColumns} FROM ${t} WHERE key_id = $1`, [keyId])).rows[0];
+      if (!row) return undefined;
+      if (row.subject !== subject) return 'foreign'; // not cached: that subject's lock is not held
+      const entry = entryOf(row);
+      // a tombstone never comes back to life: it may stay cached for good (LRU-bounded)
+      keys.set(keyId, entry, entry.state === 'shredded' ? Number.POSITIVE_INFINITY : ttl);
+      return entry;
+    });
+  }
+
+  return {
+    ensureSchema: () => ensureSubjectKeySchema(db, options.table === undefined ? {} : { table: options.table }),
+
+    async dataKeyFor(subject) {
+      checkSubject(subject);
+      const k = await liveKey(subject);
+      return { id: k.id, key: Buffer.from(k.key) }; // a copy: callers cannot damage the cache
+    },
+
+    async encrypt(subject, eventId, details) {
+      checkSubject(subject);
+      return encryptDetails(await liveKey(subject), details, { eventId, subject });
+    },
+
+    async decrypt(subject, eventId, blob) {
+      checkSubject(subject);
+      let keyId: string;
+      try {
+        keyId = readDetailsKeyId(blob);
+      } catch {
+        return { status: 'unreadable', reason: 'malformed' };
+      }
+      const entry = await entryByKeyId(subject, keyId);
+      if (!entry) return { status: 'unreadable', reason: 'unknown-key', keyId };
+      if (entry === 'foreign') return { status: 'unreadable', reason: 'wrong-subject', keyId };
+      if (entry.state === 'shredded') return { status: 'shredded', keyId, shreddedAt: entry.shreddedAt, cause: entry.cause };
+      try {
+        return { status: 'ok', keyId, details: decryptDetails({ id: keyId, key: entry.key }, blob, { eventId, subject }) };
+      } catch (e) {
+        if (isSporbarError(e, 'SPB_ERR_MALFORMED_BODY')) return { status: 'unreadable', reason: 'authentication-failed', keyId };
+        throw e;
+      }
+    },
+
+    async shred(subject, cause, shredOptions = {}) {
+      checkSubject(subject);
+      if (!ShredCauseValues.includes(cause)) throw new SporbarError('SPB_ERR_SCHEMA_INVALID', `shred cause must be one of ${ShredCauseValues.join(', ')}`);
+      const causation = shredOptions.causationEventId ?? null;
+      return withLock(subject, async () => {
+        try {
+          const done = await db.query<{ key_id: string }>(
+            `UPDATE ${t} SET wrapped = NULL, shredded_at = now(), shred_cause = $2, shred_causation = $3
+             WHERE subject = $1 AND shredded_at IS NULL RETURNING key_id`,
+            [subject, cause, causation],
+          );
+          const ids = new Set(done.rows.map((r) => r.key_id));
+          if (causation !== null) {
+            const earlier = await db.query<{ key_id: string }>(`SELECT key_id FROM ${t} WHERE subject = $1 AND shred_causation = $2`, [subject, causation]);
+            for (const r of earlier.rows) ids.add(r.key_id);
+          }
+          return [...ids].sort();
+        } finally {
+          current.delete(subject);
+          keys.deleteWhere((e) => e.subject === subject);
+        }
+      });
+    },
+
+    async rotateMaster(newMasterKey) {
+      addToKeyring(newMasterKey);
+      master = newMasterKey; // keys created from now on use the new master
+      let rewrapped = 0;
+      let after = '';
+      for (;;) {
+        const batch = await db.query<KeyRow>(
+          `SELECT ${selectColumns} FROM ${t} WHERE wrapped IS NOT NULL AND master_key_id IS DISTINCT FROM $1 AND key_id > $2 ORDER BY key_id LIMIT ${ROTATION_BATCH}`,
+          [newMasterKey.id, after],
+        );
+        for (const row of batch.rows) {
+          const ctx = { keyId: row.key_id, subject: row.subject };
+          const wrapped = wrapDataKey(newMasterKey, unwrap(row), ctx);
+          // compare-and-set: a row shredded meanwhile (wrapped IS NULL) is never given a key again
+          const updated = await db.query<{ key_id: string }>(
+            `UPDATE ${t} SET wrapped = $1, master_key_id = $2 WHERE key_id = $3 AND master_key_id = $4 AND wrapped IS NOT NULL RETURNING key_id`,
+            [wrapped, newMasterKey.id, row.key_id, row.master_key_id],
+          );
+          rewrapped += updated.rows.length;
+          after = row.key_id;
+        }
+        if (batch.rows.length < ROTATION_BATCH) break;
+      }
+      return { rewrapped, masterKeyId: newMasterKey.id };
+    },
+
+    get masterKeyId() {
+      return master.id;
+    },
+
+    cacheStats: () => ({ size: keys.size, hits, misses }),
+  };
+}

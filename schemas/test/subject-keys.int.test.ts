@@ -1,0 +1,370 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPseudonymiser, isSporbarError } from '../src/index.ts';
+import {
+  createSubjectKeyStore,
+  encryptDetails,
+  generateMasterKeySecret,
+  type MasterKey,
+  parseMasterKey,
+  type PersonalDetails,
+  type SubjectKeySql,
+  type SubjectKeyStore,
+  unwrapDataKey,
+} from '../src/privacy/subject-keys/index.ts';
+
+/**
+ * The subject key table on a real PGlite (always) and on PostgreSQL (when reachable: DATABASE_URL, else
+ * postgres@127.0.0.1:5432/test; skipped with the reason on a laptop without it, a failure under CI=true).
+ * Every test gets its own table.
+ */
+async function probePostgres(): Promise<{ url?: string; skip?: string }> {
+  const urls = process.env.DATABASE_URL ? [process.env.DATABASE_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+  const errors: string[] = [];
+  for (const url of urls) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return { url };
+    } catch (e) {
+      errors.push((e as Error).message);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  const reason = `PostgreSQL unreachable (${errors.join('; ')})`;
+  if (process.env.CI === 'true') throw new Error(`${reason} - under CI=true the PostgreSQL tests must run, not skip.`);
+  return { skip: reason };
+}
+const postgres = await probePostgres();
+if (postgres.skip) console.warn(`subject-keys: skipping the PostgreSQL run: ${postgres.skip}`);
+
+const pseudonymiser = createPseudonymiser({ id: 'k1', secret: randomBytes(32).toString('base64url') });
+// synthetic CPR numbers (day, month, year, serial) → realistic pseudonyms
+const subjectNo = (n: number) => pseudonymiser.pseudonym(`${String((n % 28) + 1).padStart(2, '0')}0${(n % 9) + 1}8${n % 10}-${String(1000 + n).slice(-4)}`);
+const uuid = () => randomUUID();
+const m1 = parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() });
+const m2 = parseMasterKey({ id: 'm2', secret: generateMasterKeySecret() });
+
+const login: PersonalDetails = { ipAddress: '185.107.12.34' };
+const payment: PersonalDetails = { accountNumber: '9570-0012345678', benefitType: 'Sygedagpenge' };
+const inquiry: PersonalDetails = {
+  freeText: 'Min boligstøtte for marts er ikke kommet ind på min NemKonto. Kan I se hvorfor?',
+  email: 'karen.jensen@example.dk',
+  phoneNumber: '+45 20 12 34 56',
+};
+
+interface Row {
+  key_id: string;
+  subject: string;
+  wrapped: Uint8Array | null;
+  master_key_id: string | null;
+  shredded_at: Date | null;
+  shred_cause: string | null;
+}
+
+function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeySql; close(): Promise<void> }>, skip?: string) {
+  describe.skipIf(skip !== undefined)(`subject key table on ${backend}`, () => {
+    let db: SubjectKeySql;
+    let close: () => Promise<void> = async () => undefined;
+    const tables: string[] = [];
+    beforeAll(async () => {
+      ({ db, close } = await connect());
+    });
+    afterAll(async () => {
+      for (const t of tables) await db?.query(`DROP TABLE IF EXISTS ${t}`);
+      await close();
+    });
+
+    /** A fresh table; `open` makes store instances over it (each with its own cache). */
+    async function freshTable() {
+      const table = `subject_keys_${randomBytes(5).toString('hex')}`;
+      tables.push(table);
+      const open = (o: { masterKey?: MasterKey; previousMasterKeys?: MasterKey[]; cacheSize?: number; cacheTtlMs?: number } = {}): SubjectKeyStore =>
+        createSubjectKeyStore({ db, table, masterKey: m1, ...o });
+      const store = open();
+      await store.ensureSchema();
+      const rows = async (subject?: string) =>
+        (await db.query<Row>(`SELECT * FROM ${table} ${subject ? 'WHERE subject = $1' : ''} ORDER BY created_at, key_id`, subject ? [subject] : [])).rows;
+      return { table, open, store, rows };
+    }
+
+    it('creates its table idempotently and stores only a wrapped key per subject', async () => {
+      const { store, rows } = await freshTable();
+      await store.ensureSchema();
+      const s = subjectNo(1);
+      const key = await store.dataKeyFor(s);
+      expect(key.id).toMatch(/^dk_[A-Za-z0-9_-]{22}$/);
+      expect(key.key).toHaveLength(32);
+      const [row, ...more] = await rows(s);
+      expect(more).toEqual([]);
+      expect(row).toMatchObject({ key_id: key.id, subject: s, master_key_id: 'm1', shredded_at: null, shred_cause: null });
+      expect(Buffer.from(row?.wrapped ?? []).length).toBe(61);
+      expect(Buffer.from(row?.wrapped ?? []).includes(key.key)).toBe(false);
+      expect((await store.dataKeyFor(s)).key.equals(key.key)).toBe(true);
+    });
+
+    it('refuses a subject that is not a pseudonym (a CPR number never reaches the table)', async () => {
+      const { store, rows } = await freshTable();
+      for (const bad of ['010190-1234', '0101901234', '', 'psn_k1_short']) {
+        await expect(store.encrypt(bad, uuid(), login)).rejects.toSatisfy((e) => isSporbarError(e, 'SPB_ERR_SCHEMA_INVALID'));
+      }
+      expect(await rows()).toEqual([]);
+    });
+
+    it('round-trips details, also through a fresh store instance (no cache)', async () => {
+      const { store, open, rows } = await freshTable();
+      const [a, b] = [subjectNo(2), subjectNo(3)];
+      const events = [
+        { subject: a, eventId: uuid(), details: login },
+        { subject: a, eventId: uuid(), details: payment },
+        { subject: b, eventId: uuid(), details: inquiry },
+      ];
+      const blobs = await Promise.all(events.map((e) => store.encrypt(e.subject, e.eventId, e.details)));
+      const fresh = open();
+      for (const [i, e] of events.entries()) {
+        for (const s of [store, fresh]) expect(await s.decrypt(e.subject, e.eventId, blobs[i] ?? Buffer.alloc(0))).toMatchObject({ status: 'ok', details: e.details });
+      }
+      expect((await rows()).map((r) => r.subject).sort()).toEqual([a, b].sort()); // one key per subject
+      const stored = Buffer.concat([...blobs, ...(await rows()).map((r) => Buffer.from(r.wrapped ?? []))]).toString('latin1');
+      for (const v of [...Object.values(login), ...Object.values(payment), ...Object.values(inquiry)]) expect(stored).not.toContain(v);
+    });
+
+    it('binds a blob to its event and subject: moved, it is unreadable, not a crash', async () => {
+      const { store } = await freshTable();
+      const [a, b] = [subjectNo(4), subjectNo(5)];
+      const eventId = uuid();
+      const blob = await store.encrypt(a, eventId, payment);
+      await store.encrypt(b, uuid(), login); // b has a key of its own
+      expect(await store.decrypt(a, uuid(), blob)).toMatchObject({ status: 'unreadable', reason: 'authentication-failed' });
+      expect(await store.decrypt(b, eventId, blob)).toMatchObject({ status: 'unreadable', reason: 'wrong-subject' });
+      expect(await store.decrypt(a, eventId, blob)).toMatchObject({ status: 'ok', details: payment });
+    });
+
+    it('answers unreadable for every single flipped bit of a blob', async () => {
+      const { store, open } = await freshTable();
+      const s = subjectNo(6);
+      const eventId = uuid();
+      const blob = await store.encrypt(s, eventId, login);
+      const reasons = new Map<string, number>();
+      const cold = open({ cacheSize: 0 });
+      for (let bit = 0; bit < blob.length * 8; bit++) {
+        const bad = Buffer.from(blob);
+        bad[bit >> 3] = (bad[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+        const r = await (bit % 7 === 0 ? cold : store).decrypt(s, eventId, bad);
+        expect(r.status, `bit ${bit}`).toBe('unreadable');
+        if (r.status === 'unreadable') reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+      }
+      expect([...reasons.values()].reduce((x, y) => x + y)).toBe(blob.length * 8);
+      expect(reasons.get('authentication-failed')).toBeGreaterThan(500);
+      expect(await store.decrypt(s, eventId, blob)).toMatchObject({ status: 'ok', details: login });
+    });
+
+    it('answers unreadable for a wrong key, an unknown key id and garbage', async () => {
+      const { store } = await freshTable();
+      const s = subjectNo(7);
+      const eventId = uuid();
+      const real = await store.dataKeyFor(s);
+      const forged = encryptDetails({ id: real.id, key: randomBytes(32) }, login, { eventId, subject: s });
+      expect(await store.decrypt(s, eventId, forged)).toEqual({ status: 'unreadable', reason: 'authentication-failed', keyId: real.id });
+      const orphan = encryptDetails({ id: 'dk_AAAAAAAAAAAAAAAAAAAAAA', key: randomBytes(32) }, login, { eventId, subject: s });
+      expect(await store.decrypt(s, eventId, orphan)).toMatchObject({ status: 'unreadable', reason: 'unknown-key' });
+      for (const junk of [Buffer.alloc(0), randomBytes(100), Buffer.from('{"ipAddress":"185.107.12.34"}')]) {
+        expect(await store.decrypt(s, eventId, junk)).toEqual({ status: 'unreadable', reason: 'malformed' });
+      }
+    });
+
+    it('shreds: every earlier blob answers shredded, for any store, and no key material is left', async () => {
+      const { store, open, rows, table } = await freshTable();
+      const [s, bystander] = [subjectNo(8), subjectNo(9)];
+      const before = [
+        { eventId: uuid(), details: login },
+        { eventId: uuid(), details: payment },
+        { eventId: uuid(), details: inquiry },
+      ];
+      const blobs = await Promise.all(before.map((e) => store.encrypt(s, e.eventId, e.details)));
+      const keptEvent = uuid();
+      const kept = await store.encrypt(bystander, keptEvent, payment);
+      const oldKeyId = (await store.dataKeyFor(s)).id;
+      const t0 = Date.now();
+
+      expect(await store.shred(s, 'ERASURE_REQUESTED')).toEqual([oldKeyId]);
+
+      const [row] = await rows(s);
+      expect(row).toMatchObject({ key_id: oldKeyId, wrapped: null, shred_cause: 'ERASURE_REQUESTED' });
+      const nulls = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE subject = $1 AND wrapped IS NULL`, [s]);
+      expect(nulls.rows[0]?.n).toBe(1);
+      // a fresh store holding the master key, and a store that has never cached anything, see the same
+      for (const reader of [store, open(), open({ cacheSize: 0 })]) {
+        for (const [i, e] of before.entries()) {
+          const r = await reader.decrypt(s, e.eventId, blobs[i] ?? Buffer.alloc(0));
+          expect(r).toMatchObject({ status: 'shredded', keyId: oldKeyId, cause: 'ERASURE_REQUESTED' });
+          if (r.status === 'shredded') expect(Math.abs(r.shreddedAt.getTime() - t0)).toBeLessThan(60_000);
+        }
+      }
+      expect(await open().decrypt(bystander, keptEvent, kept)).toMatchObject({ status: 'ok', details: payment });
+
+      // a later disclosure is new data: a new key, readable; the old blobs stay shredded
+      const laterEvent = uuid();
+      const later = await store.encrypt(s, laterEvent, login);
+      const newKeyId = (await store.dataKeyFor(s)).id;
+      expect(newKeyId).not.toBe(oldKeyId);
+      expect(await open().decrypt(s, laterEvent, later)).toMatchObject({ status: 'ok', keyId: newKeyId, details: login });
+      expect(await open().decrypt(s, before[0]?.eventId ?? '', blobs[0] ?? Buffer.alloc(0))).toMatchObject({ status: 'shredded', keyId: oldKeyId });
+      expect((await rows(s)).map((r) => [r.key_id, r.wrapped === null])).toEqual([[oldKeyId, true], [newKeyId, false]]);
+
+      // idempotent: nothing live left → nothing shredded; a second erasure takes the new key too
+      expect(await store.shred(s, 'ERASURE_REQUESTED')).toEqual([newKeyId]);
+      expect(await store.shred(s, 'ERASURE_REQUESTED')).toEqual([]);
+      expect(await open().shred(s, 'RETENTION_EXPIRED')).toEqual([]);
+      expect(await store.decrypt(s, laterEvent, later)).toMatchObject({ status: 'shredded', keyId: newKeyId });
+      expect((await rows()).filter((r) => r.wrapped !== null).map((r) => r.subject)).toEqual([bystander]);
+    });
+
+    it('shreds retry-safely under one causation, and refuses an unknown cause', async () => {
+      const { store, rows } = await freshTable();
+      const s = subjectNo(10);
+      const keyId = (await store.dataKeyFor(s)).id;
+      const causationEventId = uuid();
+      expect(await store.shred(s, 'RETENTION_EXPIRED', { causationEventId })).toEqual([keyId]);
+      expect(await store.shred(s, 'RETENTION_EXPIRED', { causationEventId })).toEqual([keyId]); // the retry can still emit its event
+      expect(await store.shred(s, 'RETENTION_EXPIRED', { causationEventId: uuid() })).toEqual([]);
+      expect((await rows(s))[0]?.shred_cause).toBe('RETENTION_EXPIRED');
+      expect(await store.shred(subjectNo(11), 'ERASURE_REQUESTED')).toEqual([]); // never had a key
+      await expect(store.shred(s, 'BECAUSE' as 'ERASURE_REQUESTED')).rejects.toSatisfy((e) => isSporbarError(e, 'SPB_ERR_SCHEMA_INVALID'));
+    });
+
+    it('sees a shred done by another store once its cache entry expires', async () => {
+      const { open } = await freshTable();
+      const s = subjectNo(12);
+      const reader = open({ cacheTtlMs: 100 });
+      const eventId = uuid();
+      const blob = await reader.encrypt(s, eventId, payment);
+      expect((await reader.decrypt(s, eventId, blob)).status).toBe('ok');
+      await open().shred(s, 'ERASURE_REQUESTED');
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await reader.decrypt(s, eventId, blob)).toMatchObject({ status: 'shredded', cause: 'ERASURE_REQUESTED' });
+    });
+
+    it('keeps its cache bounded (LRU) and still answers every subject', async () => {
+      const { open } = await freshTable();
+      const store = open({ cacheSize: 3 });
+      const written = [];
+      for (let i = 0; i < 10; i++) {
+        const [s, eventId] = [subjectNo(20 + i), uuid()];
+        written.push({ s, eventId, blob: await store.encrypt(s, eventId, login) });
+      }
+      expect(store.cacheStats().size).toBeLessThanOrEqual(3);
+      for (const w of written) expect((await store.decrypt(w.s, w.eventId, w.blob)).status).toBe('ok');
+      expect(store.cacheStats().size).toBeLessThanOrEqual(3);
+      const last = written.at(-1);
+      const { hits } = store.cacheStats();
+      if (last) await store.decrypt(last.s, last.eventId, last.blob);
+      expect(store.cacheStats().hits).toBe(hits + 1);
+    });
+
+    it('refuses to run with a master that does not open the stored keys (SPB_ERR_CONFIG)', async () => {
+      const { store, open } = await freshTable();
+      const s = subjectNo(13);
+      const eventId = uuid();
+      const blob = await store.encrypt(s, eventId, login);
+      const impostor = open({ masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
+      await expect(impostor.decrypt(s, eventId, blob)).rejects.toSatisfy((e) => isSporbarError(e, 'SPB_ERR_CONFIG'));
+      await expect(impostor.encrypt(s, uuid(), login)).rejects.toThrow(/does not unwrap under master key 'm1'/);
+      expect(() => open({ masterKey: m1, previousMasterKeys: [parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() })] })).toThrow(/share the id 'm1'/);
+    });
+
+    it('rotates the master: old blobs open under the new master, the old master opens nothing, shredded keys stay gone', async () => {
+      const { store, open, rows } = await freshTable();
+      const written = [];
+      for (let i = 0; i < 6; i++) {
+        const [s, eventId] = [subjectNo(40 + i), uuid()];
+        written.push({ s, eventId, blob: await store.encrypt(s, eventId, i % 2 ? payment : inquiry) });
+      }
+      const erased = written[0];
+      if (!erased) throw new Error('no subjects');
+      await store.shred(erased.s, 'ERASURE_REQUESTED');
+
+      expect(await store.rotateMaster(m2)).toEqual({ rewrapped: 5, masterKeyId: 'm2' });
+      expect(store.masterKeyId).toBe('m2');
+      const after = await rows();
+      expect(after.filter((r) => r.wrapped !== null).map((r) => r.master_key_id)).toEqual(Array(5).fill('m2'));
+      expect(after.find((r) => r.subject === erased.s)?.wrapped).toBeNull(); // rotation never resurrects a key
+
+      const onlyNew = open({ masterKey: m2 });
+      for (const [i, w] of written.entries()) {
+        const r = await onlyNew.decrypt(w.s, w.eventId, w.blob);
+        expect(r.status).toBe(i === 0 ? 'shredded' : 'ok');
+        if (r.status === 'ok') expect(r.details).toEqual(i % 2 ? payment : inquiry);
+      }
+      const onlyOld = open({ masterKey: m1 });
+      const probe = written[1];
+      if (!probe) throw new Error('no subjects');
+      await expect(onlyOld.decrypt(probe.s, probe.eventId, probe.blob)).rejects.toThrow(/wrapped under master key 'm2', which this store does not hold/);
+      for (const r of after.filter((x) => x.wrapped !== null)) {
+        expect(() => unwrapDataKey(m1, r.wrapped ?? Buffer.alloc(0), { keyId: r.key_id, subject: r.subject })).toThrow(/does not unwrap/);
+      }
+      expect(await store.rotateMaster(m2)).toEqual({ rewrapped: 0, masterKeyId: 'm2' }); // idempotent
+      await store.dataKeyFor(subjectNo(60));
+      expect((await rows(subjectNo(60)))[0]?.master_key_id).toBe('m2'); // new keys use the new master
+      // a store that holds both (mid-rotation deployment) reads everything
+      const both = open({ masterKey: m2, previousMasterKeys: [m1] });
+      expect((await both.decrypt(probe.s, probe.eventId, probe.blob)).status).toBe('ok');
+    });
+
+    it('creates exactly one key for 50 concurrent first uses, in one store and across stores', async () => {
+      const { store, open, rows } = await freshTable();
+      const s = subjectNo(70);
+      const ids = new Set((await Promise.all(Array.from({ length: 50 }, () => store.dataKeyFor(s)))).map((k) => k.id));
+      expect(ids.size).toBe(1);
+      expect(await rows(s)).toHaveLength(1);
+
+      const t = subjectNo(71);
+      const stores = Array.from({ length: 5 }, () => open());
+      const keys = await Promise.all(stores.flatMap((st) => Array.from({ length: 10 }, () => st.dataKeyFor(t))));
+      expect(new Set(keys.map((k) => k.id)).size).toBe(1);
+      expect(new Set(keys.map((k) => k.key.toString('hex'))).size).toBe(1);
+      expect(await rows(t)).toHaveLength(1);
+    });
+
+    it('stays consistent when disclosures and erasures of one subject race', async () => {
+      const { open, rows } = await freshTable();
+      const s = subjectNo(72);
+      const stores = [open(), open(), open()];
+      const ops = Array.from({ length: 60 }, async (_, i) => {
+        const st = stores[i % 3] as SubjectKeyStore;
+        if (i % 10 === 9) return { shred: await st.shred(s, 'ERASURE_REQUESTED') };
+        const eventId = uuid();
+        return { eventId, blob: await st.encrypt(s, eventId, login) };
+      });
+      const results = await Promise.all(ops);
+      const all = await rows(s);
+      expect(all.filter((r) => r.wrapped === null).every((r) => r.shredded_at !== null)).toBe(true);
+      expect(all.filter((r) => r.wrapped !== null).length).toBeLessThanOrEqual(1); // at most one live key
+      const reader = open({ cacheSize: 0 });
+      for (const r of results) {
+        if ('blob' in r && r.blob && r.eventId) expect(['ok', 'shredded']).toContain((await reader.decrypt(s, r.eventId, r.blob)).status);
+      }
+    });
+  });
+}
+
+keyTableSuite('PGlite', async () => {
+  const lite = await PGlite.create();
+  return { db: lite, close: () => lite.close() };
+});
+
+keyTableSuite(
+  'PostgreSQL',
+  async () => {
+    const pool = new pg.Pool({ connectionString: postgres.url, max: 8 });
+    pool.on('error', () => undefined);
+    const db: SubjectKeySql = { query: async <T,>(text: string, params?: unknown[]) => ({ rows: (await pool.query(text, params)).rows as T[] }) };
+    return { db, close: () => pool.end() };
+  },
+  postgres.skip,
+);

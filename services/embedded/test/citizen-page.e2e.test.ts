@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devToken } from '@sporbar/access-api';
+import { register } from '@sporbar/schemas';
+import { startEmbeddedSystem, type EmbeddedSystem } from '../src/index.ts';
+
+/**
+ * The citizen page in a real browser (Debian's Chromium driven by playwright-core): sign in with a
+ * development token, see the expected recipients, filter, switch language. A screenshot is kept in
+ * test-artifacts/ at the repository root.
+ */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+if (!existsSync(CHROMIUM) && process.env['CI'] === 'true') throw new Error(`Chromium missing at ${CHROMIUM} under CI=true`);
+
+describe.skipIf(!existsSync(CHROMIUM))('citizen page in headless Chromium', () => {
+  const cpr = '300690-1234';
+  let system: EmbeddedSystem;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    system = await startEmbeddedSystem({});
+    for (const activityId of ['mitid-core', 'nemkonto-register']) {
+      const activity = register.activities.find((a) => a.id === activityId)!;
+      for (const [i, f] of activity.flows.entries()) {
+        await system.producer.recordDisclosure({
+          subject: { cpr },
+          activity: activity.id,
+          recipient: { id: f.recipientId, role: f.roles[0] },
+          purpose: f.purposeIds[0]!,
+          legalBases: [...f.legalBases],
+          dataCategories: [...f.categoryIds],
+          occurredAt: new Date(Date.UTC(2026, 9, 1 + i, 9)),
+        });
+      }
+    }
+    await system.settle();
+    base = await system.app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await system?.close();
+  });
+
+  it('signs in with a dev token, shows the recipients, filters, and switches to English', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/`);
+    await page.getByLabel(/Access token/).fill(devToken({ role: 'citizen', sub: 'browser-citizen', cpr }));
+    await page.getByRole('button', { name: /Log ind/ }).click();
+
+    await page.getByRole('heading', { level: 1, name: /Hvem har modtaget mine oplysninger/ }).waitFor();
+    const table = page.locator('#recipients tbody tr');
+    const expected = new Set(['mitid-core', 'nemkonto-register'].flatMap((a) => register.activities.find((x) => x.id === a)!.flows.map((f) => f.recipientId)));
+    await expect.poll(() => table.count()).toBe(expected.size);
+    const shown = await table.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-recipient')));
+    expect(new Set(shown)).toEqual(expected);
+    await expect.poll(() => page.locator('#recipients').innerText()).toMatch(/Akamai Technologies Denmark ApS/);
+    expect(await page.locator('#total strong').innerText()).toBe(String([...expected].length));
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}citizen-page.png`, fullPage: true });
+
+    // Filter the timeline to one recipient.
+    await page.getByLabel('Modtager', { exact: true }).selectOption('akamai-denmark');
+    await page.getByRole('button', { name: 'Filtrér' }).click();
+    await expect.poll(async () => (await page.locator('#timeline li .recipient').allInnerTexts()).join('|')).toMatch(/^(Akamai Technologies Denmark ApS\|?)+$/);
+    await page.screenshot({ path: `${ARTIFACTS}citizen-page-filtered.png`, fullPage: true });
+
+    // English.
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 1, name: /Who received my data/ }).waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    expect(await page.content()).not.toContain(cpr.slice(0, 6));
+    expect(errors).toEqual([]);
+  });
+
+  it('a bad token shows the error on the sign-in page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.getByLabel(/Access token/).fill('not-a-token');
+    await page.getByRole('button', { name: /Log ind/ }).click();
+    await expect.poll(() => page.locator('#error').innerText()).toMatch(/^401: bearer token refused/);
+  });
+});
