@@ -11,3 +11,4 @@ export * from './compliance/compliance-alerts.ts';
 export * from './access-log/access-log.ts';
 export * from './queries.ts';
 export * from './rebuild.ts';
+export * from './retention/retention-worker.ts';

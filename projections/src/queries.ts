@@ -79,6 +79,8 @@ export interface DisclosureItem {
   readonly classification: string;
   readonly reasons: string[];
   readonly position: string;
+  /** Encrypted personal details as stored, or null. */
+  readonly details: Buffer | null;
 }
 
 export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, prefix = 'rm_'): Promise<Page<DisclosureItem>> {
@@ -98,7 +100,7 @@ export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, p
       table: `${prefix}subject_disclosures`,
       where,
       params,
-      columns: 'activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position',
+      columns: 'activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details',
     },
     f.cursor,
     f.limit,
@@ -115,6 +117,7 @@ export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, p
       classification: r['classification'] as string,
       reasons: r['reasons'] as string[],
       position: r['position'] as string,
+      details: r['details'] ? Buffer.from(r['details'] as Uint8Array) : null,
     }),
   );
 }

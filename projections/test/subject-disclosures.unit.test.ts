@@ -41,6 +41,7 @@ describe('subject disclosures projection (pure)', () => {
           classification: 'declared',
           reasons: [],
           correlationId: 'payment-9',
+          details: null,
         },
       },
     ]);

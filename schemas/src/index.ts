@@ -11,3 +11,4 @@ export * from './privacy/subject-seal.ts';
 export * from './privacy/pseudonym.ts';
 export * from './register/index.ts';
 export * from './privacy/subject-keys/index.ts';
+export * from './deterministic-uuid.ts';

@@ -78,6 +78,24 @@ describe('sealed subject identifiers (HPKE export + AES-256-GCM)', () => {
     }
   });
 
+  it('seals and opens other personal data as bytes, refusing tampering', async () => {
+    const keys = await generateSealKeyPair();
+    const sealed = await createSubjectSealer(keys.publicKey).sealBytes(Buffer.from('{"ipAddress":"192.0.2.7"}'));
+    expect(sealed.subarray(0, 2).toString()).toBe('S1');
+    expect(sealed.toString('latin1')).not.toContain('192.0.2.7');
+    const opener = createSubjectOpener(keys.privateKey);
+    expect((await opener.openBytes(sealed)).toString()).toBe('{"ipAddress":"192.0.2.7"}');
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1]! ^= 1;
+    await expect(opener.openBytes(tampered)).rejects.toThrow(/sealed details: authentication failed/);
+    await expect(opener.openBytes(Buffer.from('S1short'))).rejects.toThrow(/not an S1 envelope/);
+    // A subject envelope's bytes cannot be replayed as details (different AAD).
+    const subject = await createSubjectSealer(keys.publicKey).seal('010190-1234');
+    const [, enc, nonce, ct] = subject.split('.') as [string, string, string, string];
+    const asBytes = Buffer.concat([Buffer.from('S1'), Buffer.from(enc, 'base64url'), Buffer.from(nonce, 'base64url'), Buffer.from(ct, 'base64url')]);
+    await expect(opener.openBytes(asBytes)).rejects.toThrow(/authentication failed/);
+  });
+
   it('refuses keys of the wrong length at start', () => {
     expect(() => createSubjectSealer('c2hvcnQ')).toThrow(/32 bytes/);
   });

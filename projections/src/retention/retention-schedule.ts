@@ -7,7 +7,7 @@ import { withPrefix, type ProjectedEvent, type Projection } from '../projection.
  */
 export type RetentionChange =
   | { readonly kind: 'due'; readonly subject: string; readonly activity: string; readonly ruleId: string; readonly deadline: Date; readonly lastEventMicros: number }
-  | { readonly kind: 'expired'; readonly subject: string; readonly activity: string; readonly ruleId: string; readonly atMicros: number }
+  | { readonly kind: 'expired'; readonly subject: string; readonly activity: string; readonly ruleId: string; readonly atMicros: number; readonly coversUntilMicros: number }
   | { readonly kind: 'shredded'; readonly subject: string; readonly atMicros: number };
 
 export function createRetentionSchedule(register: ProcessingRegister): Projection<RetentionChange> {
@@ -41,7 +41,7 @@ export function createRetentionSchedule(register: ProcessingRegister): Projectio
       }
       if (event.type === 'RetentionExpired') {
         const d = event.data;
-        return [{ kind: 'expired', subject: d.subject.value, activity: d.activity, ruleId: d.retentionRule, atMicros: d.occurredAt }];
+        return [{ kind: 'expired', subject: d.subject.value, activity: d.activity, ruleId: d.retentionRule, atMicros: d.occurredAt, coversUntilMicros: d.coversUntil }];
       }
       if (event.type === 'SubjectKeyShredded') return [{ kind: 'shredded', subject: event.data.subject.value, atMicros: event.data.occurredAt }];
       return [];
@@ -64,13 +64,14 @@ export function createRetentionSchedule(register: ProcessingRegister): Projectio
             [c.subject, c.activity, c.ruleId, c.deadline, c.lastEventMicros],
           );
         } else if (c.kind === 'expired') {
+          // Everything of the activity that occurred up to coversUntil is expired (the details' key is shredded).
           await tx.query(
             withPrefix(
-              `UPDATE {prefix}retention_schedule SET done_at = to_timestamp($4::double precision / 1000000), done_by = 'RetentionExpired'
-               WHERE subject = $1 AND activity = $2 AND rule_id = $3 AND done_at IS NULL`,
+              `UPDATE {prefix}retention_schedule SET done_at = to_timestamp($3::double precision / 1000000), done_by = 'RetentionExpired'
+               WHERE subject = $1 AND activity = $2 AND last_event_at <= to_timestamp($4::double precision / 1000000) AND done_at IS NULL`,
               prefix,
             ),
-            [c.subject, c.activity, c.ruleId, c.atMicros],
+            [c.subject, c.activity, c.atMicros, c.coversUntilMicros],
           );
         } else {
           await tx.query(

@@ -18,6 +18,8 @@ export interface DisclosureRow {
   readonly classification: 'declared' | 'undeclared';
   readonly reasons: readonly string[];
   readonly correlationId: string | null;
+  /** The personal details as stored: encrypted under the subject's key (or null). */
+  readonly details: Buffer | null;
 }
 
 export type SubjectDisclosureChange = { readonly kind: 'disclosure'; readonly row: DisclosureRow };
@@ -45,6 +47,7 @@ export function projectSubjectDisclosure(event: Parameters<Projection<SubjectDis
         classification: event.metadata['classification'] === 'undeclared' ? 'undeclared' : 'declared',
         reasons: event.metadata['reasons'] ? event.metadata['reasons'].split(',') : [],
         correlationId: d.correlationId,
+        details: d.personalDetails,
       },
     },
   ];
@@ -66,7 +69,8 @@ const DDL = [
     transfer_safeguard text,
     classification text NOT NULL,
     reasons text[] NOT NULL,
-    correlation_id text
+    correlation_id text,
+    details bytea
   )`,
   `CREATE INDEX IF NOT EXISTS {prefix}subject_disclosures_by_subject ON {prefix}subject_disclosures (subject, occurred_at DESC, event_id)`,
   `CREATE TABLE IF NOT EXISTS {prefix}subject_recipients (
@@ -89,8 +93,8 @@ const merge = (column: string) => `${column} = ARRAY(SELECT DISTINCT x FROM unne
 
 const INSERT_ROW = `INSERT INTO {prefix}subject_disclosures
   (event_id, subject, position, occurred_at, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories,
-   transfer_country, transfer_safeguard, classification, reasons, correlation_id)
-  VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000000), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+   transfer_country, transfer_safeguard, classification, reasons, correlation_id, details)
+  VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000000), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
   ON CONFLICT (event_id) DO NOTHING
   RETURNING event_id`;
 
@@ -131,6 +135,7 @@ export const subjectDisclosures: Projection<SubjectDisclosureChange> = {
         r.classification,
         r.reasons,
         r.correlationId,
+        r.details,
       ]);
       // The summary moves only when the row is new: a replayed event changes nothing.
       if (inserted.rows.length === 0) continue;

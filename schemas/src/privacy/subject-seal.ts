@@ -43,7 +43,12 @@ function keyBytes(value: string, what: string): Uint8Array {
 export interface SubjectSealer {
   /** Normalises and seals a CPR number; the result is safe to put on the wire. */
   seal(cpr: string): Promise<string>;
+  /** Seals other personal data (the details of a disclosure) the same way, as bytes: `S1 ‖ enc ‖ nonce ‖ ct+tag`. */
+  sealBytes(plain: Uint8Array): Promise<Buffer>;
 }
+
+const BYTES_MAGIC = Buffer.from('S1');
+const BYTES_AAD = Buffer.from('sporbar details v1');
 
 /** @param sessionEvents how many identifiers one HPKE session seals before a new one starts. */
 export function createSubjectSealer(publicKey: string, options: { sessionEvents?: number } = {}): SubjectSealer {
@@ -55,19 +60,25 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
     const ctx = await suite.createSenderContext({ recipientPublicKey: await recipientPublicKey, info: INFO });
     return { enc: Buffer.from(ctx.enc).toString('base64url'), key: Buffer.from(await ctx.export(EXPORT_LABEL, 32)) };
   };
+  const encrypt = async (plain: Uint8Array, aad: Buffer) => {
+    if (!session || used >= sessionEvents) {
+      session = newSession();
+      used = 0;
+    }
+    used++;
+    const { enc, key } = await session;
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(aad);
+    return { enc, nonce, ct: Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]) };
+  };
   return {
     async seal(cpr) {
-      const plain = Buffer.from(normaliseCpr(cpr), 'ascii');
-      if (!session || used >= sessionEvents) {
-        session = newSession();
-        used = 0;
-      }
-      used++;
-      const { enc, key } = await session;
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(AAD);
-      const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      const { enc, nonce, ct } = await encrypt(Buffer.from(normaliseCpr(cpr), 'ascii'), AAD);
       return `s1.${enc}.${nonce.toString('base64url')}.${ct.toString('base64url')}`;
+    },
+    async sealBytes(plain) {
+      const { enc, nonce, ct } = await encrypt(plain, BYTES_AAD);
+      return Buffer.concat([BYTES_MAGIC, Buffer.from(enc, 'base64url'), nonce, ct]);
     },
   };
 }
@@ -75,6 +86,8 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
 export interface SubjectOpener {
   /** The normalised CPR number inside an envelope; SPB_ERR_MALFORMED_BODY when it cannot be opened. */
   open(envelope: string): Promise<string>;
+  /** The bytes inside a `sealBytes` envelope; SPB_ERR_MALFORMED_BODY when it cannot be opened. */
+  openBytes(sealed: Uint8Array): Promise<Buffer>;
 }
 
 export function createSubjectOpener(privateKey: string, options: { cachedSessions?: number } = {}): SubjectOpener {
@@ -96,29 +109,36 @@ export function createSubjectOpener(privateKey: string, options: { cachedSession
     if (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value!);
     return key;
   };
-  const fail = (why: string, cause?: unknown) => new SporbarError('SPB_ERR_MALFORMED_BODY', `sealed subject: ${why}`, { cause, details: { path: 'subject.value' } });
+  const fail = (what: string, why: string, cause?: unknown) =>
+    new SporbarError('SPB_ERR_MALFORMED_BODY', `sealed ${what}: ${why}`, { cause, details: { path: what === 'subject' ? 'subject.value' : 'personalDetails' } });
+  const decrypt = async (what: string, enc: string, nonce: Buffer, ct: Buffer, aad: Buffer): Promise<Buffer> => {
+    if (Buffer.from(enc, 'base64url').length !== 32 || nonce.length !== 12 || ct.length < 17) throw fail(what, 'wrong part lengths');
+    let key: Buffer;
+    try {
+      key = await sessionKey(enc);
+    } catch (cause) {
+      throw fail(what, 'the session key cannot be derived', cause);
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce).setAAD(aad);
+      decipher.setAuthTag(ct.subarray(ct.length - 16));
+      return Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]);
+    } catch (cause) {
+      throw fail(what, 'authentication failed (wrong key or tampered envelope)', cause);
+    }
+  };
   return {
     async open(envelope) {
       const parts = envelope.split('.');
-      if (parts.length !== 4 || parts[0] !== 's1') throw fail('not an s1 envelope');
+      if (parts.length !== 4 || parts[0] !== 's1') throw fail('subject', 'not an s1 envelope');
       const [, enc, nonceText, ctText] = parts as [string, string, string, string];
-      const nonce = Buffer.from(nonceText, 'base64url');
-      const ct = Buffer.from(ctText, 'base64url');
-      if (Buffer.from(enc, 'base64url').length !== 32 || nonce.length !== 12 || ct.length < 17) throw fail('wrong part lengths');
-      let key: Buffer;
-      try {
-        key = await sessionKey(enc);
-      } catch (cause) {
-        throw fail('the session key cannot be derived', cause);
-      }
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, nonce).setAAD(AAD);
-        decipher.setAuthTag(ct.subarray(ct.length - 16));
-        const plain = Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]).toString('ascii');
-        return normaliseCpr(plain);
-      } catch (cause) {
-        throw fail('authentication failed (wrong key or tampered envelope)', cause);
-      }
+      const plain = await decrypt('subject', enc, Buffer.from(nonceText, 'base64url'), Buffer.from(ctText, 'base64url'), AAD);
+      return normaliseCpr(plain.toString('ascii'));
+    },
+    async openBytes(sealed) {
+      const b = Buffer.from(sealed);
+      if (b.length < 2 + 32 + 12 + 17 || !b.subarray(0, 2).equals(BYTES_MAGIC)) throw fail('details', 'not an S1 envelope');
+      return decrypt('details', b.subarray(2, 34).toString('base64url'), b.subarray(34, 46), b.subarray(46), BYTES_AAD);
     },
   };
 }

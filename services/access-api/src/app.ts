@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { isSporbarError, type ProcessingRegister, type Pseudonymiser } from '@sporbar/schemas';
+import { isSporbarError, type ProcessingRegister, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
 import { authPlugin } from './auth.ts';
 import type { ReadModels } from './read-models.ts';
 import { recordViewWith, type ViewSink } from './record-view.ts';
@@ -17,6 +17,8 @@ export interface AppOptions {
   readonly readModels: ReadModels;
   readonly register: ProcessingRegister;
   readonly pseudonymiser: Pseudonymiser;
+  /** Opens personal details for the subject's own report; without it details are not shown. */
+  readonly subjectKeys?: SubjectKeyStore;
   /** Where ReportViewed events go (the producer SDK). */
   readonly views: ViewSink;
   /** ES256 public key (PEM) that signs access tokens. */
@@ -34,8 +36,8 @@ const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, i
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    // Never log query strings or bodies: a caseworker's lookup body holds a CPR number.
-    disableRequestLogging: false,
+    // Request logs carry method, URL and status only: never bodies (a caseworker's lookup body
+    // holds a CPR number, which is why it is a POST body and not a URL).
     ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
   });
 
@@ -78,8 +80,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin, { publicKey: options.jwtPublicKey, pseudonymiser: options.pseudonymiser, refuseDevKey: options.production });
   const recordView = recordViewWith(options.views);
   const common = { readModels: options.readModels, register: options.register };
-  await app.register(citizenRoutes, { ...common, recordView });
-  await app.register(caseworkerRoutes, { ...common, recordView, pseudonymiser: options.pseudonymiser });
+  const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
+  await app.register(citizenRoutes, { ...common, ...keys, recordView });
+  await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -68,6 +68,15 @@ export const disclosureItem = {
     classification: { type: 'string' },
     reasons: { type: 'array', items: { type: 'string' } },
     position: { type: 'string' },
+    details: {
+      type: ['object', 'null'],
+      properties: {
+        status: { type: 'string', enum: ['ok', 'erased', 'unreadable'] },
+        values: { type: 'object', additionalProperties: { type: 'string' } },
+        erasedAt: { type: 'string' },
+        cause: { type: 'string' },
+      },
+    },
   },
 } as const;
 

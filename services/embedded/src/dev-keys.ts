@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSealKeyPair, type SealKeyPair } from '@sporbar/schemas';
+import { generateMasterKeySecret, generateSealKeyPair, type SealKeyPair } from '@sporbar/schemas';
 
 /** The keys the embedded default needs. Production takes them from configuration instead. */
 export interface DevKeys {
   readonly seal: SealKeyPair;
   readonly pseudonymKey: { readonly id: string; readonly secret: string };
   readonly routingSecret: string;
+  /** Wraps the per-subject data keys. */
+  readonly masterKey: { readonly id: string; readonly secret: string };
 }
 
 /**
@@ -16,12 +18,15 @@ export interface DevKeys {
  */
 export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
   const file = join(dataDir, 'dev-keys.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevKeys;
+  const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevKeys>) : {};
+  if (earlier.seal && earlier.pseudonymKey && earlier.routingSecret && earlier.masterKey) return earlier as DevKeys;
   mkdirSync(dataDir, { recursive: true });
+  // Keys a data directory already has are kept (pseudonyms must stay stable); missing ones are added.
   const keys: DevKeys = {
-    seal: await generateSealKeyPair(),
-    pseudonymKey: { id: 'dev1', secret: randomBytes(32).toString('base64url') },
-    routingSecret: randomBytes(32).toString('base64url'),
+    seal: earlier.seal ?? (await generateSealKeyPair()),
+    pseudonymKey: earlier.pseudonymKey ?? { id: 'dev1', secret: randomBytes(32).toString('base64url') },
+    routingSecret: earlier.routingSecret ?? randomBytes(32).toString('base64url'),
+    masterKey: earlier.masterKey ?? { id: 'dev1', secret: generateMasterKeySecret() },
   };
   writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;

@@ -5,8 +5,8 @@ import { buildApp, devPublicKey, type ReadModels } from '@sporbar/access-api';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
 import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
-import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
-import { assertValidRegister, createCodec, createPseudonymiser, createSubjectOpener, register, type Pseudonymiser } from '@sporbar/schemas';
+import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, runRetention, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
+import { assertValidRegister, createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, parseMasterKey, register, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 
 export interface EmbeddedConfig {
@@ -22,9 +22,12 @@ export interface EmbeddedSystem {
   readonly db: SqlDatabase;
   readonly runner: ProjectionRunner;
   readonly readModels: ReadModels;
+  /** Records RetentionExpired for everything past its retention at `now`; returns how many. */
+  runRetention(now?: Date): Promise<number>;
   /** Replays the log into fresh read-model tables and switches the API over; returns the events/s. */
   rebuild(): Promise<{ events: bigint; seconds: number }>;
   readonly pseudonymiser: Pseudonymiser;
+  readonly subjectKeys: SubjectKeyStore;
   /** Resolves when the read models reflect everything stored so far. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -42,7 +45,10 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   const codec = createCodec();
   const store = await createPgliteEventStore({ db: pglite });
   const pseudonymiser = createPseudonymiser(keys.pseudonymKey);
+  const subjectKeys = createSubjectKeyStore({ db: pglite, masterKey: parseMasterKey(keys.masterKey) });
+  await subjectKeys.ensureSchema();
   const ingest = createIngest({
+    keys: subjectKeys,
     codec,
     store,
     register,
@@ -65,6 +71,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     register,
     pseudonymiser,
     views: producer,
+    subjectKeys,
     jwtPublicKey: devPublicKey(),
     production: false,
     logger: config.logger ?? false,
@@ -80,6 +87,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     },
     readModels,
     pseudonymiser,
+    subjectKeys,
+    runRetention: (now = new Date()) => runRetention(db, producer, now, prefix),
     async rebuild() {
       const result = await rebuildReadModels({ store, db, codec, projections });
       const old = runner;

@@ -15,6 +15,7 @@ const config = {
   seedTransactions: Number(env['SPORBAR_SEED_TRANSACTIONS'] ?? 600),
   seedSubjects: Number(env['SPORBAR_SEED_SUBJECTS'] ?? 100),
   liveEverySeconds: Number(env['SPORBAR_LIVE_TRAFFIC_SECONDS'] ?? 5),
+  retentionEverySeconds: Number(env['SPORBAR_RETENTION_SECONDS'] ?? 60),
 };
 
 const log = pino({ name: 'sporbar', level: env['LOG_LEVEL'] ?? 'info' });
@@ -55,9 +56,18 @@ const live = config.liveEverySeconds > 0
     }, config.liveEverySeconds * 1000)
   : undefined;
 
+// The retention worker: records RetentionExpired when an activity's retention has run out; the ingest shreds the key.
+const retention = setInterval(() => {
+  system
+    .runRetention()
+    .then((n) => n > 0 && log.info({ expired: n }, 'retention expired: details shredded'))
+    .catch((err) => log.error({ err }, 'retention run failed'));
+}, config.retentionEverySeconds * 1000);
+
 const shutdown = async (signal: string) => {
   log.info({ signal }, 'shutting down');
   if (live) clearInterval(live);
+  clearInterval(retention);
   await system.close();
   process.exit(0);
 };

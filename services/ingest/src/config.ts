@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SporbarError } from '@sporbar/schemas';
+import { parseMasterKey, SporbarError, type MasterKey } from '@sporbar/schemas';
 import type { EventStoreConfig } from '@sporbar/event-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -21,6 +21,8 @@ export interface IngestConfig {
   readonly store: EventStoreConfig;
   readonly sealPrivateKey: string;
   readonly pseudonymKey: { readonly id: string; readonly secret: string };
+  /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
+  readonly masterKey: MasterKey;
   readonly metricsPort: number;
 }
 
@@ -44,6 +46,7 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     store: storeConfigFromEnv(env),
     sealPrivateKey: readSecret(env, 'SPORBAR_SEAL_PRIVATE_KEY'),
     pseudonymKey: { id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: readSecret(env, 'SPORBAR_PSEUDONYM_KEY') },
+    masterKey: parseMasterKey({ id: env['SPORBAR_MASTER_KEY_ID'] ?? 'm1', secret: readSecret(env, 'SPORBAR_MASTER_KEY') }),
     metricsPort: Number(env['METRICS_PORT'] ?? 9464),
   };
 }

@@ -1,7 +1,7 @@
-import { isSporbarError, type Codec } from '@sporbar/schemas';
+import { deterministicUuid, isSporbarError, keyScope, toMicros, type Codec } from '@sporbar/schemas';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
-import { prepareEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
+import { prepareEvent, subjectStream, type AfterEffect, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
 
 export interface IncomingMessage {
   readonly value: Buffer;
@@ -31,6 +31,35 @@ export interface IngestOptions extends PrepareDeps {
 export function createIngest(options: IngestOptions) {
   const { codec, store, deadLetters } = options;
 
+  /** Destroys the subject's data key(s) and records each as a SubjectKeyShredded event. */
+  async function shred(effect: AfterEffect): Promise<void> {
+    const scopes = effect.activity ? [keyScope(effect.pseudonym, effect.activity)] : await options.keys.liveScopes(effect.pseudonym);
+    if (effect.cause === 'ERASURE_REQUESTED' && !effect.activity) scopes.push(effect.pseudonym);
+    const keyIds = new Set<string>();
+    for (const scope of new Set(scopes)) for (const id of await options.keys.shred(scope, effect.cause, { causationEventId: effect.causationEventId })) keyIds.add(id);
+    if (keyIds.size === 0) return;
+    const now = toMicros();
+    await store.append(
+      subjectStream(effect.pseudonym),
+      [...keyIds].sort().map((keyId) => {
+        const eventId = deterministicUuid('SubjectKeyShredded', effect.causationEventId, keyId);
+        return {
+          eventId,
+          type: 'SubjectKeyShredded',
+          data: codec.encode('SubjectKeyShredded', {
+            eventId,
+            occurredAt: now,
+            subject: { scheme: 'PSEUDONYM', value: effect.pseudonym },
+            keyId,
+            cause: effect.cause,
+            causationEventId: effect.causationEventId,
+          }),
+          metadata: { fingerprint: codec.fingerprintHex('SubjectKeyShredded') },
+        };
+      }),
+    );
+  }
+
   return {
     async handle(messages: readonly IncomingMessage[]): Promise<IngestResult> {
       const letters: DeadLetter[] = [];
@@ -58,6 +87,9 @@ export function createIngest(options: IngestOptions) {
         appended += result.appended.length;
         duplicates += result.duplicates.length;
       }
+      // Effects run after the cause is durable, and again on re-delivery (duplicates included): the
+      // shred is idempotent and the SubjectKeyShredded events have derived ids, so nothing doubles.
+      for (const events of byStream.values()) for (const p of events) if (p.after) await shred(p.after);
       return { appended, duplicates, deadLettered: letters.length };
     },
   };

@@ -4,8 +4,11 @@ import { createServer } from 'node:http';
 import { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-import { createEventStore } from '@sporbar/event-store';
-import { assertValidRegister, createCodec, createPseudonymiser, createSubjectOpener, register } from '@sporbar/schemas';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { createEventStore, type EventStore } from '@sporbar/event-store';
+import { assertValidRegister, createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, register, type SubjectKeySql } from '@sporbar/schemas';
+import type { IngestConfig } from './config.ts';
 import { ingestConfigFromEnv } from './config.ts';
 import { createIngest } from './ingest.ts';
 import { createKafkaDeadLetterSink } from './kafka-dead-letters.ts';
@@ -24,6 +27,24 @@ const kafkaFor = (brokers: string[]) =>
     logCreator: () => (entry) => log.warn({ kafka: entry.namespace, msg: entry.log.message }, 'kafka'),
   });
 
+/** The event store, and the database the subject keys live in (the same one). */
+async function openStorage(config: IngestConfig): Promise<{ store: EventStore; keysDb: SubjectKeySql; close(): Promise<void> }> {
+  if (config.store.adapter === 'pglite') {
+    const db = await PGlite.create(config.store.dataDir);
+    const store = await createEventStore({ adapter: 'pglite', db });
+    return { store, keysDb: db, close: async () => (await store.close(), await db.close()) };
+  }
+  if (config.store.adapter === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.store.connectionString, max: 4 });
+    const store = await createEventStore(config.store);
+    return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
+  }
+  // EventStoreDB holds the log; the subject keys need a relational table: DATABASE_URL.
+  const pool = new pg.Pool({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: 4 });
+  const store = await createEventStore(config.store);
+  return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
+}
+
 const program = new Command('sporbar-ingest').description('Kafka → event store ingest of Sporbar events');
 
 program
@@ -37,7 +58,9 @@ program
       { topic: config.topic, numPartitions: config.partitions },
       { topic: config.dlqTopic, numPartitions: 1 },
     ]);
-    const store = await createEventStore(config.store);
+    const { store, keysDb, close } = await openStorage(config);
+    const keys = createSubjectKeyStore({ db: keysDb, masterKey: config.masterKey });
+    await keys.ensureSchema();
     const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await dlqProducer.connect();
     const metrics = createIngestMetrics();
@@ -47,6 +70,7 @@ program
       register,
       opener: createSubjectOpener(config.sealPrivateKey),
       pseudonymiser: createPseudonymiser(config.pseudonymKey),
+      keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
     });
     const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log });
@@ -62,7 +86,7 @@ program
       log.info({ signal }, 'stopping: finishing the batch in hand');
       await running.stop();
       await dlqProducer.disconnect();
-      await store.close();
+      await close();
       server.close();
       process.exit(0);
     };

@@ -9,6 +9,10 @@ import {
   type Pseudonymiser,
   type SubjectOpener,
   type SubjectRef,
+  type SubjectKeyStore,
+  type PersonalDetails,
+  canonicalDetails,
+  keyScope,
 } from '@sporbar/schemas';
 import type { EventToAppend } from '@sporbar/event-store';
 
@@ -17,12 +21,18 @@ export interface PrepareDeps {
   readonly opener: SubjectOpener;
   readonly pseudonymiser: Pseudonymiser;
   readonly register: ProcessingRegister;
+  /** Per-subject data keys: personal details are stored encrypted under them. */
+  readonly keys: SubjectKeyStore;
 }
+
+/** What must happen once the event is durably stored: crypto-shredding. */
+export type AfterEffect = { readonly kind: 'shred'; readonly pseudonym: string; readonly activity: string | null; readonly cause: 'ERASURE_REQUESTED' | 'RETENTION_EXPIRED'; readonly causationEventId: string };
 
 export interface PreparedEvent {
   readonly streamName: string;
   readonly event: EventToAppend;
   readonly pseudonym: string | null;
+  readonly after: AfterEffect | null;
 }
 
 export const subjectStream = (pseudonym: string): string => `subject-${pseudonym}`;
@@ -37,6 +47,24 @@ async function pseudonymise(subject: SubjectRef, deps: PrepareDeps): Promise<Sub
     return subject;
   }
   return { scheme: 'PSEUDONYM', value: deps.pseudonymiser.pseudonym(await deps.opener.open(subject.value)) };
+}
+
+/**
+ * Personal details arrive sealed to the ingest (like the CPR number) and are stored encrypted under
+ * the subject's data key for this activity: shredding that key erases them for good.
+ */
+async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps: PrepareDeps): Promise<Buffer | null> {
+  if (!event.personalDetails) return null;
+  const plain = await deps.opener.openBytes(event.personalDetails);
+  let details: PersonalDetails;
+  try {
+    details = JSON.parse(plain.toString('utf8')) as PersonalDetails;
+    canonicalDetails(details); // refuses unknown or non-string fields
+  } catch (cause) {
+    if (cause instanceof SporbarError) throw cause;
+    throw new SporbarError('SPB_ERR_MALFORMED_BODY', 'personalDetails: the sealed details are not a JSON object', { cause, details: { path: 'personalDetails' } });
+  }
+  return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details);
 }
 
 /** Classification facts travel as metadata (codes only): the compliance projection and the API read them. */
@@ -70,10 +98,24 @@ export async function prepareEvent(decoded: DecodedEvent, deps: PrepareDeps): Pr
     pseudonym = subject.value;
   }
   const metadata: Record<string, string> = { fingerprint: deps.codec.fingerprintHex(eventType) };
-  if (eventType === 'DisclosureRecorded') Object.assign(metadata, classify(event as unknown as DisclosureRecorded, deps.register));
+  let after: AfterEffect | null = null;
+  if (eventType === 'DisclosureRecorded') {
+    const disclosure = event as unknown as DisclosureRecorded;
+    Object.assign(metadata, classify(disclosure, deps.register));
+    event['personalDetails'] = await encryptDetails(disclosure, pseudonym!, deps);
+  } else if (eventType === 'ErasureRequested' || eventType === 'RetentionExpired') {
+    after = {
+      kind: 'shred',
+      pseudonym: pseudonym!,
+      activity: (event['activity'] as string | null) ?? null,
+      cause: eventType === 'ErasureRequested' ? 'ERASURE_REQUESTED' : 'RETENTION_EXPIRED',
+      causationEventId: event['eventId'] as string,
+    };
+  }
   return {
     streamName: pseudonym ? subjectStream(pseudonym) : CHECKPOINT_STREAM,
     pseudonym,
+    after,
     event: {
       eventId: event['eventId'] as string,
       type: eventType,

@@ -27,6 +27,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
   let sender: KafkaProducer;
   let keys: Awaited<ReturnType<typeof generateSealKeyPair>>;
   const pseudonymKey = randomBytes(32).toString('base64url');
+  const masterKey = randomBytes(32).toString('base64url');
   const databases: Array<{ name: string; url: string }> = [];
 
   beforeAll(async () => {
@@ -85,6 +86,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
         DATABASE_URL: dbUrl,
         SPORBAR_SEAL_PRIVATE_KEY: keys.privateKey,
         SPORBAR_PSEUDONYM_KEY: pseudonymKey,
+        SPORBAR_MASTER_KEY: masterKey,
         METRICS_PORT: '0',
         LOG_LEVEL: 'warn',
       },

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { createCodec, createPseudonymiser, createSubjectOpener, generateSealKeyPair, register, type DisclosureRecorded } from '@sporbar/schemas';
+import { createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, register, type DisclosureRecorded, type SubjectKeyStore } from '@sporbar/schemas';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
 
 const CPR = '240365-1187';
@@ -15,20 +15,23 @@ let ingest: Ingest;
 let producer: Producer;
 let captured: OutgoingMessage[];
 let deadLetters: Awaited<ReturnType<typeof createSqlDeadLetterSink>>;
+let keys: SubjectKeyStore;
 
 beforeEach(async () => {
-  const keys = await generateSealKeyPair();
+  const sealKeys = await generateSealKeyPair();
   pglite = await PGlite.create();
   store = await createPgliteEventStore({ db: pglite });
   deadLetters = await createSqlDeadLetterSink(pglite);
-  ingest = createIngest({ codec, store, register, pseudonymiser, opener: createSubjectOpener(keys.privateKey), deadLetters });
+  keys = createSubjectKeyStore({ db: pglite, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
+  await keys.ensureSchema();
+  ingest = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
   captured = [];
   producer = createProducer({
     transport: createInProcessTransport(async (m) => {
       captured.push(...m);
       await ingest.handle(m.map((x) => ({ value: x.value, headers: x.headers, origin: 'in-process' })));
     }),
-    sealPublicKey: keys.publicKey,
+    sealPublicKey: sealKeys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
     sourceSystem: 'mitid-core',
   });
@@ -56,6 +59,36 @@ const declared = {
 };
 
 describe('ingest', () => {
+  it('stores personal details encrypted under the subject key, and erasure shreds that key for good', async () => {
+    const details = { ipAddress: '192.0.2.44', freeText: 'called about a blocked app' };
+    const { eventId } = await producer.recordDisclosure({ ...declared, personalDetails: { ipAddress: details.ipAddress } });
+    const stored = (await all())[0]!;
+    const raw = Buffer.from(stored.data).toString('latin1');
+    expect(raw).not.toContain('192.0.2.44');
+    const event = codec.decode(stored.data).event as DisclosureRecorded;
+    expect(event.dataCategories).toContain('ip-address'); // the detail names its own category
+    const psn = pseudonymiser.pseudonym(CPR);
+    expect(await keys.decrypt(keyScope(psn, 'mitid-core'), eventId, event.personalDetails!)).toMatchObject({ status: 'ok', details: { ipAddress: '192.0.2.44' } });
+
+    const erasure = await producer.requestErasure({ subject: { cpr: CPR }, reason: 'Art. 17 request, Digital Post 2026-11-20' });
+    const log = await all();
+    const shredded = log.filter((e) => e.type === 'SubjectKeyShredded');
+    expect(shredded).toHaveLength(1);
+    expect(codec.decode(shredded[0]!.data).event).toMatchObject({ cause: 'ERASURE_REQUESTED', causationEventId: erasure.eventId, subject: { scheme: 'PSEUDONYM', value: psn } });
+    const after = await keys.decrypt(keyScope(psn, 'mitid-core'), eventId, event.personalDetails!);
+    expect(after.status).toBe('shredded');
+    // The stored bytes did not change: proofs over them still hold.
+    expect(Buffer.from(log.find((e) => e.eventId === eventId)!.data).equals(Buffer.from(stored.data))).toBe(true);
+    // Re-delivery of the erasure request derives the same SubjectKeyShredded: nothing doubles.
+    const again = captured.filter((m) => m.headers['sporbar-event-type'] === 'ErasureRequested').map((m) => ({ value: m.value, headers: m.headers, origin: 'redelivery' }));
+    await ingest.handle(again);
+    expect((await all()).filter((e) => e.type === 'SubjectKeyShredded')).toHaveLength(1);
+    // Later disclosures are new data under a new key, readable.
+    const later = await producer.recordDisclosure({ ...declared, personalDetails: details });
+    const laterEvent = codec.decode((await all()).find((e) => e.eventId === later.eventId)!.data).event as DisclosureRecorded;
+    expect(await keys.decrypt(keyScope(psn, 'mitid-core'), later.eventId, laterEvent.personalDetails!)).toMatchObject({ status: 'ok', details });
+  });
+
   it('stores a disclosure under the subject pseudonym, classified as declared', async () => {
     const { eventId } = await producer.recordDisclosure(declared);
     const [stored] = await all();

@@ -13,8 +13,13 @@ import {
   loadSchemaCatalogue,
   register,
   schemaVersion,
+  createSubjectKeyStore,
+  generateMasterKeySecret,
+  parseMasterKey,
   type Codec,
+  type SubjectKeyStore,
 } from '@sporbar/schemas';
+import pg from 'pg';
 import {
   DLQ_HEADER_REASON,
   DLQ_HEADER_REASON_CODE,
@@ -37,6 +42,8 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
   let store: EventStore;
   let sendRaw: KafkaProducer;
   let keys: Awaited<ReturnType<typeof generateSealKeyPair>>;
+  let pool: pg.Pool;
+  let subjectKeys: SubjectKeyStore;
   const pseudonymKey = { id: 'k1', secret: randomBytes(32).toString('base64url') };
 
   beforeAll(async () => {
@@ -46,8 +53,12 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
     sendRaw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await sendRaw.connect();
     keys = await generateSealKeyPair();
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    subjectKeys = createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
+    await subjectKeys.ensureSchema();
   });
   afterAll(async () => {
+    await pool?.end();
     await sendRaw?.disconnect();
     await store?.close();
     if (db) await dropTestDatabase(pgProbe.url!, db.name);
@@ -95,6 +106,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
       register,
       opener: createSubjectOpener(keys.privateKey),
       pseudonymiser: createPseudonymiser(pseudonymKey),
+      keys: subjectKeys,
       deadLetters: createKafkaDeadLetterSink(sendRaw, dlq),
     });
     const running = await startKafkaIngest({ kafka, ingest, topic, groupId: randomName('ingest'), metrics });

@@ -15,6 +15,9 @@ import {
   type SubjectRef,
   type TransferSafeguard,
   type ViewerRole,
+  type PersonalDetails,
+  canonicalDetails,
+  detailCategories,
   PSEUDONYM_PATTERN,
 } from '@sporbar/schemas';
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
@@ -55,6 +58,12 @@ export interface DisclosureInput extends Common {
   readonly dataCategories: readonly string[];
   readonly transfer?: { readonly country: string; readonly safeguard: TransferSafeguard } | null;
   readonly correlationId?: string | null;
+  /**
+   * Personal details (IP address, account number, benefit type, free text ...). Sealed to the ingest
+   * like the CPR number; the ingest re-encrypts them under the subject's data key. Each field's data
+   * category (DETAIL_CATEGORY) is added to dataCategories, so the classification sees it.
+   */
+  readonly personalDetails?: PersonalDetails | null;
 }
 
 export interface ConsentInput extends Common {
@@ -85,6 +94,8 @@ export interface Producer {
   withdrawConsent(input: ConsentInput): Promise<Recorded>;
   requestErasure(input: ErasureInput): Promise<Recorded>;
   recordReportViewed(input: ReportViewedInput): Promise<Recorded>;
+  /** Sporbar's retention worker: the retention of an activity's data ran out for a subject. */
+  recordRetentionExpired(input: Common & { readonly activity: string; readonly retentionRule: string; readonly coversUntil: Date }): Promise<Recorded>;
   /** Resolves when every event recorded so far has been handed over for good. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -131,8 +142,10 @@ export function createProducer(options: ProducerOptions): Producer {
   }
 
   return {
-    recordDisclosure: (input) =>
-      send('DisclosureRecorded', input, (c): DisclosureRecorded => ({
+    async recordDisclosure(input) {
+      const details = input.personalDetails ?? null;
+      const sealedDetails = details ? await sealer.sealBytes(Buffer.from(canonicalDetails(details))) : null;
+      return send('DisclosureRecorded', input, (c): DisclosureRecorded => ({
         ...c,
         sourceSystem,
         controllerCvr,
@@ -140,16 +153,19 @@ export function createProducer(options: ProducerOptions): Producer {
         recipient: { id: input.recipient.id, role: input.recipient.role },
         purpose: input.purpose,
         legalBases: [...input.legalBases],
-        dataCategories: [...input.dataCategories],
+        dataCategories: [...new Set([...input.dataCategories, ...(details ? detailCategories(details) : [])])],
         transfer: input.transfer ? { country: input.transfer.country, safeguard: input.transfer.safeguard } : null,
-        personalDetails: null,
+        personalDetails: sealedDetails,
         correlationId: input.correlationId ?? null,
-      })),
+      }));
+    },
     giveConsent: (input) => send('ConsentGiven', input, (c) => ({ ...c, sourceSystem, activity: input.activity, scope: input.scope })),
     withdrawConsent: (input) => send('ConsentWithdrawn', input, (c) => ({ ...c, sourceSystem, activity: input.activity, scope: input.scope })),
     requestErasure: (input) => send('ErasureRequested', input, (c) => ({ ...c, sourceSystem, activity: input.activity ?? null, reason: input.reason })),
     recordReportViewed: (input) =>
       send('ReportViewed', input, (c) => ({ ...c, viewerId: input.viewerId, viewerRole: input.viewerRole, reason: input.reason ?? null, view: input.view })),
+    recordRetentionExpired: (input) =>
+      send('RetentionExpired', input, (c) => ({ ...c, activity: input.activity, retentionRule: input.retentionRule, coversUntil: toMicros(input.coversUntil) })),
     flush: async () => {
       await transport.flush?.();
     },

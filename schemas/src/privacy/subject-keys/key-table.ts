@@ -110,6 +110,8 @@ export interface SubjectKeyStore {
    * Idempotent.
    */
   shred(subject: string, cause: ShredCause, options?: { causationEventId?: string }): Promise<string[]>;
+  /** The key scopes of a pseudonym that still hold a live key (the pseudonym itself and its activity scopes). */
+  liveScopes(pseudonym: string): Promise<string[]>;
   /**
    * Re-wraps every live key under `newMasterKey` (resumable: run it again after a crash) and makes it
    * this store's master. Blobs are untouched; shredded rows stay empty.
@@ -166,8 +168,16 @@ class Lru<K, V> {
   }
 }
 
+/**
+ * Keys are kept per key scope: a subject pseudonym, optionally narrowed to one processing activity
+ * (`psn_k1_….mitid-support`), so retention can shred one activity's details while another activity's
+ * (with a longer retention) stay readable.
+ */
+export const keyScope = (pseudonym: string, activity?: string | null): string => (activity ? `${pseudonym}.${activity}` : pseudonym);
+const SCOPE_PATTERN = new RegExp(`${PSEUDONYM_PATTERN.source.slice(0, -1)}(\\.[a-z0-9][a-z0-9-]{0,79})?$`);
+
 function checkSubject(subject: string): void {
-  if (typeof subject !== 'string' || !PSEUDONYM_PATTERN.test(subject)) {
+  if (typeof subject !== 'string' || !SCOPE_PATTERN.test(subject)) {
     throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject keys are kept per subject pseudonym (psn_<keyId>_<hash>), never per CPR number or other identifier');
   }
 }
@@ -353,6 +363,15 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
           keys.deleteWhere((e) => e.subject === subject);
         }
       });
+    },
+
+    async liveScopes(pseudonym) {
+      checkSubject(pseudonym);
+      const { rows } = await db.query<{ subject: string }>(
+        `SELECT DISTINCT subject FROM ${t} WHERE (subject = $1 OR left(subject, length($1) + 1) = $1 || '.') AND shredded_at IS NULL ORDER BY subject`,
+        [pseudonym],
+      );
+      return rows.map((r) => r.subject);
     },
 
     async rotateMaster(newMasterKey) {

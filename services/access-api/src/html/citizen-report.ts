@@ -1,4 +1,7 @@
 import type { DisclosureItem } from '@sporbar/projections';
+import type { DetailsView } from '../details.ts';
+
+export type TimelineItem = Omit<DisclosureItem, 'details'> & { readonly details: DetailsView };
 import type { Art15Report } from '../art15-report.ts';
 import { TEXT, type Lang } from './i18n.ts';
 
@@ -20,7 +23,7 @@ export interface RenderOptions {
  * controls, no colour-only meaning), Danish or English. Works without JavaScript once loaded;
  * /citizen.js only carries the bearer token between requests.
  */
-export function renderCitizenReport(report: Art15Report, timeline: readonly DisclosureItem[], o: RenderOptions): string {
+export function renderCitizenReport(report: Art15Report, timeline: readonly TimelineItem[], o: RenderOptions): string {
   const t = TEXT[o.lang];
   const other: Lang = o.lang === 'da' ? 'en' : 'da';
   const list = (items: ReadonlyArray<{ name: string }>) => `<ul>${items.map((i) => `<li>${esc(i.name)}</li>`).join('')}</ul>`;
@@ -40,11 +43,17 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Disc
   const options = [...new Set(report.recipients.map((r) => r.recipient.id))]
     .map((id) => `<option value="${esc(id)}"${o.filters.recipient === id ? ' selected' : ''}>${esc(o.recipientNames.get(id) ?? id)}</option>`)
     .join('');
+  const details = (d: DetailsView): string => {
+    if (!d) return '';
+    if (d.status === 'ok') return `<br><span class="details">${Object.entries(d.values).map(([k, v]) => `${esc(k)}: ${esc(v)}`).join(', ')}</span>`;
+    if (d.status === 'erased') return `<br><span class="details erased">${esc(t.erased)} ${esc(day(d.erasedAt, o.lang))}</span>`;
+    return `<br><span class="details">${esc(t.unreadable)}</span>`;
+  };
   const events = timeline
     .map(
       (e) => `<li><time datetime="${esc(e.occurredAt)}">${esc(time(e.occurredAt, o.lang))}</time>: <span class="recipient">${esc(o.recipientNames.get(e.recipientId) ?? e.recipientId)}</span> — ${esc(e.purpose)}${
         e.classification === 'undeclared' ? ` <strong class="undeclared">(${esc(t.undeclared)})</strong>` : ''
-      }</li>`,
+      }${details(e.details)}</li>`,
     )
     .join('');
   const notices = report.notices

@@ -37,6 +37,8 @@ export const TEXT = {
     activities: 'Behandlinger',
     language: 'English',
     signOut: 'Log ud',
+    erased: 'Detaljerne er slettet',
+    unreadable: 'Detaljerne kan ikke læses',
   },
   en: {
     title: 'Who received my data – and why?',
@@ -75,6 +77,8 @@ export const TEXT = {
     activities: 'Processing activities',
     language: 'Dansk',
     signOut: 'Sign out',
+    erased: 'The details were erased',
+    unreadable: 'The details cannot be read',
   },
 } as const;
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { disclosuresPage } from '@sporbar/projections';
-import { SporbarError, type ProcessingRegister, type Pseudonymiser } from '@sporbar/schemas';
+import { SporbarError, type ProcessingRegister, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
+import { withDetails } from '../details.ts';
 import { requireRole } from '../auth.ts';
 import { art15Report, disclosureReport, type ReadModels } from '../read-models.ts';
 import type { RecordView } from '../record-view.ts';
@@ -11,6 +12,7 @@ export interface CaseworkerRoutesOptions {
   readonly register: ProcessingRegister;
   readonly recordView: RecordView;
   readonly pseudonymiser: Pseudonymiser;
+  readonly subjectKeys?: SubjectKeyStore;
 }
 
 /** A case number: the stated reason every caseworker view must carry. */
@@ -18,7 +20,7 @@ const REASON = { type: 'string', minLength: 3, maxLength: 80, pattern: '^[A-Za-z
 const refParams = { type: 'object', required: ['ref'], properties: { ref: { type: 'string', pattern: PSEUDONYM } } } as const;
 
 /** Caseworkers (and auditors) look at one subject, with a stated reason; each view is recorded. */
-export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = async (app, { readModels, register, recordView, pseudonymiser }) => {
+export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = async (app, { readModels, register, recordView, pseudonymiser, subjectKeys }) => {
   const guard = requireRole('caseworker', 'auditor');
 
   app.post<{ Body: { cpr: string } }>(
@@ -75,7 +77,8 @@ export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = asy
     async (request) => {
       const { reason, ...filter } = request.query;
       await recordView(request, request.params.ref, reason);
-      return disclosuresPage(readModels.db, request.params.ref, filter, readModels.prefix());
+      const page = await disclosuresPage(readModels.db, request.params.ref, filter, readModels.prefix());
+      return { ...page, items: await withDetails(subjectKeys, request.params.ref, page.items) };
     },
   );
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { accessLogPage, disclosuresPage } from '@sporbar/projections';
-import type { ProcessingRegister } from '@sporbar/schemas';
+import type { ProcessingRegister, SubjectKeyStore } from '@sporbar/schemas';
+import { withDetails } from '../details.ts';
 import { requireRole } from '../auth.ts';
 import { renderCitizenReport } from '../html/citizen-report.ts';
 import { art15Report, type ReadModels } from '../read-models.ts';
@@ -11,6 +12,7 @@ export interface CitizenRoutesOptions {
   readonly readModels: ReadModels;
   readonly register: ProcessingRegister;
   readonly recordView: RecordView;
+  readonly subjectKeys?: SubjectKeyStore;
 }
 
 /** The browser asks for text/html first; API clients get JSON. */
@@ -21,7 +23,7 @@ const wantsHtml = (accept: string | undefined): boolean => {
 };
 
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
-export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView }) => {
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView, subjectKeys }) => {
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
 
   app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
@@ -31,7 +33,8 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       const subject = request.principal!.subject!;
       await recordView(request, subject, null);
       const page = await disclosuresPage(readModels.db, subject, request.query, readModels.prefix());
-      return { ...page, items: page.items.map((i) => ({ ...i, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })) };
+      const items = await withDetails(subjectKeys, subject, page.items);
+      return { ...page, items: items.map((i) => ({ ...i, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })) };
     },
   );
 
@@ -62,7 +65,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       if (wantsHtml(request.headers.accept)) {
         const { recipient, from, to } = request.query;
         const timeline = await disclosuresPage(readModels.db, subject, { recipient, from, to, limit: 100 }, readModels.prefix());
-        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, timeline.items, { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
+        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
       }
       return report;
     },

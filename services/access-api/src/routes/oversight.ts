@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { accessLogPage, alertsPage, recipientDays } from '@sporbar/projections';
+import { accessLogPage, alertsPage, overdueRetention, recipientDays } from '@sporbar/projections';
 import { SporbarError, type ProcessingRegister } from '@sporbar/schemas';
 import { requireRole } from '../auth.ts';
 import type { ReadModels } from '../read-models.ts';
@@ -56,6 +56,12 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
       },
     },
     async (request) => alertsPage(readModels.db, request.query, readModels.prefix()),
+  );
+
+  app.get(
+    '/v1/retention/overdue',
+    { preHandler: requireRole('dpo', 'auditor'), schema: { tags: ['dpo'], security: [{ bearer: [] }], description: 'Retention deadlines that have passed without the data being expired.' } },
+    async () => ({ items: await overdueRetention(readModels.db, new Date(), readModels.prefix()) }),
   );
 
   app.get<{ Querystring: { cursor?: string; limit: number } }>(
