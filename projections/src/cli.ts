@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// sporbar-projections: `run` keeps the read models up to date; `rebuild` replays them into fresh tables and switches over.
+import { Command } from 'commander';
+import pg from 'pg';
+import pino from 'pino';
+import { createEventStore, type EventStoreConfig } from '@sporbar/event-store';
+import { createCodec, register, SporbarError } from '@sporbar/schemas';
+import { allProjections } from './all-projections.ts';
+import { activePrefix, dropReadModelTables, rebuildReadModels } from './rebuild.ts';
+import { createProjectionRunner } from './runner.ts';
+import { fromPgPool } from './sql.ts';
+
+const log = pino({ name: 'sporbar-projections', level: process.env['LOG_LEVEL'] ?? 'info' });
+
+function storeConfig(): EventStoreConfig {
+  const adapter = process.env['SPORBAR_STORE'] ?? 'postgres';
+  if (adapter === 'postgres') return { adapter, connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar' };
+  if (adapter === 'eventstoredb' && process.env['EVENTSTORE_URL']) return { adapter, connectionString: process.env['EVENTSTORE_URL'] };
+  throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_STORE must be postgres (DATABASE_URL) or eventstoredb (EVENTSTORE_URL); the embedded default runs its projections in process');
+}
+
+async function open() {
+  const store = await createEventStore(storeConfig());
+  const pool = new pg.Pool({ connectionString: process.env['READ_MODELS_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: 4 });
+  return { store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
+}
+
+const program = new Command('sporbar-projections').description('Sporbar read models over the event store');
+
+program
+  .command('run')
+  .description('subscribe to the log and keep every read model up to date (checkpoint in the same transaction)')
+  .action(async () => {
+    const { store, pool, db, codec, projections } = await open();
+    const startRunner = async (prefix: string) => {
+      const r = createProjectionRunner({ store, db, codec, projections, prefix, onError: (err) => log.error({ err: (err as Error).message }, 'projection failed') });
+      await r.start();
+      log.info({ prefix, from: String(r.position) }, 'projecting');
+      return r;
+    };
+    let prefix = await activePrefix(db);
+    let runner = await startRunner(prefix);
+    // A rebuild elsewhere switches read_model_active: follow it, then drop the tables left behind.
+    const follow = setInterval(() => {
+      void activePrefix(db)
+        .then(async (active) => {
+          if (active === prefix) return;
+          const previous = prefix;
+          prefix = active;
+          await runner.stop();
+          runner = await startRunner(active);
+          await dropReadModelTables(db, projections, previous);
+          log.info({ previous, active }, 'switched to rebuilt read models');
+        })
+        .catch((err) => log.error({ err: (err as Error).message }, 'following the active read models failed'));
+    }, 1000);
+    const stop = async (signal: string) => {
+      clearInterval(follow);
+      log.info({ signal, position: String(runner.position) }, 'stopping');
+      await runner.stop();
+      await store.close();
+      await pool.end();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('rebuild')
+  .description('replay the whole log into fresh tables while the live ones serve, then switch the API (and a running projector) over')
+  .option('--drop-previous', 'drop the previous tables now (when no `run` process is there to do it after switching)')
+  .action(async (opts: { dropPrevious?: boolean }) => {
+    const { store, pool, db, codec, projections } = await open();
+    const result = await rebuildReadModels({ store, db, codec, projections });
+    await result.runner.stop();
+    if (opts.dropPrevious) await dropReadModelTables(db, projections, result.previous);
+    console.log(`rebuilt ${result.events} events into ${result.prefix} in ${result.seconds.toFixed(1)} s (${Math.round(Number(result.events) / result.seconds)} events/s)`);
+    console.log(opts.dropPrevious ? `dropped ${result.previous}` : `a running \`sporbar-projections run\` switches over and drops ${result.previous}`);
+    await store.close();
+    await pool.end();
+  });
+
+await program.parseAsync();

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The access API as a service of its own: read models in PostgreSQL, ReportViewed events to Kafka.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import pino from 'pino';
+import { fromPgPool } from '@sporbar/projections';
+import { createKafkaTransport, createProducer } from '@sporbar/producer';
+import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, register, SporbarError } from '@sporbar/schemas';
+import { buildApp } from './app.ts';
+import { watchActiveReadModels } from './read-models.ts';
+
+const env = process.env;
+const secret = (name: string): string => {
+  const file = env[`${name}_FILE`];
+  const value = file ? readFileSync(file, 'utf8').trim() : env[name]?.trim();
+  if (!value) throw new SporbarError('SPB_ERR_CONFIG', `${name} (or ${name}_FILE) must be set`);
+  return value;
+};
+
+const log = pino({ name: 'sporbar-access-api', level: env['LOG_LEVEL'] ?? 'info' });
+const production = (env['SPORBAR_ENV'] ?? 'production') === 'production';
+const pool = new pg.Pool({ connectionString: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: Number(env['PG_POOL_SIZE'] ?? 10) });
+const db = fromPgPool(pool);
+const readModels = await watchActiveReadModels(db);
+const brokers = (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const transport = createKafkaTransport({
+  brokers,
+  clientId: 'sporbar-access-api',
+  flushTimeoutMs: 10_000,
+  topic: env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures',
+  spoolDir: env['SPORBAR_SPOOL_DIR'] ?? 'data/access-api-spool',
+});
+const views = createProducer({ transport, sealPublicKey: secret('SPORBAR_SEAL_PUBLIC_KEY'), routingSecret: secret('SPORBAR_ROUTING_SECRET'), sourceSystem: 'sporbar-access-api' });
+const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: env['SPORBAR_MASTER_KEY_ID'] ?? 'm1', secret: secret('SPORBAR_MASTER_KEY') }) });
+await subjectKeys.ensureSchema();
+
+const app = await buildApp({
+  readModels,
+  register,
+  pseudonymiser: createPseudonymiser({ id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: secret('SPORBAR_PSEUDONYM_KEY') }),
+  subjectKeys,
+  views,
+  jwtPublicKey: secret('SPORBAR_JWT_PUBLIC_KEY'),
+  production,
+  logger: log,
+  rateLimitPerMinute: Number(env['RATE_LIMIT_PER_MINUTE'] ?? 600),
+});
+const address = await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 3000) });
+log.info({ address, production }, 'access API listening');
+
+const shutdown = async (signal: string) => {
+  log.info({ signal }, 'stopping');
+  await app.close();
+  await views.close();
+  readModels.stop();
+  await pool.end();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

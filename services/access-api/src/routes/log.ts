@@ -1,0 +1,153 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { SporbarError, isSporbarError } from '@sporbar/schemas';
+
+/**
+ * The Merkle log's public face: the checkpoint key, the latest signed checkpoint, inclusion and
+ * consistency proofs. No auth: everything here is hashes and signatures, never personal data.
+ *
+ * `LogServiceLike` is structural so the API does not depend on the auditor package; the auditor's
+ * `createLogService` satisfies it. Methods may answer synchronously or with a promise, and throw a
+ * SporbarError (SPB_ERR_NOT_FOUND, SPB_ERR_BAD_REQUEST) for requests they cannot answer.
+ */
+export interface LogCheckpointLike {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly keyId: string;
+  readonly algorithm: string;
+  readonly signature: string;
+  readonly occurredAt: string;
+  readonly eventId: string;
+  readonly position: string;
+  readonly leafIndex: number;
+  readonly checkpoint: string;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface LogServiceLike {
+  publicKey(): MaybePromise<{ publicKeyPem: string; keyId: string; origin: string; algorithm: string }>;
+  latestCheckpoint(): MaybePromise<LogCheckpointLike | undefined>;
+  inclusionProof(
+    eventId: string,
+    treeSize?: number,
+  ): MaybePromise<{ eventId: string; leafIndex: number; treeSize: number; leafHash: string; rootHash: string; proof: string[]; checkpoint?: string }>;
+  consistencyProof(from: number, to: number): MaybePromise<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }>;
+}
+
+export interface LogRoutesOptions {
+  readonly log: LogServiceLike;
+}
+
+const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const B64_HASH = { type: 'string', pattern: '^[A-Za-z0-9+/]{43}=$' } as const;
+const SIZE = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const errorSchema = { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+const errors = { 400: errorSchema, 404: errorSchema } as const;
+
+const checkpointSchema = {
+  type: 'object',
+  required: ['treeSize', 'rootHash', 'keyId', 'algorithm', 'signature', 'occurredAt', 'eventId', 'position', 'leafIndex', 'checkpoint'],
+  additionalProperties: false,
+  properties: {
+    treeSize: SIZE,
+    rootHash: B64_HASH,
+    keyId: { type: 'string', pattern: '^[0-9a-f]{8}$' },
+    algorithm: { type: 'string', enum: ['ED25519'] },
+    signature: { type: 'string', pattern: '^[A-Za-z0-9+/]{86}==$' },
+    occurredAt: { type: 'string', format: 'date-time' },
+    eventId: { type: 'string', pattern: UUID },
+    position: { type: 'string', pattern: '^[0-9]{1,20}$' },
+    leafIndex: SIZE,
+    checkpoint: { type: 'string' },
+  },
+} as const;
+
+const proofList = { type: 'array', maxItems: 64, items: B64_HASH } as const;
+
+/** GET /v1/log/key, /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/proof/consistency. */
+export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log }) => {
+  // Same error shape as the app's handler, so the plugin answers alike when mounted on its own.
+  app.setErrorHandler((error, _request, reply) => {
+    if (isSporbarError(error)) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
+    const e = error as { validation?: unknown; statusCode?: number; message: string };
+    if (e.validation || (e.statusCode !== undefined && e.statusCode < 500)) return reply.status(400).send({ code: 'SPB_ERR_BAD_REQUEST', message: e.message });
+    return reply.status(500).send({ code: 'SPB_ERR_INTERNAL', message: 'internal error' });
+  });
+
+  app.get(
+    '/v1/log/key',
+    {
+      schema: {
+        tags: ['log'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['publicKeyPem', 'keyId', 'origin', 'algorithm'],
+            additionalProperties: false,
+            properties: { publicKeyPem: { type: 'string' }, keyId: { type: 'string', pattern: '^[0-9a-f]{8}$' }, origin: { type: 'string' }, algorithm: { type: 'string', enum: ['ED25519'] } },
+          },
+        },
+      },
+    },
+    async () => log.publicKey(),
+  );
+
+  app.get('/v1/log/checkpoint', { schema: { tags: ['log'], response: { 200: checkpointSchema, ...errors } } }, async () => {
+    const latest = await log.latestCheckpoint();
+    if (!latest) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no signed checkpoint yet');
+    return latest;
+  });
+
+  app.get<{ Querystring: { eventId: string; treeSize?: number } }>(
+    '/v1/log/proof/inclusion',
+    {
+      schema: {
+        tags: ['log'],
+        querystring: {
+          type: 'object',
+          required: ['eventId'],
+          additionalProperties: false,
+          properties: { eventId: { type: 'string', pattern: UUID }, treeSize: { ...SIZE, minimum: 1 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['eventId', 'leafIndex', 'treeSize', 'leafHash', 'rootHash', 'proof'],
+            additionalProperties: false,
+            properties: { eventId: { type: 'string' }, leafIndex: SIZE, treeSize: SIZE, leafHash: B64_HASH, rootHash: B64_HASH, proof: proofList, checkpoint: { type: 'string' } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => log.inclusionProof(request.query.eventId, request.query.treeSize),
+  );
+
+  app.get<{ Querystring: { from: number; to?: number } }>(
+    '/v1/log/proof/consistency',
+    {
+      schema: {
+        tags: ['log'],
+        querystring: { type: 'object', required: ['from'], additionalProperties: false, properties: { from: SIZE, to: SIZE } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['from', 'to', 'fromRoot', 'toRoot', 'proof'],
+            additionalProperties: false,
+            properties: { from: SIZE, to: SIZE, fromRoot: B64_HASH, toRoot: B64_HASH, proof: proofList },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      let to = request.query.to;
+      if (to === undefined) {
+        const latest = await log.latestCheckpoint();
+        if (!latest) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no signed checkpoint yet');
+        to = latest.treeSize;
+      }
+      return log.consistencyProof(request.query.from, to);
+    },
+  );
+};
