@@ -51,6 +51,12 @@ export interface AppendResult {
   readonly duplicates: readonly string[];
 }
 
+export interface AppendRequest {
+  readonly streamName: string;
+  readonly events: readonly EventToAppend[];
+  readonly options?: AppendOptions;
+}
+
 export interface ReadStreamOptions {
   readonly direction?: 'forwards' | 'backwards'; // default forwards
   /** Inclusive start revision (forwards: default 0n; backwards: default the end). */
@@ -91,6 +97,13 @@ export interface StreamMetadata {
 export interface EventStore {
   readonly adapter: 'pglite' | 'postgres' | 'eventstoredb';
   append(streamName: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams in one call (the ingest's batches span many subjects). SQL adapters:
+   * one transaction, all or nothing, one commit. EventStoreDB has no multi-stream transaction: the
+   * appends run one after another, each atomic, and a failure leaves the earlier ones in place
+   * (safe for the ingest, which retries the batch and is deduplicated by eventId).
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
   readStream(streamName: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catch-up from the checkpoint, then live. The handler runs one event at a time, in global order. */

@@ -135,6 +135,42 @@ export function testEventStore(name: string, factory: () => Promise<StoreHarness
       });
     });
 
+    describe('appendMany', () => {
+      it('appends to several streams in one call, in request order, duplicates reported per stream', async () => {
+        const a = makeEvents(2);
+        const b = makeEvents(3);
+        await store.append('many-b', [b[0]!]);
+        const results = await store.appendMany([
+          { streamName: 'many-a', events: a, options: { expectedRevision: 'no_stream' } },
+          { streamName: 'many-b', events: b },
+        ]);
+        expect(results.map((r) => [r.appended.length, r.duplicates.length])).toEqual([
+          [2, 0],
+          [2, 1],
+        ]);
+        const all = await collect(store.readAll());
+        expect(ids(all.filter((e) => e.streamName.startsWith('many-')))).toEqual([b[0]!.eventId, ...ids(a), b[1]!.eventId, b[2]!.eventId]);
+        expectStrictlyIncreasing(all);
+        expect(await store.appendMany([])).toEqual([]);
+      });
+
+      if (name !== 'eventstoredb') {
+        it('is all or nothing: a conflict in one stream stores nothing from the call', async () => {
+          await store.append('many-c', makeEvents(1));
+          const before = await store.headPosition();
+          await expectSporbarError(
+            store.appendMany([
+              { streamName: 'many-d', events: makeEvents(2) },
+              { streamName: 'many-c', events: makeEvents(1), options: { expectedRevision: 'no_stream' } },
+            ]),
+            'SPB_ERR_WRONG_EXPECTED_REVISION',
+          );
+          expect(await store.headPosition()).toBe(before);
+          expect(await collect(store.readStream('many-d'))).toEqual([]);
+        });
+      }
+    });
+
     describe('idempotency by eventId', () => {
       it('stores the same event once and reports it as duplicate', async () => {
         const [a, b] = makeEvents(2);

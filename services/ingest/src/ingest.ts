@@ -77,16 +77,10 @@ export function createIngest(options: IngestOptions) {
       }
       // Dead letters first: once the appends succeed the caller acknowledges the whole batch.
       if (letters.length > 0) await deadLetters.put(letters);
-      let appended = 0;
-      let duplicates = 0;
-      for (const [streamName, events] of byStream) {
-        const result = await store.append(
-          streamName,
-          events.map((p) => p.event),
-        );
-        appended += result.appended.length;
-        duplicates += result.duplicates.length;
-      }
+      // The whole batch, every subject's stream, in one transaction and one commit.
+      const results = await store.appendMany([...byStream].map(([streamName, events]) => ({ streamName, events: events.map((p) => p.event) })));
+      const appended = results.reduce((n, r) => n + r.appended.length, 0);
+      const duplicates = results.reduce((n, r) => n + r.duplicates.length, 0);
       // Effects run after the cause is durable, and again on re-delivery (duplicates included): the
       // shred is idempotent and the SubjectKeyShredded events have derived ids, so nothing doubles.
       for (const events of byStream.values()) for (const p of events) if (p.after) await shred(p.after);

@@ -219,6 +219,11 @@ export async function createEventStoreDbEventStore(options: EventStoreDbEventSto
   return {
     adapter: 'eventstoredb',
     append,
+    async appendMany(requests) {
+      const out: AppendResult[] = [];
+      for (const r of requests) out.push(await append(r.streamName, r.events, r.options));
+      return out;
+    },
 
     async *readStream(streamName, readOptions) {
       assertOpen();

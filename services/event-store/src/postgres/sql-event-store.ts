@@ -3,7 +3,7 @@ import { startPollingSubscription } from '../subscription.ts';
 import { assertStreamName, validateAppend } from '../validate.ts';
 import type { Waker } from '../waker.ts';
 import type { EventStore, StreamMetadata, Subscription } from '../port.ts';
-import type { SqlExecutor } from './client.ts';
+import type { SqlClient } from './client.ts';
 import { appendEvents } from './append.ts';
 import { headPosition } from './head-position.ts';
 import { readAllBatch, readAllPaged } from './read-all.ts';
@@ -12,7 +12,7 @@ import { getStreamMetadata, setStreamMetadata, validateStreamMetadata } from './
 
 export interface SqlEventStoreParams {
   readonly adapter: 'pglite' | 'postgres';
-  readonly db: SqlExecutor;
+  readonly db: SqlClient;
   readonly schema: string;
   readonly waker: Waker;
   readonly pollIntervalMs: number;
@@ -47,6 +47,19 @@ export function createSqlEventStore(p: SqlEventStoreParams): EventStore {
       const result = await p.run(() => appendEvents(db, schema, streamName, valid));
       if (result.appended.length > 0) p.afterAppend?.();
       return result;
+    },
+
+    async appendMany(requests) {
+      assertOpen();
+      const valid = requests.map((r) => ({ streamName: r.streamName, append: validateAppend(r.streamName, r.events, r.options) }));
+      if (valid.length === 0) return [];
+      const results = await p.run(() => db.transaction(async (tx) => {
+        const out = [];
+        for (const v of valid) out.push(await appendEvents(tx, schema, v.streamName, v.append));
+        return out;
+      }));
+      if (results.some((r) => r.appended.length > 0)) p.afterAppend?.();
+      return results;
     },
 
     async *readStream(streamName, options) {

@@ -1,0 +1,233 @@
+/**
+ * npm run bench -w @sporbar/ingest — end to end: producer SDK → Kafka → ingest (its own process) →
+ * PostgreSQL event store, side by side in one run with
+ *   - kcat producing the same bytes to the same broker (the transport limit), and
+ *   - a raw COPY of the same stored rows into the same database (the store limit).
+ * Also publish-to-stored latency at a fixed 5,000 events/s, the ingest's RSS, and privacy on vs off.
+ * BENCH_SECONDS (default 60) sets the sustained phase; KAFKA_BROKERS/DATABASE_URL reuse running services.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startKafkaBroker } from '@sporbar/kafka-infra';
+import { createPostgresEventStore } from '@sporbar/event-store';
+import { createInProcessTransport, createKafkaTransport, createProducer, type DisclosureInput, type OutgoingMessage, type Producer } from '@sporbar/producer';
+import { generateSealKeyPair, register } from '@sporbar/schemas';
+import { ensureTopics } from '../src/index.ts';
+import { kafkaClient } from '../test/support.ts';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
+const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const log = (...a: unknown[]) => console.error('[pipeline-bench]', ...a);
+const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+const broker = process.env['KAFKA_BROKERS'] ? null : await startKafkaBroker({ port: 0, name: `bench-${process.pid}`, fresh: true });
+const brokers = process.env['KAFKA_BROKERS']?.split(',') ?? broker!.brokers;
+const kafka = kafkaClient(brokers);
+const dbName = `sporbar_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const u = new URL(adminUrl);
+u.pathname = `/${dbName}`;
+const dbUrl = u.toString();
+const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
+(await createPostgresEventStore({ connectionString: dbUrl })).close(); // migrate
+const seal = await generateSealKeyPair();
+const routingSecret = randomBytes(32).toString('base64url');
+const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
+const work = mkdtempSync(join(tmpdir(), 'sporbar-bench-'));
+chmodSync(work, 0o755);
+
+const disclosure = (i: number, privacy: boolean): DisclosureInput => {
+  const f = flows[i % flows.length]!;
+  const cpr = `${String(1 + (i % 28)).padStart(2, '0')}${String(1 + (i % 12)).padStart(2, '0')}80-${String(i % 10_000).padStart(4, '0')}`;
+  return {
+    subject: privacy ? { cpr } : { pseudonym: `psn_k1_${Buffer.from(cpr.padEnd(32, '.')).toString('base64url').slice(0, 43)}` },
+    activity: 'mitid-core',
+    recipient: { id: f.recipientId, role: f.roles[0] },
+    purpose: f.purposeIds[0]!,
+    legalBases: [...f.legalBases],
+    dataCategories: [...f.categoryIds],
+    ...(privacy ? { personalDetails: { ipAddress: `10.1.${i % 250}.${i % 200}` } } : {}),
+  };
+};
+
+const stored = async () => Number((await pool.query("SELECT count(*)::int AS n FROM sporbar.events WHERE type = 'DisclosureRecorded'")).rows[0].n);
+
+function startIngest(topic: string) {
+  const child = spawn(root('node_modules/.bin/tsx'), [root('services/ingest/src/main.ts'), 'run'], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      SPORBAR_TOPIC: topic,
+      SPORBAR_GROUP_ID: `bench-${topic}`,
+      SPORBAR_STORE: 'postgres',
+      DATABASE_URL: dbUrl,
+      SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
+      SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
+      SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const rss: number[] = [];
+  const sampler = setInterval(() => {
+    try {
+      // tsx runs the service in a child node process: sum the RSS of the process tree.
+      const pids = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n').concat(String(child.pid));
+      rss.push(pids.reduce((n, p) => n + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0), 0) / 1024);
+    } catch {
+      /* not started yet */
+    }
+  }, 1000);
+  return {
+    rss,
+    stop: async () => {
+      clearInterval(sampler);
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+async function newTopic(name: string) {
+  const topic = `${name}-${randomBytes(3).toString('hex')}`;
+  await ensureTopics(kafka, [
+    { topic, numPartitions: 6 },
+    { topic: `${topic}.dlq`, numPartitions: 1 },
+  ]);
+  return topic;
+}
+
+function kafkaProducer(topic: string): Producer {
+  return createProducer({ transport: createKafkaTransport({ brokers, topic, spoolDir: mkdtempSync(join(work, 'spool-')) }), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
+}
+
+/** Sustained end to end: produce for `seconds` as fast as the SDK accepts, measure what gets stored. */
+async function sustained(seconds: number, privacy: boolean) {
+  const topic = await newTopic(privacy ? 'sustained' : 'sustained-off');
+  const before = await stored();
+  const ingest = startIngest(topic);
+  const producer = kafkaProducer(topic);
+  const t0 = Date.now();
+  let sent = 0;
+  while (Date.now() - t0 < seconds * 1000) {
+    await Promise.all(Array.from({ length: 2000 }, () => producer.recordDisclosure(disclosure(sent++, privacy))));
+  }
+  await producer.flush();
+  const produced = Date.now() - t0;
+  while ((await stored()) - before < sent) await new Promise((r) => setTimeout(r, 200));
+  const total = Date.now() - t0;
+  await producer.close();
+  await ingest.stop();
+  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss };
+}
+
+/** Latency at a fixed rate: occurredAt (when the SDK was called) to recorded_at (when the store committed it). */
+async function latencyAt(rate: number, seconds: number) {
+  const topic = await newTopic('latency');
+  const ingest = startIngest(topic);
+  const producer = kafkaProducer(topic);
+  await new Promise((r) => setTimeout(r, 3000)); // consumer group joined
+  const before = await stored();
+  const t0 = Date.now();
+  let sent = 0;
+  const pending: Array<Promise<unknown>> = [];
+  while (Date.now() - t0 < seconds * 1000) {
+    const due = Math.floor(((Date.now() - t0) / 1000) * rate);
+    while (sent < due) pending.push(producer.recordDisclosure(disclosure(sent++, true)));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(pending);
+  await producer.flush();
+  while ((await stored()) - before < sent) await new Promise((r) => setTimeout(r, 100));
+  const { rows } = await pool.query(
+    `SELECT extract(epoch FROM recorded_at) * 1000 AS recorded_ms, data FROM sporbar.events WHERE type = 'DisclosureRecorded' ORDER BY global_position DESC LIMIT $1`,
+    [sent],
+  );
+  const { createCodec } = await import('@sporbar/schemas');
+  const codec = createCodec();
+  const latencies = rows.map((r: { recorded_ms: string; data: Buffer }) => Number(r.recorded_ms) - (codec.decode(r.data).event as { occurredAt: number }).occurredAt / 1000);
+  await producer.close();
+  await ingest.stop();
+  return { sent, p50: pct(latencies, 50), p99: pct(latencies, 99), rss: ingest.rss };
+}
+
+/** kcat producing the same bytes (acks=all, gzip, idempotent) to the same broker. */
+async function kcatBaseline(n: number) {
+  const captured: OutgoingMessage[] = [];
+  const p = createProducer({ transport: createInProcessTransport(async (m) => void captured.push(...m)), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
+  for (let i = 0; i < n; i++) await p.recordDisclosure(disclosure(i, true));
+  const delim = Buffer.from([0xfe, 0xff, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9, 0xf8]);
+  const keyDelim = Buffer.from([0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xff, 0xfe]);
+  if (captured.some((m) => m.value.includes(delim) || m.value.includes(keyDelim))) throw new Error('delimiter occurs in a message');
+  const file = join(work, 'kcat.bin');
+  writeFileSync(file, Buffer.concat(captured.flatMap((m) => [Buffer.from(m.key), keyDelim, m.value, delim])));
+  const topic = await newTopic('kcat');
+  const hex = (b: Buffer) => [...b].map((x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
+  const t0 = Date.now();
+  execFileSync('kcat', ['-P', '-b', brokers.join(','), '-t', topic, '-D', hex(delim), '-K', hex(keyDelim), '-z', 'gzip', '-X', 'acks=all', '-X', 'enable.idempotence=true', '-l', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ms = Date.now() - t0;
+  const a = kafka.admin();
+  await a.connect();
+  const count = (await a.fetchTopicOffsets(topic)).reduce((s, x) => s + Number(x.high), 0);
+  await a.disconnect();
+  if (count !== n) throw new Error(`kcat produced ${count} of ${n}`);
+  // The SDK producing the same events to Kafka only (no ingest), for the transport comparison.
+  const sdkTopic = await newTopic('sdk-only');
+  const sdk = kafkaProducer(sdkTopic);
+  const t1 = Date.now();
+  for (let i = 0; i < n; i += 2000) await Promise.all(Array.from({ length: Math.min(2000, n - i) }, (_, j) => sdk.recordDisclosure(disclosure(i + j, true))));
+  await sdk.flush();
+  const sdkMs = Date.now() - t1;
+  await sdk.close();
+  return { kcatPerSecond: (n / ms) * 1000, sdkPerSecond: (n / sdkMs) * 1000 };
+}
+
+/** COPY of the same stored rows into a table like sporbar.events, in the same database. */
+async function copyBaseline() {
+  const file = join(work, 'events.csv');
+  await pool.query(`COPY sporbar.events TO '${file}' WITH (FORMAT csv)`);
+  chmodSync(file, 0o644);
+  await pool.query('CREATE TABLE copy_baseline (LIKE sporbar.events INCLUDING ALL)');
+  const n = await stored();
+  const t0 = Date.now();
+  await pool.query(`COPY copy_baseline FROM '${file}' WITH (FORMAT csv)`);
+  return { rows: n, perSecond: (n / (Date.now() - t0)) * 1000 };
+}
+
+try {
+  log(`sustained end to end for ${SECONDS} s, privacy on ...`);
+  const on = await sustained(SECONDS, true);
+  log(`... ${on.sent} events; privacy off for ${Math.ceil(SECONDS / 2)} s ...`);
+  const off = await sustained(Math.ceil(SECONDS / 2), false);
+  log('latency at 5,000 events/s for 20 s ...');
+  const lat = await latencyAt(5000, 20);
+  log('kcat baseline ...');
+  const k = await kcatBaseline(50_000);
+  log('COPY baseline ...');
+  const copy = await copyBaseline();
+  const mb = (xs: number[]) => (xs.length ? `${Math.round(Math.min(...xs))} → ${Math.round(Math.max(...xs))} MB` : 'n/a');
+  console.log(`\nEnd-to-end pipeline (2 cores; broker, PostgreSQL, ingest and producer on one machine)`);
+  console.table([
+    { system: 'Sporbar SDK → Kafka → ingest → PostgreSQL, privacy on', 'events/s': Math.round(on.endToEndPerSecond), note: `${on.sent} events, sustained ${SECONDS} s; SDK accepted ${Math.round(on.producePerSecond)}/s; ingest RSS ${mb(on.rss)}` },
+    { system: 'same, privacy off (pseudonymous subjects, no details)', 'events/s': Math.round(off.endToEndPerSecond), note: `privacy costs ${Math.round((1 - on.endToEndPerSecond / off.endToEndPerSecond) * 100)}% of throughput` },
+    { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` },
+    { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows; end to end = ${(on.endToEndPerSecond / copy.perSecond).toFixed(2)}× COPY` },
+  ]);
+  console.table([{ 'fixed rate': '5,000 events/s', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'ingest RSS': mb(lat.rss) }]);
+} finally {
+  await pool.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+  await broker?.stop();
+  if (broker) rmSync(broker.runDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+}
