@@ -22,6 +22,7 @@ function storeConfig(): EventStoreConfig {
 async function open() {
   const store = await createEventStore(storeConfig());
   const pool = new pg.Pool({ connectionString: process.env['READ_MODELS_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: 4 });
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
   return { store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
 }
 
@@ -33,7 +34,18 @@ program
   .action(async () => {
     const { store, pool, db, codec, projections } = await open();
     const startRunner = async (prefix: string) => {
-      const r = createProjectionRunner({ store, db, codec, projections, prefix, onError: (err) => log.error({ err: (err as Error).message }, 'projection failed') });
+      const r = createProjectionRunner({
+        store,
+        db,
+        codec,
+        projections,
+        prefix,
+        // Not a passing outage (those are retried): stop, so the supervisor restarts from the checkpoint.
+        onError: (err) => {
+          log.error({ err: (err as Error).message }, 'projection failed: exiting');
+          process.exit(1);
+        },
+      });
       await r.start();
       log.info({ prefix, from: String(r.position) }, 'projecting');
       return r;

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, Subscription } from '@sporbar/event-store';
+import { isConnectionError, isMarkedRetriable, retry, type EventStore, type RecordedEvent, type Subscription } from '@sporbar/event-store';
 import type { Codec } from '@sporbar/schemas';
 import { withPrefix, type AnyProjection, type ProjectedEvent } from './projection.ts';
 import type { SqlDatabase } from './sql.ts';
@@ -78,13 +78,22 @@ export function createProjectionRunner(options: RunnerOptions) {
     }
   };
 
+  let failed: unknown;
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (buffer.length === 0) return flushing;
+    if (buffer.length === 0 || failed) return flushing;
     const batch = buffer;
     buffer = [];
-    flushing = flushing.then(() => commit(batch));
+    // A database that is briefly away (restart, failover) is waited for; anything else stops the
+    // runner, with the read models and the checkpoint still agreeing (nothing of the batch committed).
+    flushing = flushing
+      .then(() => retry(() => commit(batch), { maxAttempts: Number.POSITIVE_INFINITY, maxDelayMs: 5000, isRetriable: (e) => isMarkedRetriable(e) || isConnectionError(e) }))
+      .catch((err) => {
+        failed = err;
+        options.onError?.(err);
+        void subscription?.stop();
+      });
     return flushing;
   };
 
@@ -94,6 +103,7 @@ export function createProjectionRunner(options: RunnerOptions) {
       position = await readCheckpoint(db, name);
       subscription = store.subscribe(
         async (e) => {
+          if (failed) throw failed;
           buffer.push(decodeRecorded(codec, e));
           if (buffer.length >= batchSize) await flush();
           else if (!timer) timer = setTimeout(() => void flush().catch((err) => options.onError?.(err)), idleFlushMs);

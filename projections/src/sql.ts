@@ -25,7 +25,9 @@ export function fromPglite(db: PgliteLike): SqlDatabase {
 
 interface PgClientLike {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-  release(): void;
+  release(err?: Error | boolean): void;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  off(event: 'error', listener: (err: Error) => void): unknown;
 }
 interface PgPoolLike {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
@@ -40,6 +42,11 @@ export function fromPgPool(pool: PgPoolLike): SqlDatabase {
     ...wrap(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      // Checked out, the client has no idle-error listener: a server restart mid-transaction must
+      // reject the query, not crash the process with an unhandled 'error' event.
+      const onError = () => undefined;
+      client.on('error', onError);
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
@@ -47,9 +54,11 @@ export function fromPgPool(pool: PgPoolLike): SqlDatabase {
         return result;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
+        broken = e instanceof Error ? e : new Error(String(e));
         throw e;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
   };

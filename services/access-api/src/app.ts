@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -12,6 +12,7 @@ import { recordViewWith, type ViewSink } from './record-view.ts';
 import { caseworkerRoutes } from './routes/caseworker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { oversightRoutes } from './routes/oversight.ts';
+import { logRoutes, type LogServiceLike } from './routes/log.ts';
 
 export interface AppOptions {
   readonly readModels: ReadModels;
@@ -25,7 +26,9 @@ export interface AppOptions {
   readonly jwtPublicKey: string | import('node:crypto').KeyObject;
   /** Production: refuse the documented development key. */
   readonly production: boolean;
-  readonly logger?: FastifyServerOptions['logger'];
+  readonly logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** The Merkle log's checkpoints and proofs (public endpoints; the citizen report carries proofs). */
+  readonly log?: LogServiceLike;
   /** Requests per minute per client address (default 600). */
   readonly rateLimitPerMinute?: number;
 }
@@ -34,8 +37,11 @@ const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, i
 
 /** The access API: every feature a plugin; answers and errors share the SPB_ERR_* registry. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const logger = options.logger;
+  const isInstance = typeof logger === 'object' && logger !== null && typeof (logger as { child?: unknown }).child === 'function';
   const app = Fastify({
-    logger: options.logger ?? false,
+    // A pino instance (the services' own logger) or fastify's logger options.
+    ...(isInstance ? { loggerInstance: logger as FastifyBaseLogger } : { logger: logger ?? false }),
     // Request logs carry method, URL and status only: never bodies (a caseworker's lookup body
     // holds a CPR number, which is why it is a POST body and not a URL).
     ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
@@ -81,7 +87,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const recordView = recordViewWith(options.views);
   const common = { readModels: options.readModels, register: options.register };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
-  await app.register(citizenRoutes, { ...common, ...keys, recordView });
+  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), recordView });
+  if (options.log) await app.register(logRoutes, { log: options.log });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);
 

@@ -20,6 +20,7 @@ const secret = (name: string): string => {
 const log = pino({ name: 'sporbar-access-api', level: env['LOG_LEVEL'] ?? 'info' });
 const production = (env['SPORBAR_ENV'] ?? 'production') === 'production';
 const pool = new pg.Pool({ connectionString: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: Number(env['PG_POOL_SIZE'] ?? 10) });
+pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
 const db = fromPgPool(pool);
 const readModels = await watchActiveReadModels(db);
 const brokers = (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');

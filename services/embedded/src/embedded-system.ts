@@ -7,12 +7,15 @@ import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sp
 import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
 import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, runRetention, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
 import { assertValidRegister, createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, parseMasterKey, register, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
+import { createCheckpointer, createLogService, loadOrCreateCheckpointKey, logOrigin, type LogService } from '@sporbar/auditor';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 
 export interface EmbeddedConfig {
   /** Where PGlite and the dev keys live; undefined = in memory (tests). */
   readonly dataDir?: string;
-  readonly logger?: FastifyServerOptions['logger'];
+  readonly logger?: FastifyServerOptions['logger'] | import('fastify').FastifyBaseLogger;
+  /** How often a checkpoint is signed when fewer than 1,000 events came in (default 10 s). */
+  readonly checkpointEveryMs?: number;
 }
 
 export interface EmbeddedSystem {
@@ -28,6 +31,9 @@ export interface EmbeddedSystem {
   rebuild(): Promise<{ events: bigint; seconds: number }>;
   readonly pseudonymiser: Pseudonymiser;
   readonly subjectKeys: SubjectKeyStore;
+  readonly log: LogService;
+  /** Signs a checkpoint of everything stored so far (normally every 1,000 events or 10 s). */
+  checkpointNow(): Promise<number | undefined>;
   /** Resolves when the read models reflect everything stored so far. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -39,7 +45,8 @@ export interface EmbeddedSystem {
  */
 export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<EmbeddedSystem> {
   assertValidRegister(register);
-  const keys = await loadOrCreateDevKeys(config.dataDir ?? join(process.env['TMPDIR'] ?? '/tmp', `sporbar-mem-${process.pid}-${Date.now()}`));
+  const keysDir = config.dataDir ?? join(process.env['TMPDIR'] ?? '/tmp', `sporbar-mem-${process.pid}-${Date.now()}`);
+  const keys = await loadOrCreateDevKeys(keysDir);
   const pglite = await PGlite.create(config.dataDir ? join(config.dataDir, 'pglite') : undefined);
   const db = fromPglite(pglite);
   const codec = createCodec();
@@ -66,7 +73,15 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   const readModels: ReadModels = { db, prefix: () => prefix };
   let runner = createProjectionRunner({ store, db, codec, projections, prefix });
   await runner.start();
+  // The Merkle log: signed checkpoints every 1,000 events or 10 s, proofs served by the API.
+  const checkpointKey = loadOrCreateCheckpointKey(keysDir);
+  const origin = logOrigin('embedded');
+  const checkpointer = createCheckpointer({ store, codec, signer: checkpointKey, origin, ...(config.checkpointEveryMs ? { everyMs: config.checkpointEveryMs } : {}) });
+  await checkpointer.start();
+  const log = createLogService({ store, codec, publicKey: checkpointKey, origin });
+  await log.start();
   const app = await buildApp({
+    log,
     readModels,
     register,
     pseudonymiser,
@@ -88,6 +103,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     readModels,
     pseudonymiser,
     subjectKeys,
+    log,
+    checkpointNow: () => checkpointer.checkpointNow(),
     runRetention: (now = new Date()) => runRetention(db, producer, now, prefix),
     async rebuild() {
       const result = await rebuildReadModels({ store, db, codec, projections });
@@ -105,6 +122,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     async close() {
       await app.close();
       await producer.close();
+      await checkpointer.stop();
+      await log.stop();
       await runner.stop();
       await store.close();
       await pglite.close();

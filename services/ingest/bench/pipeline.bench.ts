@@ -58,7 +58,7 @@ const disclosure = (i: number, privacy: boolean): DisclosureInput => {
   };
 };
 
-const stored = async () => Number((await pool.query("SELECT count(*)::int AS n FROM sporbar.events WHERE type = 'DisclosureRecorded'")).rows[0].n);
+const stored = async () => Number((await pool.query("SELECT count(*)::int AS n FROM sporbar.events WHERE event_type = 'DisclosureRecorded'")).rows[0].n);
 
 function startIngest(topic: string) {
   const child = spawn(root('node_modules/.bin/tsx'), [root('services/ingest/src/main.ts'), 'run'], {
@@ -149,7 +149,7 @@ async function latencyAt(rate: number, seconds: number) {
   await producer.flush();
   while ((await stored()) - before < sent) await new Promise((r) => setTimeout(r, 100));
   const { rows } = await pool.query(
-    `SELECT extract(epoch FROM recorded_at) * 1000 AS recorded_ms, data FROM sporbar.events WHERE type = 'DisclosureRecorded' ORDER BY global_position DESC LIMIT $1`,
+    `SELECT extract(epoch FROM recorded_at) * 1000 AS recorded_ms, data FROM sporbar.events WHERE event_type = 'DisclosureRecorded' ORDER BY global_position DESC LIMIT $1`,
     [sent],
   );
   const { createCodec } = await import('@sporbar/schemas');

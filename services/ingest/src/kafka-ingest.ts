@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { retry } from '@sporbar/event-store';
+import { isConnectionError, isMarkedRetriable, retry } from '@sporbar/event-store';
 import type { Ingest, IncomingMessage } from './ingest.ts';
 import type { IngestMetrics } from './metrics.ts';
 
@@ -54,6 +54,8 @@ export async function startKafkaIngest(options: KafkaIngestOptions): Promise<{ c
         const result = await retry(() => ingest.handle(incoming), {
           maxAttempts: Number.POSITIVE_INFINITY,
           maxDelayMs: 5_000,
+          // The subject-key table shares the store's database: its connection errors are transient too.
+          isRetriable: (err) => isMarkedRetriable(err) || isConnectionError(err),
           onRetry: (err, attempt) => {
             log?.warn({ err: (err as Error).message, attempt, partition: batch.partition }, 'store not available, retrying');
             void heartbeat().catch(() => undefined);

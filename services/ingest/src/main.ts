@@ -36,11 +36,13 @@ async function openStorage(config: IngestConfig): Promise<{ store: EventStore; k
   }
   if (config.store.adapter === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.store.connectionString, max: 4 });
+    pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
     const store = await createEventStore(config.store);
     return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
   }
   // EventStoreDB holds the log; the subject keys need a relational table: DATABASE_URL.
   const pool = new pg.Pool({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: 4 });
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
   const store = await createEventStore(config.store);
   return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
 }

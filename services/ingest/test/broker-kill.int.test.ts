@@ -96,7 +96,7 @@ describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', 
     expect(ids.size).toBe(TOTAL);
     await producer.flush();
     const count = async () => {
-      const { rows } = await pool!.query("SELECT count(*)::int AS total, count(DISTINCT event_id)::int AS distinct FROM sporbar.events WHERE type = 'DisclosureRecorded'");
+      const { rows } = await pool!.query("SELECT count(*)::int AS total, count(DISTINCT event_id)::int AS distinct FROM sporbar.events WHERE event_type = 'DisclosureRecorded'");
       return rows[0] as { total: number; distinct: number };
     };
     await waitFor(async () => (await count()).total >= TOTAL, 300_000, `${TOTAL} stored`);

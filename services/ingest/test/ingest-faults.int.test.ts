@@ -88,11 +88,11 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
         SPORBAR_PSEUDONYM_KEY: pseudonymKey,
         SPORBAR_MASTER_KEY: masterKey,
         METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env['SPORBAR_TEST_VERBOSE'] ? 'info' : 'warn',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.stderr!.on('data', () => undefined);
+    child.stderr!.on('data', (b: Buffer) => process.env['SPORBAR_TEST_VERBOSE'] && process.stderr.write(b));
     return child;
   }
 

@@ -121,7 +121,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       c.on('error', () => undefined);
       try {
         await c.connect();
-        return Number((await c.query("SELECT count(*) FROM sporbar.events WHERE type = 'DisclosureRecorded'")).rows[0].count);
+        return Number((await c.query("SELECT count(*) FROM sporbar.events WHERE event_type = 'DisclosureRecorded'")).rows[0].count);
       } catch {
         return 0;
       } finally {

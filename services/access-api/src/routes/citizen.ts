@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { accessLogPage, disclosuresPage } from '@sporbar/projections';
 import type { ProcessingRegister, SubjectKeyStore } from '@sporbar/schemas';
 import { withDetails } from '../details.ts';
+import type { LogServiceLike } from './log.ts';
 import { requireRole } from '../auth.ts';
 import { renderCitizenReport } from '../html/citizen-report.ts';
 import { art15Report, type ReadModels } from '../read-models.ts';
@@ -13,6 +14,7 @@ export interface CitizenRoutesOptions {
   readonly register: ProcessingRegister;
   readonly recordView: RecordView;
   readonly subjectKeys?: SubjectKeyStore;
+  readonly log?: LogServiceLike;
 }
 
 /** The browser asks for text/html first; API clients get JSON. */
@@ -23,7 +25,7 @@ const wantsHtml = (accept: string | undefined): boolean => {
 };
 
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
-export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView, subjectKeys }) => {
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView, subjectKeys, log }) => {
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
 
   app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
@@ -67,9 +69,34 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
         const timeline = await disclosuresPage(readModels.db, subject, { recipient, from, to, limit: 100 }, readModels.prefix());
         return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
       }
-      return report;
+      return { ...report, integrity: await integrity(subject) };
     },
   );
+
+  /**
+   * Inclusion proofs for the subject's latest entries against the latest signed checkpoint: with
+   * GET /v1/log/key anyone can check offline that these disclosures are in the log as recorded.
+   * Entries newer than the checkpoint are listed as pending (the next checkpoint covers them).
+   */
+  async function integrity(subject: string) {
+    if (!log) return null;
+    const checkpoint = await log.latestCheckpoint();
+    const latest = await disclosuresPage(readModels.db, subject, { limit: 100 }, readModels.prefix());
+    const proofs = [];
+    const pending: string[] = [];
+    for (const item of latest.items) {
+      if (!checkpoint) {
+        pending.push(item.eventId);
+        continue;
+      }
+      try {
+        proofs.push(await log.inclusionProof(item.eventId, checkpoint.treeSize));
+      } catch {
+        pending.push(item.eventId); // not yet covered by the checkpoint
+      }
+    }
+    return { checkpoint: checkpoint ?? null, inclusionProofs: proofs, pending };
+  }
 
   app.get<{ Querystring: { cursor?: string; limit: number } }>(
     '/v1/me/access-log',

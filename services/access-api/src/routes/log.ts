@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { SporbarError, isSporbarError } from '@sporbar/schemas';
+// The route schemas carry OpenAPI tags (the app registers @fastify/swagger); this brings its FastifySchema augmentation.
+import type {} from '@fastify/swagger';
 
 /**
  * The Merkle log's public face: the checkpoint key, the latest signed checkpoint, inclusion and

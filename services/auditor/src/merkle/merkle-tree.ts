@@ -90,9 +90,20 @@ export class MerkleTree {
     const n = hi - lo;
     if (n === 0) return emptyRoot();
     if (isPowerOfTwo(n) && lo % n === 0) return Buffer.from(this.#node(Math.round(Math.log2(n)), lo / n));
+    // Not a stored subtree: the right edge of some tree size. Proofs against one size (an export, the
+    // API's latest checkpoint) ask for the same few edges again and again, so they are remembered.
+    const key = lo * 2 ** 26 + hi;
+    const cached = this.#edges.get(key);
+    if (cached && cached.lo === lo && cached.hi === hi) return Buffer.from(cached.hash);
     const k = largestPowerOfTwoBelow(n);
-    return nodeHash(this.#mth(lo, lo + k), this.#mth(lo + k, hi));
+    const hash = nodeHash(this.#mth(lo, lo + k), this.#mth(lo + k, hi));
+    if (this.#edges.size >= 4096) this.#edges.clear();
+    this.#edges.set(key, { lo, hi, hash });
+    return Buffer.from(hash);
   };
+
+  /** Memo of non-aligned subtree hashes (right edges); the tree only grows, so they never go stale. */
+  readonly #edges = new Map<number, { lo: number; hi: number; hash: Buffer }>();
 
   #node(level: number, index: number): Buffer {
     const offset = index * HASH_BYTES;

@@ -37,6 +37,10 @@ function pgClient(pool: pg.Pool): SqlClient {
     },
     async transaction(fn) {
       const conn = await pool.connect();
+      // A checked-out client has no idle-error listener: without one, a server restart mid-transaction
+      // would be an unhandled 'error' event and kill the process. The failed query rejects anyway.
+      const onError = () => undefined;
+      conn.on('error', onError);
       try {
         await conn.query('BEGIN');
         const result = await fn({
@@ -47,10 +51,12 @@ function pgClient(pool: pg.Pool): SqlClient {
           },
         });
         await conn.query('COMMIT');
+        conn.off('error', onError);
         conn.release();
         return result;
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
+        conn.off('error', onError);
         conn.release(err instanceof Error ? err : true);
         throw err;
       }

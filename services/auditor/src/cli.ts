@@ -1,0 +1,278 @@
+#!/usr/bin/env -S npx tsx
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { PGlite } from '@electric-sql/pglite';
+import { fromPglite } from '@sporbar/projections';
+import { createCodec, isSporbarError } from '@sporbar/schemas';
+import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
+import { loadVerifyingKey, verifyTreeHead } from './checkpoint/signed-tree-head.ts';
+import { exportLog, verifyExport, type Bound } from './export.ts';
+import { createLogService } from './log-service.ts';
+import { openDatabase, openLog, sameLocation, storeConfigFromEnv, type OpenedDatabase, type StoreConfig } from './log/open.ts';
+import { verifyInclusion } from './merkle/rfc9162.ts';
+import { createProgress, rate } from './progress.ts';
+import { diffReadModels, formatDiff, liveCheckpoint, livePrefix, replay, type ReplayPoint } from './replay.ts';
+import { formatReport, verifyLog } from './verify.ts';
+
+/**
+ * sporbar-audit: verify, replay, diff, export and prove the Sporbar log.
+ * Exit codes: 0 all good, 1 the log / export / read model disagrees, 2 bad usage or configuration.
+ */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: NodeJS.WriteStream;
+}
+
+interface GlobalOptions {
+  store: StoreConfig['store'];
+  dataDir: string;
+  databaseUrl?: string;
+  schema: string;
+  publicKey?: string;
+  origin?: string;
+  quiet?: boolean;
+}
+
+class ExitError extends Error {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+  }
+}
+
+const usage = (message: string) => new ExitError(2, message);
+
+function parsePoint(text: string, what: string): { position: bigint } | { time: Date } {
+  if (/^[0-9]+$/.test(text)) return { position: BigInt(text) };
+  const t = Date.parse(text);
+  if (!Number.isNaN(t) && /^\d{4}-\d{2}-\d{2}/.test(text)) return { time: new Date(t) };
+  throw usage(`${what} must be a position (digits) or an ISO time, got '${text}'`);
+}
+
+function storeConfig(g: GlobalOptions): StoreConfig {
+  return { store: g.store, dataDir: g.dataDir, ...(g.databaseUrl ? { databaseUrl: g.databaseUrl } : {}), schema: g.schema };
+}
+
+/** --public-key <file>, else SPORBAR_CHECKPOINT_PUBLIC_KEY[_FILE], else <data dir>/checkpoint-key.pub.pem. */
+function publicKeyOf(g: GlobalOptions): string {
+  const file = g.publicKey ?? process.env['SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE'];
+  if (file) return readFileSync(file, 'utf8');
+  if (process.env['SPORBAR_CHECKPOINT_PUBLIC_KEY']) return process.env['SPORBAR_CHECKPOINT_PUBLIC_KEY'];
+  for (const candidate of [join(g.dataDir, 'checkpoint-key.pub.pem'), join(g.dataDir, '..', 'checkpoint-key.pub.pem')]) if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
+  throw usage('no checkpoint public key: pass --public-key <pem file> (GET /v1/log/key gives it)');
+}
+
+export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => process.stdout.write(t), err: process.stderr }): Promise<number> {
+  const env = storeConfigFromEnv();
+  const program = new Command('sporbar-audit')
+    .description('Audit the Sporbar log: verify checkpoints, replay read models, diff, export, prove inclusion.')
+    .addOption(new Option('--store <kind>', 'event store').choices(['pglite', 'postgres']).default(env.store))
+    .option('--data-dir <dir>', 'PGlite data directory (the embedded ./data or its pglite/ folder)', env.dataDir ?? './data')
+    .option('--database-url <url>', 'PostgreSQL connection string', env.databaseUrl)
+    .option('--schema <name>', 'event-store schema', 'sporbar')
+    .option('--public-key <pem file>', 'checkpoint public key (SPKI PEM)')
+    .option('--origin <origin>', "the log's origin line, e.g. sporbar.v1/dk-digst (default: from the checkpoints)")
+    .option('-q, --quiet', 'no progress on stderr')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err.write(s) });
+  const g = () => program.opts<GlobalOptions>();
+  const codec = createCodec({ maxBytes: 1024 * 1024 });
+  let code = 0;
+  const progress = () => createProgress({ quiet: g().quiet === true, stream: io.err });
+
+  program
+    .command('verify')
+    .description('recompute the Merkle tree over the whole log and check every signed checkpoint (or check an export with --file)')
+    .option('--file <export>', 'verify an export offline instead of the store')
+    .option('--checkpoint <file...>', 'checkpoint notes kept outside the store (catches a truncated tail)')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean }) => {
+      const key = loadVerifyingKey(publicKeyOf(g()));
+      if (o.file) {
+        const r = await verifyExport(o.file, key, g().origin ? { origin: g().origin! } : {});
+        io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${r.ok ? 'OK' : 'FAILED'}: ${r.events} exported event(s) checked against the signed checkpoint of tree size ${r.treeSize ?? '?'}${r.problems.map((p) => `\n  ${p}`).join('')}\n`);
+        code = r.ok ? 0 : 1;
+        return;
+      }
+      const log = await openLog(storeConfig(g()));
+      try {
+        const p = progress();
+        const started = Date.now();
+        const report = await verifyLog({
+          source: log.source,
+          codec,
+          publicKey: key,
+          ...(g().origin ? { origin: g().origin! } : {}),
+          knownCheckpoints: (o.checkpoint ?? []).map((f) => readFileSync(f, 'utf8')),
+          onProgress: (n, pos) => p.update(`verify: ${rate(n, started)}, position ${pos}`),
+        });
+        p.done();
+        io.out(o.json ? `${JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : `${formatReport(report)}\n`);
+        code = report.ok ? 0 : 1;
+      } finally {
+        await log.close();
+      }
+    });
+
+  program
+    .command('replay')
+    .description('rebuild every read model as it was at a time or position, into a scratch database')
+    .requiredOption('--at <time|position>', 'ISO time or global position')
+    .requiredOption('--into <dir|url>', 'scratch PGlite directory or PostgreSQL URL (its rm_* tables are rebuilt)')
+    .action(async (o: { at: string; into: string }) => {
+      const at = parsePoint(o.at, '--at');
+      const log = await openLog(storeConfig(g()));
+      if (sameLocation(o.into, log.database.location)) {
+        await log.close();
+        throw usage('--into is the live database: give a scratch one');
+      }
+      const target = await openDatabase(o.into, { create: true });
+      try {
+        const p = progress();
+        const started = Date.now();
+        const r = await replay({ source: log.source, codec, into: target.db, at, onProgress: (n, pos) => p.update(`replay: ${rate(n, started)}, position ${pos}`) });
+        p.done();
+        io.out(`replayed ${r.events} event(s) up to position ${r.position} into ${target.location} in ${r.seconds.toFixed(2)} s\n`);
+      } finally {
+        await target.close();
+        await log.close();
+      }
+    });
+
+  program
+    .command('diff')
+    .description('compare the read models replayed from the log with the live read model, row by row')
+    .requiredOption('--against <dir|url>', 'the live read-model database (the embedded data dir, or a PostgreSQL URL)')
+    .option('--replayed <dir|url>', 'a database filled by `replay` (default: replay now, in memory, up to the live checkpoint)')
+    .option('--at <time|position>', 'replay up to this point (default: the live read model checkpoint)')
+    .option('--max <n>', 'list at most n differences', '1000')
+    .action(async (o: { against: string; replayed?: string; at?: string; max: string }) => {
+      const log = await openLog(storeConfig(g()));
+      const opened: OpenedDatabase[] = [];
+      try {
+        const live = sameLocation(o.against, log.database.location) ? log.database : (opened[opened.length] = await openDatabase(o.against));
+        let replayedDb;
+        if (o.replayed) {
+          replayedDb = (opened[opened.length] = await openDatabase(o.replayed)).db;
+        } else {
+          const prefix = await livePrefix(live.db);
+          const checkpoint = await liveCheckpoint(live.db, prefix);
+          const at: ReplayPoint = o.at ? parsePoint(o.at, '--at') : checkpoint !== undefined ? { position: checkpoint } : { head: true };
+          const pglite = await PGlite.create();
+          opened.push({ location: 'memory', db: fromPglite(pglite), pglite, close: () => pglite.close() });
+          replayedDb = opened.at(-1)!.db;
+          const p = progress();
+          const started = Date.now();
+          const r = await replay({ source: log.source, codec, into: replayedDb, at, onProgress: (n) => p.update(`replay: ${rate(n, started)}`) });
+          p.done(g().quiet ? undefined : `replayed ${r.events} event(s) up to position ${r.position} (the live read model's checkpoint: ${checkpoint ?? 'none'})`);
+        }
+        const d = await diffReadModels({ replayed: replayedDb, live: live.db, maxDifferences: Number(o.max) });
+        io.out(`${formatDiff(d)}\n`);
+        code = d.differences.length === 0 ? 0 : 1;
+      } finally {
+        for (const db of opened.reverse()) await db.close();
+        await log.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('export events with inclusion proofs against the newest signed checkpoint')
+    .option('--from <time|position>', 'first event (inclusive)')
+    .option('--to <time|position>', 'last event (inclusive)')
+    .addOption(new Option('--format <format>', 'file format').choices(['avro', 'ndjson']).default('avro'))
+    .requiredOption('--out <file>', 'output file (avro: the proofs go to <file>.proofs.ndjson)')
+    .action(async (o: { from?: string; to?: string; format: 'avro' | 'ndjson'; out: string }) => {
+      const log = await openLog(storeConfig(g()));
+      try {
+        const p = progress();
+        const started = Date.now();
+        let publicKey;
+        try {
+          publicKey = loadVerifyingKey(publicKeyOf(g()));
+        } catch {
+          publicKey = undefined; // exporting without a key: the checkpoint is not pre-checked; verify --file checks it
+        }
+        const r = await exportLog({
+          source: log.source,
+          codec,
+          format: o.format,
+          out: o.out,
+          ...(o.from ? { from: parsePoint(o.from, '--from') as Bound } : {}),
+          ...(o.to ? { to: parsePoint(o.to, '--to') as Bound } : {}),
+          ...(publicKey ? { publicKey } : {}),
+          ...(g().origin ? { origin: g().origin! } : {}),
+          onProgress: (n, e) => p.update(`export: ${rate(n, started)} read, ${e.toLocaleString('en-US')} exported`),
+        });
+        p.done();
+        io.out(`exported ${r.events} event(s) with inclusion proofs against tree size ${r.treeSize} to ${r.files.join(', ')} in ${r.seconds.toFixed(2)} s\n`);
+        if (r.uncovered) io.err.write('note: events after the checkpoint are in the requested range but not covered yet; export again after the next checkpoint\n');
+      } finally {
+        await log.close();
+      }
+    });
+
+  program
+    .command('proof')
+    .description("print an event's inclusion proof and check it against a signed checkpoint")
+    .requiredOption('--event <id>', 'eventId')
+    .option('--checkpoint-size <n>', 'tree size of the checkpoint (default: the newest)')
+    .action(async (o: { event: string; checkpointSize?: string }) => {
+      const key = loadVerifyingKey(publicKeyOf(g()));
+      const log = await openLog(storeConfig(g()));
+      const origin = g().origin ?? (await log.source.checkpointCandidates()).find((c) => c.origin)?.origin;
+      if (!origin) {
+        await log.close();
+        throw usage('the log has no checkpoint naming its origin: pass --origin');
+      }
+      const service = createLogService({ store: log.store, codec, publicKey: key, origin });
+      try {
+        await service.start();
+        await service.stop();
+        const size = o.checkpointSize !== undefined ? Number(o.checkpointSize) : undefined;
+        const proof = service.inclusionProof(o.event, size);
+        if (!proof.checkpoint) throw new ExitError(1, `no verified checkpoint of tree size ${proof.treeSize} in the log`);
+        const cp = verifyTreeHead(proof.checkpoint, key, { origin });
+        const ok =
+          cp.ok &&
+          cp.treeHead.treeSize === proof.treeSize &&
+          verifyInclusion(proof.leafIndex, proof.treeSize, Buffer.from(proof.leafHash, 'base64'), proof.proof.map((h) => Buffer.from(h, 'base64')), cp.treeHead.rootHash);
+        io.out(`${JSON.stringify({ ...proof, verified: ok }, null, 2)}\n`);
+        code = ok ? 0 : 1;
+      } finally {
+        await log.close();
+      }
+    });
+
+  program
+    .command('keygen')
+    .description('create (or show) the checkpoint signing key of a data directory: checkpoint-key.json + checkpoint-key.pub.pem')
+    .requiredOption('--out <dir>', 'directory')
+    .action(async (o: { out: string }) => {
+      const key = loadOrCreateCheckpointKey(resolve(o.out));
+      io.out(`key ${key.keyId}: ${join(resolve(o.out), 'checkpoint-key.json')} (secret), ${join(resolve(o.out), 'checkpoint-key.pub.pem')} (public)\n`);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ExitError) {
+      io.err.write(`sporbar-audit: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (isSporbarError(err)) {
+      io.err.write(`sporbar-audit: ${err.code}: ${err.message}\n`);
+      return err.code === 'SPB_ERR_CONFIG' || err.code === 'SPB_ERR_BAD_REQUEST' ? 2 : 1;
+    }
+    io.err.write(`sporbar-audit: ${(err as Error).stack ?? String(err)}\n`);
+    return 2;
+  }
+}
+
+// Only when run as a program (tsx src/cli.ts …), not when imported by tests.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  runCli(process.argv.slice(2)).then((c) => process.exit(c));
+}

@@ -1,0 +1,167 @@
+import type { KeyObject } from 'node:crypto';
+import type { EventStore, RecordedEvent, Subscription } from '@sporbar/event-store';
+import { SporbarError, type CheckpointSigned, type Codec } from '@sporbar/schemas';
+import { ORIGIN_METADATA_KEY, checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
+import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
+import { MerkleTree } from './merkle/merkle-tree.ts';
+
+export interface LogServiceOptions {
+  readonly store: EventStore;
+  readonly codec: Codec;
+  /** The checkpoint key: SPKI PEM, raw base64url, a KeyObject or a VerifyingKey. */
+  readonly publicKey: string | KeyObject | VerifyingKey;
+  /** `sporbar.v1/<logId>`. */
+  readonly origin: string;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface CheckpointView {
+  readonly treeSize: number;
+  /** Standard base64 of the 32-byte root. */
+  readonly rootHash: string;
+  readonly keyId: string;
+  readonly algorithm: 'ED25519';
+  /** Standard base64 of the 64-byte Ed25519 signature. */
+  readonly signature: string;
+  readonly occurredAt: string;
+  readonly eventId: string;
+  readonly position: string;
+  readonly leafIndex: number;
+  /** The signed note (`verifyTreeHead` input). */
+  readonly checkpoint: string;
+}
+
+export interface InclusionProofView {
+  readonly eventId: string;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leafHash: string;
+  readonly rootHash: string;
+  readonly proof: string[];
+  /** The signed checkpoint of exactly this tree size, when one exists. */
+  readonly checkpoint?: string;
+}
+
+export interface ConsistencyProofView {
+  readonly from: number;
+  readonly to: number;
+  readonly fromRoot: string;
+  readonly toRoot: string;
+  readonly proof: string[];
+}
+
+export interface LogService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  publicKey(): { publicKeyPem: string; keyId: string; origin: string; algorithm: 'ED25519' };
+  latestCheckpoint(): CheckpointView | undefined;
+  inclusionProof(eventId: string, treeSize?: number): InclusionProofView;
+  consistencyProof(from: number, to: number): ConsistencyProofView;
+  /** Leaves seen so far. */
+  readonly treeSize: number;
+}
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Serves the log's proofs to the API. On start it builds a `MerkleTree` from the whole log (64 B of
+ * hashes per event, plus a Map eventId → leaf index), then follows the live subscription.
+ *
+ * Only checkpoints that verify under the configured key *and* whose root equals this service's own
+ * tree at that size are served: a forged or stale CheckpointSigned in the store is never handed out.
+ */
+export function createLogService(options: LogServiceOptions): LogService {
+  const { store, codec, origin } = options;
+  const key = loadVerifyingKey(options.publicKey);
+  const isCheckpoint = checkpointMatcher(codec);
+  let tree = new MerkleTree();
+  let indexOf = new Map<string, number>();
+  let checkpoints = new Map<number, CheckpointView>();
+  let latest: CheckpointView | undefined;
+  let position = 0n;
+  let subscription: Subscription | undefined;
+
+  const observe = (e: RecordedEvent): void => {
+    const leafIndex = tree.size;
+    tree.appendLeaf(e.data);
+    indexOf.set(e.eventId.toLowerCase(), leafIndex);
+    position = e.globalPosition;
+    if (!isCheckpoint(e.data)) return;
+    let event: CheckpointSigned;
+    try {
+      event = codec.decode(e.data).event as CheckpointSigned;
+    } catch {
+      return;
+    }
+    const eventOrigin = e.metadata[ORIGIN_METADATA_KEY] ?? origin;
+    if (eventOrigin !== origin || event.treeSize > leafIndex || event.treeSize < 1) return;
+    const text = checkpointTextOf(event, origin);
+    if (!text || !verifyTreeHead(text, key, { origin }).ok) return;
+    if (!tree.root(event.treeSize).equals(event.rootHash)) return;
+    const view: CheckpointView = {
+      treeSize: event.treeSize,
+      rootHash: b64(event.rootHash),
+      keyId: event.keyId,
+      algorithm: 'ED25519',
+      signature: b64(event.signature),
+      occurredAt: new Date(Math.floor(event.occurredAt / 1000)).toISOString(),
+      eventId: e.eventId,
+      position: e.globalPosition.toString(),
+      leafIndex,
+      checkpoint: text,
+    };
+    checkpoints.set(event.treeSize, view);
+    if (!latest || view.treeSize > latest.treeSize) latest = view;
+  };
+
+  return {
+    async start() {
+      tree = new MerkleTree();
+      indexOf = new Map();
+      checkpoints = new Map();
+      latest = undefined;
+      position = 0n;
+      for await (const e of store.readAll({ batchSize: 5000 })) observe(e);
+      subscription = store.subscribe(observe, { after: position });
+      subscription.done.catch((err) => options.onError?.(err));
+    },
+    async stop() {
+      await subscription?.stop();
+    },
+    publicKey() {
+      return { publicKeyPem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(), keyId: key.keyId, origin, algorithm: 'ED25519' };
+    },
+    latestCheckpoint: () => latest,
+    inclusionProof(eventId, treeSize) {
+      const id = eventId.toLowerCase();
+      if (!UUID.test(id)) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'eventId must be a uuid');
+      const leafIndex = indexOf.get(id);
+      if (leafIndex === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', `no event ${id} in the log`);
+      const size = treeSize ?? latest?.treeSize;
+      if (size === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no signed checkpoint yet');
+      if (!Number.isSafeInteger(size) || size > tree.size) throw new SporbarError('SPB_ERR_BAD_REQUEST', `tree size ${size} is beyond the log (${tree.size} leaves)`);
+      if (leafIndex >= size) {
+        throw new SporbarError(treeSize === undefined ? 'SPB_ERR_NOT_FOUND' : 'SPB_ERR_BAD_REQUEST', `event ${id} is leaf ${leafIndex}, not inside a tree of size ${size}${treeSize === undefined ? ' (not yet covered by a checkpoint)' : ''}`);
+      }
+      const checkpoint = checkpoints.get(size)?.checkpoint;
+      return {
+        eventId: id,
+        leafIndex,
+        treeSize: size,
+        leafHash: b64(tree.leafHash(leafIndex)),
+        rootHash: b64(tree.root(size)),
+        proof: tree.inclusionProof(leafIndex, size).map(b64),
+        ...(checkpoint ? { checkpoint } : {}),
+      };
+    },
+    consistencyProof(from, to) {
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to) throw new SporbarError('SPB_ERR_BAD_REQUEST', `need 0 ≤ from ≤ to, got from=${from} to=${to}`);
+      if (to > tree.size) throw new SporbarError('SPB_ERR_BAD_REQUEST', `tree size ${to} is beyond the log (${tree.size} leaves)`);
+      return { from, to, fromRoot: b64(tree.root(from)), toRoot: b64(tree.root(to)), proof: tree.consistencyProof(from, to).map(b64) };
+    },
+    get treeSize() {
+      return tree.size;
+    },
+  };
+}

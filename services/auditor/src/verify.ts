@@ -1,0 +1,401 @@
+import type { KeyObject } from 'node:crypto';
+import type { CheckpointSigned, Codec } from '@sporbar/schemas';
+import { checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
+import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
+import type { LogRow, LogSource } from './log/source.ts';
+import { CapturingRange, consistencyProofFromCapture, wantConsistencyNodes } from './merkle/frontier-proof.ts';
+import { leafHash, verifyConsistency } from './merkle/rfc9162.ts';
+
+/**
+ * `verify`: one streaming pass over the global log (O(log n) hashes of tree state, plus a few per
+ * checkpoint), recomputing the RFC 9162 tree and checking every CheckpointSigned:
+ *
+ *   1. its signature, under the configured key, over the note rebuilt from the event and the origin;
+ *   2. its root against the recomputed root of the same tree size;
+ *   3. consistency with the previous checkpoint: an RFC 9162 consistency proof is computed from the
+ *      log while streaming (frontier at m, the subtrees of [m, n) kept as they complete, the frontier
+ *      at n: `CapturingRange`) and checked with `verifyConsistency` against both
+ *      *signed* roots.
+ *
+ * Where a root disagrees, the first such checkpoint bounds the damage to the leaves between the last
+ * good checkpoint and it. That range is then re-read and each row checked on its own (decodes? the
+ * eventId inside the bytes is the row's? the type too? positions contiguous? a bad checkpoint?) to
+ * name the first differing leaf when the rows give it away. Edits that keep valid Avro and match their
+ * row leave only the range: no signed data pins a single leaf below a checkpoint.
+ */
+
+export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency';
+
+export interface Finding {
+  readonly kind: FindingKind;
+  /** The first leaf index the finding implicates (the start of the range when it is a range). */
+  readonly index: number;
+  /** Position of that leaf, when the log has it. */
+  readonly position?: bigint;
+  readonly eventId?: string;
+  /** Inclusive leaf index range the damage is bounded to, when not pinned to one leaf. */
+  readonly range?: { readonly fromIndex: number; readonly toIndex: number; readonly fromPosition?: bigint; readonly toPosition?: bigint };
+  readonly message: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly origin: string | undefined;
+  readonly leaves: number;
+  readonly lastPosition: bigint;
+  readonly checkpoints: number;
+  readonly checkpointsVerified: number;
+  readonly consistencyProofsChecked: number;
+  readonly latestVerifiedTreeSize: number;
+  readonly findings: readonly Finding[];
+  readonly seconds: number;
+  readonly source: string;
+}
+
+export interface VerifyOptions {
+  readonly source: LogSource;
+  readonly codec: Codec;
+  readonly publicKey: string | KeyObject | VerifyingKey;
+  /** Expected origin (`sporbar.v1/<logId>`); default: the one the checkpoints' metadata names. */
+  readonly origin?: string;
+  /** Checkpoints kept outside the store (notes fetched earlier from /v1/log/checkpoint): truncation below them is caught. */
+  readonly knownCheckpoints?: readonly string[];
+  readonly onProgress?: (leaves: number, position: bigint) => void;
+}
+
+interface Snapshot {
+  readonly root: Buffer;
+  /** Position and eventId of leaf size-1 (undefined for size 0). */
+  readonly lastPosition: bigint;
+  readonly lastEventId?: string;
+  /** Consistency proof from the previous snapshot size to this one. */
+  proofFrom?: { m: number; proof: Buffer[] };
+}
+
+interface FoundCheckpoint {
+  readonly index: number;
+  readonly position?: bigint;
+  readonly eventId?: string;
+  readonly external: boolean;
+  readonly event?: CheckpointSigned;
+  readonly text?: string;
+  readonly decodeError?: string;
+}
+
+const describeLeaf = (index: number, position?: bigint, eventId?: string): string =>
+  `leaf index ${index}${position !== undefined ? ` / position ${position}` : ''}${eventId ? ` (event ${eventId})` : ''}`;
+
+export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
+  const started = process.hrtime.bigint();
+  const { source, codec } = options;
+  const key = loadVerifyingKey(options.publicKey);
+  const isCheckpoint = checkpointMatcher(codec);
+
+  // Phase 1: the checkpoint sizes to snapshot (cheap: by type column / stream; the pass finds the rest).
+  const sizes = new Set<number>([0]);
+  const candidateOrigins = new Set<string>();
+  for (const c of await source.checkpointCandidates()) {
+    try {
+      const e = codec.decode(c.data).event as CheckpointSigned;
+      if (Number.isSafeInteger(e.treeSize) && e.treeSize >= 0) sizes.add(e.treeSize);
+    } catch {
+      // reported by the pass
+    }
+    if (c.origin) candidateOrigins.add(c.origin);
+  }
+  const external: FoundCheckpoint[] = [];
+  for (const text of options.knownCheckpoints ?? []) {
+    const v = verifyTreeHead(text, key, options.origin ? { origin: options.origin } : {});
+    if (v.ok) {
+      sizes.add(v.treeHead.treeSize);
+      candidateOrigins.add(v.treeHead.origin);
+    }
+    external.push({ index: -1, external: true, text });
+  }
+  const origin = options.origin ?? (candidateOrigins.size === 1 ? [...candidateOrigins][0] : undefined);
+  const lastAssigned = source.lastAssignedPosition ? await source.lastAssignedPosition() : undefined;
+
+  // Phase 2: the pass (repeated once if a checkpoint names a size nobody listed before it was passed).
+  let snapshots = new Map<number, Snapshot>();
+  let found: FoundCheckpoint[] = [];
+  let leaves = 0;
+  let lastPosition = 0n;
+  let firstGap: Finding | undefined;
+  let firstBeyondCounter: Finding | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const range = new CapturingRange();
+    const planned = [...sizes].sort((a, b) => a - b);
+    for (let i = 1; i < planned.length; i++) wantConsistencyNodes(range, planned[i - 1]!, planned[i]!);
+    snapshots = new Map();
+    found = [];
+    firstGap = undefined;
+    firstBeyondCounter = undefined;
+    let previous: { size: number; frontier: Buffer[] } | undefined;
+    let prevPosition = 0n;
+    let lastEventId: string | undefined;
+    const snapshot = () => {
+      const size = range.size;
+      const frontier = range.frontier();
+      const snap: Snapshot = { root: range.root(), lastPosition: prevPosition, ...(lastEventId ? { lastEventId } : {}) };
+      const proof = previous ? consistencyProofFromCapture(previous.size, previous.frontier, range) : undefined;
+      if (previous && proof) snap.proofFrom = { m: previous.size, proof };
+      snapshots.set(size, snap);
+      previous = { size, frontier };
+    };
+    snapshot(); // size 0
+    await source.scan(
+      (row: LogRow) => {
+        const index = range.size;
+        if (isCheckpoint(row.data)) {
+          try {
+            const event = codec.decode(Buffer.from(row.data)).event as CheckpointSigned;
+            found.push({ index, position: row.position, eventId: row.eventId, external: false, event });
+            if (Number.isSafeInteger(event.treeSize) && event.treeSize >= 0) sizes.add(event.treeSize);
+          } catch (err) {
+            found.push({ index, position: row.position, eventId: row.eventId, external: false, decodeError: (err as Error).message });
+          }
+        }
+        // Usually a checkpoint directly follows the leaves it covers, so its size is this index: snapshot first.
+        if (index > 0 && sizes.has(index) && !snapshots.has(index)) snapshot();
+        if (source.contiguousPositions && row.position !== prevPosition + 1n && !firstGap) {
+          firstGap = {
+            kind: 'gap',
+            index,
+            position: row.position,
+            eventId: row.eventId,
+            message: `positions ${prevPosition + 1n}${row.position - 1n > prevPosition + 1n ? `..${row.position - 1n}` : ''} are missing before ${describeLeaf(index, row.position, row.eventId)}: events were deleted (this store never leaves gaps)`,
+          };
+        }
+        if (lastAssigned !== undefined && row.position > lastAssigned && !firstBeyondCounter) {
+          firstBeyondCounter = {
+            kind: 'bookkeeping',
+            index,
+            position: row.position,
+            eventId: row.eventId,
+            message: `${describeLeaf(index, row.position, row.eventId)} lies beyond the store's position counter (${lastAssigned}): it was inserted outside the append function`,
+          };
+        }
+        const h = leafHash(row.data);
+        range.appendLeafHash(h);
+        prevPosition = row.position;
+        lastEventId = row.eventId;
+        if ((index & 0xffff) === 0 && index > 0) options.onProgress?.(index, row.position);
+      },
+      { columns: 'leaf' },
+    );
+    if (range.size > 0 && sizes.has(range.size) && !snapshots.has(range.size)) snapshot();
+    leaves = range.size;
+    lastPosition = prevPosition;
+    options.onProgress?.(leaves, lastPosition);
+    const missing = found.some((c) => c.event && c.event.treeSize <= leaves && !snapshots.has(c.event.treeSize));
+    if (!missing) break;
+  }
+
+  // Phase 3: judge every checkpoint, in tree-size order.
+  const findings: Finding[] = [];
+  if (firstGap) findings.push(firstGap);
+  if (firstBeyondCounter) findings.push(firstBeyondCounter);
+  if (lastAssigned !== undefined && lastAssigned > lastPosition) {
+    findings.push({
+      kind: 'truncated',
+      index: leaves,
+      message: `the log ends at position ${lastPosition} (${leaves} leaves) but the store handed out positions up to ${lastAssigned}: ${lastAssigned - lastPosition} event(s) are missing from the tail`,
+    });
+  }
+  const checkpoints: FoundCheckpoint[] = [...found];
+  for (const x of external) {
+    const v = verifyTreeHead(x.text!, key, origin ? { origin } : {});
+    if (!v.ok) {
+      findings.push({ kind: 'signature', index: 0, message: `the checkpoint given with --checkpoint does not verify: ${v.reason}` });
+      continue;
+    }
+    const h = v.treeHead;
+    checkpoints.push({ ...x, event: { eventId: '', occurredAt: 0, treeSize: h.treeSize, rootHash: Buffer.from(h.rootHash), keyId: v.treeHead.keyId, algorithm: 'ED25519', signature: Buffer.alloc(64) } });
+  }
+  const badLeaves = new Map<number, string>(); // checkpoint leaves that are themselves wrong: explain root mismatches
+  const valid: { size: number; root: Buffer; cp: FoundCheckpoint }[] = [];
+  let verified = 0;
+  for (const cp of checkpoints) {
+    const where = cp.external ? 'the checkpoint given with --checkpoint' : `the checkpoint at ${describeLeaf(cp.index, cp.position, cp.eventId)}`;
+    if (!cp.event) {
+      findings.push({ kind: 'undecodable-checkpoint', index: cp.index, position: cp.position, eventId: cp.eventId, message: `${where} does not decode: ${cp.decodeError}` });
+      badLeaves.set(cp.index, 'a checkpoint whose bytes do not decode');
+      continue;
+    }
+    const e = cp.event;
+    if (!cp.external) {
+      if (!origin) {
+        findings.push({ kind: 'signature', index: cp.index, position: cp.position, eventId: cp.eventId, message: `${where}: the log's origin is unknown (pass --origin)` });
+        continue;
+      }
+      const text = checkpointTextOf(e, origin);
+      const v = text ? verifyTreeHead(text, key, { origin }) : { ok: false as const, reason: `key id '${e.keyId}' or signature length ${e.signature.length} is malformed` };
+      if (!v.ok) {
+        findings.push({ kind: 'signature', index: cp.index, position: cp.position, eventId: cp.eventId, message: `${where} (tree size ${e.treeSize}) has a bad signature: ${v.reason}` });
+        badLeaves.set(cp.index, `a checkpoint whose signature does not verify (${v.reason})`);
+        continue;
+      }
+      if (e.treeSize > cp.index && !findings.some((f) => f.kind === 'misplaced-checkpoint')) {
+        findings.push({
+          kind: 'misplaced-checkpoint',
+          index: cp.index,
+          position: cp.position,
+          eventId: cp.eventId,
+          message: `${where} certifies ${e.treeSize} leaves but is itself leaf ${cp.index}: a checkpoint can only follow the leaves it covers, so ${e.treeSize - cp.index} or more leaves before it are missing`,
+        });
+      }
+    }
+    valid.push({ size: e.treeSize, root: Buffer.from(e.rootHash), cp });
+  }
+  valid.sort((a, b) => a.size - b.size || a.cp.index - b.cp.index);
+
+  let lastGood = 0;
+  let firstBad: { size: number; cp: FoundCheckpoint; truncated: boolean } | undefined;
+  let laterBad = 0;
+  for (const v of valid) {
+    const snap = snapshots.get(v.size);
+    const matches = v.size <= leaves && snap !== undefined && snap.root.equals(v.root);
+    if (matches && !firstBad) {
+      verified++;
+      lastGood = v.size;
+    } else if (matches) {
+      verified++;
+    } else if (!firstBad) {
+      firstBad = { size: v.size, cp: v.cp, truncated: v.size > leaves };
+    } else {
+      laterBad++;
+    }
+  }
+
+  // Consistency between consecutive good checkpoints (in size order), from the proofs computed in the pass.
+  let consistencyChecked = 0;
+  const good = valid.filter((v) => {
+    const snap = snapshots.get(v.size);
+    return v.size <= leaves && snap !== undefined && snap.root.equals(v.root);
+  });
+  for (let i = 1; i < good.length; i++) {
+    const a = good[i - 1]!;
+    const b = good[i]!;
+    if (a.size === b.size) continue;
+    const proofFrom = snapshots.get(b.size)?.proofFrom;
+    if (!proofFrom || proofFrom.m !== a.size) continue;
+    consistencyChecked++;
+    if (!verifyConsistency(a.size, b.size, a.root, b.root, proofFrom.proof)) {
+      findings.push({ kind: 'consistency', index: a.size, message: `checkpoints of tree sizes ${a.size} and ${b.size} are not consistent` });
+    }
+  }
+
+  if (firstBad) {
+    findings.push(await narrow({ source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad }));
+  }
+
+  findings.sort((a, b) => a.index - b.index);
+  return {
+    ok: findings.length === 0,
+    origin,
+    leaves,
+    lastPosition,
+    checkpoints: checkpoints.length,
+    checkpointsVerified: verified,
+    consistencyProofsChecked: consistencyChecked,
+    latestVerifiedTreeSize: lastGood,
+    findings,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    source: source.description,
+  };
+}
+
+/** Re-reads the leaves between the last good checkpoint and the first bad one and looks for the row that gives itself away. */
+async function narrow(args: {
+  source: LogSource;
+  codec: Codec;
+  firstBad: { size: number; cp: FoundCheckpoint; truncated: boolean };
+  lastGood: number;
+  leaves: number;
+  snapshots: Map<number, Snapshot>;
+  badLeaves: Map<number, string>;
+  laterBad: number;
+}): Promise<Finding> {
+  const { source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad } = args;
+  const cpWhere = firstBad.cp.external ? 'the checkpoint given with --checkpoint' : `(position ${firstBad.cp.position}, event ${firstBad.cp.eventId})`;
+  const head = `checkpoint at tree size ${firstBad.size} ${cpWhere}`;
+  const later = laterBad > 0 ? `; ${laterBad} later checkpoint(s) disagree as well, as every later tree contains the damage` : '';
+  const end = Math.min(firstBad.size, leaves); // exclusive
+  const base = snapshots.get(lastGood);
+  let found: { index: number; position: bigint; eventId: string; reason: string } | undefined;
+  let firstPos: bigint | undefined;
+  let lastPos: bigint | undefined;
+  let lastId: string | undefined;
+  if (end > lastGood && base) {
+    let index = lastGood;
+    let prev = base.lastPosition;
+    await source.scan(
+      (row) => {
+        if (firstPos === undefined) firstPos = row.position;
+        lastPos = row.position;
+        lastId = row.eventId;
+        if (!found) {
+          const reason = rowProblem(codec, row, prev, source.contiguousPositions) ?? badLeaves.get(index);
+          if (reason) found = { index, position: row.position, eventId: row.eventId, reason };
+        }
+        prev = row.position;
+        index++;
+      },
+      { after: base.lastPosition, maxCount: end - lastGood },
+    );
+  }
+  if (found) {
+    return {
+      kind: firstBad.truncated ? 'truncated' : 'root',
+      index: found.index,
+      position: found.position,
+      eventId: found.eventId,
+      range: { fromIndex: lastGood, toIndex: firstBad.size - 1 },
+      message: `${head} does not match the log: first differing leaf is at ${describeLeaf(found.index, found.position, found.eventId)}: ${found.reason}${later}`,
+    };
+  }
+  const rangeText =
+    end > lastGood
+      ? `leaf index ${lastGood}..${end - 1}${firstPos !== undefined ? ` (positions ${firstPos}..${lastPos}${lastId ? `, last event ${lastId}` : ''})` : ''}`
+      : `leaf index ${lastGood}..${firstBad.size - 1}`;
+  if (firstBad.truncated) {
+    return {
+      kind: 'truncated',
+      index: Math.min(lastGood, leaves),
+      range: { fromIndex: lastGood, toIndex: firstBad.size - 1, ...(firstPos !== undefined ? { fromPosition: firstPos, toPosition: lastPos! } : {}) },
+      message: `${head} certifies ${firstBad.size} leaves but the log has only ${leaves}: the log was truncated or events were deleted after tree size ${lastGood} (the last checkpoint that matches)${later}`,
+    };
+  }
+  return {
+    kind: 'root',
+    index: lastGood,
+    ...(firstPos !== undefined ? { position: firstPos } : {}),
+    range: { fromIndex: lastGood, toIndex: firstBad.size - 1, ...(firstPos !== undefined ? { fromPosition: firstPos, toPosition: lastPos! } : {}) },
+    message: `${head} does not match the log: the first differing leaf is in ${rangeText}, after tree size ${lastGood} (the last checkpoint that matches). Those rows decode and carry their own ids, so bytes were edited into other valid events or rows were inserted; compare with an export to name the leaf${later}`,
+  };
+}
+
+/** Why one row is not what its table row says it is, or undefined. */
+function rowProblem(codec: Codec, row: LogRow, prev: bigint, contiguous: boolean): string | undefined {
+  if (contiguous && row.position !== prev + 1n) return `position${row.position - prev > 2n ? 's' : ''} ${prev + 1n}${row.position - prev > 2n ? `..${row.position - 1n}` : ''} missing before it (deleted)`;
+  let decoded;
+  try {
+    decoded = codec.decode(row.data);
+  } catch (err) {
+    return `its stored bytes do not decode (${(err as Error).message})`;
+  }
+  const inner = (decoded.event as { eventId?: string }).eventId?.toLowerCase();
+  if (inner !== undefined && inner !== row.eventId.toLowerCase()) return `its stored bytes are those of event ${inner}, not of this row (bytes moved, swapped or replaced)`;
+  if (row.type && decoded.eventType !== row.type) return `its type column says ${row.type} but the bytes are a ${decoded.eventType}`;
+  return undefined;
+}
+
+/** One line per finding, the first one being the answer to "where does the store disagree". */
+export function formatReport(r: VerifyReport): string {
+  const lines: string[] = [];
+  lines.push(
+    `${r.ok ? 'OK' : 'FAILED'}: ${r.leaves} leaves (last position ${r.lastPosition}), ${r.checkpoints} checkpoint(s), ${r.checkpointsVerified} verified, ${r.consistencyProofsChecked} consistency proof(s) checked; latest verified tree size ${r.latestVerifiedTreeSize}; origin ${r.origin ?? '(unknown)'}; ${r.source}; ${r.seconds.toFixed(2)} s`,
+  );
+  for (const f of r.findings) lines.push(`  [${f.kind}] ${f.message}`);
+  return lines.join('\n');
+}

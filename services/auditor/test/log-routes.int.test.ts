@@ -1,0 +1,115 @@
+import { PGlite } from '@electric-sql/pglite';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logRoutes } from '../../access-api/src/routes/log.ts';
+import { ORIGIN_METADATA_KEY, signCheckpointEvent } from '../src/checkpoint/checkpoint-event.ts';
+import { generateSigningKey, verifyTreeHead } from '../src/checkpoint/signed-tree-head.ts';
+import { createCheckpointer } from '../src/checkpointer.ts';
+import { createLogService, type LogService } from '../src/log-service.ts';
+import { CHECKPOINT_STREAM } from '../src/log/source.ts';
+import { verifyConsistency, verifyInclusion } from '../src/merkle/rfc9162.ts';
+import { ORIGIN, appendDisclosures, codec, pgliteTestLog, waitFor, writeLog, type TestLog, type WrittenLog } from './support.ts';
+
+const b = (s: string) => Buffer.from(s, 'base64');
+let db: PGlite;
+let log: TestLog;
+let written: WrittenLog;
+let service: LogService;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  db = await PGlite.create();
+  log = await pgliteTestLog(db);
+  written = await writeLog(log.store); // 69 leaves, checkpoints at sizes 10, 21, 32, 43, 54, 65
+  service = createLogService({ store: log.store, codec, publicKey: written.key.publicKey, origin: ORIGIN });
+  await service.start();
+  app = Fastify();
+  await app.register(logRoutes, { log: service });
+});
+afterAll(async () => {
+  await app?.close();
+  await service?.stop();
+  await log?.close();
+  await db?.close();
+});
+
+const get = async (url: string) => {
+  const r = await app.inject({ method: 'GET', url });
+  return { status: r.statusCode, body: r.json() as Record<string, unknown> };
+};
+
+describe('log routes (fastify inject) over the log service', () => {
+  it('GET /v1/log/key gives the public key and its id', async () => {
+    const { status, body } = await get('/v1/log/key');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ keyId: written.key.keyId, origin: ORIGIN, algorithm: 'ED25519' });
+    expect(String(body['publicKeyPem'])).toContain('BEGIN PUBLIC KEY');
+  });
+
+  it('GET /v1/log/checkpoint gives the newest signed checkpoint, which verifies', async () => {
+    const { status, body } = await get('/v1/log/checkpoint');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ treeSize: 65, keyId: written.key.keyId, leafIndex: 65, position: '66', eventId: written.checkpoints[5]!.eventId });
+    expect(body['checkpoint']).toBe(written.checkpoints[5]!.text);
+    const v = verifyTreeHead(String(body['checkpoint']), String((await get('/v1/log/key')).body['publicKeyPem']), { origin: ORIGIN });
+    expect(v.ok).toBe(true);
+  });
+
+  it('GET /v1/log/proof/inclusion proves an event against the latest checkpoint or a given size', async () => {
+    const id = written.leaves[3]!;
+    const { status, body } = await get(`/v1/log/proof/inclusion?eventId=${id}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ eventId: id, leafIndex: 3, treeSize: 65, checkpoint: written.checkpoints[5]!.text });
+    const cp = verifyTreeHead(String(body['checkpoint']), written.key, { origin: ORIGIN });
+    expect(cp.ok && verifyInclusion(3, 65, b(String(body['leafHash'])), (body['proof'] as string[]).map(b), cp.treeHead.rootHash)).toBe(true);
+
+    const at10 = await get(`/v1/log/proof/inclusion?eventId=${id.toUpperCase()}&treeSize=10`);
+    expect(at10.status).toBe(200);
+    expect(at10.body['checkpoint']).toBe(written.checkpoints[0]!.text);
+    // Any size is answered (no checkpoint text unless one exists at that size).
+    const at7 = await get(`/v1/log/proof/inclusion?eventId=${id}&treeSize=7`);
+    expect(at7.status).toBe(200);
+    expect(at7.body['checkpoint']).toBeUndefined();
+  });
+
+  it('answers bad requests and unknown events with SPB_ERR_* codes', async () => {
+    expect(await get(`/v1/log/proof/inclusion?eventId=${written.leaves[3]}&treeSize=3`)).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+    expect(await get(`/v1/log/proof/inclusion?eventId=${written.leaves[3]}&treeSize=1000`)).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+    expect(await get('/v1/log/proof/inclusion?eventId=not-a-uuid')).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+    expect(await get('/v1/log/proof/inclusion')).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+    expect(await get('/v1/log/proof/inclusion?eventId=00000000-0000-4000-8000-000000000000')).toMatchObject({ status: 404, body: { code: 'SPB_ERR_NOT_FOUND' } });
+    // In the log but after the newest checkpoint: not covered yet.
+    const tail = await get(`/v1/log/proof/inclusion?eventId=${written.leaves[67]}`);
+    expect(tail).toMatchObject({ status: 404, body: { code: 'SPB_ERR_NOT_FOUND' } });
+    expect(String(tail.body['message'])).toContain('not yet covered by a checkpoint');
+    expect(await get('/v1/log/proof/consistency?from=70&to=65')).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+    expect(await get('/v1/log/proof/consistency?from=1&to=9999')).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+    expect(await get('/v1/log/proof/consistency?from=-1&to=3')).toMatchObject({ status: 400, body: { code: 'SPB_ERR_BAD_REQUEST' } });
+  });
+
+  it('GET /v1/log/proof/consistency proves one checkpoint extends another', async () => {
+    const { status, body } = await get('/v1/log/proof/consistency?from=10&to=65');
+    expect(status).toBe(200);
+    const [c10, c65] = [written.checkpoints[0]!, written.checkpoints[5]!].map((c) => verifyTreeHead(c.text, written.key));
+    expect(c10!.ok && c65!.ok).toBe(true);
+    if (!c10!.ok || !c65!.ok) return;
+    expect(body['fromRoot']).toBe(Buffer.from(c10!.treeHead.rootHash).toString('base64'));
+    expect(verifyConsistency(10, 65, c10!.treeHead.rootHash, c65!.treeHead.rootHash, (body['proof'] as string[]).map(b))).toBe(true);
+    // `to` defaults to the newest checkpoint.
+    expect((await get('/v1/log/proof/consistency?from=10')).body).toEqual(body);
+  });
+
+  it('follows the live log: a new checkpoint is served; a forged one never is', async () => {
+    const forged = signCheckpointEvent({ origin: ORIGIN, treeSize: 69, rootHash: Buffer.alloc(32, 1) }, generateSigningKey()).event;
+    await log.store.append(CHECKPOINT_STREAM, [{ eventId: forged.eventId, type: 'CheckpointSigned', data: codec.encode('CheckpointSigned', forged), metadata: { [ORIGIN_METADATA_KEY]: ORIGIN } }]);
+    const ids = await appendDisclosures(log.store, 500, 4);
+    const checkpointer = createCheckpointer({ store: log.store, codec, signer: written.key, origin: ORIGIN, everyEvents: 1000, everyMs: 60_000 });
+    await checkpointer.start();
+    await waitFor(() => checkpointer.treeSize === 74);
+    expect(await checkpointer.checkpointNow()).toBe(74);
+    await checkpointer.stop();
+    await waitFor(() => service.latestCheckpoint()?.treeSize === 74);
+    const proof = await get(`/v1/log/proof/inclusion?eventId=${ids[3]}`);
+    expect(proof).toMatchObject({ status: 200, body: { leafIndex: 73, treeSize: 74 } });
+  });
+});
