@@ -31,12 +31,13 @@ export function decodeCursor(cursor: string | undefined): CursorKey | null {
 
 const iso = (d: unknown): string => (d instanceof Date ? d : new Date(String(d))).toISOString();
 
-async function page<T>(
+/** Keyset page of a read-model table; every item carries its eventId and occurredAt, `map` adds the rest. */
+async function page<T extends { eventId: string; occurredAt: string }>(
   db: Sql,
   base: { table: string; where: string[]; params: unknown[]; columns: string },
   cursor: string | undefined,
   limit: number,
-  map: (row: Record<string, unknown>) => T,
+  map: (row: Record<string, unknown>) => Omit<T, 'eventId' | 'occurredAt'>,
 ): Promise<Page<T>> {
   const where = [...base.where];
   const params = [...base.params];
@@ -54,7 +55,10 @@ async function page<T>(
   const more = rows.length > limit;
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return { items: items.map(map), nextCursor: more && last ? encodeCursor({ at: iso(last['occurred_at']), id: String(last['event_id']) }) : null };
+  return {
+    items: items.map((r) => ({ eventId: String(r['event_id']), occurredAt: iso(r['occurred_at']), ...map(r) }) as T),
+    nextCursor: more && last ? encodeCursor({ at: iso(last['occurred_at']), id: String(last['event_id']) }) : null,
+  };
 }
 
 export interface DisclosureFilter {
@@ -105,8 +109,6 @@ export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, p
     f.cursor,
     f.limit,
     (r) => ({
-      eventId: String(r['event_id']),
-      occurredAt: iso(r['occurred_at']),
       activity: r['activity'] as string,
       recipientId: r['recipient_id'] as string,
       recipientRole: r['recipient_role'] as string,
@@ -139,8 +141,6 @@ export function alertsPage(db: Sql, f: { cursor?: string; limit: number; reason?
     f.cursor,
     f.limit,
     (r) => ({
-      eventId: String(r['event_id']),
-      occurredAt: iso(r['occurred_at']),
       subject: r['subject'] as string,
       activity: r['activity'] as string,
       recipientId: r['recipient_id'] as string,
@@ -167,8 +167,6 @@ export function accessLogPage(db: Sql, f: { subject?: string; cursor?: string; l
     f.cursor,
     f.limit,
     (r) => ({
-      eventId: String(r['event_id']),
-      occurredAt: iso(r['occurred_at']),
       subject: r['subject'] as string,
       viewerId: r['viewer_id'] as string,
       viewerRole: r['viewer_role'] as string,
