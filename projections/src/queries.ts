@@ -29,6 +29,10 @@ export function decodeCursor(cursor: string | undefined): CursorKey | null {
   }
 }
 
+/** One pseudonym, or all of a subject's (current and rotated-out keys). */
+export type SubjectRefs = string | readonly string[];
+export const subjectList = (s: SubjectRefs): string[] => (typeof s === 'string' ? [s] : [...s]);
+
 const iso = (d: unknown): string => (d instanceof Date ? d : new Date(String(d))).toISOString();
 
 /** Keyset page of a read-model table; every item carries its eventId and occurredAt, `map` adds the rest. */
@@ -73,6 +77,8 @@ export interface DisclosureFilter {
 export interface DisclosureItem {
   readonly eventId: string;
   readonly occurredAt: string;
+  /** The pseudonym the event is stored under. */
+  readonly subject: string;
   readonly activity: string;
   readonly recipientId: string;
   readonly recipientRole: string;
@@ -87,9 +93,9 @@ export interface DisclosureItem {
   readonly details: Buffer | null;
 }
 
-export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, prefix = 'rm_'): Promise<Page<DisclosureItem>> {
-  const where = ['subject = $1'];
-  const params: unknown[] = [subject];
+export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilter, prefix = 'rm_'): Promise<Page<DisclosureItem>> {
+  const where = ['subject = ANY($1::text[])'];
+  const params: unknown[] = [subjectList(subject)];
   const add = (sql: string, value: unknown) => {
     params.push(value);
     where.push(sql.replace('?', `$${params.length}`));
@@ -104,11 +110,12 @@ export function disclosuresPage(db: Sql, subject: string, f: DisclosureFilter, p
       table: `${prefix}subject_disclosures`,
       where,
       params,
-      columns: 'activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details',
+      columns: 'subject, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details',
     },
     f.cursor,
     f.limit,
     (r) => ({
+      subject: r['subject'] as string,
       activity: r['activity'] as string,
       recipientId: r['recipient_id'] as string,
       recipientRole: r['recipient_role'] as string,
@@ -160,10 +167,10 @@ export interface AccessItem {
   readonly view: string;
 }
 
-export function accessLogPage(db: Sql, f: { subject?: string; cursor?: string; limit: number }, prefix = 'rm_'): Promise<Page<AccessItem>> {
+export function accessLogPage(db: Sql, f: { subject?: SubjectRefs; cursor?: string; limit: number }, prefix = 'rm_'): Promise<Page<AccessItem>> {
   return page(
     db,
-    { table: `${prefix}access_log`, where: f.subject ? ['subject = $1'] : [], params: f.subject ? [f.subject] : [], columns: 'subject, viewer_id, viewer_role, reason, view' },
+    { table: `${prefix}access_log`, where: f.subject ? ['subject = ANY($1::text[])'] : [], params: f.subject ? [subjectList(f.subject)] : [], columns: 'subject, viewer_id, viewer_role, reason, view' },
     f.cursor,
     f.limit,
     (r) => ({
@@ -194,28 +201,28 @@ export async function recipientDays(db: Sql, recipientId: string, f: { from?: st
   return rows.map((r) => ({ day: r['day'] as string, purpose: r['purpose'] as string, activity: r['activity'] as string, disclosures: Number(r['disclosures']), undeclared: Number(r['undeclared']) }));
 }
 
-export async function subjectTransfers(db: Sql, subject: string, prefix = 'rm_'): Promise<Array<{ recipientId: string; country: string; safeguard: string; disclosures: number }>> {
+export async function subjectTransfers(db: Sql, subject: SubjectRefs, prefix = 'rm_'): Promise<Array<{ recipientId: string; country: string; safeguard: string; disclosures: number }>> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT recipient_id, transfer_country, transfer_safeguard, count(*)::int AS n FROM ${prefix}subject_disclosures
-      WHERE subject = $1 AND transfer_country IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2`,
-    [subject],
+      WHERE subject = ANY($1::text[]) AND transfer_country IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+    [subjectList(subject)],
   );
   return rows.map((r) => ({ recipientId: r['recipient_id'] as string, country: r['transfer_country'] as string, safeguard: r['transfer_safeguard'] as string, disclosures: Number(r['n']) }));
 }
 
-export async function subjectConsents(db: Sql, subject: string, prefix = 'rm_'): Promise<Array<{ activity: string; scope: string; given: boolean; since: string }>> {
+export async function subjectConsents(db: Sql, subject: SubjectRefs, prefix = 'rm_'): Promise<Array<{ activity: string; scope: string; given: boolean; since: string }>> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT DISTINCT ON (activity, scope) activity, scope, given, occurred_at FROM ${prefix}consent_events
-      WHERE subject = $1 ORDER BY activity, scope, occurred_at DESC, event_id DESC`,
-    [subject],
+      WHERE subject = ANY($1::text[]) ORDER BY activity, scope, occurred_at DESC, event_id DESC`,
+    [subjectList(subject)],
   );
   return rows.map((r) => ({ activity: r['activity'] as string, scope: r['scope'] as string, given: r['given'] as boolean, since: iso(r['occurred_at']) }));
 }
 
-export async function subjectRetention(db: Sql, subject: string, prefix = 'rm_'): Promise<Array<{ activity: string; ruleId: string; deadline: string; done: boolean }>> {
+export async function subjectRetention(db: Sql, subject: SubjectRefs, prefix = 'rm_'): Promise<Array<{ activity: string; ruleId: string; deadline: string; done: boolean }>> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT activity, rule_id, deadline, done_at FROM ${prefix}retention_schedule WHERE subject = $1 ORDER BY deadline`,
-    [subject],
+    `SELECT activity, rule_id, deadline, done_at FROM ${prefix}retention_schedule WHERE subject = ANY($1::text[]) ORDER BY deadline`,
+    [subjectList(subject)],
   );
   return rows.map((r) => ({ activity: r['activity'] as string, ruleId: r['rule_id'] as string, deadline: iso(r['deadline']), done: r['done_at'] !== null }));
 }

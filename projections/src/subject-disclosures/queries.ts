@@ -15,14 +15,17 @@ export interface RecipientSummary {
 
 const iso = (d: unknown): string => (d instanceof Date ? d : new Date(String(d))).toISOString();
 
-/** The per-recipient summary for one subject, most recent recipients first. */
-export async function recipientSummaries(db: Sql, subject: string, prefix = 'rm_'): Promise<RecipientSummary[]> {
+/**
+ * The per-recipient summary for one subject (under one or several pseudonyms, after a key rotation),
+ * most recent recipients first.
+ */
+export async function recipientSummaries(db: Sql, subject: string | readonly string[], prefix = 'rm_'): Promise<RecipientSummary[]> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT recipient_id, recipient_role, activities, purposes, legal_bases, data_categories, disclosures, undeclared, first_at, last_at
-       FROM ${prefix}subject_recipients WHERE subject = $1 ORDER BY last_at DESC, recipient_id`,
-    [subject],
+       FROM ${prefix}subject_recipients WHERE subject = ANY($1::text[]) ORDER BY last_at DESC, recipient_id`,
+    [typeof subject === 'string' ? [subject] : [...subject]],
   );
-  return rows.map((r) => ({
+  return mergeByRecipient(rows.map((r) => ({
     recipientId: r['recipient_id'] as string,
     recipientRole: r['recipient_role'] as string,
     activities: r['activities'] as string[],
@@ -33,7 +36,33 @@ export async function recipientSummaries(db: Sql, subject: string, prefix = 'rm_
     undeclared: Number(r['undeclared']),
     firstAt: iso(r['first_at']),
     lastAt: iso(r['last_at']),
-  }));
+  })));
+}
+
+/** One row per recipient: a subject stored under two pseudonyms has two summaries to fold together. */
+function mergeByRecipient(summaries: RecipientSummary[]): RecipientSummary[] {
+  const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].sort();
+  const byRecipient = new Map<string, RecipientSummary>();
+  for (const s of summaries) {
+    const m = byRecipient.get(s.recipientId);
+    byRecipient.set(
+      s.recipientId,
+      m
+        ? {
+            ...m,
+            activities: union(m.activities, s.activities),
+            purposes: union(m.purposes, s.purposes),
+            legalBases: union(m.legalBases, s.legalBases),
+            dataCategories: union(m.dataCategories, s.dataCategories),
+            disclosures: m.disclosures + s.disclosures,
+            undeclared: m.undeclared + s.undeclared,
+            firstAt: m.firstAt < s.firstAt ? m.firstAt : s.firstAt,
+            lastAt: m.lastAt > s.lastAt ? m.lastAt : s.lastAt,
+          }
+        : s,
+    );
+  }
+  return [...byRecipient.values()].sort((a, b) => (a.lastAt === b.lastAt ? a.recipientId.localeCompare(b.recipientId) : a.lastAt < b.lastAt ? 1 : -1));
 }
 
 /** A few subjects that have disclosures (for the embedded default's example query). */

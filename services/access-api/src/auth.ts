@@ -13,8 +13,10 @@ export const VIEWER_ROLE: Record<Role, ViewerRole> = { citizen: 'CITIZEN', casew
 export interface Principal {
   readonly id: string;
   readonly role: Role;
-  /** The citizen's own pseudonym; null for the other roles. */
+  /** The citizen's own pseudonym under the current key; null for the other roles. */
   readonly subject: string | null;
+  /** The citizen's pseudonyms under the current and every rotated-out key (findable after a rotation). */
+  readonly subjects: readonly string[];
 }
 
 declare module 'fastify' {
@@ -75,17 +77,18 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
     }
     const role = payload.role as Role;
     if (!ROLES.includes(role) || typeof payload.sub !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'bearer token has no valid role or subject');
-    let subject: string | null = null;
+    let subjects: string[] = [];
     if (role === 'citizen') {
       if (typeof payload.cpr !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'a citizen token must carry the cpr claim');
       try {
-        subject = options.pseudonymiser.pseudonym(payload.cpr);
+        subjects = options.pseudonymiser.all(payload.cpr);
       } catch {
         throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'the cpr claim is not a CPR number');
       }
     }
+    const subject = subjects[0] ?? null;
     // A citizen's id in logs and ReportViewed events is their pseudonym, never the CPR number.
-    request.principal = { id: role === 'citizen' ? subject! : payload.sub, role, subject };
+    request.principal = { id: subject ?? payload.sub, role, subject, subjects };
   });
 });
 

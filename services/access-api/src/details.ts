@@ -18,7 +18,7 @@ export async function withDetails(keys: SubjectKeyStore | undefined, subject: st
     items.map(async ({ details, ...item }) => {
       let view: DetailsView = null;
       if (details && keys) {
-        const r = await keys.decrypt(keyScope(subject, item.activity), item.eventId, details);
+        const r = await keys.decrypt(keyScope(item.subject ?? subject, item.activity), item.eventId, details);
         if (r.status === 'ok') view = { status: 'ok', values: { ...r.details } as Record<string, string> };
         else if (r.status === 'shredded') view = { status: 'erased', erasedAt: new Date(r.shreddedAt).toISOString(), cause: r.cause };
         else view = { status: 'unreadable' };

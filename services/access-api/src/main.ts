@@ -5,7 +5,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, register, SporbarError } from '@sporbar/schemas';
+import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, register, SporbarError } from '@sporbar/schemas';
 import { buildApp } from './app.ts';
 import { watchActiveReadModels } from './read-models.ts';
 
@@ -38,7 +38,8 @@ await subjectKeys.ensureSchema();
 const app = await buildApp({
   readModels,
   register,
-  pseudonymiser: createPseudonymiser({ id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: secret('SPORBAR_PSEUDONYM_KEY') }),
+  // After a rotation: the new key current, the old ones in SPORBAR_PSEUDONYM_PREVIOUS_KEYS (id:secret,...) so old pseudonyms stay findable.
+  pseudonymiser: createPseudonymiser({ id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: secret('SPORBAR_PSEUDONYM_KEY') }, parsePreviousPseudonymKeys(env['SPORBAR_PSEUDONYM_PREVIOUS_KEYS'])),
   subjectKeys,
   views,
   jwtPublicKey: secret('SPORBAR_JWT_PUBLIC_KEY'),

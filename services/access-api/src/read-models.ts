@@ -1,4 +1,4 @@
-import { activePrefix, recipientSummaries, subjectConsents, subjectRetention, subjectTransfers, type Sql } from '@sporbar/projections';
+import { activePrefix, recipientSummaries, subjectConsents, subjectList, subjectRetention, subjectTransfers, type Sql, type SubjectRefs } from '@sporbar/projections';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import { buildArt15Report, type Art15Report } from './art15-report.ts';
 import { buildDisclosureReport, type DisclosureReport } from './report.ts';
@@ -24,11 +24,12 @@ export async function watchActiveReadModels(db: Sql, intervalMs = 2000): Promise
   return { db, prefix: () => prefix, stop: () => clearInterval(timer) };
 }
 
-export async function disclosureReport(rm: ReadModels, register: ProcessingRegister, subject: string): Promise<DisclosureReport> {
-  return buildDisclosureReport(register, subject, await recipientSummaries(rm.db, subject, rm.prefix()));
+/** @param subject one pseudonym, or all of a citizen's (current first): the report names the first. */
+export async function disclosureReport(rm: ReadModels, register: ProcessingRegister, subject: SubjectRefs): Promise<DisclosureReport> {
+  return buildDisclosureReport(register, subjectList(subject)[0]!, await recipientSummaries(rm.db, subject, rm.prefix()));
 }
 
-export async function art15Report(rm: ReadModels, register: ProcessingRegister, subject: string, now = new Date()): Promise<Art15Report> {
+export async function art15Report(rm: ReadModels, register: ProcessingRegister, subject: SubjectRefs, now = new Date()): Promise<Art15Report> {
   const prefix = rm.prefix();
   const [disclosures, transfers, consents, retention] = await Promise.all([
     disclosureReport(rm, register, subject),

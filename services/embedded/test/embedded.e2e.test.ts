@@ -112,6 +112,35 @@ describe('embedded default, end to end: SDK → ingest → PGlite store → proj
     }
   });
 
+  it('rebuilds every read model from position 0 into fresh tables and switches over, answering the same', async () => {
+    const system = await startEmbeddedSystem({ dataDir });
+    try {
+      await system.settle();
+      const ref = system.pseudonymiser.pseudonym(cpr);
+      const before = await report(system, ref);
+      const oldPrefix = system.readModels.prefix();
+      const { events } = await system.rebuild();
+      expect(events).toBeGreaterThan(0n);
+      expect(system.readModels.prefix()).not.toBe(oldPrefix);
+      expect(await report(system, ref)).toEqual(before);
+      const { rows } = await system.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE '${oldPrefix}%' AND tablename NOT LIKE '${system.readModels.prefix()}%'`);
+      expect(rows[0]!.n).toBe(0); // the old tables are gone
+      // New events keep flowing into the rebuilt read models.
+      await system.producer.recordDisclosure({
+        subject: { cpr },
+        activity: 'mitid-core',
+        recipient: { id: broker.recipientId, role: broker.roles[0] },
+        purpose: broker.purposeIds[0]!,
+        legalBases: [...broker.legalBases],
+        dataCategories: [...broker.categoryIds],
+      });
+      await system.settle();
+      expect((await report(system, ref)).totalDisclosures).toBe(before.totalDisclosures + 1);
+    } finally {
+      await system.close();
+    }
+  });
+
   it('refuses a malformed reference with a 400 and a code', async () => {
     const system = await startEmbeddedSystem({});
     try {

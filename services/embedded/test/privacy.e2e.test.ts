@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devToken } from '@sporbar/access-api';
-import { CompactRange } from '@sporbar/auditor';
+import { CompactRange, storeLogSource, verifyLog } from '@sporbar/auditor';
+import { createCodec } from '@sporbar/schemas';
 import { register } from '@sporbar/schemas';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../src/index.ts';
 
@@ -88,6 +89,7 @@ describe('privacy of the log itself', () => {
     expect(before.find((i) => i.eventId === oldCall.eventId)!.details).toEqual({ status: 'ok', values: { phoneNumber: '+45 20 00 00 01' } });
     const summaryBefore = (await system.app.inject({ method: 'GET', url: `/v1/recipients/${phoneFlow.recipientId}/summary`, headers: dpo })).json();
     const rootBefore = await storedRoot();
+    expect(await system.checkpointNow()).toBe(rootBefore.size); // a signed checkpoint before any shredding
 
     // 200 days on, every mitid-support rule has run out (longest: 180 days); mitid-core is "while necessary".
     const expired = await system.runRetention(new Date(Date.now() + 200 * DAY));
@@ -121,5 +123,35 @@ describe('privacy of the log itself', () => {
     const page = (await system.app.inject({ method: 'GET', url: '/v1/me/report', headers: { ...citizen(), accept: 'text/html' } })).body;
     expect(page).toContain('Detaljerne er slettet');
     expect(page).not.toContain('198.51.100.23');
+    // The auditor's verify still passes: checkpoints from before and after the shredding, consistent.
+    await system.checkpointNow();
+    const report = await verifyLog({ source: storeLogSource(system.store), codec: createCodec(), publicKey: system.log.publicKey().publicKeyPem });
+    expect(report.findings).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.checkpointsVerified).toBeGreaterThanOrEqual(2);
+  });
+
+  it('tampered details ciphertext is reported as unreadable, never an error page', async () => {
+    const other = '040404-4040';
+    const { eventId } = await system.producer.recordDisclosure({
+      subject: { cpr: other },
+      activity: 'mitid-core',
+      recipient: { id: coreFlow.recipientId, role: coreFlow.roles[0] },
+      purpose: coreFlow.purposeIds[0]!,
+      legalBases: [...coreFlow.legalBases],
+      dataCategories: [...coreFlow.categoryIds],
+      personalDetails: { ipAddress: '203.0.113.9' },
+    });
+    await system.settle();
+    await system.db.query(
+      `UPDATE ${system.readModels.prefix()}subject_disclosures SET details = overlay(details placing '\\xff'::bytea from length(details) - 3 for 1) WHERE event_id = $1`,
+      [eventId],
+    );
+    const res = await system.app.inject({ method: 'GET', url: '/v1/me/disclosures', headers: { authorization: `Bearer ${devToken({ role: 'citizen', sub: 'o', cpr: other })}` } });
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as { items: Item[] }).items[0]!.details).toEqual({ status: 'unreadable' });
+    const html = await system.app.inject({ method: 'GET', url: '/v1/me/report', headers: { authorization: `Bearer ${devToken({ role: 'citizen', sub: 'o', cpr: other })}`, accept: 'text/html' } });
+    expect(html.statusCode).toBe(200);
+    expect(html.body).toContain('Detaljerne kan ikke læses');
   });
 });

@@ -32,10 +32,10 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     '/v1/me/disclosures',
     { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], querystring: disclosureQuery, response: { 200: pageOf(disclosureItem) } } },
     async (request) => {
-      const subject = request.principal!.subject!;
-      await recordView(request, subject, null);
-      const page = await disclosuresPage(readModels.db, subject, request.query, readModels.prefix());
-      const items = await withDetails(subjectKeys, subject, page.items);
+      const { subject, subjects } = request.principal!;
+      await recordView(request, subject!, null);
+      const page = await disclosuresPage(readModels.db, subjects, request.query, readModels.prefix());
+      const items = await withDetails(subjectKeys, subject!, page.items);
       return { ...page, items: items.map((i) => ({ ...i, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })) };
     },
   );
@@ -61,15 +61,15 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       },
     },
     async (request, reply) => {
-      const subject = request.principal!.subject!;
-      await recordView(request, subject, null);
-      const report = await art15Report(readModels, register, subject);
+      const { subject, subjects } = request.principal!;
+      await recordView(request, subject!, null);
+      const report = await art15Report(readModels, register, subjects);
       if (wantsHtml(request.headers.accept)) {
         const { recipient, from, to } = request.query;
-        const timeline = await disclosuresPage(readModels.db, subject, { recipient, from, to, limit: 100 }, readModels.prefix());
-        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
+        const timeline = await disclosuresPage(readModels.db, subjects, { recipient, from, to, limit: 100 }, readModels.prefix());
+        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
       }
-      return { ...report, integrity: await integrity(subject) };
+      return { ...report, integrity: await integrity(subjects) };
     },
   );
 
@@ -78,7 +78,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
    * GET /v1/log/key anyone can check offline that these disclosures are in the log as recorded.
    * Entries newer than the checkpoint are listed as pending (the next checkpoint covers them).
    */
-  async function integrity(subject: string) {
+  async function integrity(subject: readonly string[]) {
     if (!log) return null;
     const checkpoint = await log.latestCheckpoint();
     const latest = await disclosuresPage(readModels.db, subject, { limit: 100 }, readModels.prefix());
@@ -101,6 +101,6 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
   app.get<{ Querystring: { cursor?: string; limit: number } }>(
     '/v1/me/access-log',
     { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], querystring: { type: 'object', additionalProperties: false, properties: pageQuery } } },
-    async (request) => accessLogPage(readModels.db, { ...request.query, subject: request.principal!.subject! }, readModels.prefix()),
+    async (request) => accessLogPage(readModels.db, { ...request.query, subject: request.principal!.subjects }, readModels.prefix()),
   );
 };

@@ -73,7 +73,7 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
     async (request) => {
       // An auditor sees every view; a citizen only the views of their own data.
       const p = request.principal!;
-      return accessLogPage(readModels.db, { ...request.query, ...(p.role === 'citizen' ? { subject: p.subject! } : {}) }, readModels.prefix());
+      return accessLogPage(readModels.db, { ...request.query, ...(p.role === 'citizen' ? { subject: p.subjects } : {}) }, readModels.prefix());
     },
   );
 };
