@@ -154,6 +154,43 @@ export function testEventStore(name: string, factory: () => Promise<StoreHarness
         expect(await store.appendMany([])).toEqual([]);
       });
 
+      it('without expected revisions: per-stream revisions, duplicates from the store and across requests', async () => {
+        const old = makeEvent();
+        await store.append('bulk-a', [old, makeEvent()]);
+        const shared = makeEvent();
+        const a = [makeEvent(), old, shared];
+        const b = [makeEvent(), shared];
+        const a2 = [makeEvent()];
+        const results = await store.appendMany([
+          { streamName: 'bulk-a', events: a },
+          { streamName: 'bulk-b', events: b },
+          { streamName: 'bulk-a', events: a2 },
+        ]);
+        expect(results.map((r) => [r.appended, r.duplicates])).toEqual([
+          [[a[0]!.eventId, shared.eventId], [old.eventId]],
+          [[b[0]!.eventId], [shared.eventId]],
+          [[a2[0]!.eventId], []],
+        ]);
+        expect(results[0]!.nextExpectedRevision).toBe(4n);
+        expect(results[2]!.nextExpectedRevision).toBe(4n);
+        const streamA = await collect(store.readStream('bulk-a'));
+        expect(streamA.map((e) => [e.streamRevision, e.eventId])).toEqual([
+          [0n, old.eventId],
+          [1n, streamA[1]!.eventId],
+          [2n, a[0]!.eventId],
+          [3n, shared.eventId],
+          [4n, a2[0]!.eventId],
+        ]);
+        expect((await collect(store.readStream('bulk-b'))).map((e) => e.eventId)).toEqual([b[0]!.eventId]);
+        expectStrictlyIncreasing(await collect(store.readAll()));
+        // Retrying the whole call stores nothing more.
+        const again = await store.appendMany([
+          { streamName: 'bulk-a', events: a },
+          { streamName: 'bulk-b', events: b },
+        ]);
+        expect(again.flatMap((r) => r.appended)).toEqual([]);
+      });
+
       if (name !== 'eventstoredb') {
         it('is all or nothing: a conflict in one stream stores nothing from the call', async () => {
           await store.append('many-c', makeEvents(1));

@@ -95,3 +95,46 @@ function textArray(v: string[] | string | null): string[] {
   const inner = v.replace(/^\{|\}$/g, '');
   return inner === '' ? [] : inner.split(',');
 }
+
+interface ManyRow {
+  event_id: string;
+  stored: boolean;
+  global_position: string;
+  stream_name: string;
+  stream_revision: string;
+}
+
+/**
+ * Many streams, all with expectedRevision 'any' (the ingest's batches): one statement, one round
+ * trip (migration 002's append_any_many), instead of one call of append() per stream.
+ */
+export async function appendAnyMany(db: SqlExecutor, schema: string, requests: ReadonlyArray<{ streamName: string; append: ValidAppend }>): Promise<AppendResult[]> {
+  const flat = requests.flatMap((r) => r.append.events.map((e) => ({ stream: r.streamName, e })));
+  const rows = await db.query<ManyRow>(
+    `SELECT event_id::text AS event_id, stored, global_position::text AS global_position, stream_name, stream_revision::text AS stream_revision
+       FROM ${schema}.append_any_many($1::text[], $2::uuid[], $3::text[], $4::bytea, $5::int[], $6::jsonb[])`,
+    [
+      flat.map((f) => f.stream),
+      flat.map((f) => f.e.eventId),
+      flat.map((f) => f.e.type),
+      concat(flat.map((f) => f.e.data)),
+      flat.map((f) => f.e.data.byteLength),
+      flat.map((f) => f.e.metadataJson),
+    ],
+  );
+  let i = 0;
+  const lastRevision = new Map<string, bigint>();
+  const perRequest = requests.map((r) => {
+    const mine = rows.slice(i, i + r.append.events.length);
+    i += r.append.events.length;
+    for (const row of mine) if (row.stored) lastRevision.set(r.streamName, BigInt(row.stream_revision));
+    return { r, mine };
+  });
+  return perRequest.map(({ r, mine }) => ({
+    // The stream's revision after the whole call (a later request in the batch may add to the same stream).
+    nextExpectedRevision: lastRevision.get(r.streamName) ?? BigInt(mine.at(-1)?.stream_revision ?? '-1'),
+    lastPosition: mine.reduce((max, row) => (BigInt(row.global_position) > max ? BigInt(row.global_position) : max), 0n),
+    appended: mine.filter((row) => row.stored).map((row) => row.event_id),
+    duplicates: [...mine.filter((row) => !row.stored).map((row) => row.event_id), ...r.append.inBatchDuplicates],
+  }));
+}

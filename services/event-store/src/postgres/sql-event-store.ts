@@ -4,7 +4,7 @@ import { assertStreamName, validateAppend } from '../validate.ts';
 import type { Waker } from '../waker.ts';
 import type { EventStore, StreamMetadata, Subscription } from '../port.ts';
 import type { SqlClient } from './client.ts';
-import { appendEvents } from './append.ts';
+import { appendAnyMany, appendEvents } from './append.ts';
 import { headPosition } from './head-position.ts';
 import { readAllBatch, readAllPaged } from './read-all.ts';
 import { readStreamPage, readStreamPaged } from './read-stream.ts';
@@ -53,11 +53,17 @@ export function createSqlEventStore(p: SqlEventStoreParams): EventStore {
       assertOpen();
       const valid = requests.map((r) => ({ streamName: r.streamName, append: validateAppend(r.streamName, r.events, r.options) }));
       if (valid.length === 0) return [];
-      const results = await p.run(() => db.transaction(async (tx) => {
-        const out = [];
-        for (const v of valid) out.push(await appendEvents(tx, schema, v.streamName, v.append));
-        return out;
-      }));
+      // Without expected revisions (the ingest's case) the whole batch is one statement.
+      const allAny = valid.every((v) => v.append.expectedRevision === 'any');
+      const results = await p.run(() =>
+        allAny
+          ? appendAnyMany(db, schema, valid)
+          : db.transaction(async (tx) => {
+              const out = [];
+              for (const v of valid) out.push(await appendEvents(tx, schema, v.streamName, v.append));
+              return out;
+            }),
+      );
       if (results.some((r) => r.appended.length > 0)) p.afterAppend?.();
       return results;
     },

@@ -1,4 +1,5 @@
 import * as m001 from './001-initial.ts';
+import * as m002 from './002-append-many.ts';
 
 export interface Migration {
   readonly version: number;
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Ordered, append-only: never edit a released migration, add the next version instead. */
-export const migrations: readonly Migration[] = [{ version: 1, name: m001.name, sql: m001.sql }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: m001.name, sql: m001.sql },
+  { version: 2, name: m002.name, sql: m002.sql },
+];
