@@ -81,6 +81,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   // An idle client losing its server (restart) must not crash the process; the next query reconnects.
   const onPoolError = () => undefined;
   pool.on('error', onPoolError);
+  // Every client keeps a listener of its own too: a server that terminates a connection while the
+  // client is checked out or being ended (restart, DROP DATABASE ... FORCE) emits 'error' on the
+  // client, which without a listener would crash the process. The failing query rejects anyway.
+  const onClientConnect = (client: pg.PoolClient) => void client.on('error', onPoolError);
+  pool.on('connect', onClientConnect);
 
   const retryOptions: RetryOptions = { maxAttempts: 8, initialDelayMs: 50, maxDelayMs: 2000, ...options.retry };
   const run = <T>(op: () => Promise<T>): Promise<T> =>
@@ -123,6 +128,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     dispose: async () => {
       await listener.stop();
       pool.off('error', onPoolError);
+      pool.off('connect', onClientConnect);
       if (owned) await pool.end();
     },
   });
