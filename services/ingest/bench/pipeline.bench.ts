@@ -195,6 +195,7 @@ async function kcatBaseline(n: number) {
 /** COPY of the same stored rows into a table like sporbar.events, in the same database. */
 async function copyBaseline() {
   const file = join(work, 'events.csv');
+  chmodSync(work, 0o777); // the server process writes and reads the file
   await pool.query(`COPY sporbar.events TO '${file}' WITH (FORMAT csv)`);
   chmodSync(file, 0o644);
   await pool.query('CREATE TABLE copy_baseline (LIKE sporbar.events INCLUDING ALL)');
@@ -207,8 +208,10 @@ async function copyBaseline() {
 try {
   log(`sustained end to end for ${SECONDS} s, privacy on ...`);
   const on = await sustained(SECONDS, true);
+  log('privacy on:', JSON.stringify({ sent: on.sent, e2e: Math.round(on.endToEndPerSecond), sdk: Math.round(on.producePerSecond) }));
   log(`... ${on.sent} events; privacy off for ${Math.ceil(SECONDS / 2)} s ...`);
   const off = await sustained(Math.ceil(SECONDS / 2), false);
+  log('privacy off:', JSON.stringify({ sent: off.sent, e2e: Math.round(off.endToEndPerSecond) }));
   log('latency at 5,000 events/s for 20 s ...');
   const lat = await latencyAt(5000, 20);
   log('kcat baseline ...');
