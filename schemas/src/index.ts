@@ -12,3 +12,4 @@ export * from './privacy/pseudonym.ts';
 export * from './register/index.ts';
 export * from './privacy/subject-keys/index.ts';
 export * from './deterministic-uuid.ts';
+export * from './config.ts';

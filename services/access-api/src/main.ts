@@ -1,21 +1,15 @@
 #!/usr/bin/env node
 // The access API as a service of its own: read models in PostgreSQL, ReportViewed events to Kafka.
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, register, SporbarError } from '@sporbar/schemas';
+import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, readSecret, register } from '@sporbar/schemas';
 import { buildApp } from './app.ts';
 import { watchActiveReadModels } from './read-models.ts';
 
 const env = process.env;
-const secret = (name: string): string => {
-  const file = env[`${name}_FILE`];
-  const value = file ? readFileSync(file, 'utf8').trim() : env[name]?.trim();
-  if (!value) throw new SporbarError('SPB_ERR_CONFIG', `${name} (or ${name}_FILE) must be set`);
-  return value;
-};
+const secret = (name: string): string => readSecret(env, name);
 
 const log = pino({ name: 'sporbar-access-api', level: env['LOG_LEVEL'] ?? 'info' });
 const production = (env['SPORBAR_ENV'] ?? 'production') === 'production';

@@ -1,16 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { parseMasterKey, SporbarError, type MasterKey } from '@sporbar/schemas';
+import { parseMasterKey, readSecret, SporbarError, type MasterKey } from '@sporbar/schemas';
 import type { EventStoreConfig } from '@sporbar/event-store';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** A secret from NAME or from the file NAME_FILE (for mounted secrets); refuses to start without it. */
-export function readSecret(env: Env, name: string): string {
-  const file = env[`${name}_FILE`];
-  const value = file ? readFileSync(file, 'utf8').trim() : env[name]?.trim();
-  if (!value) throw new SporbarError('SPB_ERR_CONFIG', `${name} (or ${name}_FILE) must be set`);
-  return value;
-}
 
 export interface IngestConfig {
   readonly brokers: string[];

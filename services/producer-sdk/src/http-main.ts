@@ -1,19 +1,13 @@
 #!/usr/bin/env node
 // sporbar-http-ingest: POST /v1/events → the producer SDK → Kafka (durable spool while Kafka is away).
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { SporbarError } from '@sporbar/schemas';
+import { readSecret } from '@sporbar/schemas';
 import { buildHttpIngest } from './http-ingest.ts';
 import { createKafkaTransport } from './kafka-transport.ts';
 import { createProducer } from './producer.ts';
 
 const env = process.env;
-const secret = (name: string): string => {
-  const file = env[`${name}_FILE`];
-  const value = file ? readFileSync(file, 'utf8').trim() : env[name]?.trim();
-  if (!value) throw new SporbarError('SPB_ERR_CONFIG', `${name} (or ${name}_FILE) must be set`);
-  return value;
-};
+const secret = (name: string): string => readSecret(env, name);
 const log = pino({ name: 'sporbar-http-ingest', level: env['LOG_LEVEL'] ?? 'info' });
 const producer = createProducer({
   transport: createKafkaTransport({ brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','), topic: env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures', spoolDir: env['SPORBAR_SPOOL_DIR'] ?? 'data/http-ingest-spool', flushTimeoutMs: 10_000 }),
