@@ -127,8 +127,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     afterAppend: () => waker.wake(),
     dispose: async () => {
       await listener.stop();
-      pool.off('error', onPoolError);
-      pool.off('connect', onClientConnect);
+      // The no-op error listeners stay: a pool the caller owns may outlive this store, and its idle
+      // clients can still be terminated by the server (restart, DROP DATABASE ... FORCE).
       if (owned) await pool.end();
     },
   });
