@@ -331,6 +331,65 @@ function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeyS
       expect(await rows(t)).toHaveLength(1);
     });
 
+    it('prepares many keys in bulk: one live key each, cache hits afterwards, the same keys for every store', async () => {
+      const { store, open, rows } = await freshTable();
+      const subjects = Array.from({ length: 300 }, (_, i) => subjectNo(1000 + i));
+      const scoped = subjects.slice(0, 100).map((s) => `${s}.mitid-core`);
+      const existing = await open().dataKeyFor(subjects[0]!); // made by another store: must be reused
+      await store.prepare([...subjects, ...scoped, ...subjects.slice(0, 50)]); // duplicates are fine
+      const all = await rows();
+      expect(all).toHaveLength(400);
+      expect(new Set(all.map((r) => r.subject)).size).toBe(400);
+      const before = store.cacheStats();
+      const keys = await Promise.all([...subjects, ...scoped].map((s) => store.dataKeyFor(s)));
+      expect(store.cacheStats().misses).toBe(before.misses); // every key came from the cache
+      expect(keys[0]?.id).toBe(existing.id);
+      const fresh = open({ cacheSize: 0 });
+      for (const [i, s] of [...subjects, ...scoped].entries()) {
+        const eventId = uuid();
+        const blob = await store.encrypt(s, eventId, login);
+        expect(await fresh.decrypt(s, eventId, blob)).toMatchObject({ status: 'ok', keyId: keys[i]?.id, details: login });
+      }
+      await store.prepare([]); // nothing to do
+      expect(await rows()).toHaveLength(400);
+    });
+
+    it('prepares across racing stores and shreds: never two live keys, never a shredded key reused', async () => {
+      const { open, rows } = await freshTable();
+      const subjects = Array.from({ length: 200 }, (_, i) => subjectNo(2000 + i));
+      const stores = Array.from({ length: 4 }, () => open());
+      await Promise.all([
+        ...stores.map((st) => st.prepare(subjects)),
+        ...subjects.slice(0, 20).map((s, i) => (stores[i % 4] as SubjectKeyStore).shred(s, 'ERASURE_REQUESTED')),
+      ]);
+      for (const s of subjects) expect((await rows(s)).filter((r) => r.wrapped !== null).length).toBeLessThanOrEqual(1);
+      // After the dust settles every store encrypts under the one live key of each subject.
+      for (const s of subjects) {
+        const ids = new Set(await Promise.all(stores.map(async (st) => (await st.dataKeyFor(s)).id)));
+        const live = (await rows(s)).filter((r) => r.wrapped !== null).map((r) => r.key_id);
+        expect(live).toHaveLength(1);
+        // a store that prepared before another's shred may answer from its cache until the TTL:
+        // whatever it answers is a key the table has (live or shredded), never an invented one
+        for (const id of ids) expect((await rows(s)).map((r) => r.key_id)).toContain(id);
+      }
+      // A store's own shred always wins over its own earlier prepare.
+      const st = stores[0]!;
+      const s = subjects[150]!;
+      await st.prepare([s]);
+      const [shredded] = await st.shred(s, 'ERASURE_REQUESTED');
+      await st.prepare([s]);
+      expect((await st.dataKeyFor(s)).id).not.toBe(shredded);
+    });
+
+    it('finds a pseudonym\'s live scopes (its own and per activity), and refuses a scope as the argument', async () => {
+      const { store } = await freshTable();
+      const s = subjectNo(3000);
+      await store.prepare([s, `${s}.mitid-core`, `${s}.nemkonto`, `${subjectNo(3001)}.mitid-core`]);
+      await store.shred(`${s}.nemkonto`, 'RETENTION_EXPIRED');
+      expect(await store.liveScopes(s)).toEqual([s, `${s}.mitid-core`].sort());
+      await expect(store.liveScopes(`${s}.mitid-core`)).rejects.toMatchObject({ code: 'SPB_ERR_SCHEMA_INVALID' });
+    });
+
     it('stays consistent when disclosures and erasures of one subject race', async () => {
       const { open, rows } = await freshTable();
       const s = subjectNo(72);

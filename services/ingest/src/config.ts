@@ -15,6 +15,8 @@ export interface IngestConfig {
   /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
   readonly masterKey: MasterKey;
   readonly metricsPort: number;
+  /** Partitions consumed at the same time (SPORBAR_INGEST_CONCURRENCY, default 3). */
+  readonly concurrency: number;
 }
 
 export function storeConfigFromEnv(env: Env): EventStoreConfig {
@@ -28,7 +30,10 @@ export function storeConfigFromEnv(env: Env): EventStoreConfig {
 export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
   const partitions = Number(env['SPORBAR_PARTITIONS'] ?? 6);
   if (!Number.isInteger(partitions) || partitions < 1) throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_PARTITIONS must be a positive integer');
+  const concurrency = Number(env['SPORBAR_INGEST_CONCURRENCY'] ?? 3);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_INGEST_CONCURRENCY must be a positive integer');
   return {
+    concurrency,
     brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
     topic: env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures',
     dlqTopic: env['SPORBAR_DLQ_TOPIC'] ?? `${env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures'}.dlq`,

@@ -1,7 +1,7 @@
 import { deterministicUuid, isSporbarError, keyScope, toMicros, type Codec } from '@sporbar/schemas';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
-import { prepareEvent, subjectStream, type AfterEffect, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
+import { dataKeyScopeOf, finishEvent, openEvent, subjectStream, type AfterEffect, type OpenedEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
 
 export interface IncomingMessage {
   readonly value: Buffer;
@@ -63,16 +63,30 @@ export function createIngest(options: IngestOptions) {
   return {
     async handle(messages: readonly IncomingMessage[]): Promise<IngestResult> {
       const letters: DeadLetter[] = [];
-      const byStream = new Map<string, PreparedEvent[]>();
+      const deadLetter = (m: IncomingMessage, e: unknown): void => {
+        if (!isSporbarError(e)) throw e;
+        letters.push({ reasonCode: e.code, reason: e.message, original: m.value, headers: m.headers, receivedAt: new Date(), origin: m.origin });
+      };
+      // Step one for the whole batch (decode, open the sealed subject), then every data key the batch
+      // needs in one round trip, then step two (classify, encrypt, re-encode) from the key cache.
+      const opened: Array<{ m: IncomingMessage; o: OpenedEvent }> = [];
       for (const m of messages) {
         try {
-          const prepared = await prepareEvent(codec.decode(m.value), options);
+          opened.push({ m, o: await openEvent(codec.decode(m.value), options) });
+        } catch (e) {
+          deadLetter(m, e);
+        }
+      }
+      await options.keys.prepare(opened.map(({ o }) => dataKeyScopeOf(o)).filter((s): s is string => s !== null));
+      const byStream = new Map<string, PreparedEvent[]>();
+      for (const { m, o } of opened) {
+        try {
+          const prepared = await finishEvent(o, options);
           const list = byStream.get(prepared.streamName) ?? [];
           list.push(prepared);
           byStream.set(prepared.streamName, list);
         } catch (e) {
-          if (!isSporbarError(e)) throw e;
-          letters.push({ reasonCode: e.code, reason: e.message, original: m.value, headers: m.headers, receivedAt: new Date(), origin: m.origin });
+          deadLetter(m, e);
         }
       }
       // Dead letters first: once the appends succeed the caller acknowledges the whole batch.

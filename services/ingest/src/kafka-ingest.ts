@@ -13,6 +13,12 @@ export interface KafkaIngestOptions {
   readonly log?: Logger;
   /** Messages handed to the ingest at once (default 1000). */
   readonly maxBatch?: number;
+  /**
+   * Partitions worked on at the same time (default 3): one partition's batch is decrypted and
+   * encrypted while another's is being written, so CPU and database overlap. Order within a
+   * partition (one subject's events) is kept; each partition commits its own offsets.
+   */
+  readonly concurrency?: number;
 }
 
 const headersOf = (headers: IHeaders | undefined): Record<string, string> => {
@@ -33,13 +39,14 @@ const headersOf = (headers: IHeaders | undefined): Record<string, string> => {
 export async function startKafkaIngest(options: KafkaIngestOptions): Promise<{ consumer: Consumer; stop(): Promise<void> }> {
   const { kafka, ingest, topic, groupId, metrics, log } = options;
   const maxBatch = options.maxBatch ?? 1000;
+  const concurrency = options.concurrency ?? 3;
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: concurrency,
     async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload) {
       for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += maxBatch) {
         const slice = batch.messages.slice(i, i + maxBatch);

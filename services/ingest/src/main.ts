@@ -75,7 +75,7 @@ program
       keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
     });
-    const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log });
+    const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log, concurrency: config.concurrency });
     const server = createServer((req, res) => {
       if (req.url === '/metrics') {
         void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));

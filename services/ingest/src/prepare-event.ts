@@ -83,13 +83,15 @@ function classify(event: DisclosureRecorded, register: ProcessingRegister): Reco
     : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') };
 }
 
-/**
- * Decoded event → what the store keeps: the subject pseudonymised, re-encoded with the current
- * schema, and classified against the processing register. Undeclared disclosures are kept and
- * flagged, never rejected: the log must show what happened, mistakes included.
- */
-export async function prepareEvent(decoded: DecodedEvent, deps: PrepareDeps): Promise<PreparedEvent> {
-  const { eventType } = decoded;
+/** A decoded event whose subject is already pseudonymised: the first of the two steps of `prepareEvent`. */
+export interface OpenedEvent {
+  readonly eventType: DecodedEvent['eventType'];
+  readonly event: Record<string, unknown>;
+  readonly pseudonym: string | null;
+}
+
+/** Step one: the sealed subject (if any) is opened and replaced by its pseudonym. */
+export async function openEvent(decoded: DecodedEvent, deps: PrepareDeps): Promise<OpenedEvent> {
   const event = { ...(decoded.event as unknown as Record<string, unknown>) };
   let pseudonym: string | null = null;
   if (event['subject']) {
@@ -97,6 +99,23 @@ export async function prepareEvent(decoded: DecodedEvent, deps: PrepareDeps): Pr
     event['subject'] = subject;
     pseudonym = subject.value;
   }
+  return { eventType: decoded.eventType, event, pseudonym };
+}
+
+/** The data-key scope step two will encrypt under, if any: a batch loads all of them at once. */
+export function dataKeyScopeOf(opened: OpenedEvent): string | null {
+  if (opened.eventType !== 'DisclosureRecorded' || !opened.event['personalDetails'] || !opened.pseudonym) return null;
+  return keyScope(opened.pseudonym, opened.event['activity'] as string);
+}
+
+/**
+ * Step two: classified against the processing register, details encrypted under the subject's data
+ * key, re-encoded with the current schema. Undeclared disclosures are kept and flagged, never
+ * rejected: the log must show what happened, mistakes included.
+ */
+export async function finishEvent(opened: OpenedEvent, deps: PrepareDeps): Promise<PreparedEvent> {
+  const { eventType, pseudonym } = opened;
+  const event = { ...opened.event };
   const metadata: Record<string, string> = { fingerprint: deps.codec.fingerprintHex(eventType) };
   let after: AfterEffect | null = null;
   if (eventType === 'DisclosureRecorded') {
@@ -123,4 +142,9 @@ export async function prepareEvent(decoded: DecodedEvent, deps: PrepareDeps): Pr
       metadata,
     },
   };
+}
+
+/** Decoded event → what the store keeps: the subject pseudonymised, classified, details encrypted. */
+export async function prepareEvent(decoded: DecodedEvent, deps: PrepareDeps): Promise<PreparedEvent> {
+  return finishEvent(await openEvent(decoded, deps), deps);
 }

@@ -55,6 +55,8 @@ export function subjectKeysDdl(table?: string): string[] {
 )`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${base}_one_live_key ON ${t} (subject) WHERE shredded_at IS NULL`,
     `CREATE INDEX IF NOT EXISTS ${base}_by_subject ON ${t} (subject)`,
+    // A pseudonym's live keys across its activity scopes ('psn_….activity'; pseudonyms hold no '.').
+    `CREATE INDEX IF NOT EXISTS ${base}_live_by_pseudonym ON ${t} (split_part(subject, '.', 1)) WHERE shredded_at IS NULL`,
   ];
 }
 
@@ -99,6 +101,14 @@ export interface SubjectKeyStore {
    * this is a new key with a new id: later disclosures are new data.
    */
   dataKeyFor(subject: string): Promise<DataKey>;
+  /**
+   * Loads the live keys of many subjects at once, creating the missing ones: one SELECT and at most
+   * one INSERT (plus one SELECT for keys another process created meanwhile) for the whole set, so an
+   * ingest batch of a thousand new subjects costs three round trips instead of two thousand. Later
+   * `encrypt`/`dataKeyFor` calls for these subjects are cache hits. Purely an optimisation: what it
+   * cannot settle (a key shredded meanwhile) is left to the per-subject path.
+   */
+  prepare(subjects: Iterable<string>): Promise<void>;
   /** Encrypts details under the subject's live key, bound to eventId and subject. */
   encrypt(subject: string, eventId: string, details: PersonalDetails): Promise<Buffer>;
   /** Opens a blob; a shredded key or a bad blob is a result, never an exception. */
@@ -193,6 +203,8 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
   const keys = new Lru<string, KeyEntry>(cacheSize); // key id → key or tombstone
   const current = new Lru<string, string>(cacheSize); // subject → live key id
   const locks = new Map<string, Promise<unknown>>();
+  /** Moves when a shred by this store starts or ends: a bulk load that overlaps one caches nothing. */
+  let shredEpoch = 0;
   let hits = 0;
   let misses = 0;
 
@@ -307,6 +319,48 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
     });
   }
 
+  async function prepare(subjects: Iterable<string>): Promise<void> {
+    const wanted: string[] = [];
+    for (const s of new Set(subjects)) {
+      checkSubject(s);
+      if (cachedLive(s)) hits++;
+      else wanted.push(s);
+    }
+    if (wanted.length === 0) return;
+    misses += wanted.length;
+    const epoch = shredEpoch;
+    const live = new Map<string, DataKey>();
+    const select = async (list: string[]) => {
+      const { rows } = await db.query<KeyRow>(`SELECT ${selectColumns} FROM ${t} WHERE subject = ANY($1::text[]) AND shredded_at IS NULL`, [list]);
+      for (const row of rows) live.set(row.subject, { id: row.key_id, key: unwrap(row) });
+    };
+    await select(wanted);
+    const missing = wanted.filter((s) => !live.has(s));
+    if (missing.length > 0) {
+      const created = missing.map((subject) => {
+        const id = newDataKeyId();
+        const key = randomBytes(32);
+        return { subject, id, key, wrapped: wrapDataKey(master, key, { keyId: id, subject }).toString('hex') };
+      });
+      // Text arrays (hex for the wrapped keys) bind the same way on pg and PGlite.
+      const inserted = await db.query<{ key_id: string }>(
+        `INSERT INTO ${t} (key_id, subject, wrapped, master_key_id)
+         SELECT k, s, decode(w, 'hex'), $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k, s, w)
+         ON CONFLICT (subject) WHERE shredded_at IS NULL DO NOTHING RETURNING key_id`,
+        [created.map((c) => c.id), created.map((c) => c.subject), created.map((c) => c.wrapped), master.id],
+      );
+      const won = new Set(inserted.rows.map((r) => r.key_id));
+      for (const c of created) if (won.has(c.id)) live.set(c.subject, { id: c.id, key: c.key });
+      const lost = created.filter((c) => !won.has(c.id)).map((c) => c.subject);
+      if (lost.length > 0) await select(lost); // another process created these first: use theirs
+    }
+    if (shredEpoch !== epoch) return; // a shred ran meanwhile: let the per-subject path decide
+    for (const [subject, k] of live) {
+      keys.set(k.id, { state: 'live', subject, key: k.key }, ttl);
+      current.set(subject, k.id, ttl);
+    }
+  }
+
   return {
     ensureSchema: () => ensureSubjectKeySchema(db, options.table === undefined ? {} : { table: options.table }),
 
@@ -315,6 +369,8 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
       const k = await liveKey(subject);
       return { id: k.id, key: Buffer.from(k.key) }; // a copy: callers cannot damage the cache
     },
+
+    prepare,
 
     async encrypt(subject, eventId, details) {
       checkSubject(subject);
@@ -345,6 +401,7 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
       checkSubject(subject);
       if (!ShredCauseValues.includes(cause)) throw new SporbarError('SPB_ERR_SCHEMA_INVALID', `shred cause must be one of ${ShredCauseValues.join(', ')}`);
       const causation = shredOptions.causationEventId ?? null;
+      shredEpoch++;
       return withLock(subject, async () => {
         try {
           const done = await db.query<{ key_id: string }>(
@@ -359,6 +416,7 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
           }
           return [...ids].sort();
         } finally {
+          shredEpoch++; // at start and end: a bulk load that overlaps any part of a shred caches nothing
           current.delete(subject);
           keys.deleteWhere((e) => e.subject === subject);
         }
@@ -366,9 +424,11 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
     },
 
     async liveScopes(pseudonym) {
-      checkSubject(pseudonym);
+      if (typeof pseudonym !== 'string' || !PSEUDONYM_PATTERN.test(pseudonym)) {
+        throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'liveScopes takes a subject pseudonym (psn_<keyId>_<hash>), not a key scope');
+      }
       const { rows } = await db.query<{ subject: string }>(
-        `SELECT DISTINCT subject FROM ${t} WHERE (subject = $1 OR left(subject, length($1) + 1) = $1 || '.') AND shredded_at IS NULL ORDER BY subject`,
+        `SELECT DISTINCT subject FROM ${t} WHERE split_part(subject, '.', 1) = $1 AND shredded_at IS NULL ORDER BY subject`,
         [pseudonym],
       );
       return rows.map((r) => r.subject);
