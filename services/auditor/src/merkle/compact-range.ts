@@ -55,16 +55,23 @@ export class CompactRange {
   #push(hash: Buffer): void {
     if (this.#size === Number.MAX_SAFE_INTEGER) throw new RangeError('tree size would exceed Number.MAX_SAFE_INTEGER');
     const nodes = this.#nodes;
+    const end = this.#size + 1;
     let h = hash;
     let level = 0;
+    this.completed(this.#size, 0, h);
     // Binary increment: every trailing 1 bit of size is a perfect subtree the new leaf completes.
-    for (let s = this.#size; s % 2 === 1; s = (s - 1) / 2, level++) {
+    for (let s = this.#size; s % 2 === 1; s = (s - 1) / 2) {
       h = nodeHash(nodes[level]!, h);
       nodes[level] = undefined;
+      level++;
+      this.completed(end - 2 ** level, level, h);
     }
     nodes[level] = h;
     this.#size++;
   }
+
+  /** Called with every perfect subtree [lo, lo + 2^level) as it completes (leaves included); for subclasses. */
+  protected completed(_lo: number, _level: number, _hash: Buffer): void {}
 
   /** MTH(D[0:size]) (RFC 9162 §2.1.1); SHA-256("") when empty. A fresh buffer. O(log n) hashing. */
   root(): Buffer {

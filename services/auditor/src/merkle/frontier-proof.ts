@@ -1,4 +1,5 @@
 import { emptyRoot, largestPowerOfTwoBelow, nodeHash, subproofWith, type SubtreeHash } from './rfc9162.ts';
+import { CompactRange } from './compact-range.ts';
 
 /** The aligned subtrees [lo, hi) a compact range of `size` leaves keeps, largest (leftmost) first. */
 export function frontierRanges(size: number): [number, number][] {
@@ -49,14 +50,8 @@ export function consistencyProofFromFrontier(m: number, frontier: readonly Uint8
  * between: every node of the proof is a frontier node of m, a subtree completed in [m, n), or a fold
  * of the frontier of n (the right spine).
  */
-export class CapturingRange {
-  #size = 0;
-  readonly #nodes: (Buffer | undefined)[] = [];
+export class CapturingRange extends CompactRange {
   readonly #wanted = new Map<number, Buffer | null>();
-
-  get size(): number {
-    return this.#size;
-  }
 
   /** Keep the hash of the aligned subtree [lo, lo + 2^level) when it completes. */
   want(lo: number, level: number): void {
@@ -71,43 +66,10 @@ export class CapturingRange {
     return h ?? undefined;
   }
 
-  appendLeafHash(hash: Buffer): void {
-    const nodes = this.#nodes;
-    const wanted = this.#wanted;
-    let h = hash;
-    let level = 0;
-    const end = this.#size + 1;
-    if (wanted.size > 0 && wanted.has(this.#size * 64)) wanted.set(this.#size * 64, h);
-    for (let s = this.#size; s % 2 === 1; s = (s - 1) / 2) {
-      h = nodeHash(nodes[level]!, h);
-      nodes[level] = undefined;
-      level++;
-      if (wanted.size > 0) {
-        const key = (end - 2 ** level) * 64 + level;
-        if (wanted.has(key)) wanted.set(key, h);
-      }
-    }
-    nodes[level] = h;
-    this.#size++;
-  }
-
-  root(): Buffer {
-    let root: Buffer | undefined;
-    for (const node of this.#nodes) {
-      if (node === undefined) continue;
-      root = root === undefined ? Buffer.from(node) : nodeHash(node, root);
-    }
-    return root ?? emptyRoot();
-  }
-
-  /** Subtree roots, largest (leftmost) first: the ranges of `frontierRanges(size)`. */
-  frontier(): Buffer[] {
-    const out: Buffer[] = [];
-    for (let level = this.#nodes.length - 1; level >= 0; level--) {
-      const node = this.#nodes[level];
-      if (node !== undefined) out.push(Buffer.from(node));
-    }
-    return out;
+  protected override completed(lo: number, level: number, hash: Buffer): void {
+    if (this.#wanted.size === 0) return;
+    const key = lo * 64 + level;
+    if (this.#wanted.has(key)) this.#wanted.set(key, hash);
   }
 }
 
