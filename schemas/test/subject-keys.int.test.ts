@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probePostgres } from '../../services/event-store/test/support/postgres.ts';
 import { createPseudonymiser, isSporbarError } from '../src/index.ts';
 import {
   createSubjectKeyStore,
@@ -17,29 +18,9 @@ import {
 
 /**
  * The subject key table on a real PGlite (always) and on PostgreSQL (when reachable: DATABASE_URL, else
- * postgres@127.0.0.1:5432/test; skipped with the reason on a laptop without it, a failure under CI=true).
- * Every test gets its own table.
+ * postgres@127.0.0.1:5432/test; skipped with the reason on a laptop without it, a failure under CI=true;
+ * the probe is the event store's test support, which only needs `pg`). Every test gets its own table.
  */
-async function probePostgres(): Promise<{ url?: string; skip?: string }> {
-  const urls = process.env.DATABASE_URL ? [process.env.DATABASE_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
-  const errors: string[] = [];
-  for (const url of urls) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return { url };
-    } catch (e) {
-      errors.push((e as Error).message);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  const reason = `PostgreSQL unreachable (${errors.join('; ')})`;
-  if (process.env.CI === 'true') throw new Error(`${reason} - under CI=true the PostgreSQL tests must run, not skip.`);
-  return { skip: reason };
-}
 const postgres = await probePostgres();
 if (postgres.skip) console.warn(`subject-keys: skipping the PostgreSQL run: ${postgres.skip}`);
 

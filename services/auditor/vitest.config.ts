@@ -1,4 +1,4 @@
 import { defineConfig } from 'vitest/config';
 
-// Pure functions, no I/O: the exhaustive proof sweep over tree sizes 1..300 is the slow part (a few seconds).
-export default defineConfig({ test: { include: ['test/**/*.test.ts'], testTimeout: 60_000 } });
+// The exhaustive proof sweep over tree sizes 1..300 is the slow part; hooks create databases (slow on a loaded machine).
+export default defineConfig({ test: { include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } });
