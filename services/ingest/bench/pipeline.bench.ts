@@ -62,7 +62,8 @@ const disclosure = (i: number, privacy: boolean): DisclosureInput => {
 const stored = async () => Number((await pool.query('SELECT last FROM sporbar.positions WHERE id = 1')).rows[0].last);
 
 function startIngest(topic: string) {
-  const child = spawn(root('node_modules/.bin/tsx'), [root('services/ingest/src/main.ts'), 'run'], {
+  // One node process, as in production (`npm start -w @sporbar/ingest`): no tsx relay process.
+  const child = spawn(process.execPath, ['--import', 'tsx', root('services/ingest/src/main.ts'), 'run'], {
     env: {
       ...process.env,
       KAFKA_BROKERS: brokers.join(','),
@@ -81,9 +82,7 @@ function startIngest(topic: string) {
   const rss: number[] = [];
   const sampler = setInterval(() => {
     try {
-      // tsx runs the service in a child node process: sum the RSS of the process tree.
-      const pids = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n').concat(String(child.pid));
-      rss.push(pids.reduce((n, p) => n + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0), 0) / 1024);
+      rss.push(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
     } catch {
       /* not started yet */
     }
