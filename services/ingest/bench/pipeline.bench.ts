@@ -18,7 +18,7 @@ import { createPostgresEventStore } from '@sporbar/event-store';
 import { createInProcessTransport, createKafkaTransport, createProducer, type DisclosureInput, type OutgoingMessage, type Producer } from '@sporbar/producer';
 import { generateSealKeyPair, register } from '@sporbar/schemas';
 import { ensureTopics } from '../src/index.ts';
-import { kafkaClient } from '../test/support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -29,13 +29,8 @@ const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.le
 const broker = process.env['KAFKA_BROKERS'] ? null : await startKafkaBroker({ port: 0, name: `bench-${process.pid}`, fresh: true });
 const brokers = process.env['KAFKA_BROKERS']?.split(',') ?? broker!.brokers;
 const kafka = kafkaClient(brokers);
-const dbName = `sporbar_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${dbName}`);
-const u = new URL(adminUrl);
-u.pathname = `/${dbName}`;
-const dbUrl = u.toString();
+const bench = await createTestDatabase(adminUrl);
+const dbUrl = bench.url;
 const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
 (await createPostgresEventStore({ connectionString: dbUrl })).close(); // migrate
 const seal = await generateSealKeyPair();
@@ -228,8 +223,7 @@ try {
   console.table([{ 'fixed rate': '5,000 events/s', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'ingest RSS': mb(lat.rss) }]);
 } finally {
   await pool.end();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await dropTestDatabase(adminUrl, bench.name);
   await broker?.stop();
   if (broker) rmSync(broker.runDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
