@@ -1,6 +1,6 @@
 // Spool append throughput with group commit: N single-record appends with C of them outstanding at a
 // time (each append resolves only after its write + fdatasync), and 500-record batch appends.
-//   npm run bench -w @sporbar/producer     (or: npx tsx bench/spool-append.ts)
+//   npm run bench:spool -w @sporbar/producer     (or: npx tsx bench/spool-append.ts)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

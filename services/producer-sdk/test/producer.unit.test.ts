@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCodec, createSubjectOpener, generateSealKeyPair, isSporbarError, type SealKeyPair } from '@sporbar/schemas';
+import { createCodec, createSubjectOpener, generateSealKeyPair, isSporbarError, routingKey, type SealKeyPair } from '@sporbar/schemas';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
+import { routingHasher } from '../src/routing-key.ts';
 
 const CPR = '150872-3341';
 const codec = createCodec();
@@ -116,5 +117,25 @@ describe('producer SDK', () => {
       throw new Error('ingest down');
     });
     await expect(producer.recordDisclosure(login)).rejects.toThrow('ingest down');
+  });
+
+  it('partition keys: routingKey() of the CPR number, HMAC-SHA256 of the pseudonym, whatever the secret length', async () => {
+    for (const secretBytes of [32, 63, 64, 65, 200]) {
+      const secret = randomBytes(secretBytes);
+      const hasher = routingHasher(secret);
+      for (const cpr of ['150872-3341', '0101901234', '311299-9999']) expect(hasher(cpr.replace('-', ''))).toBe(routingKey(cpr, secret));
+      for (const id of ['', 'psn_k1_' + 'a'.repeat(43), 'ø'.repeat(300), randomBytes(400).toString('base64url')]) {
+        expect(hasher(id)).toBe(createHmac('sha256', secret).update(id).digest('base64url').slice(0, 16));
+      }
+    }
+    const secret = randomBytes(32);
+    sent = [];
+    producer = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: keys.publicKey, routingSecret: secret.toString('base64url'), sourceSystem: 'mitid-core' });
+    const pseudonym = `psn_k1_${'b'.repeat(43)}`;
+    for (let i = 0; i < 3; i++) {
+      await producer.recordDisclosure(login);
+      await producer.recordReportViewed({ subject: { pseudonym }, viewerId: 'citizen', viewerRole: 'CITIZEN', view: 'overview' });
+    }
+    expect(sent.map((m) => m.key)).toEqual(Array.from({ length: 3 }, () => [routingKey(CPR, secret), createHmac('sha256', secret).update(pseudonym).digest('base64url').slice(0, 16)]).flat());
   });
 });

@@ -238,6 +238,7 @@ describe('createKafkaTransport configuration', () => {
       { ...base, lingerMs: -1 },
       { ...base, maxSpoolBytes: 10 },
       { ...base, retry: { retries: 0 } },
+      { ...base, compression: 'snappy' as never },
     ]) {
       let err: unknown;
       try {
