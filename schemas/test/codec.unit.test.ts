@@ -47,6 +47,21 @@ describe('single-object encoding', () => {
     const event = { ...fixedDisclosure(), transfer: { country: 'GL', safeguard: 'STANDARD_CONTRACTUAL_CLAUSES' as const }, personalDetails: Buffer.from([1, 2, 3]) };
     expect(codec.decode(codec.encode('DisclosureRecorded', event)).event).toEqual(event);
   });
+
+  it('encodes events larger than its scratch buffer, and small ones after them, to independent buffers', () => {
+    const cat = loadSchemaCatalogue();
+    const big = { ...fixedDisclosure(), personalDetails: Buffer.alloc(40_000, 7) };
+    const small = { ...fixedDisclosure(), personalDetails: Buffer.from([9]) };
+    const a = codec.encode('DisclosureRecorded', small);
+    const b = codec.encode('DisclosureRecorded', big);
+    const c = codec.encode('DisclosureRecorded', small);
+    for (const [bytes, event] of [[a, small], [b, big], [c, small]] as const) {
+      expect(bytes.subarray(10).equals(cat.current('DisclosureRecorded').type.toBuffer(event))).toBe(true);
+      expect(codec.decode(bytes).event).toEqual(event);
+    }
+    expect(a.equals(c)).toBe(true);
+    expect(() => codec.encode('DisclosureRecorded', { ...fixedDisclosure(), personalDetails: Buffer.alloc(70_000) })).toThrow(/over the limit/);
+  });
 });
 
 describe('validation names the field', () => {

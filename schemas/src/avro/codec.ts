@@ -64,6 +64,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const resolvers = new Map<bigint, { reader: SchemaVersion; resolver: avro.Resolver | undefined }>();
   const headers = new Map<string, Buffer>();
+  let scratch = Buffer.allocUnsafe(16 * 1024);
 
   const resolverFor = (writer: SchemaVersion) => {
     let entry = resolvers.get(writer.fingerprint);
@@ -89,6 +90,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
 
   const validate = (eventType: EventType, event: unknown): FieldProblem[] => {
     const { type } = catalogue.current(eventType);
+    if (type.isValid(event)) return []; // the common case, without the path bookkeeping of an errorHook
     const problems: FieldProblem[] = [];
     type.isValid(event, {
       errorHook(path: string[], value: unknown, t: avro.Type) {
@@ -110,13 +112,22 @@ export function createCodec(options: CodecOptions = {}): Codec {
           details: { eventType, problems },
         });
       }
-      const body = catalogue.current(eventType).type.toBuffer(event);
-      const out = Buffer.concat([headerFor(eventType), body]);
-      if (out.length > maxBytes) {
-        throw new SporbarError('SPB_ERR_OVERSIZED', `${eventType} encodes to ${out.length} bytes, over the limit of ${maxBytes}`, {
-          details: { size: out.length, maxBytes },
+      // Header and body into one reused scratch buffer, then one exact-size copy out.
+      const header = headerFor(eventType);
+      const type = catalogue.current(eventType).type;
+      let end = type.encode(event, scratch, header.length);
+      if (end < 0) {
+        scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end)); // avsc returned -(bytes missing)
+        end = type.encode(event, scratch, header.length);
+      }
+      if (end > maxBytes) {
+        throw new SporbarError('SPB_ERR_OVERSIZED', `${eventType} encodes to ${end} bytes, over the limit of ${maxBytes}`, {
+          details: { size: end, maxBytes },
         });
       }
+      header.copy(scratch, 0);
+      const out = Buffer.allocUnsafe(end);
+      scratch.copy(out, 0, 0, end);
       return out;
     },
     decode(input) {
