@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomNonce } from '../src/privacy/nonce.ts';
 import {
   CPR_LIKE,
   createPseudonymiser,
@@ -125,5 +126,17 @@ describe('pseudonyms (HMAC-SHA256)', () => {
     expect(rk).toHaveLength(16);
     expect(routingKey('0101901234', Buffer.alloc(32, 1))).toBe(rk);
     expect(routingKey('0101901234', Buffer.alloc(32, 2))).not.toBe(rk);
+  });
+});
+
+describe('nonces from the random pool', () => {
+  it('are 12 bytes, independent copies, and never repeat across pool refills', () => {
+    const seen = new Set<string>();
+    const first = randomNonce();
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 20_000; i++) seen.add(randomNonce().toString('hex')); // ~5 refills of the 4,096-nonce pool
+    expect(seen.size).toBe(20_000);
+    expect(first.equals(copy)).toBe(true); // a refill does not change a nonce already handed out
+    expect(first).toHaveLength(12);
   });
 });

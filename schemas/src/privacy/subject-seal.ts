@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomNonce } from './nonce.ts';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { SporbarError } from '../errors.ts';
 import { normaliseCpr } from './cpr.ts';
@@ -67,7 +68,7 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
     }
     used++;
     const { enc, key } = await session;
-    const nonce = randomBytes(12);
+    const nonce = randomNonce();
     const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(aad);
     return { enc, nonce, ct: Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]) };
   };

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomNonce } from '../nonce.ts';
 import { SporbarError } from '../../errors.ts';
 
 /**
@@ -138,7 +139,7 @@ export function encryptDetails(dataKey: DataKey, details: PersonalDetails, aad: 
   const padded = Buffer.alloc(Math.ceil(json.length / PAD_TO) * PAD_TO, 0x20);
   json.copy(padded);
   const head = header(dataKey.id);
-  const nonce = randomBytes(NONCE);
+  const nonce = randomNonce();
   const cipher = createCipheriv('aes-256-gcm', dataKey.key, nonce).setAAD(aadBytes(head, aad));
   return Buffer.concat([head, nonce, cipher.update(padded), cipher.final(), cipher.getAuthTag()]);
 }

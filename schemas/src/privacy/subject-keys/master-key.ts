@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomNonce } from '../nonce.ts';
 import { SporbarError } from '../../errors.ts';
 import { DATA_KEY_ID_PATTERN } from './envelope.ts';
 
@@ -76,7 +77,7 @@ function aad(masterId: string, ctx: WrapContext): Buffer {
 
 export function wrapDataKey(master: MasterKey, dataKey: Buffer, ctx: WrapContext): Buffer {
   if (dataKey.length !== 32) throw config(`a data key must be 32 bytes, got ${dataKey.length}`);
-  const nonce = randomBytes(NONCE);
+  const nonce = randomNonce();
   const cipher = createCipheriv('aes-256-gcm', master.key, nonce).setAAD(aad(master.id, ctx));
   return Buffer.concat([Buffer.of(WRAP_VERSION), nonce, cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
 }
