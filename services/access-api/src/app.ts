@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import helmet from '@fastify/helmet';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isSporbarError, type ProcessingRegister, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
 import { authPlugin } from './auth.ts';
 import type { ReadModels } from './read-models.ts';
-import { recordViewWith, type ViewSink } from './record-view.ts';
+import { recordViewWith, type SelfViewMode, type ViewSink } from './record-view.ts';
 import { caseworkerRoutes } from './routes/caseworker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { logRoutes, type LogServiceLike } from './routes/log.ts';
+import { staticHelmetHeaders } from './security-headers.ts';
 
 export interface AppOptions {
   readonly readModels: ReadModels;
@@ -31,6 +31,13 @@ export interface AppOptions {
   readonly log?: LogServiceLike;
   /** Requests per minute per client address (default 600). */
   readonly rateLimitPerMinute?: number;
+  /**
+   * A citizen viewing their own data: recorded off the critical path ('async', the default) or
+   * awaited ('sync'). Anyone else's view is always awaited and fails closed. See record-view.ts.
+   */
+  readonly selfViews?: SelfViewMode;
+  /** Verified tokens cached until they expire (default 10,000; 0 = verify every request). */
+  readonly tokenCacheSize?: number;
 }
 
 const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, import.meta.url));
@@ -42,9 +49,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // A pino instance (the services' own logger) or fastify's logger options.
     ...(isInstance ? { loggerInstance: logger as FastifyBaseLogger } : { logger: logger ?? false }),
-    // Request logs carry method, URL and status only: never bodies (a caseworker's lookup body
-    // holds a CPR number, which is why it is a POST body and not a URL).
+    // Request logs carry method, route and status only: never bodies (a caseworker's lookup body
+    // holds a CPR number, which is why it is a POST body and not a URL) nor query strings.
     ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
+    // One log line per request (below, when it completes) instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -58,8 +67,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'SPB_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
-  await app.register(helmet, {
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'sporbar_api_' });
+  const duration = new Histogram({
+    name: 'sporbar_api_request_seconds',
+    help: 'Request duration by route and status.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [metrics],
+  });
+  const tokenCache = new Counter({ name: 'sporbar_api_token_cache_total', help: 'Bearer tokens found verified in the cache (hit) or verified now (miss).', labelNames: ['result'] as const, registers: [metrics] });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const ms = reply.elapsedTime;
+    duration.observe({ route, status: String(reply.statusCode) }, ms / 1000);
+    // Method, route and status only: never the query string (a caseworker's reason) or a body.
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    done();
+  });
+
+  // helmet's headers (CSP and the rest), computed once by @fastify/helmet and set on every response.
+  const securityHeaders = await staticHelmetHeaders({
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } },
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
   });
   await app.register(rateLimit, { max: options.rateLimitPerMinute ?? 600, timeWindow: '1 minute' });
   await app.register(swagger, {
@@ -70,21 +103,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'sporbar_api_' });
-  const duration = new Histogram({
-    name: 'sporbar_api_request_seconds',
-    help: 'Request duration by route and status.',
-    labelNames: ['route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [metrics],
+  await app.register(authPlugin, {
+    publicKey: options.jwtPublicKey,
+    pseudonymiser: options.pseudonymiser,
+    refuseDevKey: options.production,
+    ...(options.tokenCacheSize === undefined ? {} : { tokenCacheSize: options.tokenCacheSize }),
+    onTokenCache: (hit) => tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
   });
-  app.addHook('onResponse', async (request, reply) => {
-    duration.observe({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-  });
-
-  await app.register(authPlugin, { publicKey: options.jwtPublicKey, pseudonymiser: options.pseudonymiser, refuseDevKey: options.production });
-  const recordView = recordViewWith(options.views);
+  const recordView = recordViewWith(options.views, { selfViews: options.selfViews ?? 'async', metrics, log: app.log });
+  // Closing waits for self-views still on their way to the producer (the producer is closed after the app).
+  app.addHook('onClose', async () => recordView.drain());
   const common = { readModels: options.readModels, register: options.register };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
   await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), recordView });

@@ -27,7 +27,7 @@ declare module 'fastify' {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub?: string; role?: string; cpr?: string; aud?: string };
+    payload: { sub?: string; role?: string; cpr?: string; aud?: string; exp?: number };
   }
 }
 
@@ -48,7 +48,42 @@ export interface AuthOptions {
   readonly pseudonymiser: Pseudonymiser;
   /** Refuse the documented development key (production). */
   readonly refuseDevKey: boolean;
+  /** Verified tokens kept (LRU) until they expire; default 10,000; 0 turns the cache off. */
+  readonly tokenCacheSize?: number;
+  /** Counts cache hits and misses (the app's /metrics). */
+  readonly onTokenCache?: (hit: boolean) => void;
 }
+
+/**
+ * Verified bearer tokens → their principal, each until its token's `exp` (bounded, least recently
+ * used first out). A token is immutable and signed, so the verdict cannot change before it expires:
+ * the cache saves the ES256 verification and the pseudonymisation of the CPR claim on every request
+ * after a client's first. Only verified tokens are cached; a refused one is checked again each time.
+ */
+export class PrincipalCache {
+  readonly #entries = new Map<string, { principal: Principal; expiresAt: number }>();
+  constructor(readonly max: number) {}
+  get(token: string, now = Date.now()): Principal | undefined {
+    const e = this.#entries.get(token);
+    if (!e) return undefined;
+    this.#entries.delete(token);
+    if (now >= e.expiresAt) return undefined;
+    this.#entries.set(token, e); // most recently used last
+    return e.principal;
+  }
+  set(token: string, principal: Principal, expiresAt: number): void {
+    if (this.max <= 0) return;
+    this.#entries.delete(token);
+    this.#entries.set(token, { principal, expiresAt });
+    if (this.#entries.size > this.max) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/** The token of `Authorization: Bearer <token>` exactly as @fastify/jwt reads it; anything unusual is left to it. */
+const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
 
 function sameKey(a: KeyObject, b: KeyObject): boolean {
   return a.export({ format: 'der', type: 'spki' }).equals(b.export({ format: 'der', type: 'spki' }));
@@ -68,8 +103,18 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
     verify: { algorithms: ['ES256'], allowedAud: AUDIENCE, requiredClaims: ['exp', 'sub', 'role', 'aud'] },
   });
 
+  const cache = new PrincipalCache(options.tokenCacheSize ?? 10_000);
   app.decorate('authenticate', async (request: FastifyRequest) => {
-    let payload: { sub?: string; role?: string; cpr?: string };
+    const token = cache.max > 0 ? BEARER.exec(request.headers.authorization ?? '')?.[1] : undefined;
+    if (token !== undefined) {
+      const cached = cache.get(token);
+      options.onTokenCache?.(cached !== undefined);
+      if (cached) {
+        request.principal = cached;
+        return;
+      }
+    }
+    let payload: { sub?: string; role?: string; cpr?: string; exp?: number };
     try {
       payload = await request.jwtVerify();
     } catch (e) {
@@ -88,7 +133,10 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
     }
     const subject = subjects[0] ?? null;
     // A citizen's id in logs and ReportViewed events is their pseudonym, never the CPR number.
-    request.principal = { id: subject ?? payload.sub, role, subject, subjects };
+    const principal: Principal = Object.freeze({ id: subject ?? payload.sub, role, subject, subjects: Object.freeze(subjects) });
+    request.principal = principal;
+    // exp is a required claim (checked by the verifier); seconds since the epoch.
+    if (token !== undefined && typeof payload.exp === 'number') cache.set(token, principal, payload.exp * 1000);
   });
 });
 

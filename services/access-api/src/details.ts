@@ -9,21 +9,34 @@ export type DetailsView =
   | { readonly status: 'unreadable' };
 
 /**
- * Decrypts the details of the subject's own disclosures for their report (or a caseworker's view).
+ * The details of each item, opened (index for index): only items that carry details cost a key
+ * lookup and a decryption; a page without any (the common case) costs nothing more.
  * After erasure or retention expiry the key is gone: the entry shows as erased — who, why and when
  * remain, the details do not. A tampered blob shows as unreadable, never as an error page.
  */
-export async function withDetails(keys: SubjectKeyStore | undefined, subject: string, items: readonly DisclosureItem[]) {
-  return Promise.all(
-    items.map(async ({ details, ...item }) => {
-      let view: DetailsView = null;
-      if (details && keys) {
-        const r = await keys.decrypt(keyScope(item.subject ?? subject, item.activity), item.eventId, details);
-        if (r.status === 'ok') view = { status: 'ok', values: { ...r.details } as Record<string, string> };
-        else if (r.status === 'shredded') view = { status: 'erased', erasedAt: new Date(r.shreddedAt).toISOString(), cause: r.cause };
-        else view = { status: 'unreadable' };
-      }
-      return { ...item, details: view };
-    }),
-  );
+export async function openDetails(keys: SubjectKeyStore | undefined, subject: string, items: readonly DisclosureItem[]): Promise<DetailsView[]> {
+  const views: DetailsView[] = new Array<DetailsView>(items.length).fill(null);
+  if (!keys) return views;
+  const opening: Array<Promise<void>> = [];
+  items.forEach((item, i) => {
+    if (!item.details) return;
+    opening.push(
+      keys.decrypt(keyScope(item.subject ?? subject, item.activity), item.eventId, item.details).then((r) => {
+        if (r.status === 'ok') views[i] = { status: 'ok', values: { ...r.details } as Record<string, string> };
+        else if (r.status === 'shredded') views[i] = { status: 'erased', erasedAt: new Date(r.shreddedAt).toISOString(), cause: r.cause };
+        else views[i] = { status: 'unreadable' };
+      }),
+    );
+  });
+  if (opening.length > 0) await Promise.all(opening);
+  return views;
+}
+
+/**
+ * Decrypts the details of the subject's own disclosures for their report (or a caseworker's view):
+ * each item with its encrypted blob replaced by what can be shown of it.
+ */
+export async function withDetails(keys: SubjectKeyStore | undefined, subject: string, items: readonly DisclosureItem[]): Promise<Array<Omit<DisclosureItem, 'details'> & { details: DetailsView }>> {
+  const views = await openDetails(keys, subject, items);
+  return items.map((item, i) => ({ ...item, details: views[i]! }));
 }

@@ -4,13 +4,17 @@ import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, readSecret, register } from '@sporbar/schemas';
+import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, readSecret, register, SporbarError } from '@sporbar/schemas';
 import { buildApp } from './app.ts';
 import { watchActiveReadModels } from './read-models.ts';
 
 const env = process.env;
 const secret = (name: string): string => readSecret(env, name);
 
+const selfViews = (value = 'async'): 'async' | 'sync' => {
+  if (value === 'async' || value === 'sync') return value;
+  throw new SporbarError('SPB_ERR_CONFIG', `SPORBAR_SELF_VIEWS must be async or sync, got '${value}'`);
+};
 const log = pino({ name: 'sporbar-access-api', level: env['LOG_LEVEL'] ?? 'info' });
 const production = (env['SPORBAR_ENV'] ?? 'production') === 'production';
 const pool = new pg.Pool({ connectionString: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: Number(env['PG_POOL_SIZE'] ?? 10) });
@@ -40,6 +44,10 @@ const app = await buildApp({
   production,
   logger: log,
   rateLimitPerMinute: Number(env['RATE_LIMIT_PER_MINUTE'] ?? 600),
+  // A citizen's view of their own data: recorded off the critical path (async, default) or awaited (sync).
+  // Caseworkers', DPOs' and auditors' views are always awaited and fail closed (README, record-view.ts).
+  selfViews: selfViews(env['SPORBAR_SELF_VIEWS']),
+  tokenCacheSize: Number(env['TOKEN_CACHE_SIZE'] ?? 10_000),
 });
 const address = await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 3000) });
 log.info({ address, production }, 'access API listening');

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { accessLogPage, disclosuresPage } from '@sporbar/projections';
 import type { ProcessingRegister, SubjectKeyStore } from '@sporbar/schemas';
-import { withDetails } from '../details.ts';
+import { openDetails, withDetails } from '../details.ts';
 import type { LogServiceLike } from './log.ts';
 import { requireRole } from '../auth.ts';
 import { renderCitizenReport } from '../html/citizen-report.ts';
@@ -35,8 +35,9 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       const { subject, subjects } = request.principal!;
       await recordView(request, subject!, null);
       const page = await disclosuresPage(readModels.db, subjects, request.query, readModels.prefix());
-      const items = await withDetails(subjectKeys, subject!, page.items);
-      return { ...page, items: items.map((i) => ({ ...i, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })) };
+      const details = await openDetails(subjectKeys, subject!, page.items);
+      // One object per item; the response schema is the allow-list of what is sent.
+      return { items: page.items.map((i, n) => ({ ...i, details: details[n]!, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })), nextCursor: page.nextCursor };
     },
   );
 
