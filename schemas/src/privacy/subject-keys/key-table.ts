@@ -54,9 +54,10 @@ export function subjectKeysDdl(table?: string): string[] {
   CHECK (shred_cause IN (${ShredCauseValues.map((c) => `'${c}'`).join(', ')}))
 )`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${base}_one_live_key ON ${t} (subject) WHERE shredded_at IS NULL`,
-    `CREATE INDEX IF NOT EXISTS ${base}_by_subject ON ${t} (subject)`,
-    // A pseudonym's live keys across its activity scopes ('psn_….activity'; pseudonyms hold no '.').
-    `CREATE INDEX IF NOT EXISTS ${base}_live_by_pseudonym ON ${t} (split_part(subject, '.', 1)) WHERE shredded_at IS NULL`,
+    // A pseudonym's keys across its activity scopes ('psn_….activity'; pseudonyms hold no '.'): live
+    // scopes for an erasure, earlier shreds for a retried one. (It replaces a plain index on subject.)
+    `CREATE INDEX IF NOT EXISTS ${base}_by_pseudonym ON ${t} (split_part(subject, '.', 1))`,
+    `DROP INDEX IF EXISTS ${t.includes('.') ? `${t.split('.')[0]}.` : ''}${base}_by_subject`,
   ];
 }
 
@@ -411,7 +412,10 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
           );
           const ids = new Set(done.rows.map((r) => r.key_id));
           if (causation !== null) {
-            const earlier = await db.query<{ key_id: string }>(`SELECT key_id FROM ${t} WHERE subject = $1 AND shred_causation = $2`, [subject, causation]);
+            const earlier = await db.query<{ key_id: string }>(
+              `SELECT key_id FROM ${t} WHERE split_part(subject, '.', 1) = split_part($1, '.', 1) AND subject = $1 AND shred_causation = $2`,
+              [subject, causation],
+            );
             for (const r of earlier.rows) ids.add(r.key_id);
           }
           return [...ids].sort();
