@@ -40,7 +40,9 @@ export async function startKafkaIngest(options: KafkaIngestOptions): Promise<{ c
   const { kafka, ingest, topic, groupId, metrics, log } = options;
   const maxBatch = options.maxBatch ?? 1000;
   const concurrency = options.concurrency ?? 3;
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxBytesPerPartition: 4 * 1024 * 1024 });
+  // Fetches sized to a few batches (a message larger than the limit is still returned whole, KIP-74):
+  // what is fetched ahead is what the process holds in memory.
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxBytesPerPartition: 1024 * 1024, maxBytes: 6 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
