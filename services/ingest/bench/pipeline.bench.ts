@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startKafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore } from '@sporbar/event-store';
-import { createInProcessTransport, createKafkaTransport, createProducer, type DisclosureInput, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { generateSealKeyPair, register } from '@sporbar/schemas';
+import { createInProcessTransport, createKafkaTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
+import { generateSealKeyPair } from '@sporbar/schemas';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
+import { benchDisclosure as disclosure } from '../../producer-sdk/bench/bench-events.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -35,23 +36,8 @@ const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
 (await createPostgresEventStore({ connectionString: dbUrl })).close(); // migrate
 const seal = await generateSealKeyPair();
 const routingSecret = randomBytes(32).toString('base64url');
-const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
 const work = mkdtempSync(join(tmpdir(), 'sporbar-bench-'));
 chmodSync(work, 0o755);
-
-const disclosure = (i: number, privacy: boolean): DisclosureInput => {
-  const f = flows[i % flows.length]!;
-  const cpr = `${String(1 + (i % 28)).padStart(2, '0')}${String(1 + (i % 12)).padStart(2, '0')}80-${String(i % 10_000).padStart(4, '0')}`;
-  return {
-    subject: privacy ? { cpr } : { pseudonym: `psn_k1_${Buffer.from(cpr.padEnd(32, '.')).toString('base64url').slice(0, 43)}` },
-    activity: 'mitid-core',
-    recipient: { id: f.recipientId, role: f.roles[0] },
-    purpose: f.purposeIds[0]!,
-    legalBases: [...f.legalBases],
-    dataCategories: [...f.categoryIds],
-    ...(privacy ? { personalDetails: { ipAddress: `10.1.${i % 250}.${i % 200}` } } : {}),
-  };
-};
 
 // The position counter: cheap to poll (a count(*) over a growing table would compete with the ingest).
 const stored = async () => Number((await pool.query('SELECT last FROM sporbar.positions WHERE id = 1')).rows[0].last);

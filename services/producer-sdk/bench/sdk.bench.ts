@@ -17,9 +17,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
-import { generateSealKeyPair, register } from '@sporbar/schemas';
+import { generateSealKeyPair } from '@sporbar/schemas';
 import { startKafkaBroker } from '../../../infra/kafka/src/index.ts';
-import { createInProcessTransport, createKafkaTransport, createProducer, type DisclosureInput, type KafkaTransportOptions, type OutgoingMessage, type Producer } from '../src/index.ts';
+import { createInProcessTransport, createKafkaTransport, createProducer, type KafkaTransportOptions, type OutgoingMessage, type Producer } from '../src/index.ts';
+import { benchDisclosure as disclosure } from './bench-events.ts';
 
 const N = Number(process.env['BENCH_EVENTS'] ?? 100_000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 2000);
@@ -32,25 +33,9 @@ const brokers = process.env['KAFKA_BROKERS']?.split(',') ?? broker!.brokers;
 const kafka = new Kafka({ clientId: 'sdkbench', brokers, logLevel: logLevel.NOTHING });
 const seal = await generateSealKeyPair();
 const routingSecret = randomBytes(32).toString('base64url');
-const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
 const work = mkdtempSync(join(tmpdir(), 'sdkbench-'));
 const run = randomBytes(3).toString('hex');
 const topics: string[] = [];
-
-/** The same events as the pipeline bench: 10,000 subjects, mitid-core flows. */
-const disclosure = (i: number, privacy: boolean): DisclosureInput => {
-  const f = flows[i % flows.length]!;
-  const cpr = `${String(1 + (i % 28)).padStart(2, '0')}${String(1 + (i % 12)).padStart(2, '0')}80-${String(i % 10_000).padStart(4, '0')}`;
-  return {
-    subject: privacy ? { cpr } : { pseudonym: `psn_k1_${Buffer.from(cpr.padEnd(32, '.')).toString('base64url').slice(0, 43)}` },
-    activity: 'mitid-core',
-    recipient: { id: f.recipientId, role: f.roles[0] },
-    purpose: f.purposeIds[0]!,
-    legalBases: [...f.legalBases],
-    dataCategories: [...f.categoryIds],
-    ...(privacy ? { personalDetails: { ipAddress: `10.1.${i % 250}.${i % 200}` } } : {}),
-  };
-};
 
 /** Admin calls on a busy shared broker: retried a few times (metadata may lag a topic's creation). */
 async function withAdmin<T>(fn: (admin: ReturnType<typeof kafka.admin>) => Promise<T>): Promise<T> {
