@@ -82,12 +82,15 @@ program
   .command('rebuild')
   .description('replay the whole log into fresh tables while the live ones serve, then switch the API (and a running projector) over')
   .option('--drop-previous', 'drop the previous tables now (when no `run` process is there to do it after switching)')
-  .action(async (opts: { dropPrevious?: boolean }) => {
+  .option('--batch-size <events>', 'events per transaction while catching up (default 5000)', (v) => Number.parseInt(v, 10))
+  .action(async (opts: { dropPrevious?: boolean; batchSize?: number }) => {
     const { store, pool, db, codec, projections } = await open();
-    const result = await rebuildReadModels({ store, db, codec, projections });
+    const result = await rebuildReadModels({ store, db, codec, projections, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
     await result.runner.stop();
     if (opts.dropPrevious) await dropReadModelTables(db, projections, result.previous);
-    console.log(`rebuilt ${result.events} events into ${result.prefix} in ${result.seconds.toFixed(1)} s (${Math.round(Number(result.events) / result.seconds)} events/s)`);
+    console.log(
+      `rebuilt ${result.events} events into ${result.prefix} in ${result.seconds.toFixed(1)} s (${Math.round(Number(result.events) / result.seconds)} events/s; caught up in ${result.catchUpSeconds.toFixed(1)} s, then the query indexes)`,
+    );
     console.log(opts.dropPrevious ? `dropped ${result.previous}` : `a running \`sporbar-projections run\` switches over and drops ${result.previous}`);
     await store.close();
     await pool.end();

@@ -1,4 +1,5 @@
-import { withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
+import { columns } from '../batch.ts';
+import { inOrder, preparedProjection, withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
 
 /** Who looked at whose data, when, in which role, and why (every ReportViewed). */
 export interface AccessChange {
@@ -17,7 +18,7 @@ export function projectAccess(event: ProjectedEvent): AccessChange[] {
   return [{ eventId: d.eventId, subject: d.subject.value, viewerId: d.viewerId, viewerRole: d.viewerRole, reason: d.reason, view: d.view, occurredAtMicros: d.occurredAt }];
 }
 
-export const accessLog: Projection<AccessChange> = {
+export const accessLog: Projection<AccessChange> = preparedProjection<AccessChange>({
   name: 'access-log',
   tables: ['access_log'],
   ddl: [
@@ -30,16 +31,24 @@ export const accessLog: Projection<AccessChange> = {
       view text NOT NULL,
       occurred_at timestamptz NOT NULL
     )`,
+  ],
+  indexes: [
     `CREATE INDEX IF NOT EXISTS {prefix}access_log_by_subject ON {prefix}access_log (subject, occurred_at DESC, event_id)`,
     `CREATE INDEX IF NOT EXISTS {prefix}access_log_by_time ON {prefix}access_log (occurred_at DESC, event_id)`,
   ],
   project: projectAccess,
-  async apply(tx, changes, prefix) {
-    const sql = withPrefix(
-      `INSERT INTO {prefix}access_log (event_id, subject, viewer_id, viewer_role, reason, view, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7::double precision / 1000000)) ON CONFLICT (event_id) DO NOTHING`,
-      prefix,
-    );
-    for (const c of changes) await tx.query(sql, [c.eventId, c.subject, c.viewerId, c.viewerRole, c.reason, c.view, c.occurredAtMicros]);
-  },
-};
+  prepare: (changes, prefix) =>
+    inOrder([
+      [
+        withPrefix(
+          `INSERT INTO {prefix}access_log (event_id, subject, viewer_id, viewer_role, reason, view, occurred_at)
+           SELECT u.event_id, u.subject, u.viewer_id, u.viewer_role, u.reason, u.view, to_timestamp(u.occurred / 1000000)
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::double precision[])
+               AS u(event_id, subject, viewer_id, viewer_role, reason, view, occurred)
+           ON CONFLICT (event_id) DO NOTHING`,
+          prefix,
+        ),
+        columns(changes, (c) => c.eventId, (c) => c.subject, (c) => c.viewerId, (c) => c.viewerRole, (c) => c.reason, (c) => c.view, (c) => c.occurredAtMicros),
+      ],
+    ]),
+});

@@ -1,5 +1,6 @@
 import { findFlow, type ProcessingRegister } from '@sporbar/schemas';
-import { withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
+import { arrayLiteral, arrayParam, columns, type Cell } from '../batch.ts';
+import { inOrder, preparedProjection, withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
 
 /**
  * Every disclosure the register does not cover, with its reasons; and every consent-based
@@ -8,7 +9,12 @@ import { withPrefix, type ProjectedEvent, type Projection } from '../projection.
  */
 export type ComplianceChange =
   | { readonly kind: 'undeclared'; readonly row: AlertRow }
-  | { readonly kind: 'needs-consent'; readonly row: AlertRow; readonly scopes: readonly string[] };
+  | { readonly kind: 'needs-consent'; readonly row: AlertRow; readonly scopes: readonly string[] }
+  /**
+   * A consent event of the batch (stored by the consents projection, applied before this one): a
+   * disclosure must not see consents that come after it in the log, whatever the batch size.
+   */
+  | { readonly kind: 'consent'; readonly eventId: string; readonly position: bigint };
 
 export interface AlertRow {
   readonly eventId: string;
@@ -22,7 +28,7 @@ export interface AlertRow {
 }
 
 export function createComplianceAlerts(register: ProcessingRegister): Projection<ComplianceChange> {
-  return {
+  return preparedProjection<ComplianceChange>({
     name: 'compliance-alerts',
     tables: ['compliance_alerts'],
     ddl: [
@@ -36,9 +42,12 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
         purpose text NOT NULL,
         reasons text[] NOT NULL
       )`,
+    ],
+    indexes: [
       `CREATE INDEX IF NOT EXISTS {prefix}compliance_alerts_by_time ON {prefix}compliance_alerts (occurred_at DESC, event_id)`,
     ],
     project(event: ProjectedEvent): ComplianceChange[] {
+      if (event.type === 'ConsentGiven' || event.type === 'ConsentWithdrawn') return [{ kind: 'consent', eventId: event.data.eventId, position: event.globalPosition }];
       if (event.type !== 'DisclosureRecorded') return [];
       const d = event.data;
       const row = {
@@ -56,31 +65,59 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
       const scopes = findFlow(event.metadata['flow'] ?? '', register)?.flow.consentScopes ?? [];
       return scopes.length > 0 ? [{ kind: 'needs-consent', row: { ...row, reasons: ['CONSENT_MISSING'] }, scopes }] : [];
     },
-    async apply(tx, changes, prefix) {
-      const insert = `INSERT INTO {prefix}compliance_alerts (event_id, position, subject, occurred_at, activity, recipient_id, purpose, reasons)
-        SELECT $1, $2, $3, to_timestamp($4::double precision / 1000000), $5, $6, $7, $8`;
+    prepare(changes, prefix) {
+      const statements: Array<[string, unknown[]]> = [];
+      const undeclared: AlertRow[] = [];
+      const needsConsent: Array<{ row: AlertRow; scopes: readonly string[] }> = [];
+      const consentIds: string[] = [];
+      const consentPositions: bigint[] = [];
       for (const c of changes) {
-        const r = c.row;
-        const params: unknown[] = [r.eventId, r.position.toString(), r.subject, r.occurredAtMicros, r.activity, r.recipientId, r.purpose, r.reasons];
-        if (c.kind === 'undeclared') {
-          await tx.query(withPrefix(`${insert} ON CONFLICT (event_id) DO NOTHING`, prefix), params);
-        } else {
-          // In force = the latest consent event for one of the flow's scopes, at or before the disclosure, is a 'given'.
-          await tx.query(
-            withPrefix(
-              `${insert} WHERE NOT EXISTS (
-                 SELECT 1 FROM (
-                   SELECT DISTINCT ON (scope) given FROM {prefix}consent_events
-                    WHERE subject = $3 AND activity = $5 AND scope = ANY($9::text[]) AND occurred_at <= to_timestamp($4::double precision / 1000000)
-                    ORDER BY scope, occurred_at DESC, event_id DESC
-                 ) latest WHERE latest.given)
-               ON CONFLICT (event_id) DO NOTHING`,
-              prefix,
-            ),
-            [...params, c.scopes],
-          );
+        if (c.kind === 'undeclared') undeclared.push(c.row);
+        else if (c.kind === 'needs-consent') needsConsent.push(c);
+        else {
+          consentIds.push(c.eventId);
+          consentPositions.push(c.position);
         }
       }
+      const rowColumns: Array<(r: AlertRow) => Cell> = [
+        (r) => r.eventId,
+        (r) => r.position,
+        (r) => r.subject,
+        (r) => r.occurredAtMicros,
+        (r) => r.activity,
+        (r) => r.recipientId,
+        (r) => r.purpose,
+        (r) => arrayLiteral(r.reasons),
+      ];
+      const insert = `INSERT INTO {prefix}compliance_alerts (event_id, position, subject, occurred_at, activity, recipient_id, purpose, reasons)
+        SELECT u.event_id, u.position, u.subject, to_timestamp(u.occurred / 1000000), u.activity, u.recipient_id, u.purpose, u.reasons::text[]`;
+      const rows = `unnest($1::uuid[], $2::bigint[], $3::text[], $4::double precision[], $5::text[], $6::text[], $7::text[], $8::text[]`;
+      const as = `u(event_id, position, subject, occurred, activity, recipient_id, purpose, reasons`;
+      if (undeclared.length > 0) {
+        statements.push([withPrefix(`${insert} FROM ${rows}) AS ${as}) ON CONFLICT (event_id) DO NOTHING`, prefix), columns(undeclared, ...rowColumns)]);
+      }
+      if (needsConsent.length > 0) {
+        // In force = the latest consent event for one of the flow's scopes, at or before the disclosure, is a 'given'.
+        // Consents of this batch that come later in the log than the disclosure are not seen yet.
+        statements.push([
+          withPrefix(
+            `${insert} FROM ${rows}, $9::text[]) AS ${as}, scopes)
+              WHERE NOT EXISTS (
+                SELECT 1 FROM (
+                  SELECT DISTINCT ON (c.scope) c.given FROM {prefix}consent_events c
+                   WHERE c.subject = u.subject AND c.activity = u.activity AND c.scope = ANY(u.scopes::text[])
+                     AND c.occurred_at <= to_timestamp(u.occurred / 1000000)
+                     AND NOT EXISTS (SELECT 1 FROM unnest($10::uuid[], $11::bigint[]) AS later(event_id, position)
+                                      WHERE later.event_id = c.event_id AND later.position > u.position)
+                   ORDER BY c.scope, c.occurred_at DESC, c.event_id DESC
+                ) latest WHERE latest.given)
+             ON CONFLICT (event_id) DO NOTHING`,
+            prefix,
+          ),
+          [...columns(needsConsent, ...rowColumns.map((f) => (c: { row: AlertRow }) => f(c.row)), (c) => arrayLiteral(c.scopes)), arrayParam(consentIds), arrayParam(consentPositions)],
+        ]);
+      }
+      return inOrder(statements);
     },
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import type { ConsentScope } from '@sporbar/schemas';
-import { withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
+import { columns } from '../batch.ts';
+import { inOrder, preparedProjection, withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
 
 /** Consent history per subject, activity and scope: given or withdrawn, and when. */
 export interface ConsentChange {
@@ -17,7 +18,7 @@ export function projectConsent(event: ProjectedEvent): ConsentChange[] {
   return [{ eventId: d.eventId, subject: d.subject.value, activity: d.activity, scope: d.scope, given: event.type === 'ConsentGiven', occurredAtMicros: d.occurredAt }];
 }
 
-export const consents: Projection<ConsentChange> = {
+export const consents: Projection<ConsentChange> = preparedProjection<ConsentChange>({
   name: 'consents',
   tables: ['consent_events'],
   ddl: [
@@ -32,15 +33,20 @@ export const consents: Projection<ConsentChange> = {
     `CREATE INDEX IF NOT EXISTS {prefix}consent_events_lookup ON {prefix}consent_events (subject, activity, scope, occurred_at DESC)`,
   ],
   project: projectConsent,
-  async apply(tx, changes, prefix) {
-    const sql = withPrefix(
-      `INSERT INTO {prefix}consent_events (event_id, subject, activity, scope, given, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000000)) ON CONFLICT (event_id) DO NOTHING`,
-      prefix,
-    );
-    for (const c of changes) await tx.query(sql, [c.eventId, c.subject, c.activity, c.scope, c.given, c.occurredAtMicros]);
-  },
-};
+  prepare: (changes, prefix) =>
+    inOrder([
+      [
+        withPrefix(
+          `INSERT INTO {prefix}consent_events (event_id, subject, activity, scope, given, occurred_at)
+           SELECT u.event_id, u.subject, u.activity, u.scope, u.given, to_timestamp(u.occurred / 1000000)
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::double precision[]) AS u(event_id, subject, activity, scope, given, occurred)
+           ON CONFLICT (event_id) DO NOTHING`,
+          prefix,
+        ),
+        columns(changes, (c) => c.eventId, (c) => c.subject, (c) => c.activity, (c) => c.scope, (c) => c.given, (c) => c.occurredAtMicros),
+      ],
+    ]),
+});
 
 /** The consent state of a subject now: the latest event per activity and scope. */
 export const CURRENT_CONSENTS_SQL = `SELECT DISTINCT ON (activity, scope) activity, scope, given, occurred_at

@@ -1,4 +1,5 @@
-import { withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
+import { columns } from '../batch.ts';
+import { inOrder, preparedProjection, withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
 
 /** Per recipient and purpose, how many disclosures a day (for the DPO). */
 export interface LedgerChange {
@@ -24,7 +25,7 @@ export function projectLedger(event: ProjectedEvent): LedgerChange[] {
   ];
 }
 
-export const recipientLedger: Projection<LedgerChange> = {
+export const recipientLedger: Projection<LedgerChange> = preparedProjection<LedgerChange>({
   name: 'recipient-ledger',
   tables: ['recipient_daily'],
   ddl: [
@@ -39,8 +40,8 @@ export const recipientLedger: Projection<LedgerChange> = {
     )`,
   ],
   project: projectLedger,
-  async apply(tx, changes, prefix) {
-    // Sum the batch first: one upsert per (recipient, day, purpose, activity) instead of one per event.
+  prepare(changes, prefix) {
+    // Sum the batch first, so each (recipient, day, purpose, activity) occurs once in the one upsert.
     const sums = new Map<string, { c: LedgerChange; n: number; u: number }>();
     for (const c of changes) {
       const key = `${c.recipientId}\u0000${c.day}\u0000${c.purpose}\u0000${c.activity}`;
@@ -49,11 +50,17 @@ export const recipientLedger: Projection<LedgerChange> = {
       if (c.undeclared) s.u++;
       sums.set(key, s);
     }
-    const sql = withPrefix(
-      `INSERT INTO {prefix}recipient_daily AS r (recipient_id, purpose, activity, day, disclosures, undeclared) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (recipient_id, day, purpose, activity) DO UPDATE SET disclosures = r.disclosures + excluded.disclosures, undeclared = r.undeclared + excluded.undeclared`,
-      prefix,
-    );
-    for (const { c, n, u } of sums.values()) await tx.query(sql, [c.recipientId, c.purpose, c.activity, c.day, n, u]);
+    return inOrder([
+      [
+        withPrefix(
+          `INSERT INTO {prefix}recipient_daily AS r (recipient_id, purpose, activity, day, disclosures, undeclared)
+           SELECT u.recipient_id, u.purpose, u.activity, u.day::date, u.n, u.u
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS u(recipient_id, purpose, activity, day, n, u)
+           ON CONFLICT (recipient_id, day, purpose, activity) DO UPDATE SET disclosures = r.disclosures + excluded.disclosures, undeclared = r.undeclared + excluded.undeclared`,
+          prefix,
+        ),
+        columns([...sums.values()], (s) => s.c.recipientId, (s) => s.c.purpose, (s) => s.c.activity, (s) => s.c.day, (s) => s.n, (s) => s.u),
+      ],
+    ]);
   },
-};
+});
