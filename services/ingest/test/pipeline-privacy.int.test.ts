@@ -40,6 +40,8 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
 
   const start = (name: string, args: string[]) => {
     const child = spawn(TSX, args, { env: { ...process.env, ...env, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (process.env['DEBUG_PIPELINE']) child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+    if (process.env['DEBUG_PIPELINE']) child.stdout?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString().slice(0, 300)}`));
     child.stdout!.on('data', (b: Buffer) => logs.push(`[${name}] ${b.toString()}`));
     child.stderr!.on('data', (b: Buffer) => logs.push(`[${name}] ${b.toString()}`));
     children.push(child);
@@ -147,7 +149,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       expect(mine.status).toBe(200);
       expect(await mine.text()).toContain('caller gave cpr'); // the citizen sees their own details...
     }
-    await waitFor(async () => logs.join('').includes('"url":"/v1/me/report"'), 30_000, 'request logs written');
+    await waitFor(async () => logs.join('').includes('"route":"/v1/me/report"'), 30_000, 'request logs written');
 
     // ... and nothing at rest or in transit shows a CPR number in clear.
     const needles = cprs.flatMap((c) => [c, c.replace('-', '')]);
@@ -166,7 +168,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
     expect(find(decoded)).toEqual([]);
 
     const logText = logs.join('');
-    expect(logText).toMatch(/"url":"\/v1\/subjects\/lookup"/);
+    expect(logText).toMatch(/"route":"\/v1\/subjects\/lookup"/);
     expect(find(logText)).toEqual([]);
   });
 });
