@@ -60,7 +60,7 @@ async function start(c: ServerConfig) {
     },
   };
   const views = createProducer({
-    transport: createKafkaTransport({ brokers: c.brokers, clientId: 'sporbar-access-api-bench', flushTimeoutMs: 10_000, topic: c.topic, spoolDir: c.spoolDir }),
+    transport: createKafkaTransport({ brokers: c.brokers, clientId: 'sporbar-access-api-bench', flushTimeoutMs: 10_000, topic: c.topic, spoolDir: c.spoolDir, lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20) }),
     sealPublicKey: c.sealPublicKey,
     routingSecret: randomBytes(32).toString('base64url'),
     sourceSystem: 'sporbar-access-api',

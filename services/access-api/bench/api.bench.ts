@@ -22,7 +22,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,41 @@ const random = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.leng
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 /** A synthetic, well-formed CPR number per index (the API pseudonymises it; api-server.ts maps it to a sampled subject). */
 const cpr = (s: number) => `${String(1 + (s % 28)).padStart(2, '0')}${String(1 + (Math.floor(s / 28) % 12)).padStart(2, '0')}${String(Math.floor(s / 336) % 100).padStart(2, '0')}-${String(Math.floor(s / 33600) % 10_000).padStart(4, '0')}`;
+
+/**
+ * CPU time (µs, user + system) used so far by the machine's processes, grouped: PostgreSQL's server
+ * processes, the Kafka broker (java), the API process, this process (the load generator / direct
+ * client) and everything else. Read from /proc; empty where there is none.
+ */
+function machineCpu(apiPid: number | undefined): Record<string, number> {
+  const groups: Record<string, number> = {};
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return groups;
+  }
+  const tick = 1e6 / 100; // USER_HZ
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const us = (Number(f[11]) + Number(f[12])) * tick;
+    const group = Number(pid) === apiPid ? 'API' : Number(pid) === process.pid ? 'client' : comm === 'postgres' ? 'PostgreSQL' : comm === 'java' ? 'Kafka' : 'other';
+    groups[group] = (groups[group] ?? 0) + us;
+  }
+  return groups;
+}
+const cpuSince = (before: Record<string, number>, after: Record<string, number>, requests: number): string =>
+  ['PostgreSQL', 'API', 'client', 'Kafka', 'other']
+    .filter((g) => after[g] !== undefined)
+    .map((g) => `${g} ${Math.round(((after[g] ?? 0) - (before[g] ?? 0)) / requests)}`)
+    .join(', ');
 
 if (existing !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(existing)) throw new Error(`BENCH_DATABASE must be a plain database name, got '${existing}'`);
 const dbName = existing ?? `sporbar_bench_${randomBytes(4).toString('hex')}`;
@@ -251,13 +286,16 @@ try {
     return { us: c.user + c.system, loopDelayMs };
   };
   let own = process.cpuUsage();
+  const machine0 = machineCpu(child.pid);
   const d = await direct(SECONDS);
   const directCpu = process.cpuUsage(own);
+  const machine1 = machineCpu(child.pid);
   const serverBefore = (await cpu()).us;
   own = process.cpuUsage();
   const a = await api(SECONDS);
   const clientCpu = process.cpuUsage(own);
   const serverCpu = (await cpu()).us - serverBefore;
+  const machine2 = machineCpu(child.pid);
   // Latency at a steady load below saturation (default: half what the API managed).
   const rate = Number(env['BENCH_RATE'] ?? Math.max(1, Math.round((a.requests.total / a.duration) * 0.5)));
   const dPaced = await direct(SECONDS, rate);
@@ -305,6 +343,12 @@ try {
       `direct: Node side of the query ${perRequest(directCpu.user + directCpu.system, d.sorted.length)} (PostgreSQL's share not included). ` +
       `API event-loop delay during the paced run: p50 ${f(pacedLoop.p50)} ms, p99 ${f(pacedLoop.p99)} ms, max ${f(pacedLoop.max)} ms.`,
   );
+  if (Object.keys(machine0).length > 0) {
+    console.log(
+      `Machine CPU per request (µs, from /proc; "client" is autocannon in the API run, the pg client in the direct run): ` +
+        `API run: ${cpuSince(machine1, machine2, a.requests.total)}; direct run: ${cpuSince(machine0, machine1, d.sorted.length)}.`,
+    );
+  }
   console.log(
     `\nReportViewed: ${viewsRecorded.toLocaleString('en')} recorded for ${answered.toLocaleString('en')} answered requests (warm-up included), ${viewFailures} failed. ` +
       `Token cache: ${hits.toLocaleString('en')} hits, ${misses.toLocaleString('en')} misses.`,
