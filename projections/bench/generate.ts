@@ -26,7 +26,9 @@ import { createPostgresEventStore, type AppendRequest, type EventStore, type Eve
 import {
   classifyDisclosure,
   createCodec,
+  normaliseCpr,
   register as defaultRegister,
+  syntheticCpr,
   type Codec,
   type ConsentScope,
   type DisclosureRecorded,
@@ -94,15 +96,19 @@ function uuid(rnd: Random): string {
   return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${((parseInt(c[0]!, 16) & 3) | 8).toString(16)}${c.slice(1, 4)}-${c.slice(4)}${d}`;
 }
 
-/** Synthetic CPR-shaped numbers, distinct (a valid date part and a serial; not real people). */
+/**
+ * `count` distinct synthetic CPR numbers (schemas' syntheticCpr), normalised as the pseudonymiser
+ * hashes them (no dash). The index is drawn digit by digit (day, month, year, serial; see
+ * syntheticCpr), as this generator always drew them, so a seed keeps its subjects.
+ */
 function syntheticCprs(count: number, rnd: Random): string[] {
   const out = new Set<string>();
   while (out.size < count) {
-    const day = 1 + rnd.int(28);
-    const month = 1 + rnd.int(12);
+    const day = rnd.int(28);
+    const month = rnd.int(12);
     const year = rnd.int(100);
-    const serial = rnd.int(10000);
-    out.add(`${String(day).padStart(2, '0')}${String(month).padStart(2, '0')}${String(year).padStart(2, '0')}${String(serial).padStart(4, '0')}`);
+    const serial = rnd.int(10_000);
+    out.add(normaliseCpr(syntheticCpr(day + 28 * (month + 12 * (year + 100 * serial)))));
   }
   return [...out];
 }

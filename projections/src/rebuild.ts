@@ -1,7 +1,7 @@
 import type { EventStore } from '@sporbar/event-store';
 import type { Codec } from '@sporbar/schemas';
 import { withPrefix, type AnyProjection } from './projection.ts';
-import { createProjectionRunner, createReadModelIndexes, setReadModelsLogged, type ProjectionRunner } from './runner.ts';
+import { createProjectionRunner, createReadModelIndexes, type ProjectionRunner } from './runner.ts';
 import type { Sql, SqlDatabase } from './sql.ts';
 
 /**
@@ -44,11 +44,6 @@ export interface RebuildOptions {
   readonly projections: readonly AnyProjection[];
   /** Events per transaction while catching up (default 5,000: fewer, larger set-based statements). */
   readonly batchSize?: number;
-  /**
-   * Fill the fresh tables without write-ahead log and make them durable once caught up (default
-   * false). Abandoned if the server crashes meanwhile, like any unfinished rebuild.
-   */
-  readonly unlogged?: boolean;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -74,14 +69,13 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const started = process.hrtime.bigint();
   const previous = await activePrefix(options.db);
   const prefix = `rm_${Date.now().toString(36)}_`;
-  const runner = createProjectionRunner({ ...options, prefix, batchSize: options.batchSize ?? 5000, deferIndexes: true, unlogged: options.unlogged ?? false });
+  const runner = createProjectionRunner({ ...options, prefix, batchSize: options.batchSize ?? 5000, deferIndexes: true });
   await runner.start();
   const head = await options.store.headPosition();
   await runner.waitFor(head);
   const catchUpSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   // Caught up: now the indexes only queries need, built in one pass each (the runner waits meanwhile),
   // and statistics, so the API's first queries on the fresh tables are planned well.
-  if (options.unlogged) await setReadModelsLogged(options.db, options.projections, prefix);
   await createReadModelIndexes(options.db, options.projections, prefix);
   for (const p of options.projections) for (const t of p.tables) await options.db.query(withPrefix(`ANALYZE {prefix}${t}`, prefix));
   await switchActivePrefix(options.db, prefix);

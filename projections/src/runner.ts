@@ -24,8 +24,6 @@ export interface RunnerOptions {
   readonly idleFlushMs?: number;
   /** Create the query-only indexes later (createReadModelIndexes), as a rebuild does once caught up. */
   readonly deferIndexes?: boolean;
-  /** Create the tables without write-ahead log (setReadModelsLogged later), as a rebuild does. */
-  readonly unlogged?: boolean;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -36,21 +34,11 @@ export function decodeRecorded(codec: Codec, e: RecordedEvent): ProjectedEvent {
   return { type: decoded.eventType, data: decoded.event, eventId: e.eventId, globalPosition: e.globalPosition, metadata: e.metadata } as ProjectedEvent;
 }
 
-/**
- * The read-model tables (and, unless `indexes: false`, the indexes only queries need). `unlogged`:
- * without write-ahead log, as a rebuild fills them (setReadModelsLogged makes them durable).
- */
-export async function createReadModelTables(db: SqlDatabase, projections: readonly AnyProjection[], prefix = 'rm_', options: { indexes?: boolean; unlogged?: boolean } = {}): Promise<void> {
+/** The read-model tables (and, unless `indexes: false`, the indexes only queries need). */
+export async function createReadModelTables(db: SqlDatabase, projections: readonly AnyProjection[], prefix = 'rm_', options: { indexes?: boolean } = {}): Promise<void> {
   await db.query(CHECKPOINT_DDL);
-  for (const p of projections) {
-    for (const ddl of p.ddl) await db.query(withPrefix(options.unlogged ? ddl.replace(/^\s*CREATE TABLE/i, 'CREATE UNLOGGED TABLE') : ddl, prefix));
-  }
+  for (const p of projections) for (const ddl of p.ddl) await db.query(withPrefix(ddl, prefix));
   if (options.indexes !== false) await createReadModelIndexes(db, projections, prefix);
-}
-
-/** Makes unlogged read-model tables durable (each is written to the log once, in one pass). */
-export async function setReadModelsLogged(db: SqlDatabase, projections: readonly AnyProjection[], prefix: string): Promise<void> {
-  for (const p of projections) for (const t of p.tables) await db.query(withPrefix(`ALTER TABLE {prefix}${t} SET LOGGED`, prefix));
 }
 
 /** The indexes only queries need (see Projection.indexes). */
@@ -144,7 +132,7 @@ export function createProjectionRunner(options: RunnerOptions) {
 
   return {
     async start(): Promise<void> {
-      await createReadModelTables(db, projections, prefix, { indexes: !options.deferIndexes, unlogged: options.unlogged ?? false });
+      await createReadModelTables(db, projections, prefix, { indexes: !options.deferIndexes });
       position = await readCheckpoint(db, name);
       subscription = store.subscribe(
         async (e) => {

@@ -7,6 +7,7 @@ export * from './avro/schema-catalogue.ts';
 export * from './avro/compatibility.ts';
 export * from './avro/codec.ts';
 export * from './privacy/cpr.ts';
+export * from './privacy/synthetic-cpr.ts';
 export * from './privacy/subject-seal.ts';
 export * from './privacy/pseudonym.ts';
 export * from './register/index.ts';

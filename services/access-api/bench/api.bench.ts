@@ -55,19 +55,22 @@ const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.len
 const cpr = (s: number) => `${String(1 + (s % 28)).padStart(2, '0')}${String(1 + (Math.floor(s / 28) % 12)).padStart(2, '0')}${String(Math.floor(s / 336) % 100).padStart(2, '0')}-${String(Math.floor(s / 33600) % 10_000).padStart(4, '0')}`;
 
 /**
- * CPU time (µs, user + system) used so far by the machine's processes, grouped: PostgreSQL's server
- * processes, the Kafka broker (java), the API process, this process (the load generator / direct
- * client) and everything else. Read from /proc; empty where there is none.
+ * CPU time (µs, user + system) used so far on this machine, grouped: the Kafka broker (java), the API
+ * process, this process (the load generator / direct client), other live processes, and
+ * PostgreSQL = the machine's total busy time (/proc/stat) minus those (its backends come and go with
+ * the pools, so summing live processes would miss some). Empty where there is no /proc.
  */
 function machineCpu(apiPid: number | undefined): Record<string, number> {
   const groups: Record<string, number> = {};
+  const tick = 1e6 / 100; // USER_HZ
   let pids: string[] = [];
   try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    groups['total'] = (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * tick;
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return groups;
+    return {};
   }
-  const tick = 1e6 / 100; // USER_HZ
   for (const pid of pids) {
     let stat: string;
     try {
@@ -76,18 +79,20 @@ function machineCpu(apiPid: number | undefined): Record<string, number> {
       continue; // exited meanwhile
     }
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (comm === 'postgres') continue;
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const us = (Number(f[11]) + Number(f[12])) * tick;
-    const group = Number(pid) === apiPid ? 'API' : Number(pid) === process.pid ? 'client' : comm === 'postgres' ? 'PostgreSQL' : comm === 'java' ? 'Kafka' : 'other';
+    const group = Number(pid) === apiPid ? 'API' : Number(pid) === process.pid ? 'client' : comm === 'java' ? 'Kafka' : 'other';
     groups[group] = (groups[group] ?? 0) + us;
   }
   return groups;
 }
-const cpuSince = (before: Record<string, number>, after: Record<string, number>, requests: number): string =>
-  ['PostgreSQL', 'API', 'client', 'Kafka', 'other']
-    .filter((g) => after[g] !== undefined)
-    .map((g) => `${g} ${Math.round(((after[g] ?? 0) - (before[g] ?? 0)) / requests)}`)
-    .join(', ');
+const cpuSince = (before: Record<string, number>, after: Record<string, number>, requests: number): string => {
+  const d = (g: string) => (after[g] ?? 0) - (before[g] ?? 0);
+  const known = ['API', 'client', 'Kafka', 'other'];
+  const postgres = d('total') - known.reduce((n, g) => n + d(g), 0);
+  return [`PostgreSQL ${Math.round(postgres / requests)}`, ...known.map((g) => `${g} ${Math.round(d(g) / requests)}`), `machine ${Math.round(d('total') / requests)}`].join(', ');
+};
 
 if (existing !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(existing)) throw new Error(`BENCH_DATABASE must be a plain database name, got '${existing}'`);
 const dbName = existing ?? `sporbar_bench_${randomBytes(4).toString('hex')}`;
@@ -345,7 +350,7 @@ try {
   );
   if (Object.keys(machine0).length > 0) {
     console.log(
-      `Machine CPU per request (µs, from /proc; "client" is autocannon in the API run, the pg client in the direct run): ` +
+      `Machine CPU per request (µs, from /proc; "client" is autocannon in the API run, the pg client in the direct run; PostgreSQL = machine − the others): ` +
         `API run: ${cpuSince(machine1, machine2, a.requests.total)}; direct run: ${cpuSince(machine0, machine1, d.sorted.length)}.`,
     );
   }

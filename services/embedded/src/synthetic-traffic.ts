@@ -1,4 +1,4 @@
-import type { ConsentScope, ProcessingActivity, ProcessingRegister } from '@sporbar/schemas';
+import { syntheticCpr, type ConsentScope, type ProcessingActivity, type ProcessingRegister } from '@sporbar/schemas';
 import type { DisclosureInput, Producer } from '@sporbar/producer';
 
 /**
@@ -37,16 +37,20 @@ export function createRandom(seed: number) {
   };
 }
 
-/** Synthetic, CPR-shaped identifiers: a valid date part and a serial; not real people. */
+/**
+ * `count` distinct synthetic CPR numbers (schemas' syntheticCpr, DDMMYY-SSSS), the same for a seed.
+ * The index is drawn digit by digit (day, month, year, serial; see syntheticCpr), as this generator
+ * always drew them, so a seed keeps its subjects (and a data directory seeded earlier its citizens).
+ */
 export function syntheticCprs(count: number, seed = 7): string[] {
   const rnd = createRandom(seed);
   const out = new Set<string>();
   while (out.size < count) {
-    const day = 1 + rnd.int(28);
-    const month = 1 + rnd.int(12);
+    const day = rnd.int(28);
+    const month = rnd.int(12);
     const year = rnd.int(100);
-    const serial = rnd.int(10000);
-    out.add(`${String(day).padStart(2, '0')}${String(month).padStart(2, '0')}${String(year).padStart(2, '0')}-${String(serial).padStart(4, '0')}`);
+    const serial = rnd.int(10_000);
+    out.add(syntheticCpr(day + 28 * (month + 12 * (year + 100 * serial))));
   }
   return [...out];
 }

@@ -42,9 +42,17 @@ chmodSync(work, 0o755);
 // The position counter: cheap to poll (a count(*) over a growing table would compete with the ingest).
 const stored = async () => Number((await pool.query('SELECT last FROM sporbar.positions WHERE id = 1')).rows[0].last);
 
+/** The node flags of the package's start script (`node <flags> src/main.ts run`): the bench runs the ingest as `npm start` does. */
+const startFlags = (() => {
+  const start = (JSON.parse(readFileSync(root('services/ingest/package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start']!;
+  const m = /^node (.*)src\/main\.ts run$/.exec(start);
+  if (!m) throw new Error(`unexpected start script: ${start}`);
+  return m[1]!.trim().split(' ').filter(Boolean);
+})();
+
 function startIngest(topic: string) {
-  // One node process, as in production (`npm start -w @sporbar/ingest`): no tsx relay process.
-  const child = spawn(process.execPath, ['--import', 'tsx', root('services/ingest/src/main.ts'), 'run'], {
+  // One node process, as in production (`npm start -w @sporbar/ingest`, same flags): no tsx relay process.
+  const child = spawn(process.execPath, [...startFlags, root('services/ingest/src/main.ts'), 'run'], {
     env: {
       ...process.env,
       KAFKA_BROKERS: brokers.join(','),
