@@ -28,7 +28,7 @@ import {
   createCodec,
   normaliseCpr,
   register as defaultRegister,
-  syntheticCpr,
+  drawSyntheticCprs,
   type Codec,
   type ConsentScope,
   type DisclosureRecorded,
@@ -97,21 +97,10 @@ function uuid(rnd: Random): string {
 }
 
 /**
- * `count` distinct synthetic CPR numbers (schemas' syntheticCpr), normalised as the pseudonymiser
- * hashes them (no dash). The index is drawn digit by digit (day, month, year, serial; see
- * syntheticCpr), as this generator always drew them, so a seed keeps its subjects.
+ * `count` distinct synthetic CPR numbers (schemas' drawSyntheticCprs), normalised as the pseudonymiser
+ * hashes them (no dash); a seed keeps its subjects.
  */
-function syntheticCprs(count: number, rnd: Random): string[] {
-  const out = new Set<string>();
-  while (out.size < count) {
-    const day = rnd.int(28);
-    const month = rnd.int(12);
-    const year = rnd.int(100);
-    const serial = rnd.int(10_000);
-    out.add(normaliseCpr(syntheticCpr(day + 28 * (month + 12 * (year + 100 * serial)))));
-  }
-  return [...out];
-}
+const syntheticCprs = (count: number, rnd: Random): string[] => drawSyntheticCprs(count, rnd.int).map((cpr) => normaliseCpr(cpr));
 
 /** The bench's pseudonym key: fixed, so the API bench can compute the same pseudonyms. */
 export const BENCH_PSEUDONYM_KEY = { id: 'bench', secret: Buffer.alloc(32, 7).toString('base64url') };

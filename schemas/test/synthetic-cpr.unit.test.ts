@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CPR_LIKE, normaliseCpr, SYNTHETIC_CPR_COUNT, syntheticCpr } from '../src/index.ts';
+import { CPR_LIKE, drawSyntheticCprs, normaliseCpr, SYNTHETIC_CPR_COUNT, syntheticCpr } from '../src/index.ts';
 
 /** The index a synthetic CPR number was made from (the inverse of the documented digit layout). */
 const indexOf = (cpr: string) => {
@@ -50,5 +50,35 @@ describe('synthetic CPR numbers', () => {
 
   it.each([-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, SYNTHETIC_CPR_COUNT])('refuses index %s', (bad) => {
     expect(() => syntheticCpr(bad)).toThrow(RangeError);
+  });
+});
+
+describe('drawSyntheticCprs', () => {
+  /** A seeded source of integers in [0, n). */
+  const seeded = (seed: number) => {
+    let s = seed;
+    return (n: number) => {
+      s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+      return Math.floor((s / 2 ** 31) * n);
+    };
+  };
+
+  it('draws the index digits day, month, year, serial in that order', () => {
+    const draws = [3, 11, 99, 1234];
+    let i = 0;
+    expect(drawSyntheticCprs(1, () => draws[i++]!)).toEqual(['041299-1234']);
+  });
+
+  it('gives count distinct numbers, the same for the same source', () => {
+    const a = drawSyntheticCprs(5000, seeded(42));
+    expect(new Set(a).size).toBe(5000);
+    expect(drawSyntheticCprs(5000, seeded(42))).toEqual(a);
+    expect(drawSyntheticCprs(5000, seeded(43))).not.toEqual(a);
+    for (const cpr of a) expect(normaliseCpr(cpr)).toBe(cpr.replace('-', ''));
+  });
+
+  it('refuses a count it cannot meet', () => {
+    expect(() => drawSyntheticCprs(-1, seeded(1))).toThrow(RangeError);
+    expect(() => drawSyntheticCprs(SYNTHETIC_CPR_COUNT + 1, seeded(1))).toThrow(RangeError);
   });
 });

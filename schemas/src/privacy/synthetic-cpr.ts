@@ -31,3 +31,23 @@ export function syntheticCpr(index: number): string {
   const serial = Math.floor(index / 33_600);
   return `${pad(day, 2)}${pad(month, 2)}${pad(year, 2)}-${pad(serial, 4)}`;
 }
+
+/**
+ * `count` distinct synthetic CPR numbers drawn with `randomInt(n)` (an integer in [0, n)): the index's
+ * digits are drawn day, month, year, serial in that order, so a seeded source gives the same numbers
+ * every time. `count` must be at most SYNTHETIC_CPR_COUNT.
+ */
+export function drawSyntheticCprs(count: number, randomInt: (n: number) => number): string[] {
+  if (!Number.isSafeInteger(count) || count < 0 || count > SYNTHETIC_CPR_COUNT) {
+    throw new RangeError(`drawSyntheticCprs: count must be an integer from 0 to ${SYNTHETIC_CPR_COUNT}, got ${count}`);
+  }
+  const out = new Set<string>();
+  while (out.size < count) {
+    const day = randomInt(28);
+    const month = randomInt(12);
+    const year = randomInt(100);
+    const serial = randomInt(10_000);
+    out.add(syntheticCpr(day + 28 * (month + 12 * (year + 100 * serial))));
+  }
+  return [...out];
+}

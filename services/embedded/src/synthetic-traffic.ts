@@ -1,4 +1,4 @@
-import { syntheticCpr, type ConsentScope, type ProcessingActivity, type ProcessingRegister } from '@sporbar/schemas';
+import { drawSyntheticCprs, type ConsentScope, type ProcessingActivity, type ProcessingRegister } from '@sporbar/schemas';
 import type { DisclosureInput, Producer } from '@sporbar/producer';
 
 /**
@@ -38,21 +38,11 @@ export function createRandom(seed: number) {
 }
 
 /**
- * `count` distinct synthetic CPR numbers (schemas' syntheticCpr, DDMMYY-SSSS), the same for a seed.
- * The index is drawn digit by digit (day, month, year, serial; see syntheticCpr), as this generator
- * always drew them, so a seed keeps its subjects (and a data directory seeded earlier its citizens).
+ * `count` distinct synthetic CPR numbers (schemas' drawSyntheticCprs, DDMMYY-SSSS), the same for a
+ * seed (so a data directory seeded earlier keeps its citizens).
  */
 export function syntheticCprs(count: number, seed = 7): string[] {
-  const rnd = createRandom(seed);
-  const out = new Set<string>();
-  while (out.size < count) {
-    const day = rnd.int(28);
-    const month = rnd.int(12);
-    const year = rnd.int(100);
-    const serial = rnd.int(10_000);
-    out.add(syntheticCpr(day + 28 * (month + 12 * (year + 100 * serial))));
-  }
-  return [...out];
+  return drawSyntheticCprs(count, createRandom(seed).int);
 }
 
 /** One business transaction of an activity: every flow of the activity that a real one would touch. */
