@@ -51,8 +51,12 @@ async function page<T extends { eventId: string; occurredAt: string }>(
     where.push(`(occurred_at, event_id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(limit + 1);
+  // cursor_at: the timestamp to the microsecond, for the cursor. pg and PGlite parse a timestamptz
+  // into a Date (milliseconds), and a cursor built from that would skip the rows stored later within
+  // the same millisecond.
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${base.columns}, occurred_at, event_id FROM ${base.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${base.columns}, occurred_at, event_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM ${base.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY occurred_at DESC, event_id DESC LIMIT $${params.length}`,
     params,
   );
@@ -61,22 +65,8 @@ async function page<T extends { eventId: string; occurredAt: string }>(
   const last = items.at(-1);
   return {
     items: items.map((r) => ({ eventId: String(r['event_id']), occurredAt: iso(r['occurred_at']), ...map(r) }) as T),
-    nextCursor: more && last ? encodeCursor({ at: await exactInstant(db, last['occurred_at'], String(last['event_id']), base.table), id: String(last['event_id']) }) : null,
+    nextCursor: more && last ? encodeCursor({ at: String(last['cursor_at']), id: String(last['event_id']) }) : null,
   };
-}
-
-/**
- * The page's last timestamp to the microsecond, for the cursor. The pg driver (and PGlite) parse a
- * timestamptz into a Date, which keeps milliseconds only: a cursor built from it would skip rows
- * stored within the same millisecond after it. Whole-millisecond timestamps (what the SDK sends) need
- * no round trip.
- */
-async function exactInstant(db: Sql, parsed: unknown, eventId: string, table: string): Promise<string> {
-  const { rows } = await db.query<{ at: string }>(
-    `SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM ${table} WHERE event_id = $1::uuid AND date_trunc('milliseconds', occurred_at) <> occurred_at`,
-    [eventId],
-  );
-  return rows[0]?.at ?? iso(parsed);
 }
 
 export interface DisclosureFilter {
