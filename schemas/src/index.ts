@@ -13,4 +13,5 @@ export * from './privacy/pseudonym.ts';
 export * from './register/index.ts';
 export * from './privacy/subject-keys/index.ts';
 export * from './deterministic-uuid.ts';
+export * from './recent-cache.ts';
 export * from './config.ts';

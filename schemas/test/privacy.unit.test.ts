@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomNonce } from '../src/privacy/nonce.ts';
 import {
+  createRecentCache,
   CPR_LIKE,
   createPseudonymiser,
   createSubjectOpener,
@@ -59,6 +60,27 @@ describe('sealed subject identifiers (HPKE export + AES-256-GCM)', () => {
     expect(new Set(encs).size).toBe(3);
     const opener = createSubjectOpener(keys.privateKey, { cachedSessions: 1 });
     for (let i = 0; i < 3; i++) expect(await opener.open(await sealer.seal('311299-9999'))).toBe('3112999999');
+  });
+
+  it('reuses a subject\'s envelope within a session when asked (reuseFor), shared by concurrent calls, never across sessions', async () => {
+    const keys = await generateSealKeyPair();
+    const sealer = createSubjectSealer(keys.publicKey, { sessionEvents: 3 });
+    const opener = createSubjectOpener(keys.privateKey);
+    const concurrent = await Promise.all([1, 2, 3].map(() => sealer.seal('010190-1234', { reuseFor: 'rk-a' })));
+    expect(new Set(concurrent).size).toBe(1); // one encryption for the three
+    expect(await sealer.seal('0101901234', { reuseFor: 'rk-a' })).toBe(concurrent[0]);
+    const other = await sealer.seal('020290-1234', { reuseFor: 'rk-b' });
+    expect(other).not.toBe(concurrent[0]);
+    expect(await sealer.seal('010190-1234')).not.toBe(concurrent[0]); // without reuseFor: a fresh envelope
+    expect(await opener.open(concurrent[0]!)).toBe('0101901234');
+    expect(await opener.open(other)).toBe('0202901234');
+    // 3 encryptions so far: the next one starts a new session, and reuse starts over with it.
+    const next = await sealer.seal('010190-1234', { reuseFor: 'rk-a' });
+    expect(next.split('.')[1]).not.toBe(concurrent[0]!.split('.')[1]);
+    expect(await sealer.seal('010190-1234', { reuseFor: 'rk-a' })).toBe(next);
+    expect(await opener.open(next)).toBe('0101901234');
+    // a malformed CPR number is refused before any reuse lookup
+    await expect(sealer.seal('not a cpr', { reuseFor: 'rk-a' })).rejects.toMatchObject({ code: 'SPB_ERR_SCHEMA_INVALID' });
   });
 
   it('refuses a tampered envelope, the wrong key and garbage with a typed error', async () => {
@@ -138,5 +160,26 @@ describe('nonces from the random pool', () => {
     expect(seen.size).toBe(20_000);
     expect(first.equals(copy)).toBe(true); // a refill does not change a nonce already handed out
     expect(first).toHaveLength(12);
+  });
+});
+
+describe('the recent-entries cache', () => {
+  it('keeps at most two generations, keeps an entry used again through a turnover, and forgets on delete and clear', () => {
+    const c = createRecentCache<string, number>(2);
+    c.set('a', 1);
+    c.set('b', 2);
+    c.set('c', 3); // newer generation full: {a, b} becomes the older one
+    expect([c.get('a'), c.get('b'), c.get('c')]).toEqual([1, 2, 3]); // a, b used again: copied to the newer
+    c.set('d', 4);
+    c.set('e', 5);
+    c.set('f', 6);
+    expect(c.get('a')).toBeUndefined(); // two turnovers without use: gone
+    expect(c.get('f')).toBe(6);
+    c.delete('f');
+    expect(c.get('f')).toBeUndefined();
+    c.set('g', 7);
+    c.clear();
+    expect(c.get('g')).toBeUndefined();
+    expect(() => createRecentCache(0)).toThrow(RangeError);
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createPseudonymiser, isSporbarError, processingRegister, SporbarError } from '../src/index.ts';
 import {
@@ -12,6 +12,7 @@ import {
   generateMasterKeySecret,
   type MasterKeyConfig,
   newDataKeyId,
+  newDataKeys,
   parseMasterKey,
   type PersonalDetails,
   readDetailsKeyId,
@@ -50,6 +51,28 @@ function expectError(fn: () => unknown, code: SporbarError['code']): SporbarErro
 }
 
 describe('personal details envelope (AES-256-GCM under the subject data key)', () => {
+  it('follows the documented layout and AAD, opened here with plain node:crypto (format version 1)', () => {
+    const k = dataKey();
+    const upper = { eventId: eventId.toUpperCase(), subject }; // the eventId is bound in lower case
+    const blob = encryptDetails(k, { ipAddress: '10.0.0.1', benefitType: 'Boligstøtte' }, upper);
+    const head = blob.subarray(0, 2 + k.id.length);
+    const nonce = blob.subarray(head.length, head.length + 12);
+    const tag = blob.subarray(blob.length - 16);
+    const u32 = (n: number) => Buffer.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+    const expectedAad = Buffer.concat([
+      Buffer.from('sporbar/personal-details/v1\0', 'ascii'),
+      head,
+      u32(eventId.length),
+      Buffer.from(eventId, 'utf8'),
+      u32(Buffer.byteLength(subject)),
+      Buffer.from(subject, 'utf8'),
+    ]);
+    const decipher = createDecipheriv('aes-256-gcm', k.key, nonce).setAAD(expectedAad).setAuthTag(tag);
+    const plain = Buffer.concat([decipher.update(blob.subarray(head.length + 12, blob.length - 16)), decipher.final()]);
+    expect(plain).toHaveLength(64); // padded with spaces to a multiple of 64 bytes
+    expect(plain.toString('utf8').trimEnd()).toBe('{"benefitType":"Boligstøtte","ipAddress":"10.0.0.1"}'); // canonical: fields in DETAIL_FIELDS order
+  });
+
   it('round-trips every field and names its key id in the header', () => {
     const k = dataKey();
     const blob = encryptDetails(k, details, aad);
@@ -204,6 +227,19 @@ describe('detail fields and register data categories', () => {
 });
 
 describe('master key', () => {
+  it('makes fresh data keys in bulk: distinct 32-byte keys with distinct dk_ ids, each its own buffer', () => {
+    const fresh = newDataKeys(500);
+    expect(fresh).toHaveLength(500);
+    expect(new Set(fresh.map((f) => f.id)).size).toBe(500);
+    expect(new Set(fresh.map((f) => f.key.toString('hex'))).size).toBe(500);
+    for (const f of fresh) {
+      expect(f.id).toMatch(/^dk_[A-Za-z0-9_-]{22}$/);
+      expect(f.key).toHaveLength(32);
+      expect(f.key.some((b) => b !== 0)).toBe(true); // a copy, not a view of the random buffer zeroed after use
+    }
+    expect(newDataKeys(0)).toEqual([]);
+  });
+
   const secret = generateMasterKeySecret();
 
   it('parses 32 base64url bytes with an id', () => {

@@ -64,6 +64,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const resolvers = new Map<bigint, { reader: SchemaVersion; resolver: avro.Resolver | undefined }>();
   const headers = new Map<string, Buffer>();
+  const fingerprintsHex = new Map<string, string>();
   let scratch = Buffer.allocUnsafe(16 * 1024);
 
   const resolverFor = (writer: SchemaVersion) => {
@@ -176,6 +177,10 @@ export function createCodec(options: CodecOptions = {}): Codec {
       }
       return { eventType: writer.eventType as EventType, writerVersion: writer.version, fingerprint, event } as DecodedEvent;
     },
-    fingerprintHex: (eventType) => catalogue.current(eventType).fingerprint.toString(16).padStart(16, '0'),
+    fingerprintHex(eventType) {
+      let hex = fingerprintsHex.get(eventType);
+      if (hex === undefined) fingerprintsHex.set(eventType, (hex = catalogue.current(eventType).fingerprint.toString(16).padStart(16, '0')));
+      return hex;
+    },
   };
 }

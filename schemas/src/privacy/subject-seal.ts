@@ -3,6 +3,7 @@ import { randomNonce } from './nonce.ts';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { SporbarError } from '../errors.ts';
 import { normaliseCpr } from './cpr.ts';
+import { createRecentCache } from '../recent-cache.ts';
 
 /**
  * Sealing the subject identifier to the ingest's public key, so no CPR number travels in clear.
@@ -42,18 +43,29 @@ function keyBytes(value: string, what: string): Uint8Array {
 }
 
 export interface SubjectSealer {
-  /** Normalises and seals a CPR number; the result is safe to put on the wire. */
-  seal(cpr: string): Promise<string>;
+  /**
+   * Normalises and seals a CPR number; the result is safe to put on the wire. With `reuseFor` (a
+   * value that already identifies the subject on the wire, such as its Kafka routing key, never the
+   * CPR number itself) the envelope made for it earlier in the same seal session is returned again
+   * instead of a new one: a repeat costs no encryption, and no CPR number is kept.
+   */
+  seal(cpr: string, options?: { reuseFor?: string }): Promise<string>;
   /** Seals other personal data (the details of a disclosure) the same way, as bytes: `S1 ‖ enc ‖ nonce ‖ ct+tag`. */
   sealBytes(plain: Uint8Array): Promise<Buffer>;
 }
 
 const BYTES_MAGIC = Buffer.from('S1');
+/** A 32-byte HPKE enc as unpadded base64url. */
+const ENC_TEXT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 const BYTES_AAD = Buffer.from('sporbar details v1');
 
-/** @param sessionEvents how many identifiers one HPKE session seals before a new one starts. */
-export function createSubjectSealer(publicKey: string, options: { sessionEvents?: number } = {}): SubjectSealer {
+/**
+ * @param sessionEvents how many identifiers one HPKE session seals before a new one starts.
+ * @param reusedEnvelopes how many envelopes `seal(…, { reuseFor })` keeps (two generations of this many).
+ */
+export function createSubjectSealer(publicKey: string, options: { sessionEvents?: number; reusedEnvelopes?: number } = {}): SubjectSealer {
   const sessionEvents = options.sessionEvents ?? 10_000;
+  const reused = createRecentCache<string, Promise<string>>(options.reusedEnvelopes ?? 8192);
   const recipientPublicKey = suite.kem.deserializePublicKey(keyBytes(publicKey, 'the seal public key'));
   let session: Promise<{ enc: string; key: Buffer }> | undefined;
   let used = 0;
@@ -65,6 +77,7 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
     if (!session || used >= sessionEvents) {
       session = newSession();
       used = 0;
+      reused.clear(); // envelopes are reused within their own session only
     }
     used++;
     const { enc, key } = await session;
@@ -73,9 +86,17 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
     return { enc, nonce, ct: Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]) };
   };
   return {
-    async seal(cpr) {
-      const { enc, nonce, ct } = await encrypt(Buffer.from(normaliseCpr(cpr), 'ascii'), AAD);
-      return `s1.${enc}.${nonce.toString('base64url')}.${ct.toString('base64url')}`;
+    async seal(cpr, sealOptions = {}) {
+      const normalised = normaliseCpr(cpr);
+      const { reuseFor } = sealOptions;
+      const earlier = reuseFor === undefined || used >= sessionEvents ? undefined : reused.get(reuseFor); // a used-up session reuses nothing
+      if (earlier !== undefined) return earlier;
+      const envelope = encrypt(Buffer.from(normalised, 'ascii'), AAD).then(({ enc, nonce, ct }) => `s1.${enc}.${nonce.toString('base64url')}.${ct.toString('base64url')}`);
+      if (reuseFor !== undefined) {
+        reused.set(reuseFor, envelope); // the promise: concurrent calls for one subject share it
+        envelope.catch(() => reused.delete(reuseFor)); // a failure is not remembered
+      }
+      return envelope;
     },
     async sealBytes(plain) {
       const { enc, nonce, ct } = await encrypt(plain, BYTES_AAD);
@@ -112,8 +133,9 @@ export function createSubjectOpener(privateKey: string, options: { cachedSession
   };
   const fail = (what: string, why: string, cause?: unknown) =>
     new SporbarError('SPB_ERR_MALFORMED_BODY', `sealed ${what}: ${why}`, { cause, details: { path: what === 'subject' ? 'subject.value' : 'personalDetails' } });
+  /** @param enc the HPKE enc in base64url: 43 characters, 32 bytes (checked by the callers). */
   const decrypt = async (what: string, enc: string, nonce: Buffer, ct: Buffer, aad: Buffer): Promise<Buffer> => {
-    if (Buffer.from(enc, 'base64url').length !== 32 || nonce.length !== 12 || ct.length < 17) throw fail(what, 'wrong part lengths');
+    if (nonce.length !== 12 || ct.length < 17) throw fail(what, 'wrong part lengths');
     let key: Buffer;
     try {
       key = await sessionKey(enc);
@@ -133,6 +155,7 @@ export function createSubjectOpener(privateKey: string, options: { cachedSession
       const parts = envelope.split('.');
       if (parts.length !== 4 || parts[0] !== 's1') throw fail('subject', 'not an s1 envelope');
       const [, enc, nonceText, ctText] = parts as [string, string, string, string];
+      if (!ENC_TEXT.test(enc)) throw fail('subject', 'wrong part lengths');
       const plain = await decrypt('subject', enc, Buffer.from(nonceText, 'base64url'), Buffer.from(ctText, 'base64url'), AAD);
       return normaliseCpr(plain.toString('ascii'));
     },

@@ -22,7 +22,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ import { createCodec, createPseudonymiser, generateSealKeyPair, register, type D
 import type { SelfViewMode } from '../src/index.ts';
 import { devToken } from '../src/index.ts';
 import type { ServerConfig } from './api-server.ts';
+import { cpuPerUnit, machineCpu } from '../../producer-sdk/bench/machine-cpu.ts';
 
 const env = process.env;
 const EVENTS = Number(env['BENCH_EVENTS'] ?? 1_000_000);
@@ -53,46 +54,6 @@ const random = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.leng
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 /** A synthetic, well-formed CPR number per index (the API pseudonymises it; api-server.ts maps it to a sampled subject). */
 const cpr = (s: number) => `${String(1 + (s % 28)).padStart(2, '0')}${String(1 + (Math.floor(s / 28) % 12)).padStart(2, '0')}${String(Math.floor(s / 336) % 100).padStart(2, '0')}-${String(Math.floor(s / 33600) % 10_000).padStart(4, '0')}`;
-
-/**
- * CPU time (µs, user + system) used so far on this machine, grouped: the Kafka broker (java), the API
- * process, this process (the load generator / direct client), other live processes, and
- * PostgreSQL = the machine's total busy time (/proc/stat) minus those (its backends come and go with
- * the pools, so summing live processes would miss some). Empty where there is no /proc.
- */
-function machineCpu(apiPid: number | undefined): Record<string, number> {
-  const groups: Record<string, number> = {};
-  const tick = 1e6 / 100; // USER_HZ
-  let pids: string[] = [];
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    groups['total'] = (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * tick;
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return {};
-  }
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    if (comm === 'postgres') continue;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const us = (Number(f[11]) + Number(f[12])) * tick;
-    const group = Number(pid) === apiPid ? 'API' : Number(pid) === process.pid ? 'client' : comm === 'java' ? 'Kafka' : 'other';
-    groups[group] = (groups[group] ?? 0) + us;
-  }
-  return groups;
-}
-const cpuSince = (before: Record<string, number>, after: Record<string, number>, requests: number): string => {
-  const d = (g: string) => (after[g] ?? 0) - (before[g] ?? 0);
-  const known = ['API', 'client', 'Kafka', 'other'];
-  const postgres = d('total') - known.reduce((n, g) => n + d(g), 0);
-  return [`PostgreSQL ${Math.round(postgres / requests)}`, ...known.map((g) => `${g} ${Math.round(d(g) / requests)}`), `machine ${Math.round(d('total') / requests)}`].join(', ');
-};
 
 if (existing !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(existing)) throw new Error(`BENCH_DATABASE must be a plain database name, got '${existing}'`);
 const dbName = existing ?? `sporbar_bench_${randomBytes(4).toString('hex')}`;
@@ -291,16 +252,16 @@ try {
     return { us: c.user + c.system, loopDelayMs };
   };
   let own = process.cpuUsage();
-  const machine0 = machineCpu(child.pid);
+  const machine0 = machineCpu(child.pid === undefined ? {} : { [child.pid]: 'API' });
   const d = await direct(SECONDS);
   const directCpu = process.cpuUsage(own);
-  const machine1 = machineCpu(child.pid);
+  const machine1 = machineCpu(child.pid === undefined ? {} : { [child.pid]: 'API' });
   const serverBefore = (await cpu()).us;
   own = process.cpuUsage();
   const a = await api(SECONDS);
   const clientCpu = process.cpuUsage(own);
   const serverCpu = (await cpu()).us - serverBefore;
-  const machine2 = machineCpu(child.pid);
+  const machine2 = machineCpu(child.pid === undefined ? {} : { [child.pid]: 'API' });
   // Latency at a steady load below saturation (default: half what the API managed).
   const rate = Number(env['BENCH_RATE'] ?? Math.max(1, Math.round((a.requests.total / a.duration) * 0.5)));
   const dPaced = await direct(SECONDS, rate);
@@ -351,7 +312,7 @@ try {
   if (Object.keys(machine0).length > 0) {
     console.log(
       `Machine CPU per request (µs, from /proc; "client" is autocannon in the API run, the pg client in the direct run; PostgreSQL = machine − the others): ` +
-        `API run: ${cpuSince(machine1, machine2, a.requests.total)}; direct run: ${cpuSince(machine0, machine1, d.sorted.length)}.`,
+        `API run: ${cpuPerUnit(machine1, machine2, a.requests.total, ['API'])}; direct run: ${cpuPerUnit(machine0, machine1, d.sorted.length, ['API'])}.`,
     );
   }
   console.log(

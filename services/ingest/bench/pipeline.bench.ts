@@ -19,7 +19,8 @@ import { createInProcessTransport, createKafkaTransport, createProducer, type Ou
 import { generateSealKeyPair } from '@sporbar/schemas';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
-import { benchDisclosure as disclosure } from '../../producer-sdk/bench/bench-events.ts';
+import { benchDisclosure as disclosure, type SubjectMix } from '../../producer-sdk/bench/bench-events.ts';
+import { cpuPerUnit, machineCpu } from '../../producer-sdk/bench/machine-cpu.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -78,6 +79,7 @@ function startIngest(topic: string) {
   }, 1000);
   return {
     rss,
+    pid: child.pid,
     stop: async () => {
       clearInterval(sampler);
       child.kill('SIGTERM');
@@ -100,27 +102,30 @@ function kafkaProducer(topic: string): Producer {
 }
 
 /** Sustained end to end: produce for `seconds` as fast as the SDK accepts, measure what gets stored. */
-async function sustained(seconds: number, privacy: boolean) {
-  const topic = await newTopic(privacy ? 'sustained' : 'sustained-off');
+async function sustained(seconds: number, privacy: boolean, mix: SubjectMix) {
+  const topic = await newTopic(`sustained-${mix}${privacy ? '' : '-off'}`);
   const before = await stored();
   const ingest = startIngest(topic);
   const producer = kafkaProducer(topic);
+  const named = () => (ingest.pid === undefined ? {} : { [ingest.pid]: 'ingest' });
+  const cpu0 = machineCpu(named());
   const t0 = Date.now();
   let sent = 0;
   while (Date.now() - t0 < seconds * 1000) {
-    await Promise.all(Array.from({ length: 2000 }, () => producer.recordDisclosure(disclosure(sent++, privacy))));
+    await Promise.all(Array.from({ length: 2000 }, () => producer.recordDisclosure(disclosure(sent++, privacy, mix))));
   }
   await producer.flush();
   const produced = Date.now() - t0;
   while ((await stored()) - before < sent) await new Promise((r) => setTimeout(r, 200));
   const total = Date.now() - t0;
+  const cpu = cpuPerUnit(cpu0, machineCpu(named()), sent, ['ingest']).replace('client', 'SDK');
   await producer.close();
   await ingest.stop();
-  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss };
+  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss, cpu };
 }
 
 /** Latency at a fixed rate: occurredAt (when the SDK was called) to recorded_at (when the store committed it). */
-async function latencyAt(rate: number, seconds: number) {
+async function latencyAt(rate: number, seconds: number, mix: SubjectMix) {
   const topic = await newTopic('latency');
   const ingest = startIngest(topic);
   const producer = kafkaProducer(topic);
@@ -131,7 +136,7 @@ async function latencyAt(rate: number, seconds: number) {
   const pending: Array<Promise<unknown>> = [];
   while (Date.now() - t0 < seconds * 1000) {
     const due = Math.floor(((Date.now() - t0) / 1000) * rate);
-    while (sent < due) pending.push(producer.recordDisclosure(disclosure(sent++, true)));
+    while (sent < due) pending.push(producer.recordDisclosure(disclosure(sent++, true, mix)));
     await new Promise((r) => setTimeout(r, 5));
   }
   await Promise.all(pending);
@@ -194,27 +199,40 @@ async function copyBaseline() {
 }
 
 try {
-  log(`sustained end to end for ${SECONDS} s, privacy on ...`);
-  const on = await sustained(SECONDS, true);
-  log('privacy on:', JSON.stringify({ sent: on.sent, e2e: Math.round(on.endToEndPerSecond), sdk: Math.round(on.producePerSecond) }));
-  log(`... ${on.sent} events; privacy off for ${Math.ceil(SECONDS / 2)} s ...`);
-  const off = await sustained(Math.ceil(SECONDS / 2), false);
-  log('privacy off:', JSON.stringify({ sent: off.sent, e2e: Math.round(off.endToEndPerSecond) }));
-  log('latency at 5,000 events/s for 20 s ...');
-  const lat = await latencyAt(5000, 20);
+  const pairs: Record<SubjectMix, { on: Awaited<ReturnType<typeof sustained>>; off: Awaited<ReturnType<typeof sustained>> }> = {} as never;
+  for (const mix of ['cold', 'login'] as const) {
+    log(`sustained end to end for ${SECONDS} s, ${mix} subjects, privacy on ...`);
+    const on = await sustained(SECONDS, true, mix);
+    log(`${mix}, privacy on:`, JSON.stringify({ sent: on.sent, e2e: Math.round(on.endToEndPerSecond), sdk: Math.round(on.producePerSecond) }));
+    log(`... privacy off for ${Math.ceil(SECONDS / 2)} s ...`);
+    const off = await sustained(Math.ceil(SECONDS / 2), false, mix);
+    log(`${mix}, privacy off:`, JSON.stringify({ sent: off.sent, e2e: Math.round(off.endToEndPerSecond) }));
+    pairs[mix] = { on, off };
+  }
+  log('latency at 5,000 events/s for 20 s (login mix) ...');
+  const lat = await latencyAt(5000, 20, 'login');
   log('kcat baseline ...');
   const k = await kcatBaseline(50_000);
   log('COPY baseline ...');
   const copy = await copyBaseline();
   const mb = (xs: number[]) => (xs.length ? `${Math.round(Math.min(...xs))} → ${Math.round(Math.max(...xs))} MB` : 'n/a');
+  const mixLabel: Record<SubjectMix, string> = { cold: 'cold subjects (every event a new subject: a new data key each)', login: 'login mix (6 disclosures per subject: a new data key per login)' };
+  const rows = (['login', 'cold'] as const).flatMap((mix) => {
+    const { on, off } = pairs[mix];
+    return [
+      { system: `SDK → Kafka → ingest → PostgreSQL, privacy on, ${mixLabel[mix]}`, 'events/s': Math.round(on.endToEndPerSecond), note: `${on.sent} events, sustained ${SECONDS} s; SDK accepted ${Math.round(on.producePerSecond)}/s; ingest RSS ${mb(on.rss)}` },
+      { system: `same, privacy off (pseudonymous subjects, no details), ${mix}`, 'events/s': Math.round(off.endToEndPerSecond), note: `privacy costs ${Math.round((1 - on.endToEndPerSecond / off.endToEndPerSecond) * 100)}% of throughput` },
+    ];
+  });
   console.log(`\nEnd-to-end pipeline (2 cores; broker, PostgreSQL, ingest and producer on one machine)`);
   console.table([
-    { system: 'Sporbar SDK → Kafka → ingest → PostgreSQL, privacy on', 'events/s': Math.round(on.endToEndPerSecond), note: `${on.sent} events, sustained ${SECONDS} s; SDK accepted ${Math.round(on.producePerSecond)}/s; ingest RSS ${mb(on.rss)}` },
-    { system: 'same, privacy off (pseudonymous subjects, no details)', 'events/s': Math.round(off.endToEndPerSecond), note: `privacy costs ${Math.round((1 - on.endToEndPerSecond / off.endToEndPerSecond) * 100)}% of throughput` },
+    ...rows,
     { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` },
-    { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows; end to end = ${(on.endToEndPerSecond / copy.perSecond).toFixed(2)}× COPY` },
+    { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows; end to end (login mix, privacy on) = ${(pairs.login.on.endToEndPerSecond / copy.perSecond).toFixed(2)}× COPY` },
   ]);
-  console.table([{ 'fixed rate': '5,000 events/s', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'ingest RSS': mb(lat.rss) }]);
+  console.log('Machine CPU per event (µs, user + system, from /proc; PostgreSQL = the machine total minus the rest):');
+  for (const mix of ['login', 'cold'] as const) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${pairs[mix][side].cpu}`);
+  console.table([{ 'fixed rate': '5,000 events/s, login mix, privacy on', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'ingest RSS': mb(lat.rss) }]);
 } finally {
   await pool.end();
   await dropTestDatabase(adminUrl, bench.name);

@@ -1,4 +1,4 @@
-import { deterministicUuid, isSporbarError, keyScope, toMicros, type Codec } from '@sporbar/schemas';
+import { createRecentCache, deterministicUuid, isSporbarError, keyScope, toMicros, type Codec } from '@sporbar/schemas';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
 import { dataKeyScopeOf, finishEvent, openEvent, subjectStream, type AfterEffect, type OpenedEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
@@ -16,6 +16,9 @@ export interface IngestResult {
   readonly deadLettered: number;
 }
 
+/** Sealed subject envelopes remembered (two generations of this many): see PrepareDeps.sealedSubjects. */
+const SEALED_SUBJECT_CACHE = 8192;
+
 export interface IngestOptions extends PrepareDeps {
   readonly codec: Codec;
   readonly store: EventStore;
@@ -28,7 +31,8 @@ export interface IngestOptions extends PrepareDeps {
  * reason; a store failure is thrown, so the caller does not acknowledge (commit the offset of)
  * anything that is not durably stored.
  */
-export function createIngest(options: IngestOptions) {
+export function createIngest(ingestOptions: IngestOptions) {
+  const options: IngestOptions = { ...ingestOptions, sealedSubjects: ingestOptions.sealedSubjects ?? createRecentCache(SEALED_SUBJECT_CACHE) };
   const { codec, store, deadLetters } = options;
 
   /** Destroys the subject's data key(s) and records each as a SubjectKeyShredded event. */

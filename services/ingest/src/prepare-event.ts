@@ -11,6 +11,7 @@ import {
   type SubjectRef,
   type SubjectKeyStore,
   type PersonalDetails,
+  type RecentCache,
   canonicalDetails,
   keyScope,
 } from '@sporbar/schemas';
@@ -23,6 +24,12 @@ export interface PrepareDeps {
   readonly register: ProcessingRegister;
   /** Per-subject data keys: personal details are stored encrypted under them. */
   readonly keys: SubjectKeyStore;
+  /**
+   * Sealed subject envelope → pseudonym, for envelopes seen lately (a producer reuses a subject's
+   * envelope within a seal session): a repeat needs neither the decryption nor the HMAC. No CPR
+   * number is kept. Optional: without it every envelope is opened.
+   */
+  readonly sealedSubjects?: RecentCache<string, string>;
 }
 
 /** What must happen once the event is durably stored: crypto-shredding. */
@@ -46,7 +53,12 @@ async function pseudonymise(subject: SubjectRef, deps: PrepareDeps): Promise<Sub
     }
     return subject;
   }
-  return { scheme: 'PSEUDONYM', value: deps.pseudonymiser.pseudonym(await deps.opener.open(subject.value)) };
+  let pseudonym = deps.sealedSubjects?.get(subject.value);
+  if (pseudonym === undefined) {
+    pseudonym = deps.pseudonymiser.pseudonym(await deps.opener.open(subject.value));
+    deps.sealedSubjects?.set(subject.value, pseudonym);
+  }
+  return { scheme: 'PSEUDONYM', value: pseudonym };
 }
 
 /**

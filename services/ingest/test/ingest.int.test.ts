@@ -107,6 +107,29 @@ describe('ingest', () => {
     expect(stored!.metadata['reasons']).toMatch(/RECIPIENT_NOT_DECLARED/);
   });
 
+  it('opens a subject envelope the producer reused only once, and stores every event under the same pseudonym', async () => {
+    const sealKeys = await generateSealKeyPair();
+    const real = createSubjectOpener(sealKeys.privateKey);
+    let opened = 0;
+    const opener = { open: (envelope: string) => (opened++, real.open(envelope)), openBytes: (b: Uint8Array) => real.openBytes(b) };
+    const counted = createIngest({ codec, store, register, pseudonymiser, keys, opener, deadLetters });
+    const sent: OutgoingMessage[] = [];
+    const p = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), sourceSystem: 'mitid-core' });
+    // One login, several disclosures at once: the SDK seals the subject once for all of them.
+    await Promise.all([1, 2, 3].map((n) => p.recordDisclosure({ ...declared, personalDetails: { ipAddress: `192.0.2.${n}` } })));
+    const envelopes = sent.map((m) => (codec.decode(m.value).event as DisclosureRecorded).subject.value);
+    expect(new Set(envelopes).size).toBe(1);
+    expect(envelopes[0]).toMatch(/^s1\./);
+    expect(await counted.handle(sent.map((m) => ({ value: m.value, headers: m.headers, origin: 'in-process' })))).toEqual({ appended: 3, duplicates: 0, deadLettered: 0 });
+    expect(opened).toBe(1);
+    const stored = await all();
+    expect(stored.map((e) => e.streamName)).toEqual(Array(3).fill(subjectStream(pseudonymiser.pseudonym(CPR))));
+    // Details are still per event: each opens under the subject key to its own value.
+    const psn = pseudonymiser.pseudonym(CPR);
+    const ips = await Promise.all(stored.map(async (e) => keys.decrypt(keyScope(psn, 'mitid-core'), e.eventId, (codec.decode(e.data).event as DisclosureRecorded).personalDetails!)));
+    expect(ips.map((r) => (r.status === 'ok' ? r.details.ipAddress : r.status)).sort()).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+  });
+
   it('stores a re-delivered message once and reports the duplicate', async () => {
     await producer.recordDisclosure(declared);
     const again = captured.map((m) => ({ value: m.value, headers: m.headers, origin: 'redelivery' }));

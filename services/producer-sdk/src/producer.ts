@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   createCodec,
+  createRecentCache,
   createSubjectSealer,
   normaliseCpr,
   SporbarError,
@@ -128,18 +129,10 @@ export function createProducer(options: ProducerOptions): Producer {
 
   // A pseudonym's routing key, remembered for the subjects seen last (a pseudonym is no personal data
   // in clear; CPR numbers are not kept).
-  // Two generations (the older dropped whole when the newer fills): O(1), unlike evicting a Map's first entry.
-  let recentKeys = new Map<string, string>();
-  let olderKeys = new Map<string, string>();
+  const pseudonymKeys = createRecentCache<string, string>(ROUTING_KEY_CACHE);
   const routingKeyOfPseudonym = (pseudonym: string): string => {
-    let key = recentKeys.get(pseudonym);
-    if (key !== undefined) return key;
-    key = olderKeys.get(pseudonym) ?? routingKeyOf(pseudonym);
-    if (recentKeys.size >= ROUTING_KEY_CACHE) {
-      olderKeys = recentKeys;
-      recentKeys = new Map();
-    }
-    recentKeys.set(pseudonym, key);
+    let key = pseudonymKeys.get(pseudonym);
+    if (key === undefined) pseudonymKeys.set(pseudonym, (key = routingKeyOf(pseudonym)));
     return key;
   };
 
@@ -155,8 +148,10 @@ export function createProducer(options: ProducerOptions): Producer {
     let subject: SubjectRef;
     let key: string;
     if ('cpr' in subjectInput) {
-      subject = { scheme: 'SEALED', value: await sealer.seal(subjectInput.cpr) }; // validates the CPR shape first
-      key = routingKeyOf(normaliseCpr(subjectInput.cpr)); // = routingKey(cpr, routingSecret)
+      key = routingKeyOf(normaliseCpr(subjectInput.cpr)); // = routingKey(cpr, routingSecret); validates the CPR shape first
+      // The same subject's envelope is reused within a seal session, found by its routing key (no CPR
+      // is kept): the message key already tells one subject's events apart, so this reveals nothing more.
+      subject = { scheme: 'SEALED', value: await sealer.seal(subjectInput.cpr, { reuseFor: key }) };
     } else {
       if (!PSEUDONYM_PATTERN.test(subjectInput.pseudonym)) {
         throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject.pseudonym: not a Sporbar pseudonym', { details: { path: 'subject.pseudonym' } });

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { isSporbarError, SporbarError } from '../../errors.ts';
 import { type ShredCause, ShredCauseValues } from '../../generated/events.ts';
 import { PSEUDONYM_PATTERN } from '../pseudonym.ts';
 import { type DataKey, decryptDetails, encryptDetails, type PersonalDetails, readDetailsKeyId } from './envelope.ts';
-import { type MasterKey, newDataKeyId, unwrapDataKey, wrapDataKey } from './master-key.ts';
+import { type MasterKey, newDataKeys, unwrapDataKey, wrapDataKey } from './master-key.ts';
 
 /**
  * The subject key table: one data key per subject "generation", stored only wrapped by the master key.
@@ -274,8 +273,7 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
         let row = found.rows[0];
         let key: Buffer | undefined;
         if (!row) {
-          const id = newDataKeyId();
-          const fresh = randomBytes(32);
+          const { id, key: fresh } = newDataKeys(1)[0]!;
           const inserted = await db.query<{ key_id: string }>(
             `INSERT INTO ${t} (key_id, subject, wrapped, master_key_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (subject) WHERE shredded_at IS NULL DO NOTHING RETURNING key_id`,
@@ -338,9 +336,9 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
     await select(wanted);
     const missing = wanted.filter((s) => !live.has(s));
     if (missing.length > 0) {
-      const created = missing.map((subject) => {
-        const id = newDataKeyId();
-        const key = randomBytes(32);
+      const fresh = newDataKeys(missing.length);
+      const created = missing.map((subject, i) => {
+        const { id, key } = fresh[i]!;
         return { subject, id, key, wrapped: wrapDataKey(master, key, { keyId: id, subject }).toString('hex') };
       });
       // Text arrays (hex for the wrapped keys) bind the same way on pg and PGlite.

@@ -64,6 +64,24 @@ export function newDataKeyId(): string {
   return `dk_${randomBytes(16).toString('base64url')}`;
 }
 
+/**
+ * `count` fresh data keys with their ids, from one call of the CSPRNG (the ingest creates a batch's
+ * keys together; one `randomBytes` per key and per id cost more than the wrapping). Each key is its
+ * own copy; the shared random buffer is zeroed before this returns.
+ */
+export function newDataKeys(count: number): Array<{ id: string; key: Buffer }> {
+  const PER_KEY = 16 + 32;
+  const random = randomBytes(PER_KEY * count);
+  try {
+    return Array.from({ length: count }, (_, i) => ({
+      id: `dk_${random.toString('base64url', i * PER_KEY, i * PER_KEY + 16)}`,
+      key: Buffer.from(random.subarray(i * PER_KEY + 16, (i + 1) * PER_KEY)),
+    }));
+  } finally {
+    random.fill(0);
+  }
+}
+
 /** What a wrapped key is bound to besides its master: its own id and its subject. */
 export interface WrapContext {
   readonly keyId: string;
