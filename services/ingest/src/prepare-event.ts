@@ -12,7 +12,6 @@ import {
   type SubjectKeyStore,
   type PersonalDetails,
   type RecentCache,
-  canonicalDetails,
   keyScope,
 } from '@sporbar/schemas';
 import type { EventToAppend } from '@sporbar/event-store';
@@ -68,15 +67,18 @@ async function pseudonymise(subject: SubjectRef, deps: PrepareDeps): Promise<Sub
 async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps: PrepareDeps): Promise<Buffer | null> {
   if (!event.personalDetails) return null;
   const plain = await deps.opener.openBytes(event.personalDetails);
-  let details: PersonalDetails;
+  let details: unknown;
+  let cause: unknown;
   try {
-    details = JSON.parse(plain.toString('utf8')) as PersonalDetails;
-    canonicalDetails(details); // refuses unknown or non-string fields
-  } catch (cause) {
-    if (cause instanceof SporbarError) throw cause;
-    throw new SporbarError('SPB_ERR_MALFORMED_BODY', 'personalDetails: the sealed details are not a JSON object', { cause, details: { path: 'personalDetails' } });
+    details = JSON.parse(plain.toString('utf8'));
+  } catch (e) {
+    cause = e;
   }
-  return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details);
+  if (cause !== undefined || typeof details !== 'object' || details === null || Array.isArray(details)) {
+    throw new SporbarError('SPB_ERR_MALFORMED_BODY', 'personalDetails: the sealed details are not a JSON object', { ...(cause === undefined ? {} : { cause }), details: { path: 'personalDetails' } });
+  }
+  // Unknown or non-string fields are refused (SPB_ERR_SCHEMA_INVALID) by the canonical form the key store encrypts.
+  return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details as PersonalDetails);
 }
 
 /** Classification facts travel as metadata (codes only): the compliance projection and the API read them. */

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, register, type DisclosureRecorded, type SubjectKeyStore } from '@sporbar/schemas';
+import { createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, register, type DisclosureRecorded, type SubjectKeyStore } from '@sporbar/schemas';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
 
 const CPR = '240365-1187';
@@ -128,6 +128,42 @@ describe('ingest', () => {
     const psn = pseudonymiser.pseudonym(CPR);
     const ips = await Promise.all(stored.map(async (e) => keys.decrypt(keyScope(psn, 'mitid-core'), e.eventId, (codec.decode(e.data).event as DisclosureRecorded).personalDetails!)));
     expect(ips.map((r) => (r.status === 'ok' ? r.details.ipAddress : r.status)).sort()).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+  });
+
+  it('dead-letters sealed details that are not a JSON object or name an unknown field, and stores the good one', async () => {
+    const sealKeys = await generateSealKeyPair();
+    const sealer = createSubjectSealer(sealKeys.publicKey);
+    const own = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+    const withDetails = async (plain: string) =>
+      codec.encode('DisclosureRecorded', {
+        eventId: randomUUID(),
+        occurredAt: Date.now() * 1000,
+        subject: { scheme: 'SEALED', value: await sealer.seal(CPR) },
+        sourceSystem: 'mitid-core',
+        controllerCvr: '34051178',
+        activity: 'mitid-core',
+        recipient: { id: flow.recipientId, role: flow.roles[0]! },
+        purpose: flow.purposeIds[0]!,
+        legalBases: [...flow.legalBases],
+        dataCategories: [...flow.categoryIds, 'ip-address'],
+        transfer: null,
+        personalDetails: await sealer.sealBytes(Buffer.from(plain)),
+        correlationId: null,
+      } as DisclosureRecorded);
+    const payloads = ['not json', '5', 'null', '["192.0.2.1"]', '{"shoeSize":"42"}', '{"ipAddress":7}', '{"ipAddress":"192.0.2.9"}'];
+    const messages = await Promise.all(payloads.map(async (p, i) => ({ value: await withDetails(p), headers: {}, origin: `sporbar.disclosures/0/${i}` })));
+    expect(await own.handle(messages)).toEqual({ appended: 1, duplicates: 0, deadLettered: 6 });
+    const { rows: letters } = await pglite.query<{ origin: string; reason_code: string; reason: string }>('SELECT origin, reason_code, reason FROM dead_letters ORDER BY id');
+    expect(letters.map((l) => [l.origin, l.reason_code])).toEqual([
+      ['sporbar.disclosures/0/0', 'SPB_ERR_MALFORMED_BODY'],
+      ['sporbar.disclosures/0/1', 'SPB_ERR_MALFORMED_BODY'],
+      ['sporbar.disclosures/0/2', 'SPB_ERR_MALFORMED_BODY'],
+      ['sporbar.disclosures/0/3', 'SPB_ERR_MALFORMED_BODY'],
+      ['sporbar.disclosures/0/4', 'SPB_ERR_SCHEMA_INVALID'],
+      ['sporbar.disclosures/0/5', 'SPB_ERR_SCHEMA_INVALID'],
+    ]);
+    for (const l of letters) expect(l.reason).not.toContain('192.0.2'); // reasons never carry the details
+    expect(await all()).toHaveLength(1);
   });
 
   it('stores a re-delivered message once and reports the duplicate', async () => {

@@ -1,5 +1,6 @@
 import * as m001 from './001-initial.ts';
 import * as m002 from './002-append-many.ts';
+import * as m003 from './003-append-many-one-pass.ts';
 
 export interface Migration {
   readonly version: number;
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: m001.name, sql: m001.sql },
   { version: 2, name: m002.name, sql: m002.sql },
+  { version: 3, name: m003.name, sql: m003.sql },
 ];
