@@ -2,7 +2,8 @@
  * Event store benchmark: npm run bench -w @sporbar/event-store
  *
  * Side by side, single writer, ~300 random bytes per event (like an Avro-encoded disclosure):
- *   - append throughput of the postgres and pglite adapters at batch sizes 1, 100, 1000;
+ *   - append throughput of the postgres and pglite adapters at batch sizes 1, 100, 1000, and of the
+ *     postgres adapter's appendMany as the ingest calls it (1,000 events over 1,000 streams per call);
  *   - baselines on the same PostgreSQL database: server-side COPY of the same rows into a table with
  *     the same columns and indexes (COPY ... FROM '<file>', the file written beforehand, not timed),
  *     and @event-driven-io/emmett-postgresql appending the same events in the same batch sizes;
@@ -137,6 +138,16 @@ async function main() {
       const events = makeEvents(countFor(batch));
       rows.push({ system: 'postgres adapter', batch, events: events.length, perSecond: await timeAppends((s, b) => store.append(s, b), events, batch) });
       log(`postgres batch ${batch}: ${fmt(rows.at(-1)!.perSecond)} events/s`);
+      await store.close();
+    }
+    {
+      // The ingest's shape: appendMany of 1,000 events over 1,000 streams per call (one subject each).
+      const store = await createPostgresEventStore({ pool, schema: 'bench_pg_many' });
+      const events = makeEvents(APPEND_EVENTS);
+      const started = performance.now();
+      for (let i = 0; i < events.length; i += 1000) await store.appendMany(events.slice(i, i + 1000).map((e, j) => ({ streamName: `subject-${i + j}`, events: [e] })));
+      rows.push({ system: 'postgres adapter, appendMany over 1,000 streams (the ingest)', batch: 1000, events: events.length, perSecond: rate(events.length, performance.now() - started) });
+      log(`postgres appendMany 1000 streams: ${fmt(rows.at(-1)!.perSecond)} events/s`);
       await store.close();
     }
     // --- pglite adapter (in memory, in process)
