@@ -114,6 +114,30 @@ describe.skipIf(!probe.url)('postgres adapter', () => {
     await sub.stop();
   });
 
+  it('appendMany on one connection stays right call after call (its plans are cached for the session)', async () => {
+    const store = await open({ schema: randomSchema(), poolSize: 1 });
+    let previous: ReturnType<typeof makeEvents> = [];
+    let expectedHead = 0n;
+    for (let round = 0; round < 12; round++) {
+      const fresh = makeEvents(30);
+      // a third of the batch re-sent from the round before (stored duplicates), one repeated within the batch
+      const resent = previous.slice(0, 10);
+      const requests = [0, 1, 2].map((k) => ({ streamName: `plan-${k}`, events: [...fresh.slice(k * 10, k * 10 + 10), ...resent.filter((_, i) => i % 3 === k)] }));
+      requests[2]!.events.push(fresh[5]!); // in-batch duplicate of an event of plan-0 (the first occurrence wins)
+      const results = await store.appendMany(requests);
+      expect(results.reduce((n, r) => n + r.appended.length, 0)).toBe(30);
+      expect(results.reduce((n, r) => n + r.duplicates.length, 0)).toBe(resent.length + 1);
+      expectedHead += 30n;
+      expect(await store.headPosition()).toBe(expectedHead);
+      previous = fresh;
+    }
+    for (const k of [0, 1, 2]) {
+      const stream = await collect(store.readStream(`plan-${k}`));
+      expect(stream.map((e) => e.streamRevision)).toEqual(stream.map((_, i) => BigInt(i)));
+      expect(stream).toHaveLength(120);
+    }
+  });
+
   it('accepts an existing pool and leaves it open on close()', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 3 });
     const store = await createPostgresEventStore({ pool, schema: randomSchema() });
