@@ -238,7 +238,10 @@ try {
       { system: `same, privacy off (pseudonymous subjects, no details), ${mix}`, 'events/s': Math.round(off.endToEndPerSecond), note: `privacy costs ${Math.round((1 - on.endToEndPerSecond / off.endToEndPerSecond) * 100)}% of throughput` },
     ];
   });
+  const settings = (await pool.query<{ name: string; setting: string }>(`SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('max_wal_size', 'shared_buffers', 'synchronous_commit') ORDER BY name`)).rows;
   console.log(`\nEnd-to-end pipeline (2 cores; broker, PostgreSQL, ingest and producer on one machine)`);
+  // Checkpoints matter here: at the default max_wal_size (1 GB) a sustained run forces one every 10-50 s (README: production sizing).
+  console.log(`PostgreSQL: ${settings.map((r) => `${r.name}=${r.setting}`).join(', ')}`);
   console.table([
     ...rows,
     { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` },
