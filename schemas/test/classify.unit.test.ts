@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyDisclosure,
+  createClassifier,
   findFlow,
   isEuEea,
   register,
@@ -231,5 +232,56 @@ describe('undeclared disclosures: several reasons, best-matching flow', () => {
     const first = classify(facts);
     expect(classify(facts)).toEqual(first);
     expect(facts.dataCategories).toEqual(['ip-address', 'risk-data']);
+  });
+});
+
+describe('createClassifier: classifyDisclosure with its answers remembered', () => {
+  /** Every flow as declared, and variations of each that change one code at a time. */
+  const variations = (): DisclosureFacts[] =>
+    register.activities.flatMap((a) =>
+      a.flows.flatMap((f) => {
+        const base = fixture(a, f);
+        return [
+          base,
+          { ...base, recipient: { id: f.recipientId, role: f.roles[0] === 'PROCESSOR' ? 'CONTROLLER' : 'PROCESSOR' } },
+          { ...base, purpose: 'marketing' },
+          { ...base, legalBases: [...base.legalBases].reverse() },
+          { ...base, legalBases: ['NOT_STATED'] },
+          { ...base, dataCategories: [...base.dataCategories, 'health-data'] },
+          { ...base, dataCategories: base.dataCategories.slice(0, 1) },
+          { ...base, transfer: { country: 'GL', safeguard: 'NONE' } },
+          { ...base, transfer: { country: 'GL', safeguard: 'SCC' } },
+          { ...base, consentGiven: [] },
+          { ...base, consentGiven: undefined },
+          { ...base, activity: 'no-such-activity' },
+        ] as DisclosureFacts[];
+      }),
+    );
+
+  it('gives the same answer as classifyDisclosure for every flow and every variation, first time and again', () => {
+    const classifier = createClassifier(register);
+    const all = variations();
+    expect(all.length).toBeGreaterThan(300);
+    for (const round of [1, 2]) {
+      for (const facts of all) expect(classifier(facts), `round ${round}: ${JSON.stringify(facts)}`).toEqual(classifyDisclosure(register, facts));
+    }
+  });
+
+  it('remembers: the same facts give the same answer object; different facts never share one', () => {
+    const classifier = createClassifier(register);
+    const facts = fromFlow('nemkonto-register-kmd');
+    const first = classifier(facts);
+    expect(classifier({ ...facts, legalBases: [...facts.legalBases], dataCategories: [...facts.dataCategories] })).toBe(first);
+    // Codes that would run together without separators are different facts.
+    const a = classifier({ ...facts, dataCategories: ['type-of-benefit', 'cpr-number'] });
+    const b = classifier({ ...facts, dataCategories: ['type-of-benefitcpr-number'] });
+    expect(a).not.toBe(b);
+    expect(codes(b)).toContain('CATEGORY_NOT_DECLARED');
+  });
+
+  it('stays bounded: more combinations than its capacity are still answered right', () => {
+    const classifier = createClassifier(register, 4);
+    const all = variations().slice(0, 40);
+    for (const facts of [...all, ...all]) expect(classifier(facts)).toEqual(classifyDisclosure(register, facts));
   });
 });

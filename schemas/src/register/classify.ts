@@ -4,6 +4,7 @@
  * function only says why it is not covered, with every reason that applies.
  */
 import { register as defaultRegister } from './register.ts';
+import { createRecentCache } from '../recent-cache.ts';
 import type {
   ConsentScope,
   DataSubjectRight,
@@ -110,6 +111,35 @@ export function classifyDisclosure(register: ProcessingRegister, input: Disclosu
   if (best === null) throw new Error('unreachable: flows is not empty');
   if (best.reasons.length > 0) return { status: 'undeclared', reasons: best.reasons };
   return { status: 'declared', flowId: best.flow.id, retentionRuleIds: retentionFor(register, best.flow, facts.dataCategories) };
+}
+
+/**
+ * `classifyDisclosure` with its answers remembered: the answer depends only on the register and the
+ * facts' codes (activity, recipient and role, purpose, bases, categories, transfer, consent), and a
+ * system's disclosures repeat a handful of combinations, so the ingest classifies each combination
+ * once instead of once per event (the checks allocate sets and arrays on every call). Bounded (two
+ * generations of `capacity` combinations): hostile variety costs memory no more than that. The
+ * answers handed out are shared: callers must not change them.
+ */
+export function createClassifier(register: ProcessingRegister, capacity = 1024): (facts: DisclosureFacts) => Classification {
+  const answers = createRecentCache<string, Classification>(capacity);
+  // occurredAt is not part of the key: no check reads it (the register's flows have no periods).
+  return (facts) => {
+    const t = facts.transfer;
+    // Unit separators cannot occur in codes the schema admits, so distinct facts never share a key.
+    const key = [
+      facts.activity, facts.recipient.id, facts.recipient.role, facts.purpose,
+      facts.legalBases.join('\u001f'), facts.dataCategories.join('\u001f'),
+      t === null ? '' : `${t.country}\u001f${t.safeguard}`,
+      facts.consentGiven === undefined ? '\u0000' : facts.consentGiven.join('\u001f'),
+    ].join('\u001e');
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = classifyDisclosure(register, facts);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
 }
 
 function flowReasons(register: ProcessingRegister, activity: ProcessingActivity, flow: Flow, facts: DisclosureFacts): UndeclaredReason[] {

@@ -7,6 +7,7 @@ export {
   EU_EEA_COUNTRIES,
   activityRecipients,
   classifyDisclosure,
+  createClassifier,
   findActivity,
   findFlow,
   findRecipient,

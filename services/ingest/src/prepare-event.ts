@@ -1,5 +1,6 @@
 import {
-  classifyDisclosure,
+  createClassifier,
+  type Classification,
   PSEUDONYM_PATTERN,
   SporbarError,
   type Codec,
@@ -81,20 +82,40 @@ async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps
   return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details as PersonalDetails);
 }
 
-/** Classification facts travel as metadata (codes only): the compliance projection and the API read them. */
-function classify(event: DisclosureRecorded, register: ProcessingRegister): Record<string, string> {
-  const result = classifyDisclosure(register, {
-    activity: event.activity,
-    recipient: event.recipient,
-    purpose: event.purpose,
-    legalBases: event.legalBases,
-    dataCategories: event.dataCategories,
-    transfer: event.transfer,
-    occurredAt: new Date(Math.floor(event.occurredAt / 1000)),
-  });
-  return result.status === 'declared'
-    ? { classification: 'declared', flow: result.flowId, retention: result.retentionRuleIds.join(',') }
-    : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') };
+type Metadata = Readonly<Record<string, string>>;
+
+/** Classification metadata (codes only) of one classification: the compliance projection and the API read it. */
+const metadataOf = (result: Classification): Metadata =>
+  Object.freeze<Record<string, string>>(
+    result.status === 'declared'
+      ? { classification: 'declared', flow: result.flowId, retention: result.retentionRuleIds.join(',') }
+      : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') },
+  );
+
+/** One remembering classifier per register (see createClassifier), its answers as metadata. */
+const classifiers = new WeakMap<ProcessingRegister, (event: DisclosureRecorded) => Metadata>();
+
+function classifierFor(register: ProcessingRegister): (event: DisclosureRecorded) => Metadata {
+  const answers = createClassifier(register);
+  const metadata = new WeakMap<Classification, Metadata>();
+  return (e) => {
+    const result = answers({ activity: e.activity, recipient: e.recipient, purpose: e.purpose, legalBases: e.legalBases, dataCategories: e.dataCategories, transfer: e.transfer });
+    let m = metadata.get(result);
+    if (m === undefined) {
+      m = metadataOf(result);
+      metadata.set(result, m);
+    }
+    return m;
+  };
+}
+
+function classify(event: DisclosureRecorded, register: ProcessingRegister): Metadata {
+  let classifier = classifiers.get(register);
+  if (classifier === undefined) {
+    classifier = classifierFor(register);
+    classifiers.set(register, classifier);
+  }
+  return classifier(event);
 }
 
 /** A decoded event whose subject is already pseudonymised: the first of the two steps of `prepareEvent`. */

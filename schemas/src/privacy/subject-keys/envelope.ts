@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { randomNonce } from '../nonce.ts';
+import { randomNonceInto } from '../nonce.ts';
 import { SporbarError } from '../../errors.ts';
 
 /**
@@ -146,12 +146,24 @@ export function encryptDetails(dataKey: DataKey, details: PersonalDetails, aad: 
   if (jsonBytes > MAX_DETAILS_BYTES) {
     throw new SporbarError('SPB_ERR_OVERSIZED', `personal details are ${jsonBytes} bytes, more than the ${MAX_DETAILS_BYTES} allowed`);
   }
-  const padded = Buffer.alloc(Math.ceil(jsonBytes / PAD_TO) * PAD_TO, 0x20);
-  padded.write(json, 0, 'utf8');
-  const head = header(dataKey.id);
-  const nonce = randomNonce();
+  // The blob is assembled in one buffer (this runs once per event on the ingest's hot path): header
+  // and nonce written in place, the ciphertext and tag copied in after.
+  const paddedBytes = Math.ceil(jsonBytes / PAD_TO) * PAD_TO;
+  const headBytes = 2 + dataKey.id.length; // the id is ASCII (checkDataKey)
+  const out = Buffer.allocUnsafe(headBytes + NONCE + paddedBytes + TAG);
+  out[0] = DETAILS_VERSION;
+  out[1] = dataKey.id.length;
+  out.write(dataKey.id, 2, 'latin1');
+  const head = out.subarray(0, headBytes);
+  const nonce = randomNonceInto(out, headBytes);
+  const padded = out.subarray(headBytes + NONCE, headBytes + NONCE + paddedBytes);
+  padded.fill(0x20, padded.write(json, 0, 'utf8'));
   const cipher = createCipheriv('aes-256-gcm', dataKey.key, nonce).setAAD(aadBytes(head, aad));
-  return Buffer.concat([head, nonce, cipher.update(padded), cipher.final(), cipher.getAuthTag()]);
+  // GCM is a stream cipher: the ciphertext is as long as the plaintext and replaces it in place.
+  let at = headBytes + NONCE + cipher.update(padded).copy(out, headBytes + NONCE);
+  at += cipher.final().copy(out, at);
+  cipher.getAuthTag().copy(out, at);
+  return out;
 }
 
 /** The data key id a blob names, read from its header without any key. */
@@ -193,7 +205,8 @@ export function decryptDetails(dataKey: DataKey, blob: Uint8Array, aad: DetailsA
   let plain: Buffer;
   try {
     const decipher = createDecipheriv('aes-256-gcm', dataKey.key, p.nonce).setAAD(aadBytes(p.head, aad)).setAuthTag(p.tag);
-    plain = Buffer.concat([decipher.update(p.ciphertext), decipher.final()]);
+    plain = decipher.update(p.ciphertext);
+    decipher.final(); // checks the tag (GCM has no output left): nothing is parsed before it passes
   } catch (e) {
     if (e instanceof SporbarError) throw e;
     throw malformed('authentication failed (wrong key, wrong event or subject, or altered bytes)', e);
