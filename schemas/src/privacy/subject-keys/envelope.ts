@@ -95,11 +95,6 @@ export function checkDataKey(dataKey: DataKey): void {
   if (dataKey.key.length !== 32) throw new SporbarError('SPB_ERR_CONFIG', `a data key must be 32 bytes, got ${dataKey.key.length}`);
 }
 
-function header(keyId: string): Buffer {
-  const id = Buffer.from(keyId, 'ascii');
-  return Buffer.concat([Buffer.of(DETAILS_VERSION, id.length), id]);
-}
-
 /**
  * DOMAIN ‖ head ‖ len ‖ eventId (lower case) ‖ len ‖ subject, the lengths 4 bytes big-endian: built
  * in one allocation (this runs once per event on the ingest's hot path).
