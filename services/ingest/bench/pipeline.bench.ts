@@ -4,7 +4,8 @@
  *   - kcat producing the same bytes to the same broker (the transport limit), and
  *   - a raw COPY of the same stored rows into the same database (the store limit).
  * Also publish-to-stored latency at a fixed 5,000 events/s, the ingest's RSS, and privacy on vs off.
- * BENCH_SECONDS (default 60) sets the sustained phase; KAFKA_BROKERS/DATABASE_URL reuse running services.
+ * BENCH_SECONDS (default 60) sets the sustained phase per mix and side, split into BENCH_PRIVACY_ROUNDS (3)
+ * alternating runs of privacy on and off; KAFKA_BROKERS/DATABASE_URL reuse running services.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +24,9 @@ import { benchDisclosure as disclosure, type SubjectMix } from '../../producer-s
 import { cpuPerUnit, machineCpu } from '../../producer-sdk/bench/machine-cpu.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
+/** Privacy on against off: rounds of equal runs (see privacyRounds); BENCH_SECONDS is each mix's total per side. */
+const ROUNDS = Number(process.env['BENCH_PRIVACY_ROUNDS'] ?? 3);
+const ROUND_SECONDS = Math.max(5, Math.round(SECONDS / ROUNDS));
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = (...a: unknown[]) => console.error('[pipeline-bench]', ...a);
@@ -101,8 +105,11 @@ function kafkaProducer(topic: string): Producer {
   return createProducer({ transport: createKafkaTransport({ brokers, topic, spoolDir: mkdtempSync(join(work, 'spool-')) }), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
 }
 
-/** Sustained end to end: produce for `seconds` as fast as the SDK accepts, measure what gets stored. */
-async function sustained(seconds: number, privacy: boolean, mix: SubjectMix) {
+/**
+ * Sustained end to end: produce as fast as the SDK accepts, for `seconds` or until `events` are sent
+ * (in steps of 2,000), and measure what gets stored.
+ */
+async function sustained(limit: { seconds: number } | { events: number }, privacy: boolean, mix: SubjectMix) {
   const topic = await newTopic(`sustained-${mix}${privacy ? '' : '-off'}`);
   const before = await stored();
   const ingest = startIngest(topic);
@@ -111,17 +118,58 @@ async function sustained(seconds: number, privacy: boolean, mix: SubjectMix) {
   const cpu0 = machineCpu(named());
   const t0 = Date.now();
   let sent = 0;
-  while (Date.now() - t0 < seconds * 1000) {
+  const more = 'seconds' in limit ? () => Date.now() - t0 < limit.seconds * 1000 : () => sent < limit.events;
+  while (more()) {
     await Promise.all(Array.from({ length: 2000 }, () => producer.recordDisclosure(disclosure(sent++, privacy, mix))));
   }
   await producer.flush();
   const produced = Date.now() - t0;
   while ((await stored()) - before < sent) await new Promise((r) => setTimeout(r, 200));
   const total = Date.now() - t0;
-  const cpu = cpuPerUnit(cpu0, machineCpu(named()), sent, ['ingest']).replace('client', 'SDK');
+  const cpu1 = machineCpu(named());
   await producer.close();
   await ingest.stop();
-  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss, cpu };
+  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss, cpu: { before: cpu0, after: cpu1 } };
+}
+
+type Sustained = Awaited<ReturnType<typeof sustained>>;
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+/** Machine CPU per event over several runs: their deltas added up, per group. */
+function cpuOver(runs: readonly Sustained[]): string {
+  const sum = (pick: (r: Sustained) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return cpuPerUnit(sum((r) => r.cpu.before), sum((r) => r.cpu.after), runs.reduce((n, r) => n + r.sent, 0), ['ingest']).replace('client', 'SDK');
+}
+
+/**
+ * Privacy on against off, ROUNDS times, the order alternating (on, off / off, on / …). Within a round
+ * both runs carry the same number of events: the first runs for `seconds`, the second sends as many
+ * (a run's rate is events over the time until all are stored, so runs of equal length but different
+ * sizes would weigh the SDK's share and the ingest's drain differently). On this shared two-core
+ * machine one pair of runs differs from the next by ±15%: the cost is the median of the rounds'.
+ */
+async function privacyRounds(mix: SubjectMix, rounds: number, seconds: number) {
+  const on: Sustained[] = [];
+  const off: Sustained[] = [];
+  const costs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? [true, false] : [false, true];
+    let events: number | undefined;
+    for (const privacy of order) {
+      const run = await sustained(events === undefined ? { seconds } : { events }, privacy, mix);
+      events ??= run.sent;
+      (privacy ? on : off).push(run);
+      log(`${mix}, round ${r + 1}/${rounds}, privacy ${privacy ? 'on' : 'off'}:`, JSON.stringify({ sent: run.sent, e2e: Math.round(run.endToEndPerSecond), sdk: Math.round(run.producePerSecond) }));
+    }
+    costs.push(1 - on[r]!.endToEndPerSecond / off[r]!.endToEndPerSecond);
+  }
+  return { on, off, costs, onPerSecond: median(on.map((x) => x.endToEndPerSecond)), offPerSecond: median(off.map((x) => x.endToEndPerSecond)), cost: median(costs) };
 }
 
 /**
@@ -213,15 +261,10 @@ async function copyBaseline() {
 }
 
 try {
-  const pairs: Record<SubjectMix, { on: Awaited<ReturnType<typeof sustained>>; off: Awaited<ReturnType<typeof sustained>> }> = {} as never;
+  const pairs = {} as Record<SubjectMix, Awaited<ReturnType<typeof privacyRounds>>>;
   for (const mix of ['cold', 'login'] as const) {
-    log(`sustained end to end for ${SECONDS} s, ${mix} subjects, privacy on ...`);
-    const on = await sustained(SECONDS, true, mix);
-    log(`${mix}, privacy on:`, JSON.stringify({ sent: on.sent, e2e: Math.round(on.endToEndPerSecond), sdk: Math.round(on.producePerSecond) }));
-    log(`... privacy off for ${Math.ceil(SECONDS / 2)} s ...`);
-    const off = await sustained(Math.ceil(SECONDS / 2), false, mix);
-    log(`${mix}, privacy off:`, JSON.stringify({ sent: off.sent, e2e: Math.round(off.endToEndPerSecond) }));
-    pairs[mix] = { on, off };
+    log(`sustained end to end, ${mix} subjects: ${ROUNDS} rounds of privacy on and off, ${ROUND_SECONDS} s each ...`);
+    pairs[mix] = await privacyRounds(mix, ROUNDS, ROUND_SECONDS);
   }
   // The sustained runs leave a burst's debt behind (dirty buffers, tables to vacuum) that a system
   // running steadily at 5k/s would have paid as it went: settle it, so the latency phase measures a
@@ -238,10 +281,20 @@ try {
   const mb = (xs: number[]) => (xs.length ? `${Math.round(Math.min(...xs))} → ${Math.round(Math.max(...xs))} MB` : 'n/a');
   const mixLabel: Record<SubjectMix, string> = { cold: 'cold subjects (every event a new subject: a new data key each)', login: 'login mix (6 disclosures per subject: a new data key per login)' };
   const rows = (['login', 'cold'] as const).flatMap((mix) => {
-    const { on, off } = pairs[mix];
+    const p = pairs[mix];
+    const percent = (x: number) => `${Math.round(x * 100)}%`;
+    const range = (xs: readonly Sustained[]) => xs.map((x) => Math.round(x.endToEndPerSecond).toLocaleString('en')).join(' / ');
     return [
-      { system: `SDK → Kafka → ingest → PostgreSQL, privacy on, ${mixLabel[mix]}`, 'events/s': Math.round(on.endToEndPerSecond), note: `${on.sent} events, sustained ${SECONDS} s; SDK accepted ${Math.round(on.producePerSecond)}/s; ingest RSS ${mb(on.rss)}` },
-      { system: `same, privacy off (pseudonymous subjects, no details), ${mix}`, 'events/s': Math.round(off.endToEndPerSecond), note: `privacy costs ${Math.round((1 - on.endToEndPerSecond / off.endToEndPerSecond) * 100)}% of throughput` },
+      {
+        system: `SDK → Kafka → ingest → PostgreSQL, privacy on, ${mixLabel[mix]}`,
+        'events/s': Math.round(p.onPerSecond),
+        note: `median of ${ROUNDS} rounds (${range(p.on)}), each ${ROUND_SECONDS} s of producing or as many events as its other side (${p.on.map((x) => x.sent.toLocaleString('en')).join(' / ')}); SDK accepted ${Math.round(median(p.on.map((x) => x.producePerSecond)))}/s; ingest RSS ${mb(p.on.flatMap((x) => x.rss))}`,
+      },
+      {
+        system: `same, privacy off (pseudonymous subjects, no details), ${mix}`,
+        'events/s': Math.round(p.offPerSecond),
+        note: `median of ${ROUNDS} (${range(p.off)}); privacy costs ${percent(p.cost)} of throughput (median; rounds ${p.costs.map(percent).join(', ')})`,
+      },
     ];
   });
   const settings = (await pool.query<{ name: string; setting: string }>(`SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('max_wal_size', 'shared_buffers', 'synchronous_commit') ORDER BY name`)).rows;
@@ -251,10 +304,10 @@ try {
   console.table([
     ...rows,
     { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` },
-    { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows; end to end (login mix, privacy on) = ${(pairs.login.on.endToEndPerSecond / copy.perSecond).toFixed(2)}× COPY` },
+    { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows; end to end (login mix, privacy on) = ${(pairs.login.onPerSecond / copy.perSecond).toFixed(2)}× COPY` },
   ]);
   console.log('Machine CPU per event (µs, user + system, from /proc; PostgreSQL = the machine total minus the rest):');
-  for (const mix of ['login', 'cold'] as const) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${pairs[mix][side].cpu}`);
+  for (const mix of ['login', 'cold'] as const) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${cpuOver(pairs[mix][side])}`);
   console.table([
     { 'fixed rate': '5,000 events/s, login mix, privacy on (20 s measured)', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'max ms': Math.round(lat.max), 'ingest RSS': mb(lat.rss) },
     { 'fixed rate': 'the 15 s warm-up before it (not counted)', events: lat.warmup.sent, 'p50 ms': Math.round(lat.warmup.p50), 'p99 ms': Math.round(lat.warmup.p99), 'max ms': '', 'ingest RSS': '' },
