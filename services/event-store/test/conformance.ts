@@ -86,6 +86,18 @@ export function testEventStore(name: string, factory: () => Promise<StoreHarness
         expect(Math.abs(r!.recordedAt.getTime() - before)).toBeLessThan(60_000);
       });
 
+      it('keeps each event its own metadata, in order, whatever characters the values hold (append and appendMany)', async () => {
+        const awkward = ['say "hi"', 'back\\slash \\"', '{,}', 'NULL', '', 'æøå ✓ 𝄞', 'line\nbreak\ttab', "it's"];
+        const events = awkward.map((v, i) => ({ ...makeEvent(), metadata: { note: v, n: String(i) } }));
+        await store.append('meta-1', events.slice(0, 4));
+        await store.appendMany([
+          { streamName: 'meta-2', events: events.slice(4, 6) },
+          { streamName: 'meta-1', events: events.slice(6) },
+        ]);
+        const read = [...(await collect(store.readStream('meta-1'))), ...(await collect(store.readStream('meta-2')))];
+        expect(read.map((r) => r.metadata)).toEqual([0, 1, 2, 3, 6, 7, 4, 5].map((i) => ({ note: awkward[i], n: String(i) })));
+      });
+
       it('no_stream conflicts when the stream exists', async () => {
         await store.append('s', makeEvents(2));
         const err = await expectSporbarError(store.append('s', makeEvents(1), { expectedRevision: 'no_stream' }), 'SPB_ERR_WRONG_EXPECTED_REVISION');
