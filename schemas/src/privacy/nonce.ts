@@ -11,16 +11,12 @@ const pool = Buffer.allocUnsafe(NONCE_BYTES * 4096);
 let offset = pool.length;
 
 export function randomNonce(): Buffer {
-  return randomNonceInto(Buffer.allocUnsafe(NONCE_BYTES), 0);
-}
-
-/** Writes a fresh nonce into `target` at `at` and returns that slice of it (no allocation of its own). */
-export function randomNonceInto(target: Buffer, at: number): Buffer {
   if (offset + NONCE_BYTES > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  pool.copy(target, at, offset, offset + NONCE_BYTES);
+  const nonce = Buffer.allocUnsafe(NONCE_BYTES);
+  pool.copy(nonce, 0, offset, offset + NONCE_BYTES);
   offset += NONCE_BYTES;
-  return target.subarray(at, at + NONCE_BYTES);
+  return nonce;
 }

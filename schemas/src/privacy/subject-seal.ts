@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { randomNonce, randomNonceInto } from './nonce.ts';
+import { randomNonce } from './nonce.ts';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { SporbarError } from '../errors.ts';
 import { normaliseCpr } from './cpr.ts';
@@ -67,25 +67,20 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
   const sessionEvents = options.sessionEvents ?? 10_000;
   const reused = createRecentCache<string, Promise<string>>(options.reusedEnvelopes ?? 8192);
   const recipientPublicKey = suite.kem.deserializePublicKey(keyBytes(publicKey, 'the seal public key'));
-  let session: Promise<{ enc: string; encBytes: Buffer; key: Buffer }> | undefined;
+  let session: Promise<{ enc: string; key: Buffer }> | undefined;
   let used = 0;
   const newSession = async () => {
     const ctx = await suite.createSenderContext({ recipientPublicKey: await recipientPublicKey, info: INFO });
-    const encBytes = Buffer.from(ctx.enc);
-    return { enc: encBytes.toString('base64url'), encBytes, key: Buffer.from(await ctx.export(EXPORT_LABEL, 32)) };
+    return { enc: Buffer.from(ctx.enc).toString('base64url'), key: Buffer.from(await ctx.export(EXPORT_LABEL, 32)) };
   };
-  /** The session the next encryption belongs to (a new one every `sessionEvents` encryptions). */
-  const nextSession = () => {
+  const encrypt = async (plain: Uint8Array, aad: Buffer) => {
     if (!session || used >= sessionEvents) {
       session = newSession();
       used = 0;
       reused.clear(); // envelopes are reused within their own session only
     }
     used++;
-    return session;
-  };
-  const encrypt = async (plain: Uint8Array, aad: Buffer) => {
-    const { enc, key } = await nextSession();
+    const { enc, key } = await session;
     const nonce = randomNonce();
     const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(aad);
     return { enc, nonce, ct: Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]) };
@@ -104,16 +99,8 @@ export function createSubjectSealer(publicKey: string, options: { sessionEvents?
       return envelope;
     },
     async sealBytes(plain) {
-      // S1 ‖ enc (32) ‖ nonce (12) ‖ ciphertext ‖ tag (16), assembled in one buffer (once per event with details).
-      const { encBytes, key } = await nextSession();
-      const out = Buffer.allocUnsafe(2 + 32 + 12 + plain.length + 16);
-      BYTES_MAGIC.copy(out, 0);
-      encBytes.copy(out, 2);
-      const cipher = createCipheriv('aes-256-gcm', key, randomNonceInto(out, 34)).setAAD(BYTES_AAD);
-      let at = 46 + cipher.update(plain).copy(out, 46);
-      at += cipher.final().copy(out, at);
-      cipher.getAuthTag().copy(out, at);
-      return out;
+      const { enc, nonce, ct } = await encrypt(plain, BYTES_AAD);
+      return Buffer.concat([BYTES_MAGIC, Buffer.from(enc, 'base64url'), nonce, ct]);
     },
   };
 }
@@ -175,7 +162,7 @@ export function createSubjectOpener(privateKey: string, options: { cachedSession
       return normaliseCpr(plain.toString('ascii'));
     },
     async openBytes(sealed) {
-      const b = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength); // a view, not a copy
+      const b = Buffer.from(sealed);
       if (b.length < 2 + 32 + 12 + 17 || !b.subarray(0, 2).equals(BYTES_MAGIC)) throw fail('details', 'not an S1 envelope');
       return decrypt('details', b.subarray(2, 34).toString('base64url'), b.subarray(34, 46), b.subarray(46), BYTES_AAD);
     },

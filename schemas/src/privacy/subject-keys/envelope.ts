@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { randomNonceInto } from '../nonce.ts';
+import { randomNonce } from '../nonce.ts';
 import { SporbarError } from '../../errors.ts';
 
 /**
@@ -95,6 +95,11 @@ export function checkDataKey(dataKey: DataKey): void {
   if (dataKey.key.length !== 32) throw new SporbarError('SPB_ERR_CONFIG', `a data key must be 32 bytes, got ${dataKey.key.length}`);
 }
 
+function header(keyId: string): Buffer {
+  const id = Buffer.from(keyId, 'ascii');
+  return Buffer.concat([Buffer.of(DETAILS_VERSION, id.length), id]);
+}
+
 /**
  * DOMAIN ‖ head ‖ len ‖ eventId (lower case) ‖ len ‖ subject, the lengths 4 bytes big-endian: built
  * in one allocation (this runs once per event on the ingest's hot path).
@@ -141,24 +146,12 @@ export function encryptDetails(dataKey: DataKey, details: PersonalDetails, aad: 
   if (jsonBytes > MAX_DETAILS_BYTES) {
     throw new SporbarError('SPB_ERR_OVERSIZED', `personal details are ${jsonBytes} bytes, more than the ${MAX_DETAILS_BYTES} allowed`);
   }
-  // The blob is assembled in one buffer (this runs once per event on the ingest's hot path): header
-  // and nonce written in place, the ciphertext and tag copied in after.
-  const paddedBytes = Math.ceil(jsonBytes / PAD_TO) * PAD_TO;
-  const headBytes = 2 + dataKey.id.length; // the id is ASCII (checkDataKey)
-  const out = Buffer.allocUnsafe(headBytes + NONCE + paddedBytes + TAG);
-  out[0] = DETAILS_VERSION;
-  out[1] = dataKey.id.length;
-  out.write(dataKey.id, 2, 'latin1');
-  const head = out.subarray(0, headBytes);
-  const nonce = randomNonceInto(out, headBytes);
-  const padded = out.subarray(headBytes + NONCE, headBytes + NONCE + paddedBytes);
-  padded.fill(0x20, padded.write(json, 0, 'utf8'));
+  const padded = Buffer.alloc(Math.ceil(jsonBytes / PAD_TO) * PAD_TO, 0x20);
+  padded.write(json, 0, 'utf8');
+  const head = header(dataKey.id);
+  const nonce = randomNonce();
   const cipher = createCipheriv('aes-256-gcm', dataKey.key, nonce).setAAD(aadBytes(head, aad));
-  // GCM is a stream cipher: the ciphertext is as long as the plaintext and replaces it in place.
-  let at = headBytes + NONCE + cipher.update(padded).copy(out, headBytes + NONCE);
-  at += cipher.final().copy(out, at);
-  cipher.getAuthTag().copy(out, at);
-  return out;
+  return Buffer.concat([head, nonce, cipher.update(padded), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** The data key id a blob names, read from its header without any key. */
