@@ -2,6 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fjwt from '@fastify/jwt';
 import fp from 'fastify-plugin';
+import { LRUCache } from 'lru-cache';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SporbarError, type Pseudonymiser, type ViewerRole } from '@sporbar/schemas';
 
@@ -61,24 +62,26 @@ export interface AuthOptions {
  * after a client's first. Only verified tokens are cached; a refused one is checked again each time.
  */
 export class PrincipalCache {
-  readonly #entries = new Map<string, { principal: Principal; expiresAt: number }>();
-  constructor(readonly max: number) {}
+  // lru-cache, not a Map evicting its first entry: a Map refreshed on every hit (delete, set) fills
+  // with holes that each eviction's keys().next() walks over.
+  readonly #entries: LRUCache<string, { principal: Principal; expiresAt: number }> | undefined;
+  constructor(readonly max: number) {
+    this.#entries = max > 0 ? new LRUCache({ max }) : undefined;
+  }
   get(token: string, now = Date.now()): Principal | undefined {
-    const e = this.#entries.get(token);
+    const e = this.#entries?.get(token); // most recently used now
     if (!e) return undefined;
-    this.#entries.delete(token);
-    if (now >= e.expiresAt) return undefined;
-    this.#entries.set(token, e); // most recently used last
+    if (now >= e.expiresAt) {
+      this.#entries?.delete(token);
+      return undefined;
+    }
     return e.principal;
   }
   set(token: string, principal: Principal, expiresAt: number): void {
-    if (this.max <= 0) return;
-    this.#entries.delete(token);
-    this.#entries.set(token, { principal, expiresAt });
-    if (this.#entries.size > this.max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries?.set(token, { principal, expiresAt });
   }
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 }
 

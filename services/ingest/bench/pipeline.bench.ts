@@ -6,6 +6,9 @@
  * Also publish-to-stored latency at a fixed 5,000 events/s, the ingest's RSS, and privacy on vs off.
  * BENCH_SECONDS (default 60) sets the sustained phase per mix and side, split into BENCH_PRIVACY_ROUNDS (3)
  * alternating runs of privacy on and off; KAFKA_BROKERS/DATABASE_URL reuse running services.
+ * BENCH_MIXES (default "cold,login") picks the subject mixes; BENCH_PRIVACY_ONLY=1 runs only the privacy
+ * rounds (no latency phase, kcat or COPY baseline), for iterating on the privacy cost. BENCH_PROFILE=<dir>
+ * writes a CPU profile of each ingest process there (node --cpu-prof).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +30,12 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 /** Privacy on against off: rounds of equal runs (see privacyRounds); BENCH_SECONDS is each mix's total per side. */
 const ROUNDS = Number(process.env['BENCH_PRIVACY_ROUNDS'] ?? 3);
 const ROUND_SECONDS = Math.max(5, Math.round(SECONDS / ROUNDS));
+const MIXES = (process.env['BENCH_MIXES'] ?? 'cold,login').split(',').map((m) => {
+  if (m !== 'cold' && m !== 'login') throw new Error(`BENCH_MIXES: 'cold' and/or 'login', got '${m}'`);
+  return m;
+});
+const PRIVACY_ONLY = process.env['BENCH_PRIVACY_ONLY'] === '1';
+const PROFILE_DIR = process.env['BENCH_PROFILE'];
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = (...a: unknown[]) => console.error('[pipeline-bench]', ...a);
@@ -57,7 +66,8 @@ const startFlags = (() => {
 
 function startIngest(topic: string) {
   // One node process, as in production (`npm start -w @sporbar/ingest`, same flags): no tsx relay process.
-  const child = spawn(process.execPath, [...startFlags, root('services/ingest/src/main.ts'), 'run'], {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, ...startFlags, root('services/ingest/src/main.ts'), 'run'], {
     env: {
       ...process.env,
       KAFKA_BROKERS: brokers.join(','),
@@ -261,27 +271,15 @@ async function copyBaseline() {
 }
 
 try {
-  const pairs = {} as Record<SubjectMix, Awaited<ReturnType<typeof privacyRounds>>>;
-  for (const mix of ['cold', 'login'] as const) {
+  const pairs = {} as Partial<Record<SubjectMix, Awaited<ReturnType<typeof privacyRounds>>>>;
+  for (const mix of MIXES) {
     log(`sustained end to end, ${mix} subjects: ${ROUNDS} rounds of privacy on and off, ${ROUND_SECONDS} s each ...`);
     pairs[mix] = await privacyRounds(mix, ROUNDS, ROUND_SECONDS);
   }
-  // The sustained runs leave a burst's debt behind (dirty buffers, tables to vacuum) that a system
-  // running steadily at 5k/s would have paid as it went: settle it, so the latency phase measures a
-  // store holding millions of events in steady state, not the clean-up after a burst.
-  log('settling the store (VACUUM, CHECKPOINT) ...');
-  await pool.query('VACUUM (ANALYZE)');
-  await pool.query('CHECKPOINT').catch((e: Error) => log(`CHECKPOINT not run (${e.message}): the latency phase may see one`));
-  log('latency at 5,000 events/s for 15 s of warm-up and 20 s measured (login mix) ...');
-  const lat = await latencyAt(5000, 20, 'login');
-  log('kcat baseline ...');
-  const k = await kcatBaseline(50_000);
-  log('COPY baseline ...');
-  const copy = await copyBaseline();
   const mb = (xs: number[]) => (xs.length ? `${Math.round(Math.min(...xs))} → ${Math.round(Math.max(...xs))} MB` : 'n/a');
   const mixLabel: Record<SubjectMix, string> = { cold: 'cold subjects (every event a new subject: a new data key each)', login: 'login mix (6 disclosures per subject: a new data key per login)' };
-  const rows = (['login', 'cold'] as const).flatMap((mix) => {
-    const p = pairs[mix];
+  const measured = (['login', 'cold'] as const).flatMap((mix) => (pairs[mix] ? [[mix, pairs[mix]] as const] : []));
+  const rows = measured.flatMap(([mix, p]) => {
     const percent = (x: number) => `${Math.round(x * 100)}%`;
     const range = (xs: readonly Sustained[]) => xs.map((x) => Math.round(x.endToEndPerSecond).toLocaleString('en')).join(' / ');
     return [
@@ -297,21 +295,46 @@ try {
       },
     ];
   });
+  const cpuSplit = () => {
+    console.log('Machine CPU per event (µs, user + system, from /proc; PostgreSQL = the machine total minus the rest):');
+    for (const [mix, p] of measured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${cpuOver(p[side])}`);
+  };
   const settings = (await pool.query<{ name: string; setting: string }>(`SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('max_wal_size', 'shared_buffers', 'synchronous_commit') ORDER BY name`)).rows;
-  console.log(`\nEnd-to-end pipeline (2 cores; broker, PostgreSQL, ingest and producer on one machine)`);
-  // Checkpoints matter here: at the default max_wal_size (1 GB) a sustained run forces one every 10-50 s (README: production sizing).
-  console.log(`PostgreSQL: ${settings.map((r) => `${r.name}=${r.setting}`).join(', ')}`);
-  console.table([
-    ...rows,
-    { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` },
-    { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows; end to end (login mix, privacy on) = ${(pairs.login.onPerSecond / copy.perSecond).toFixed(2)}× COPY` },
-  ]);
-  console.log('Machine CPU per event (µs, user + system, from /proc; PostgreSQL = the machine total minus the rest):');
-  for (const mix of ['login', 'cold'] as const) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${cpuOver(pairs[mix][side])}`);
-  console.table([
-    { 'fixed rate': '5,000 events/s, login mix, privacy on (20 s measured)', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'max ms': Math.round(lat.max), 'ingest RSS': mb(lat.rss) },
-    { 'fixed rate': 'the 15 s warm-up before it (not counted)', events: lat.warmup.sent, 'p50 ms': Math.round(lat.warmup.p50), 'p99 ms': Math.round(lat.warmup.p99), 'max ms': '', 'ingest RSS': '' },
-  ]);
+  const heading = () => {
+    console.log(`\nEnd-to-end pipeline (2 cores; broker, PostgreSQL, ingest and producer on one machine)`);
+    // Checkpoints matter here: at the default max_wal_size (1 GB) a sustained run forces one every 10-50 s (README: production sizing).
+    console.log(`PostgreSQL: ${settings.map((r) => `${r.name}=${r.setting}`).join(', ')}`);
+  };
+  if (PRIVACY_ONLY) {
+    heading();
+    console.table(rows);
+    cpuSplit();
+  } else {
+    // The sustained runs leave a burst's debt behind (dirty buffers, tables to vacuum) that a system
+    // running steadily at 5k/s would have paid as it went: settle it, so the latency phase measures a
+    // store holding millions of events in steady state, not the clean-up after a burst.
+    log('settling the store (VACUUM, CHECKPOINT) ...');
+    await pool.query('VACUUM (ANALYZE)');
+    await pool.query('CHECKPOINT').catch((e: Error) => log(`CHECKPOINT not run (${e.message}): the latency phase may see one`));
+    log('latency at 5,000 events/s for 15 s of warm-up and 20 s measured (login mix) ...');
+    const lat = await latencyAt(5000, 20, 'login');
+    log('kcat baseline ...');
+    const k = await kcatBaseline(50_000);
+    log('COPY baseline ...');
+    const copy = await copyBaseline();
+    const login = pairs.login ? `; end to end (login mix, privacy on) = ${(pairs.login.onPerSecond / copy.perSecond).toFixed(2)}× COPY` : '';
+    heading();
+    console.table([
+      ...rows,
+      { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` },
+      { system: 'COPY of the same rows into PostgreSQL (store limit)', 'events/s': Math.round(copy.perSecond), note: `${copy.rows} rows${login}` },
+    ]);
+    cpuSplit();
+    console.table([
+      { 'fixed rate': '5,000 events/s, login mix, privacy on (20 s measured)', events: lat.sent, 'p50 ms': Math.round(lat.p50), 'p99 ms': Math.round(lat.p99), 'max ms': Math.round(lat.max), 'ingest RSS': mb(lat.rss) },
+      { 'fixed rate': 'the 15 s warm-up before it (not counted)', events: lat.warmup.sent, 'p50 ms': Math.round(lat.warmup.p50), 'p99 ms': Math.round(lat.warmup.p99), 'max ms': '', 'ingest RSS': '' },
+    ]);
+  }
 } finally {
   await pool.end();
   await dropTestDatabase(adminUrl, bench.name);
