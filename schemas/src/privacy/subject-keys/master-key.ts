@@ -29,6 +29,7 @@ export interface MasterKeyConfig {
 
 export const MASTER_KEY_ID_PATTERN = /^[a-z0-9]{1,8}$/;
 const WRAP_VERSION = 0x01;
+const WRAP_HEADER = Buffer.from([WRAP_VERSION]); // concat copies it: one shared buffer, not a new one per key
 const NONCE = 12;
 const TAG = 16;
 export const WRAPPED_KEY_BYTES = 1 + NONCE + 32 + TAG;
@@ -97,7 +98,7 @@ export function wrapDataKey(master: MasterKey, dataKey: Buffer, ctx: WrapContext
   if (dataKey.length !== 32) throw config(`a data key must be 32 bytes, got ${dataKey.length}`);
   const nonce = randomNonce();
   const cipher = createCipheriv('aes-256-gcm', master.key, nonce).setAAD(aad(master.id, ctx));
-  return Buffer.concat([Buffer.of(WRAP_VERSION), nonce, cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
+  return Buffer.concat([WRAP_HEADER, nonce, cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
 }
 
 /**
