@@ -10,6 +10,7 @@ export * from './privacy/cpr.ts';
 export * from './privacy/synthetic-cpr.ts';
 export * from './privacy/subject-seal.ts';
 export * from './privacy/pseudonym.ts';
+export * from './privacy/hmac.ts';
 export * from './register/index.ts';
 export * from './privacy/subject-keys/index.ts';
 export * from './deterministic-uuid.ts';

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { hmacSha256Base64url } from './hmac.ts';
 import { SporbarError } from '../errors.ts';
 import { normaliseCpr } from './cpr.ts';
 
@@ -24,7 +25,8 @@ function hmacKey(key: { id: string; secret: string }): (cpr: string) => string {
   const secret = Buffer.from(key.secret, 'base64url');
   if (secret.length < 32) throw new SporbarError('SPB_ERR_CONFIG', `pseudonym key '${key.id}' must be at least 32 bytes, got ${secret.length}`);
   if (!/^[a-z0-9]{1,8}$/.test(key.id)) throw new SporbarError('SPB_ERR_CONFIG', `pseudonym key id must be 1-8 of [a-z0-9], got '${key.id}'`);
-  return (normalised) => `psn_${key.id}_${createHmac('sha256', secret).update(normalised).digest('base64url')}`;
+  const hmac = hmacSha256Base64url(secret);
+  return (normalised) => `psn_${key.id}_${hmac(normalised)}`;
 }
 
 /** @param previous keys rotated out, still used to find what was stored under them. */
