@@ -79,7 +79,7 @@ function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeyS
       await store.ensureSchema();
       const s = subjectNo(1);
       const key = await store.dataKeyFor(s);
-      expect(key.id).toMatch(/^dk_[A-Za-z0-9_-]{22}$/);
+      expect(key.id).toMatch(/^dk_[0-9a-f]{12}[A-Za-z0-9_-]{16}$/);
       expect(key.key).toHaveLength(32);
       const [row, ...more] = await rows(s);
       expect(more).toEqual([]);
@@ -369,6 +369,67 @@ function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeyS
       await store.shred(`${s}.nemkonto`, 'RETENTION_EXPIRED');
       expect(await store.liveScopes(s)).toEqual([s, `${s}.mitid-core`].sort());
       await expect(store.liveScopes(`${s}.mitid-core`)).rejects.toMatchObject({ code: 'SPB_ERR_SCHEMA_INVALID' });
+    });
+
+    it('answers live scopes as a range: neighbouring pseudonyms and their scopes stay out, shredded and other scopes too', async () => {
+      const { store } = await freshTable();
+      const s = subjectNo(3100);
+      // pseudonyms that sort right next to s (same key id, hash differing in its last character)
+      const last = s.at(-1)!;
+      const neighbours = ['A', 'z', '-', '_', '0'].filter((c) => c !== last).map((c) => `${s.slice(0, -1)}${c}`);
+      await store.prepare([s, `${s}.a`, `${s}.mitid-core`, `${s}.z9`, ...neighbours, ...neighbours.map((n) => `${n}.mitid-core`)]);
+      expect(await store.liveScopes(s)).toEqual([s, `${s}.a`, `${s}.mitid-core`, `${s}.z9`]);
+      for (const n of neighbours) expect(await store.liveScopes(n)).toEqual([n, `${n}.mitid-core`]);
+      await store.shred(`${s}.a`, 'RETENTION_EXPIRED');
+      expect(await store.liveScopes(s)).toEqual([s, `${s}.mitid-core`, `${s}.z9`]);
+    });
+
+    it('brings a table made by the earlier layout to this one: keys, shreds and retried erasures still answer', async () => {
+      const table = `subject_keys_${randomBytes(5).toString('hex')}`;
+      tables.push(table);
+      // the layout up to this version: subject in the database's collation, an expression index per pseudonym
+      await db.query(`CREATE TABLE ${table} (
+  key_id text PRIMARY KEY, subject text NOT NULL, wrapped bytea, master_key_id text, created_at timestamptz NOT NULL DEFAULT now(),
+  shredded_at timestamptz, shred_cause text, shred_causation text,
+  CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)), CHECK ((shred_cause IS NULL) = (shredded_at IS NULL)),
+  CHECK (shred_cause IN ('ERASURE_REQUESTED', 'RETENTION_EXPIRED')))`);
+      await db.query(`CREATE UNIQUE INDEX ${table}_one_live_key ON ${table} (subject) WHERE shredded_at IS NULL`);
+      await db.query(`CREATE INDEX ${table}_by_pseudonym ON ${table} (split_part(subject, '.', 1))`);
+      const before = createSubjectKeyStore({ db, table, masterKey: m1 });
+      const s = subjectNo(3200);
+      const eventId = uuid();
+      const blob = await before.encrypt(`${s}.mitid-core`, eventId, login);
+      await before.prepare([`${s}.nemkonto`]);
+      const causationEventId = uuid();
+      const [shredded] = await before.shred(`${s}.nemkonto`, 'ERASURE_REQUESTED', { causationEventId });
+
+      const after = createSubjectKeyStore({ db, table, masterKey: m1, cacheSize: 0 });
+      await after.ensureSchema();
+      await after.ensureSchema(); // idempotent
+      const indexes = (await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname`, [table])).rows.map((r) => r.indexname);
+      expect(indexes).toEqual([`${table}_by_shred_causation`, `${table}_one_live_key`, `${table}_pkey`]);
+      const collation = (await db.query<{ collname: string }>(`SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation WHERE a.attrelid = '${table}'::regclass AND a.attname = 'subject'`)).rows[0];
+      expect(collation?.collname).toBe('C');
+      expect(await after.decrypt(`${s}.mitid-core`, eventId, blob)).toMatchObject({ status: 'ok', details: login });
+      expect(await after.liveScopes(s)).toEqual([`${s}.mitid-core`]);
+      expect(await after.shred(`${s}.nemkonto`, 'ERASURE_REQUESTED', { causationEventId })).toEqual([shredded]);
+      await after.prepare([`${s}.mitid-core`, `${s}.nemkonto`]); // the live key is found, a new one made after the shred
+      expect((await db.query(`SELECT 1 FROM ${table} WHERE subject = $1 AND shredded_at IS NULL`, [`${s}.nemkonto`])).rows).toHaveLength(1);
+      expect((await after.dataKeyFor(`${s}.nemkonto`)).id).not.toBe(shredded);
+    });
+
+    it('gives key ids that grow with time (the primary key takes new keys at its right edge)', async () => {
+      const { store, rows } = await freshTable();
+      const first = await store.dataKeyFor(subjectNo(3300));
+      await new Promise((r) => setTimeout(r, 3));
+      await store.prepare([subjectNo(3301), subjectNo(3302)]);
+      await new Promise((r) => setTimeout(r, 3));
+      const last = await store.dataKeyFor(subjectNo(3303));
+      const ids = (await rows()).map((r) => r.key_id);
+      expect(ids).toHaveLength(4);
+      for (const id of ids) expect(id > first.id || id === first.id).toBe(true);
+      for (const id of ids) expect(id < last.id || id === last.id).toBe(true);
+      expect(Number.parseInt(first.id.slice(3, 15), 16)).toBeGreaterThan(Date.now() - 60_000);
     });
 
     it('stays consistent when disclosures and erasures of one subject race', async () => {

@@ -233,7 +233,7 @@ describe('master key', () => {
     expect(new Set(fresh.map((f) => f.id)).size).toBe(500);
     expect(new Set(fresh.map((f) => f.key.toString('hex'))).size).toBe(500);
     for (const f of fresh) {
-      expect(f.id).toMatch(/^dk_[A-Za-z0-9_-]{22}$/);
+      expect(f.id).toMatch(/^dk_[0-9a-f]{12}[A-Za-z0-9_-]{16}$/);
       expect(f.key).toHaveLength(32);
       expect(f.key.some((b) => b !== 0)).toBe(true); // a copy, not a view of the random buffer zeroed after use
     }

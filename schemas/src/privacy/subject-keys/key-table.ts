@@ -36,13 +36,24 @@ function tableName(table: string | undefined): { table: string; base: string } {
   return { table: t, base: t.split('.').at(-1) ?? t };
 }
 
-/** The DDL, statement by statement (neither pg nor PGlite takes several statements with parameters). */
+/**
+ * The DDL, statement by statement (neither pg nor PGlite takes several statements with parameters).
+ *
+ * Two indexes: the primary key (key ids grow with time, so new keys go to its right edge) and the
+ * partial unique index of live keys by scope, which also answers "the live scopes of a pseudonym"
+ * as a range: `subject` is C-collated, so `psn_….` sorts between the pseudonym and the pseudonym
+ * followed by '/'. A small partial index finds the keys an erasure shredded (for a retried one). A
+ * table made by an earlier version is brought to this layout: its expression index on the pseudonym
+ * (one more random insert per key, for a query the range now answers) is dropped and `subject`
+ * becomes C-collated (which rebuilds the live-key index; once, at start-up).
+ */
 export function subjectKeysDdl(table?: string): string[] {
   const { table: t, base } = tableName(table);
+  const schema = t.includes('.') ? `${t.split('.')[0]}.` : '';
   return [
     `CREATE TABLE IF NOT EXISTS ${t} (
   key_id text PRIMARY KEY,
-  subject text NOT NULL,
+  subject text COLLATE "C" NOT NULL,
   wrapped bytea,
   master_key_id text,
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -53,11 +64,16 @@ export function subjectKeysDdl(table?: string): string[] {
   CHECK ((shred_cause IS NULL) = (shredded_at IS NULL)),
   CHECK (shred_cause IN (${ShredCauseValues.map((c) => `'${c}'`).join(', ')}))
 )`,
+    `DROP INDEX IF EXISTS ${schema}${base}_by_pseudonym`,
+    `DROP INDEX IF EXISTS ${schema}${base}_by_subject`,
+    `DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+             WHERE a.attrelid = '${t}'::regclass AND a.attname = 'subject' AND c.collname <> 'C') THEN
+    ALTER TABLE ${t} ALTER COLUMN subject TYPE text COLLATE "C";
+  END IF;
+END $$`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${base}_one_live_key ON ${t} (subject) WHERE shredded_at IS NULL`,
-    // A pseudonym's keys across its activity scopes ('psn_….activity'; pseudonyms hold no '.'): live
-    // scopes for an erasure, earlier shreds for a retried one. (It replaces a plain index on subject.)
-    `CREATE INDEX IF NOT EXISTS ${base}_by_pseudonym ON ${t} (split_part(subject, '.', 1))`,
-    `DROP INDEX IF EXISTS ${t.includes('.') ? `${t.split('.')[0]}.` : ''}${base}_by_subject`,
+    `CREATE INDEX IF NOT EXISTS ${base}_by_shred_causation ON ${t} (shred_causation) WHERE shred_causation IS NOT NULL`,
   ];
 }
 
@@ -411,7 +427,7 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
           const ids = new Set(done.rows.map((r) => r.key_id));
           if (causation !== null) {
             const earlier = await db.query<{ key_id: string }>(
-              `SELECT key_id FROM ${t} WHERE split_part(subject, '.', 1) = split_part($1, '.', 1) AND subject = $1 AND shred_causation = $2`,
+              `SELECT key_id FROM ${t} WHERE shred_causation = $2 AND subject = $1`,
               [subject, causation],
             );
             for (const r of earlier.rows) ids.add(r.key_id);
@@ -430,8 +446,9 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
         throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'liveScopes takes a subject pseudonym (psn_<keyId>_<hash>), not a key scope');
       }
       const { rows } = await db.query<{ subject: string }>(
-        `SELECT DISTINCT subject FROM ${t} WHERE split_part(subject, '.', 1) = $1 AND shredded_at IS NULL ORDER BY subject`,
-        [pseudonym],
+        // The pseudonym and its 'psn_….activity' scopes, as a range of the live-key index (C order: '.' < '/').
+        `SELECT subject FROM ${t} WHERE subject >= $1 AND subject < $2 AND shredded_at IS NULL AND (subject = $1 OR starts_with(subject, $1 || '.')) ORDER BY subject`,
+        [pseudonym, `${pseudonym}/`],
       );
       return rows.map((r) => r.subject);
     },
