@@ -181,7 +181,7 @@ class Lru<K extends string, V extends object | string> {
   /** `ttlMs` Infinity: kept until evicted by use. */
   set(k: K, value: V, ttlMs: number): void {
     if (ttlMs <= 0) return;
-    this.cache?.set(k, value, { ttl: Number.isFinite(ttlMs) ? ttlMs : 0 }); // lru-cache: ttl 0 is no time limit
+    this.cache?.set(k, value, { ttl: Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0 }); // lru-cache: whole ms; ttl 0 is no time limit
   }
   delete(k: K): void {
     this.cache?.delete(k);
