@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { randomNonce } from './nonce.ts';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { SporbarError } from '../errors.ts';
@@ -113,22 +114,20 @@ export interface SubjectOpener {
 }
 
 export function createSubjectOpener(privateKey: string, options: { cachedSessions?: number } = {}): SubjectOpener {
-  const maxSessions = options.cachedSessions ?? 1024;
   const recipientKey = suite.kem.deserializePrivateKey(keyBytes(privateKey, 'the seal private key'));
-  const sessions = new Map<string, Promise<Buffer>>();
+  // Least recently used out (lru-cache: a Map refreshed on every hit fills with holes that each eviction walks).
+  const maxSessions = options.cachedSessions ?? 1024;
+  const sessions = maxSessions > 0 ? new LRUCache<string, Promise<Buffer>>({ max: maxSessions }) : undefined;
   const sessionKey = (enc: string): Promise<Buffer> => {
-    let key = sessions.get(enc);
-    if (key) {
-      sessions.delete(enc); // refresh its place: the map is kept in least-recently-used order
-    } else {
+    let key = sessions?.get(enc);
+    if (!key) {
       key = (async () => {
         const ctx = await suite.createRecipientContext({ recipientKey: await recipientKey, enc: new Uint8Array(Buffer.from(enc, 'base64url')), info: INFO });
         return Buffer.from(await ctx.export(EXPORT_LABEL, 32));
       })();
-      key.catch(() => sessions.delete(enc));
+      key.catch(() => sessions?.delete(enc));
+      sessions?.set(enc, key);
     }
-    sessions.set(enc, key);
-    if (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value!);
     return key;
   };
   const fail = (what: string, why: string, cause?: unknown) =>
