@@ -1,4 +1,4 @@
-import { SporbarError } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
 import type { Sql } from './sql.ts';
 
 /**

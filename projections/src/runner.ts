@@ -1,4 +1,5 @@
-import { isConnectionError, isMarkedRetriable, retry, type EventStore, type RecordedEvent, type Subscription } from '@sporbar/event-store';
+import { isMarkedRetriable, retry } from '@sporbar/common/retry';
+import { isConnectionError, type EventStore, type RecordedEvent, type Subscription } from '@sporbar/event-store';
 import type { Codec } from '@sporbar/schemas';
 import { withPrefix, type AnyProjection, type Prepared, type ProjectedEvent } from './projection.ts';
 import type { Sql, SqlDatabase } from './sql.ts';

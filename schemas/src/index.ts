@@ -1,4 +1,3 @@
-export * from './errors.ts';
 export * from './generated/events.ts';
 export * from './avro/canonical-form.ts';
 export * from './avro/crc64-avro.ts';
@@ -14,5 +13,3 @@ export * from './privacy/hmac.ts';
 export * from './register/index.ts';
 export * from './privacy/subject-keys/index.ts';
 export * from './deterministic-uuid.ts';
-export * from './recent-cache.ts';
-export * from './config.ts';

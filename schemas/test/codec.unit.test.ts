@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createCodec, isSporbarError, loadSchemaCatalogue, type ErrorCode } from '../src/index.ts';
+import { isSporbarError, type ErrorCode } from '@sporbar/common/errors';
+import { createCodec, loadSchemaCatalogue } from '../src/index.ts';
 import { fixedDisclosure } from './fixtures.ts';
 
 const golden = (name: string): Buffer => Buffer.from(readFileSync(new URL(`./golden/${name}.hex`, import.meta.url), 'utf8').trim(), 'hex');

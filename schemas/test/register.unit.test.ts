@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isSporbarError } from '../src/errors.ts';
+import { isSporbarError } from '@sporbar/common/errors';
 import {
   activityRecipients,
   allSourceRefs,

@@ -1,6 +1,7 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createPseudonymiser, isSporbarError, processingRegister, SporbarError } from '../src/index.ts';
+import { isSporbarError, SporbarError } from '@sporbar/common/errors';
+import { createPseudonymiser, processingRegister } from '../src/index.ts';
 import {
   canonicalDetails,
   type DataKey,

@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { SporbarError } from '../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 import type { EventMap, EventType } from '../generated/events.ts';
 import { scanBody } from './body-scan.ts';
 import { fingerprintBytes } from './crc64-avro.ts';

@@ -5,7 +5,7 @@ import avro from 'avsc';
 import { parsingCanonicalForm } from './canonical-form.ts';
 import { crc64Avro } from './crc64-avro.ts';
 import { LOGICAL_TYPES } from './logical-types.ts';
-import { SporbarError } from '../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 
 /** Where the versioned .avsc files live: schemas/avro/<EventType>/v<N>.avsc. */
 export const AVRO_DIR = fileURLToPath(new URL('../../avro/', import.meta.url));

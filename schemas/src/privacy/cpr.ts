@@ -1,4 +1,4 @@
-import { SporbarError } from '../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 
 /**
  * Danish CPR numbers: DDMMYY-SSSS. Only the shape and the date part are checked (the modulus-11

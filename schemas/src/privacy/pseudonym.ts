@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { hmacSha256Base64url } from './hmac.ts';
-import { SporbarError } from '../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 import { normaliseCpr } from './cpr.ts';
 
 /**

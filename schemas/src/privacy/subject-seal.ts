@@ -1,10 +1,9 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { randomNonce } from './nonce.ts';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { SporbarError } from '../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 import { normaliseCpr } from './cpr.ts';
-import { createRecentCache } from '../recent-cache.ts';
+import { createCache } from '@sporbar/common/cache';
 
 /**
  * Sealing the subject identifier to the ingest's public key, so no CPR number travels in clear.
@@ -62,11 +61,11 @@ const BYTES_AAD = Buffer.from('sporbar details v1');
 
 /**
  * @param sessionEvents how many identifiers one HPKE session seals before a new one starts.
- * @param reusedEnvelopes how many envelopes `seal(…, { reuseFor })` keeps (two generations of this many).
+ * @param reusedEnvelopes how many envelopes `seal(…, { reuseFor })` keeps (the ones used last).
  */
 export function createSubjectSealer(publicKey: string, options: { sessionEvents?: number; reusedEnvelopes?: number } = {}): SubjectSealer {
   const sessionEvents = options.sessionEvents ?? 10_000;
-  const reused = createRecentCache<string, Promise<string>>(options.reusedEnvelopes ?? 8192);
+  const reused = createCache<string, Promise<string>>(options.reusedEnvelopes ?? 16_384);
   const recipientPublicKey = suite.kem.deserializePublicKey(keyBytes(publicKey, 'the seal public key'));
   let session: Promise<{ enc: string; key: Buffer }> | undefined;
   let used = 0;
@@ -115,18 +114,16 @@ export interface SubjectOpener {
 
 export function createSubjectOpener(privateKey: string, options: { cachedSessions?: number } = {}): SubjectOpener {
   const recipientKey = suite.kem.deserializePrivateKey(keyBytes(privateKey, 'the seal private key'));
-  // Least recently used out (lru-cache: a Map refreshed on every hit fills with holes that each eviction walks).
-  const maxSessions = options.cachedSessions ?? 1024;
-  const sessions = maxSessions > 0 ? new LRUCache<string, Promise<Buffer>>({ max: maxSessions }) : undefined;
+  const sessions = createCache<string, Promise<Buffer>>(options.cachedSessions ?? 1024);
   const sessionKey = (enc: string): Promise<Buffer> => {
-    let key = sessions?.get(enc);
+    let key = sessions.get(enc);
     if (!key) {
       key = (async () => {
         const ctx = await suite.createRecipientContext({ recipientKey: await recipientKey, enc: new Uint8Array(Buffer.from(enc, 'base64url')), info: INFO });
         return Buffer.from(await ctx.export(EXPORT_LABEL, 32));
       })();
-      key.catch(() => sessions?.delete(enc));
-      sessions?.set(enc, key);
+      key.catch(() => sessions.delete(enc));
+      sessions.set(enc, key);
     }
     return key;
   };

@@ -4,7 +4,7 @@
  * function only says why it is not covered, with every reason that applies.
  */
 import { register as defaultRegister } from './register.ts';
-import { createRecentCache } from '../recent-cache.ts';
+import { createCache } from '@sporbar/common/cache';
 import type {
   ConsentScope,
   DataSubjectRight,
@@ -117,12 +117,12 @@ export function classifyDisclosure(register: ProcessingRegister, input: Disclosu
  * `classifyDisclosure` with its answers remembered: the answer depends only on the register and the
  * facts' codes (activity, recipient and role, purpose, bases, categories, transfer, consent), and a
  * system's disclosures repeat a handful of combinations, so the ingest classifies each combination
- * once instead of once per event (the checks allocate sets and arrays on every call). Bounded (two
- * generations of `capacity` combinations): hostile variety costs memory no more than that. The
+ * once instead of once per event (the checks allocate sets and arrays on every call). Bounded (the
+ * `capacity` combinations used last): hostile variety costs memory no more than that. The
  * answers handed out are shared: callers must not change them.
  */
-export function createClassifier(register: ProcessingRegister, capacity = 1024): (facts: DisclosureFacts) => Classification {
-  const answers = createRecentCache<string, Classification>(capacity);
+export function createClassifier(register: ProcessingRegister, capacity = 2048): (facts: DisclosureFacts) => Classification {
+  const answers = createCache<string, Classification>(capacity);
   // occurredAt is not part of the key: no check reads it (the register's flows have no periods).
   return (facts) => {
     const t = facts.transfer;

@@ -1,7 +1,7 @@
 /**
  * Referential integrity of the processing register. Pure: returns every issue found, in register order.
  */
-import { SporbarError } from '../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 import { parseIsoDuration } from './retention.ts';
 import {
   CONSENT_SCOPES,

@@ -2,9 +2,10 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fjwt from '@fastify/jwt';
 import fp from 'fastify-plugin';
-import { LRUCache } from 'lru-cache';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SporbarError, type Pseudonymiser, type ViewerRole } from '@sporbar/schemas';
+import { createCache, type BoundedCache } from '@sporbar/common/cache';
+import { SporbarError } from '@sporbar/common/errors';
+import type { Pseudonymiser, ViewerRole } from '@sporbar/schemas';
 
 export type Role = 'citizen' | 'caseworker' | 'dpo' | 'auditor';
 export const ROLES: readonly Role[] = ['citizen', 'caseworker', 'dpo', 'auditor'];
@@ -62,26 +63,24 @@ export interface AuthOptions {
  * after a client's first. Only verified tokens are cached; a refused one is checked again each time.
  */
 export class PrincipalCache {
-  // lru-cache, not a Map evicting its first entry: a Map refreshed on every hit (delete, set) fills
-  // with holes that each eviction's keys().next() walks over.
-  readonly #entries: LRUCache<string, { principal: Principal; expiresAt: number }> | undefined;
+  readonly #entries: BoundedCache<string, { principal: Principal; expiresAt: number }>;
   constructor(readonly max: number) {
-    this.#entries = max > 0 ? new LRUCache({ max }) : undefined;
+    this.#entries = createCache(max);
   }
   get(token: string, now = Date.now()): Principal | undefined {
-    const e = this.#entries?.get(token); // most recently used now
+    const e = this.#entries.get(token); // most recently used now
     if (!e) return undefined;
     if (now >= e.expiresAt) {
-      this.#entries?.delete(token);
+      this.#entries.delete(token);
       return undefined;
     }
     return e.principal;
   }
   set(token: string, principal: Principal, expiresAt: number): void {
-    this.#entries?.set(token, { principal, expiresAt });
+    this.#entries.set(token, { principal, expiresAt });
   }
   get size(): number {
-    return this.#entries?.size ?? 0;
+    return this.#entries.size ?? 0;
   }
 }
 

@@ -4,7 +4,9 @@ import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, readSecret, register, SporbarError } from '@sporbar/schemas';
+import { readSecret } from '@sporbar/common/config';
+import { SporbarError } from '@sporbar/common/errors';
+import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, register } from '@sporbar/schemas';
 import { buildApp } from './app.ts';
 import { watchActiveReadModels } from './read-models.ts';
 

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { SporbarError, isSporbarError } from '@sporbar/schemas';
+import { SporbarError, isSporbarError } from '@sporbar/common/errors';
 import { VIEWER_ROLE, type Principal } from './auth.ts';
 
 /** Records that the principal of `request` looked at `subject`'s data (a ReportViewed event). */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { SporbarError } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
 import { devToken } from '../src/index.ts';
 import { bearer, deferred, metric, ME, pseudonymiser, testApp, tick } from './helpers.ts';
 

@@ -3,7 +3,8 @@ import { createReadStream, createWriteStream, openSync, readSync, closeSync, typ
 import type { KeyObject } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import avro from 'avsc';
-import { SporbarError, type CheckpointSigned, type Codec } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
+import type { CheckpointSigned, Codec } from '@sporbar/schemas';
 import { checkpointTextOf } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import type { LogRow, LogSource } from './log/source.ts';

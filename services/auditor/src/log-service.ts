@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { EventStore, RecordedEvent, Subscription } from '@sporbar/event-store';
-import { SporbarError, type CheckpointSigned, type Codec } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
+import type { CheckpointSigned, Codec } from '@sporbar/schemas';
 import { ORIGIN_METADATA_KEY, checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';

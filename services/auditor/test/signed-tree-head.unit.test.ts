@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
-import { SporbarError } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
 import { describe, expect, it } from 'vitest';
 import {
   CompactRange,

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIENCE, buildApp, devPublicKey, devToken } from '@sporbar/access-api';
-import { isSporbarError, register } from '@sporbar/schemas';
+import { isSporbarError } from '@sporbar/common/errors';
+import { register } from '@sporbar/schemas';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../src/index.ts';
 
 /** The access API on the embedded system: auth, roles, bad input, the Art. 15 report, the access log. */

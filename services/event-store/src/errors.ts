@@ -1,6 +1,6 @@
-// Relative import on purpose: the schemas package index may still be in flux.
-export { SporbarError, isSporbarError, type ErrorCode } from '../../../schemas/src/errors.ts';
-import { SporbarError } from '../../../schemas/src/errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
+
+export { SporbarError, isSporbarError, type ErrorCode } from '@sporbar/common/errors';
 
 export const storeClosed = (adapter: string): SporbarError =>
   new SporbarError('SPB_ERR_STORE_CLOSED', `The ${adapter} event store is closed.`, { details: { adapter } });

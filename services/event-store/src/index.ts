@@ -1,5 +1,4 @@
 export * from './port.ts';
-export { retry, backoffDelay, isMarkedRetriable, type RetryOptions } from './retry.ts';
 export { createPgliteEventStore, type PgliteEventStoreOptions } from './pglite/pglite-event-store.ts';
 export { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.ts';
 export {

@@ -1,4 +1,4 @@
-import { backoffDelay, isMarkedRetriable } from './retry.ts';
+import { backoffDelay, isMarkedRetriable } from '@sporbar/common/retry';
 import type { RecordedEvent, Subscription } from './port.ts';
 import type { Waker } from './waker.ts';
 

@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresEventStore, retry, type AppendResult, type EventStore, type RecordedEvent } from '../src/index.ts';
+import { retry } from '@sporbar/common/retry';
+import { createPostgresEventStore, type AppendResult, type EventStore, type RecordedEvent } from '../src/index.ts';
 import { collect, expectStrictlyIncreasing, ids, makeEvents, waitFor } from './support/helpers.ts';
 import { createTestDatabase, dropTestDatabase, probePostgres, randomSchema, sql } from './support/postgres.ts';
 

@@ -1,4 +1,6 @@
-import { parseMasterKey, readSecret, SporbarError, type MasterKey } from '@sporbar/schemas';
+import { readSecret } from '@sporbar/common/config';
+import { SporbarError } from '@sporbar/common/errors';
+import { parseMasterKey, type MasterKey } from '@sporbar/schemas';
 import type { EventStoreConfig } from '@sporbar/event-store';
 
 type Env = Readonly<Record<string, string | undefined>>;

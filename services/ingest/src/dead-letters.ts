@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@sporbar/schemas';
+import type { ErrorCode } from '@sporbar/common/errors';
 
 /** A message the ingest could not accept, kept with the reason so it can be fixed and re-driven. */
 export interface DeadLetter {

@@ -1,4 +1,6 @@
-import { createRecentCache, deterministicUuid, isSporbarError, keyScope, toMicros, type Codec } from '@sporbar/schemas';
+import { isSporbarError } from '@sporbar/common/errors';
+import { createCache } from '@sporbar/common/cache';
+import { deterministicUuid, keyScope, toMicros, type Codec } from '@sporbar/schemas';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
 import { dataKeyScopeOf, finishEvent, openEvent, subjectStream, type AfterEffect, type OpenedEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
@@ -17,7 +19,7 @@ export interface IngestResult {
 }
 
 /** Sealed subject envelopes remembered (two generations of this many): see PrepareDeps.sealedSubjects. */
-const SEALED_SUBJECT_CACHE = 8192;
+const SEALED_SUBJECT_CACHE = 16_384;
 
 export interface IngestOptions extends PrepareDeps {
   readonly codec: Codec;
@@ -32,7 +34,7 @@ export interface IngestOptions extends PrepareDeps {
  * anything that is not durably stored.
  */
 export function createIngest(ingestOptions: IngestOptions) {
-  const options: IngestOptions = { ...ingestOptions, sealedSubjects: ingestOptions.sealedSubjects ?? createRecentCache(SEALED_SUBJECT_CACHE) };
+  const options: IngestOptions = { ...ingestOptions, sealedSubjects: ingestOptions.sealedSubjects ?? createCache<string, string>(SEALED_SUBJECT_CACHE) };
   const { codec, store, deadLetters } = options;
 
   /** Destroys the subject's data key(s) and records each as a SubjectKeyShredded event. */

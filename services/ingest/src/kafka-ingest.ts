@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { isConnectionError, isMarkedRetriable, retry } from '@sporbar/event-store';
+import { isMarkedRetriable, retry } from '@sporbar/common/retry';
+import { isConnectionError } from '@sporbar/event-store';
 import type { Ingest, IncomingMessage } from './ingest.ts';
 import type { IngestMetrics } from './metrics.ts';
 

@@ -1,20 +1,6 @@
-import {
-  createClassifier,
-  type Classification,
-  PSEUDONYM_PATTERN,
-  SporbarError,
-  type Codec,
-  type DecodedEvent,
-  type DisclosureRecorded,
-  type ProcessingRegister,
-  type Pseudonymiser,
-  type SubjectOpener,
-  type SubjectRef,
-  type SubjectKeyStore,
-  type PersonalDetails,
-  type RecentCache,
-  keyScope,
-} from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
+import { createClassifier, type Classification, PSEUDONYM_PATTERN, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type Pseudonymiser, type SubjectOpener, type SubjectRef, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/schemas';
+import type { BoundedCache } from '@sporbar/common/cache';
 import type { EventToAppend } from '@sporbar/event-store';
 
 export interface PrepareDeps {
@@ -29,7 +15,7 @@ export interface PrepareDeps {
    * envelope within a seal session): a repeat needs neither the decryption nor the HMAC. No CPR
    * number is kept. Optional: without it every envelope is opened.
    */
-  readonly sealedSubjects?: RecentCache<string, string>;
+  readonly sealedSubjects?: BoundedCache<string, string>;
 }
 
 /** What must happen once the event is durably stored: crypto-shredding. */

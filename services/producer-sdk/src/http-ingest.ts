@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { isSporbarError, LegalBasisValues, RecipientRoleValues, TransferSafeguardValues, ConsentScopeValues } from '@sporbar/schemas';
+import { isSporbarError } from '@sporbar/common/errors';
+import { LegalBasisValues, RecipientRoleValues, TransferSafeguardValues, ConsentScopeValues } from '@sporbar/schemas';
 import type { Producer, Recorded } from './producer.ts';
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // sporbar-http-ingest: POST /v1/events → the producer SDK → Kafka (durable spool while Kafka is away).
 import pino from 'pino';
-import { readSecret } from '@sporbar/schemas';
+import { readSecret } from '@sporbar/common/config';
 import { buildHttpIngest } from './http-ingest.ts';
 import { createKafkaTransport } from './kafka-transport.ts';
 import { createProducer } from './producer.ts';

@@ -17,7 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logCreator, type Producer, type RetryOptions } from 'kafkajs';
-import { isSporbarError, SporbarError } from '@sporbar/schemas';
+import { isSporbarError, SporbarError } from '@sporbar/common/errors';
 import { FastKeyPartitioner, fastMessage, installFastProduce } from './kafka-fast-produce.ts';
 import { decodeMessage, encodeMessage, type SpooledMessage } from './spool/message-codec.ts';
 import { DEFAULT_MAX_SPOOL_BYTES, Spool, type SpoolEntry, type SpoolRecovery } from './spool/spool.ts';

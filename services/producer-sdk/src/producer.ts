@@ -1,26 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createCodec,
-  createRecentCache,
-  createSubjectSealer,
-  normaliseCpr,
-  SporbarError,
-  toMicros,
-  type Codec,
-  type ConsentScope,
-  type DisclosureRecorded,
-  type EventMap,
-  type EventType,
-  type LegalBasis,
-  type RecipientRole,
-  type SubjectRef,
-  type TransferSafeguard,
-  type ViewerRole,
-  type PersonalDetails,
-  canonicalDetails,
-  detailCategories,
-  PSEUDONYM_PATTERN,
-} from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
+import { createCache } from '@sporbar/common/cache';
+import { createCodec, createSubjectSealer, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole, type PersonalDetails, canonicalDetails, detailCategories, PSEUDONYM_PATTERN } from '@sporbar/schemas';
 import { routingHasher } from './routing-key.ts';
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
 
@@ -104,7 +85,7 @@ export interface Producer {
 }
 
 /** How many pseudonyms' routing keys a producer remembers. */
-const ROUTING_KEY_CACHE = 8192;
+const ROUTING_KEY_CACHE = 16_384;
 
 /**
  * The producer SDK: one typed call records one event. The event is validated against its Avro
@@ -129,7 +110,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
   // A pseudonym's routing key, remembered for the subjects seen last (a pseudonym is no personal data
   // in clear; CPR numbers are not kept).
-  const pseudonymKeys = createRecentCache<string, string>(ROUTING_KEY_CACHE);
+  const pseudonymKeys = createCache<string, string>(ROUTING_KEY_CACHE);
   const routingKeyOfPseudonym = (pseudonym: string): string => {
     let key = pseudonymKeys.get(pseudonym);
     if (key === undefined) pseudonymKeys.set(pseudonym, (key = routingKeyOf(pseudonym)));

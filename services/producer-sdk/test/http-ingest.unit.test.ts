@@ -71,7 +71,7 @@ describe('POST /v1/events', () => {
   });
 
   it('when the transport cannot take the event (spool full), the caller gets a 503, not a 202', async () => {
-    const { SporbarError } = await import('@sporbar/schemas');
+    const { SporbarError } = await import('@sporbar/common/errors');
     const { app } = setup(async () => {
       throw new SporbarError('SPB_ERR_SPOOL_FULL', 'spool full');
     });

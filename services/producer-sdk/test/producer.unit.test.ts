@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCodec, createSubjectOpener, generateSealKeyPair, isSporbarError, routingKey, type SealKeyPair } from '@sporbar/schemas';
+import { isSporbarError } from '@sporbar/common/errors';
+import { createCodec, createSubjectOpener, generateSealKeyPair, routingKey, type SealKeyPair } from '@sporbar/schemas';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { routingHasher } from '../src/routing-key.ts';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSporbarError } from '@sporbar/schemas';
+import { isSporbarError } from '@sporbar/common/errors';
 import { createKafkaTransport, crc32, decodeMessage, encodeMessage, Spool, type SpoolEntry } from '../src/index.ts';
 
 let dir: string;

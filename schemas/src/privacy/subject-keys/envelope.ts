@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { randomNonce } from '../nonce.ts';
-import { SporbarError } from '../../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 
 /**
  * Personal details of a disclosure, encrypted under the subject's data key (AES-256-GCM).

@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
-import { isSporbarError, SporbarError } from '../../errors.ts';
+import { createCache } from '@sporbar/common/cache';
+import { isSporbarError, SporbarError } from '@sporbar/common/errors';
 import { type ShredCause, ShredCauseValues } from '../../generated/events.ts';
 import { PSEUDONYM_PATTERN } from '../pseudonym.ts';
 import { type DataKey, decryptDetails, encryptDetails, type PersonalDetails, readDetailsKeyId } from './envelope.ts';
@@ -108,6 +108,8 @@ export interface SubjectKeyStoreOptions {
   readonly cacheSize?: number;
   /** How long a live key stays cached: the bound on how late another process's shred is seen; default 60 s. */
   readonly cacheTtlMs?: number;
+  /** The clock (ms) that times `cacheTtlMs` (default: `performance.now`); tests inject their own. */
+  readonly now?: () => number;
 }
 
 export interface SubjectKeyStore {
@@ -163,38 +165,6 @@ interface KeyRow {
 }
 
 /**
- * A bounded LRU with a time to live per entry, on lru-cache. (A Map used as the LRU, evicting its
- * first entry one at a time, cost ~6 µs per insert once full: V8 leaves deleted entries as holes that
- * every `keys().next()` walks over; the ingest inserts two entries per new subject.)
- */
-class Lru<K extends string, V extends object | string> {
-  private readonly cache: LRUCache<K, V> | undefined;
-  constructor(max: number) {
-    this.cache = max > 0 ? new LRUCache<K, V>({ max }) : undefined;
-  }
-  get size(): number {
-    return this.cache?.size ?? 0;
-  }
-  get(k: K): V | undefined {
-    return this.cache?.get(k);
-  }
-  /** `ttlMs` Infinity: kept until evicted by use. */
-  set(k: K, value: V, ttlMs: number): void {
-    if (ttlMs <= 0) return;
-    this.cache?.set(k, value, { ttl: Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0 }); // lru-cache: whole ms; ttl 0 is no time limit
-  }
-  delete(k: K): void {
-    this.cache?.delete(k);
-  }
-  deleteWhere(pred: (v: V) => boolean): void {
-    if (!this.cache) return;
-    const doomed: K[] = [];
-    for (const [k, v] of this.cache.entries()) if (pred(v)) doomed.push(k);
-    for (const k of doomed) this.cache.delete(k);
-  }
-}
-
-/**
  * Keys are kept per key scope: a subject pseudonym, optionally narrowed to one processing activity
  * (`psn_k1_….mitid-support`), so retention can shred one activity's details while another activity's
  * (with a longer retention) stay readable.
@@ -213,11 +183,12 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
   const { table: t } = tableName(options.table);
   const cacheSize = options.cacheSize ?? 10_000;
   const ttl = options.cacheTtlMs ?? 60_000;
+  const cacheClock = options.now ? { now: options.now } : {};
   let master = options.masterKey;
   const keyring = new Map<string, MasterKey>();
   for (const m of [...(options.previousMasterKeys ?? []), master]) addToKeyring(m);
-  const keys = new Lru<string, KeyEntry>(cacheSize); // key id → key or tombstone
-  const current = new Lru<string, string>(cacheSize); // subject → live key id
+  const keys = createCache<string, KeyEntry>(cacheSize, cacheClock); // key id → key or tombstone
+  const current = createCache<string, string>(cacheSize, cacheClock); // subject → live key id
   const locks = new Map<string, Promise<unknown>>();
   /** Moves when a shred by this store starts or ends: a bulk load that overlaps one caches nothing. */
   let shredEpoch = 0;

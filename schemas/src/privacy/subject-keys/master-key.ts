@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { randomNonce } from '../nonce.ts';
-import { SporbarError } from '../../errors.ts';
+import { SporbarError } from '@sporbar/common/errors';
 import { DATA_KEY_ID_PATTERN } from './envelope.ts';
 
 /**

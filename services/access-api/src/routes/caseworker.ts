@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { disclosuresPage } from '@sporbar/projections';
-import { SporbarError, type ProcessingRegister, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
+import type { ProcessingRegister, Pseudonymiser, SubjectKeyStore } from '@sporbar/schemas';
 import { withDetails } from '../details.ts';
 import { requireRole } from '../auth.ts';
 import { art15Report, disclosureReport, type ReadModels } from '../read-models.ts';

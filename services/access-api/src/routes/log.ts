@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { SporbarError, isSporbarError } from '@sporbar/schemas';
+import { SporbarError, isSporbarError } from '@sporbar/common/errors';
 // The route schemas carry OpenAPI tags (the app registers @fastify/swagger); this brings its FastifySchema augmentation.
 import type {} from '@fastify/swagger';
 

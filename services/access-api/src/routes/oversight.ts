@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { accessLogPage, alertsPage, overdueRetention, recipientDays } from '@sporbar/projections';
-import { SporbarError, type ProcessingRegister } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
+import type { ProcessingRegister } from '@sporbar/schemas';
 import { requireRole } from '../auth.ts';
 import type { ReadModels } from '../read-models.ts';
 import { pageQuery } from '../schemas.ts';

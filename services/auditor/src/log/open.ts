@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createPgliteEventStore, createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { fromPgPool, fromPglite, type SqlDatabase } from '@sporbar/projections';
-import { SporbarError } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
 import { pgCopyLogSource, pgliteArrayQuery, sqlLogSource, storeLogSource, type LogSource } from './source.ts';
 
 /**

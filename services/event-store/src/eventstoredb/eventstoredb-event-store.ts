@@ -39,7 +39,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { SporbarError, storeClosed } from '../errors.ts';
-import { retry, type RetryOptions } from '../retry.ts';
+import { retry, type RetryOptions } from '@sporbar/common/retry';
 import { assertStreamName, expectedRevisionToString, validateAppend } from '../validate.ts';
 import { validateStreamMetadata } from '../postgres/stream-metadata.ts';
 import type { AppendResult, EventStore, RecordedEvent, StreamMetadata, Subscription } from '../port.ts';

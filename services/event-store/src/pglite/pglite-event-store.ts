@@ -2,8 +2,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { configError } from '../errors.ts';
 import { Waker } from '../waker.ts';
 import type { EventStore } from '../port.ts';
-import { notifyChannel, schemaName, type SqlClient, type SqlExecutor } from '../postgres/client.ts';
-import { migrate } from '../postgres/migrate.ts';
+import type { SqlClient, SqlExecutor } from '@sporbar/common/sql';
+import { notifyChannel, schemaName } from '../postgres/client.ts';
+import { migrate } from '@sporbar/common/migrate';
+import { migrationSet } from '../postgres/migrations/index.ts';
 import { createSqlEventStore } from '../postgres/sql-event-store.ts';
 
 export interface PgliteEventStoreOptions {
@@ -51,7 +53,7 @@ export async function createPgliteEventStore(options: PgliteEventStoreOptions = 
   const db = options.db ?? (await PGlite.create(options.dataDir));
   const client = pgliteClient(db);
   try {
-    await migrate(client, schema);
+    await migrate(client, schema, migrationSet);
   } catch (err) {
     if (owned) await db.close();
     throw err;

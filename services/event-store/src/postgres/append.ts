@@ -27,7 +27,7 @@
 import { SporbarError } from '../errors.ts';
 import { expectedRevisionToString, type ValidAppend } from '../validate.ts';
 import type { AppendResult } from '../port.ts';
-import type { SqlExecutor } from './client.ts';
+import type { SqlExecutor } from '@sporbar/common/sql';
 
 interface AppendRow {
   status: 'ok' | 'duplicate' | 'wrong_revision';

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from './client.ts';
+import type { SqlExecutor } from '@sporbar/common/sql';
 
 /** The committed counter: every position <= it is committed and visible (see append.ts). */
 export async function headPosition(db: SqlExecutor, schema: string): Promise<bigint> {

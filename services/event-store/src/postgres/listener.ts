@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { backoffDelay } from '../retry.ts';
+import { backoffDelay } from '@sporbar/common/retry';
 
 /**
  * One LISTEN connection per store, opened lazily by the first subscription. It reconnects with

@@ -1,12 +1,14 @@
 import pg from 'pg';
 import { configError } from '../errors.ts';
-import { retry, type RetryOptions } from '../retry.ts';
+import { retry, type RetryOptions } from '@sporbar/common/retry';
 import { Waker } from '../waker.ts';
 import type { EventStore } from '../port.ts';
-import { notifyChannel, schemaName, type SqlClient } from './client.ts';
+import type { SqlClient } from '@sporbar/common/sql';
+import { notifyChannel, schemaName } from './client.ts';
 import { classifyPgError } from './errors.ts';
 import { PgListener } from './listener.ts';
-import { migrate } from './migrate.ts';
+import { migrate } from '@sporbar/common/migrate';
+import { migrationSet } from './migrations/index.ts';
 import { createSqlEventStore } from './sql-event-store.ts';
 
 export interface PostgresEventStoreOptions {
@@ -65,7 +67,7 @@ function pgClient(pool: pg.Pool): SqlClient {
 }
 
 /**
- * PostgreSQL over a `pg` Pool. Migrations run on start (advisory-locked, see migrate.ts). Connection
+ * PostgreSQL over a `pg` Pool. Migrations run on start (advisory-locked, see @sporbar/common/migrate). Connection
  * errors become retriable SPB_ERR_STORE_UNAVAILABLE and are retried with backoff; live subscriptions
  * are woken by LISTEN/NOTIFY and poll as a fallback.
  */
@@ -99,7 +101,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
   const client = pgClient(pool);
   try {
-    await run(() => migrate(client, schema));
+    await run(() => migrate(client, schema, migrationSet));
   } catch (err) {
     pool.off('error', onPoolError);
     if (owned) await pool.end();

@@ -1,5 +1,5 @@
 import type { ReadStreamOptions, RecordedEvent } from '../port.ts';
-import type { SqlExecutor } from './client.ts';
+import type { SqlExecutor } from '@sporbar/common/sql';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.ts';
 
 /**

@@ -3,7 +3,7 @@ import { startPollingSubscription } from '../subscription.ts';
 import { assertStreamName, validateAppend } from '../validate.ts';
 import type { Waker } from '../waker.ts';
 import type { EventStore, StreamMetadata, Subscription } from '../port.ts';
-import type { SqlClient } from './client.ts';
+import type { SqlClient } from '@sporbar/common/sql';
 import { appendAnyMany, appendEvents } from './append.ts';
 import { headPosition } from './head-position.ts';
 import { readAllBatch, readAllPaged } from './read-all.ts';

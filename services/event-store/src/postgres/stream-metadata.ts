@@ -1,6 +1,6 @@
 import { SporbarError } from '../errors.ts';
 import type { StreamMetadata } from '../port.ts';
-import type { SqlExecutor } from './client.ts';
+import type { SqlExecutor } from '@sporbar/common/sql';
 
 interface StoredMetadata {
   maxAgeSeconds?: number;

@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { SporbarError } from '@sporbar/schemas';
+import { SporbarError } from '@sporbar/common/errors';
 import { crc32 } from './crc32.ts';
 
 export interface SpoolOptions {

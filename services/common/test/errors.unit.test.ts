@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, SporbarError, isSporbarError } from '../src/index.ts';
+import { ERROR_CODES, SporbarError, isSporbarError } from '../src/errors.ts';
 
 describe('error registry', () => {
-  const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
   it.each(Object.entries(ERROR_CODES))('%s is documented in docs/errors.md with its status', (code, e) => {
     expect(doc).toContain(`| \`${code}\` | ${e.status} | ${e.retriable ? 'yes' : 'no'} | ${e.doc} |`);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SporbarError } from '../src/errors.ts';
-import { backoffDelay, retry } from '../src/index.ts';
+import { backoffDelay, retry } from '../src/retry.ts';
 
 const unavailable = () => new SporbarError('SPB_ERR_STORE_UNAVAILABLE', 'down');
 
