@@ -10,3 +10,14 @@ export { createEventStore, type EventStoreConfig } from './create-event-store.ts
 export { migrations, type Migration } from './postgres/migrations/index.ts';
 export { MAX_METADATA_BYTES } from './validate.ts';
 export { isConnectionError } from './postgres/errors.ts';
+export {
+  eventStoreEnv,
+  eventStoreConfigFrom,
+  eventStoreConfigFromEnv,
+  chosenAdapter,
+  dataDirFrom,
+  databaseUrlFrom,
+  DEFAULT_DATABASE_URL,
+  type EventStoreAdapter,
+  type EventStoreEnvOptions,
+} from './config.ts';
