@@ -3,26 +3,23 @@
 import { Command } from 'commander';
 import pg from 'pg';
 import pino from 'pino';
-import { createEventStore, type EventStoreConfig } from '@sporbar/event-store';
-import { SporbarError } from '@sporbar/common/errors';
+import { createEventStore } from '@sporbar/event-store';
+import { configOrExit } from '@sporbar/common/config';
 import { createCodec, register } from '@sporbar/schemas';
 import { allProjections } from './all-projections.ts';
+import { projectorConfigFromEnv } from './config.ts';
 import { activePrefix, dropReadModelTables, rebuildReadModels } from './rebuild.ts';
 import { createProjectionRunner } from './runner.ts';
 import { fromPgPool } from './sql.ts';
 
-const log = pino({ name: 'sporbar-projections', level: process.env['LOG_LEVEL'] ?? 'info' });
-
-function storeConfig(): EventStoreConfig {
-  const adapter = process.env['SPORBAR_STORE'] ?? 'postgres';
-  if (adapter === 'postgres') return { adapter, connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar' };
-  if (adapter === 'eventstoredb' && process.env['EVENTSTORE_URL']) return { adapter, connectionString: process.env['EVENTSTORE_URL'] };
-  throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_STORE must be postgres (DATABASE_URL) or eventstoredb (EVENTSTORE_URL); the embedded default runs its projections in process');
-}
+// Its level is LOG_LEVEL, set once the configuration is read (every problem listed at once, no stack trace).
+const log = pino({ name: 'sporbar-projections' });
 
 async function open() {
-  const store = await createEventStore(storeConfig());
-  const pool = new pg.Pool({ connectionString: process.env['READ_MODELS_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: 4 });
+  const config = configOrExit(() => projectorConfigFromEnv(process.env));
+  log.level = config.logLevel;
+  const store = await createEventStore(config.store);
+  const pool = new pg.Pool({ connectionString: config.readModelsDatabaseUrl, max: 4 });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
   return { store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
 }

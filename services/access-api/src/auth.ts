@@ -91,13 +91,16 @@ function sameKey(a: KeyObject, b: KeyObject): boolean {
   return a.export({ format: 'der', type: 'spki' }).equals(b.export({ format: 'der', type: 'spki' }));
 }
 
+/** Whether a token key is the documented development key (public, so production refuses it). */
+export const isDevelopmentKey = (key: string | KeyObject): boolean => sameKey(typeof key === 'string' ? createPublicKey(key) : key, devPublicKey());
+
 /**
  * Bearer JWTs (ES256 only: `alg: none`, HS256 with the public key as secret and every other algorithm
  * are refused), audience sporbar-access-api, expiry required. Roles: citizen, caseworker, dpo, auditor.
  */
 export const authPlugin = fp<AuthOptions>(async (app, options) => {
   const key = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
-  if (options.refuseDevKey && sameKey(key, devPublicKey())) {
+  if (options.refuseDevKey && isDevelopmentKey(key)) {
     throw new SporbarError('SPB_ERR_CONFIG', 'the access API is configured with the development JWT key, which is public: refusing to start in production');
   }
   await app.register(fjwt, {

@@ -4,56 +4,50 @@ import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { readSecret } from '@sporbar/common/config';
-import { SporbarError } from '@sporbar/common/errors';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, register } from '@sporbar/schemas';
+import { configOrExit } from '@sporbar/common/config';
+import { createPseudonymiser, createSubjectKeyStore, register } from '@sporbar/schemas';
 import { buildApp } from './app.ts';
+import { accessApiConfigFromEnv } from './config.ts';
 import { watchActiveReadModels } from './read-models.ts';
 
-const env = process.env;
-const secret = (name: string): string => readSecret(env, name);
-
-const selfViews = (value = 'async'): 'async' | 'sync' => {
-  if (value === 'async' || value === 'sync') return value;
-  throw new SporbarError('SPB_ERR_CONFIG', `SPORBAR_SELF_VIEWS must be async or sync, got '${value}'`);
-};
-const log = pino({ name: 'sporbar-access-api', level: env['LOG_LEVEL'] ?? 'info' });
-const production = (env['SPORBAR_ENV'] ?? 'production') === 'production';
-const pool = new pg.Pool({ connectionString: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: Number(env['PG_POOL_SIZE'] ?? 10) });
+// Every problem of the environment listed at once (SPB_ERR_CONFIG, no stack trace), before anything starts.
+const config = configOrExit(() => accessApiConfigFromEnv(process.env));
+const log = pino({ name: 'sporbar-access-api', level: config.logLevel });
+const production = config.production;
+const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize });
 pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
 const db = fromPgPool(pool);
 const readModels = await watchActiveReadModels(db);
-const brokers = (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const transport = createKafkaTransport({
-  brokers,
+  brokers: config.brokers,
   clientId: 'sporbar-access-api',
   flushTimeoutMs: 10_000,
-  topic: env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures',
-  spoolDir: env['SPORBAR_SPOOL_DIR'] ?? 'data/access-api-spool',
+  topic: config.topic,
+  spoolDir: config.spoolDir,
   // Views wait up to this long to share a produce request: the broker's cost is per request, not per event.
-  lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20),
+  lingerMs: config.lingerMs,
 });
-const views = createProducer({ transport, sealPublicKey: secret('SPORBAR_SEAL_PUBLIC_KEY'), routingSecret: secret('SPORBAR_ROUTING_SECRET'), sourceSystem: 'sporbar-access-api' });
-const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: env['SPORBAR_MASTER_KEY_ID'] ?? 'm1', secret: secret('SPORBAR_MASTER_KEY') }) });
+const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, sourceSystem: 'sporbar-access-api' });
+const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey });
 await subjectKeys.ensureSchema();
 
 const app = await buildApp({
   readModels,
   register,
   // After a rotation: the new key current, the old ones in SPORBAR_PSEUDONYM_PREVIOUS_KEYS (id:secret,...) so old pseudonyms stay findable.
-  pseudonymiser: createPseudonymiser({ id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: secret('SPORBAR_PSEUDONYM_KEY') }, parsePreviousPseudonymKeys(env['SPORBAR_PSEUDONYM_PREVIOUS_KEYS'])),
+  pseudonymiser: createPseudonymiser(config.pseudonymKey, config.previousPseudonymKeys),
   subjectKeys,
   views,
-  jwtPublicKey: secret('SPORBAR_JWT_PUBLIC_KEY'),
+  jwtPublicKey: config.jwtPublicKey,
   production,
   logger: log,
-  rateLimitPerMinute: Number(env['RATE_LIMIT_PER_MINUTE'] ?? 600),
+  rateLimitPerMinute: config.rateLimitPerMinute,
   // A citizen's view of their own data: recorded off the critical path (async, default) or awaited (sync).
   // Caseworkers', DPOs' and auditors' views are always awaited and fail closed (README, record-view.ts).
-  selfViews: selfViews(env['SPORBAR_SELF_VIEWS']),
-  tokenCacheSize: Number(env['TOKEN_CACHE_SIZE'] ?? 10_000),
+  selfViews: config.selfViews,
+  tokenCacheSize: config.tokenCacheSize,
 });
-const address = await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 3000) });
+const address = await app.listen({ host: config.host, port: config.port });
 log.info({ address, production }, 'access API listening');
 
 const shutdown = async (signal: string) => {

@@ -11,7 +11,8 @@ import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead } from './checkpoint/signed-tree-head.ts';
 import { exportLog, verifyExport, type Bound } from './export.ts';
 import { createLogService } from './log-service.ts';
-import { openDatabase, openLog, sameLocation, storeConfigFromEnv, type OpenedDatabase, type StoreConfig } from './log/open.ts';
+import { auditorConfigFromEnv, type AuditorEnvConfig } from './config.ts';
+import { openDatabase, openLog, sameLocation, type OpenedDatabase, type StoreConfig } from './log/open.ts';
 import { verifyInclusion } from './merkle/rfc9162.ts';
 import { createProgress, rate } from './progress.ts';
 import { diffReadModels, formatDiff, liveCheckpoint, livePrefix, replay, type ReplayPoint } from './replay.ts';
@@ -56,20 +57,26 @@ function storeConfig(g: GlobalOptions): StoreConfig {
 }
 
 /** --public-key <file>, else SPORBAR_CHECKPOINT_PUBLIC_KEY[_FILE], else <data dir>/checkpoint-key.pub.pem. */
-function publicKeyOf(g: GlobalOptions): string {
-  const file = g.publicKey ?? process.env['SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE'];
-  if (file) return readFileSync(file, 'utf8');
-  if (process.env['SPORBAR_CHECKPOINT_PUBLIC_KEY']) return process.env['SPORBAR_CHECKPOINT_PUBLIC_KEY'];
+function publicKeyOf(g: GlobalOptions, env: AuditorEnvConfig): string {
+  if (g.publicKey) return readFileSync(g.publicKey, 'utf8');
+  if (env.checkpointPublicKey) return env.checkpointPublicKey;
   for (const candidate of [join(g.dataDir, 'checkpoint-key.pub.pem'), join(g.dataDir, '..', 'checkpoint-key.pub.pem')]) if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
   throw usage('no checkpoint public key: pass --public-key <pem file> (GET /v1/log/key gives it)');
 }
 
 export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => process.stdout.write(t), err: process.stderr }): Promise<number> {
-  const env = storeConfigFromEnv();
+  let env: AuditorEnvConfig;
+  try {
+    env = auditorConfigFromEnv(process.env);
+  } catch (err) {
+    if (!isSporbarError(err)) throw err;
+    io.err.write(`sporbar-audit: ${err.code}: ${err.message}\n`);
+    return 2;
+  }
   const program = new Command('sporbar-audit')
     .description('Audit the Sporbar log: verify checkpoints, replay read models, diff, export, prove inclusion.')
     .addOption(new Option('--store <kind>', 'event store').choices(['pglite', 'postgres']).default(env.store))
-    .option('--data-dir <dir>', 'PGlite data directory (the embedded ./data or its pglite/ folder)', env.dataDir ?? './data')
+    .option('--data-dir <dir>', 'PGlite data directory (the embedded ./data or its pglite/ folder)', env.dataDir)
     .option('--database-url <url>', 'PostgreSQL connection string', env.databaseUrl)
     .option('--schema <name>', 'event-store schema', 'sporbar')
     .option('--public-key <pem file>', 'checkpoint public key (SPKI PEM)')
@@ -89,7 +96,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .option('--checkpoint <file...>', 'checkpoint notes kept outside the store (catches a truncated tail)')
     .option('--json', 'print the report as JSON')
     .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean }) => {
-      const key = loadVerifyingKey(publicKeyOf(g()));
+      const key = loadVerifyingKey(publicKeyOf(g(), env));
       if (o.file) {
         const r = await verifyExport(o.file, key, g().origin ? { origin: g().origin! } : {});
         io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${r.ok ? 'OK' : 'FAILED'}: ${r.events} exported event(s) checked against the signed checkpoint of tree size ${r.treeSize ?? '?'}${r.problems.map((p) => `\n  ${p}`).join('')}\n`);
@@ -191,7 +198,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         const started = Date.now();
         let publicKey;
         try {
-          publicKey = loadVerifyingKey(publicKeyOf(g()));
+          publicKey = loadVerifyingKey(publicKeyOf(g(), env));
         } catch {
           publicKey = undefined; // exporting without a key: the checkpoint is not pre-checked; verify --file checks it
         }
@@ -220,7 +227,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .requiredOption('--event <id>', 'eventId')
     .option('--checkpoint-size <n>', 'tree size of the checkpoint (default: the newest)')
     .action(async (o: { event: string; checkpointSize?: string }) => {
-      const key = loadVerifyingKey(publicKeyOf(g()));
+      const key = loadVerifyingKey(publicKeyOf(g(), env));
       const log = await openLog(storeConfig(g()));
       const origin = g().origin ?? (await log.source.checkpointCandidates()).find((c) => c.origin)?.origin;
       if (!origin) {

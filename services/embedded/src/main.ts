@@ -1,24 +1,16 @@
 // `npm start`: the embedded default. One process, PGlite in ./data, synthetic traffic from the register.
-import { resolve } from 'node:path';
 import pino from 'pino';
+import { configOrExit } from '@sporbar/common/config';
 import { register } from '@sporbar/schemas';
 import { sampleSubjects } from '@sporbar/projections';
 import { devToken } from '@sporbar/access-api';
+import { embeddedConfigFromEnv } from './config.ts';
 import { startEmbeddedSystem } from './embedded-system.ts';
 import { generateTraffic, syntheticCprs } from './synthetic-traffic.ts';
 
-const env = process.env;
-const config = {
-  dataDir: resolve(env['SPORBAR_DATA_DIR'] ?? 'data'),
-  host: env['HOST'] ?? '127.0.0.1',
-  port: Number(env['PORT'] ?? 3000),
-  seedTransactions: Number(env['SPORBAR_SEED_TRANSACTIONS'] ?? 600),
-  seedSubjects: Number(env['SPORBAR_SEED_SUBJECTS'] ?? 100),
-  liveEverySeconds: Number(env['SPORBAR_LIVE_TRAFFIC_SECONDS'] ?? 5),
-  retentionEverySeconds: Number(env['SPORBAR_RETENTION_SECONDS'] ?? 60),
-};
-
-const log = pino({ name: 'sporbar', level: env['LOG_LEVEL'] ?? 'info' });
+// Every problem of the environment listed at once (SPB_ERR_CONFIG, no stack trace), before anything starts.
+const config = configOrExit(() => embeddedConfigFromEnv(process.env));
+const log = pino({ name: 'sporbar', level: config.logLevel });
 const system = await startEmbeddedSystem({ dataDir: config.dataDir, logger: log.child({ component: 'access-api' }) });
 
 if ((await system.store.headPosition()) === 0n) {

@@ -1,17 +1,50 @@
-import { readSecret } from '@sporbar/common/config';
-import { SporbarError } from '@sporbar/common/errors';
-import { parseMasterKey, type MasterKey } from '@sporbar/schemas';
-import type { EventStoreConfig } from '@sporbar/event-store';
+import { envInteger, envList, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
+import { MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/schemas';
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The ingest runs on every adapter; SPORBAR_STORE defaults to postgres. */
+const STORE: EventStoreEnvOptions = { databaseUrlNote: 'and of the subject key table (beside EventStoreDB too)' };
 
-export interface IngestConfig {
+/** What both commands read: where the disclosures and the dead letters are. */
+export const ingestKafkaEnv = {
+  ...logLevelEnv,
+  KAFKA_BROKERS: envList({ default: '127.0.0.1:9092', meaning: 'comma-separated bootstrap brokers' }),
+  SPORBAR_TOPIC: envString({ default: 'sporbar.disclosures', meaning: 'the disclosures topic' }),
+  SPORBAR_DLQ_TOPIC: envString({ defaultDoc: '`<topic>.dlq`', meaning: 'the dead-letter topic' }),
+} as const;
+
+/** `sporbar-ingest run`. */
+export const ingestEnv = {
+  ...ingestKafkaEnv,
+  SPORBAR_GROUP_ID: envString({ default: 'sporbar-ingest', meaning: 'consumer group' }),
+  SPORBAR_PARTITIONS: envInteger({ default: 6, minimum: 1, meaning: 'partitions when the topic is created' }),
+  SPORBAR_INGEST_CONCURRENCY: envInteger({ default: 3, minimum: 1, meaning: 'partitions worked on at once per instance (CPU of one overlaps the database write of another)' }),
+  ...eventStoreEnv(STORE),
+  SPORBAR_SEAL_PRIVATE_KEY: envSecret({ required: true, bytes: 32, meaning: 'base64url X25519 private key that opens sealed subjects' }),
+  SPORBAR_PSEUDONYM_KEY: envSecret({ required: true, bytes: { min: 32 }, meaning: 'HMAC key (≥ 32 bytes, base64url) of the pseudonyms' }),
+  SPORBAR_PSEUDONYM_KEY_ID: envString({ default: 'k1', pattern: '^[a-z0-9]{1,8}$', meaning: "the pseudonym key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_MASTER_KEY: envSecret({
+    required: true,
+    meaning: '32 bytes base64url: wraps the per-subject data keys',
+    check: (secret) => void parseMasterKey({ id: 'm1', secret }, 'the master key'),
+  }),
+  SPORBAR_MASTER_KEY_ID: envString({ default: 'm1', pattern: MASTER_KEY_ID_PATTERN.source, meaning: "the master key's id (1-8 of a-z 0-9)" }),
+  METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` and `/health`' }),
+} as const;
+
+export interface IngestKafkaConfig {
+  readonly logLevel: string;
   readonly brokers: string[];
   readonly topic: string;
   readonly dlqTopic: string;
+}
+
+export interface IngestConfig extends IngestKafkaConfig {
   readonly groupId: string;
   readonly partitions: number;
   readonly store: EventStoreConfig;
+  /** The subject key table's database: the store's with postgres, DATABASE_URL beside EventStoreDB. */
+  readonly keysDatabaseUrl: string;
   readonly sealPrivateKey: string;
   readonly pseudonymKey: { readonly id: string; readonly secret: string };
   /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
@@ -21,30 +54,29 @@ export interface IngestConfig {
   readonly concurrency: number;
 }
 
-export function storeConfigFromEnv(env: Env): EventStoreConfig {
-  const adapter = env['SPORBAR_STORE'] ?? 'postgres';
-  if (adapter === 'postgres') return { adapter, connectionString: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar' };
-  if (adapter === 'pglite') return { adapter, dataDir: env['SPORBAR_DATA_DIR'] ?? 'data/pglite' };
-  if (adapter === 'eventstoredb') return { adapter, connectionString: readSecret(env, 'EVENTSTORE_URL') };
-  throw new SporbarError('SPB_ERR_CONFIG', `SPORBAR_STORE must be postgres, pglite or eventstoredb, got '${adapter}'`);
+const kafkaPart = (v: { LOG_LEVEL: string; KAFKA_BROKERS: string[]; SPORBAR_TOPIC: string; SPORBAR_DLQ_TOPIC: string | undefined }): IngestKafkaConfig => ({
+  logLevel: v.LOG_LEVEL,
+  brokers: v.KAFKA_BROKERS,
+  topic: v.SPORBAR_TOPIC,
+  dlqTopic: v.SPORBAR_DLQ_TOPIC ?? `${v.SPORBAR_TOPIC}.dlq`,
+});
+
+/** `sporbar-ingest redrive`: the topics only, no keys. */
+export function redriveConfigFromEnv(env: Env = process.env): IngestKafkaConfig {
+  return loadConfig('sporbar-ingest redrive', ingestKafkaEnv, env, kafkaPart);
 }
 
 export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
-  const partitions = Number(env['SPORBAR_PARTITIONS'] ?? 6);
-  if (!Number.isInteger(partitions) || partitions < 1) throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_PARTITIONS must be a positive integer');
-  const concurrency = Number(env['SPORBAR_INGEST_CONCURRENCY'] ?? 3);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_INGEST_CONCURRENCY must be a positive integer');
-  return {
-    concurrency,
-    brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
-    topic: env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures',
-    dlqTopic: env['SPORBAR_DLQ_TOPIC'] ?? `${env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures'}.dlq`,
-    groupId: env['SPORBAR_GROUP_ID'] ?? 'sporbar-ingest',
-    partitions,
-    store: storeConfigFromEnv(env),
-    sealPrivateKey: readSecret(env, 'SPORBAR_SEAL_PRIVATE_KEY'),
-    pseudonymKey: { id: env['SPORBAR_PSEUDONYM_KEY_ID'] ?? 'k1', secret: readSecret(env, 'SPORBAR_PSEUDONYM_KEY') },
-    masterKey: parseMasterKey({ id: env['SPORBAR_MASTER_KEY_ID'] ?? 'm1', secret: readSecret(env, 'SPORBAR_MASTER_KEY') }),
-    metricsPort: Number(env['METRICS_PORT'] ?? 9464),
-  };
+  return loadConfig('sporbar-ingest', ingestEnv, env, (v, problems) => ({
+    ...kafkaPart(v),
+    concurrency: v.SPORBAR_INGEST_CONCURRENCY,
+    groupId: v.SPORBAR_GROUP_ID,
+    partitions: v.SPORBAR_PARTITIONS,
+    store: eventStoreConfigFrom(v, problems, STORE),
+    keysDatabaseUrl: databaseUrlFrom(v, STORE)!,
+    sealPrivateKey: v.SPORBAR_SEAL_PRIVATE_KEY,
+    pseudonymKey: { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY },
+    masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
+    metricsPort: v.METRICS_PORT,
+  }));
 }

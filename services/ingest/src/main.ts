@@ -8,8 +8,9 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
 import { assertValidRegister, createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, register, type SubjectKeySql } from '@sporbar/schemas';
+import { configOrExit } from '@sporbar/common/config';
 import type { IngestConfig } from './config.ts';
-import { ingestConfigFromEnv } from './config.ts';
+import { ingestConfigFromEnv, redriveConfigFromEnv } from './config.ts';
 import { createIngest } from './ingest.ts';
 import { createKafkaDeadLetterSink } from './kafka-dead-letters.ts';
 import { startKafkaIngest } from './kafka-ingest.ts';
@@ -17,7 +18,8 @@ import { createIngestMetrics } from './metrics.ts';
 import { redriveDeadLetters } from './redrive.ts';
 import { ensureTopics } from './topics.ts';
 
-const log = pino({ name: 'sporbar-ingest', level: process.env['LOG_LEVEL'] ?? 'info' });
+// Its level is the command's LOG_LEVEL, set once the configuration is read (every problem listed at once, no stack trace).
+const log = pino({ name: 'sporbar-ingest' });
 const kafkaFor = (brokers: string[]) =>
   new Kafka({
     clientId: 'sporbar-ingest',
@@ -41,7 +43,7 @@ async function openStorage(config: IngestConfig): Promise<{ store: EventStore; k
     return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
   }
   // EventStoreDB holds the log; the subject keys need a relational table: DATABASE_URL.
-  const pool = new pg.Pool({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/sporbar', max: 4 });
+  const pool = new pg.Pool({ connectionString: config.keysDatabaseUrl, max: 4 });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
   const store = await createEventStore(config.store);
   return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
@@ -53,7 +55,8 @@ program
   .command('run')
   .description('consume the disclosures topic into the event store (configuration from the environment; see README)')
   .action(async () => {
-    const config = ingestConfigFromEnv();
+    const config = configOrExit(() => ingestConfigFromEnv(process.env));
+    log.level = config.logLevel;
     assertValidRegister(register);
     const kafka = kafkaFor(config.brokers);
     await ensureTopics(kafka, [
@@ -101,12 +104,12 @@ program
   .description('send the dead letters waiting in the DLQ back to the disclosures topic, after a fix')
   .option('--reason-code <code>', 'only letters with this SPB_ERR_* reason code')
   .action(async (opts: { reasonCode?: string }) => {
-    const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
-    const topic = process.env['SPORBAR_TOPIC'] ?? 'sporbar.disclosures';
+    const config = configOrExit(() => redriveConfigFromEnv(process.env));
+    log.level = config.logLevel;
     const result = await redriveDeadLetters({
-      kafka: kafkaFor(brokers),
-      topic,
-      dlqTopic: process.env['SPORBAR_DLQ_TOPIC'] ?? `${topic}.dlq`,
+      kafka: kafkaFor(config.brokers),
+      topic: config.topic,
+      dlqTopic: config.dlqTopic,
       ...(opts.reasonCode ? { reasonCode: opts.reasonCode } : {}),
     });
     console.log(`re-driven: ${result.redriven}, left alone: ${result.skipped}`);

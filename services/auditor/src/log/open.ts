@@ -107,9 +107,3 @@ export async function openLog(config: StoreConfig): Promise<OpenedLog> {
     },
   };
 }
-
-/** CLI defaults from the environment: SPORBAR_STORE, DATABASE_URL, SPORBAR_DATA_DIR. */
-export function storeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoreConfig {
-  const store = (env['SPORBAR_STORE'] ?? (env['DATABASE_URL'] && !env['SPORBAR_DATA_DIR'] ? 'postgres' : 'pglite')) as StoreConfig['store'];
-  return { store, dataDir: env['SPORBAR_DATA_DIR'] ?? './data', ...(env['DATABASE_URL'] ? { databaseUrl: env['DATABASE_URL'] } : {}) };
-}

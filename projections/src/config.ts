@@ -1,0 +1,26 @@
+import { envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
+
+/** The projector reads PostgreSQL or EventStoreDB; the embedded default (PGlite) runs its projections in process. */
+const STORE: EventStoreEnvOptions = { adapters: ['postgres', 'eventstoredb'], note: 'the embedded default runs its projections in process' };
+
+/** `sporbar-projections run` and `rebuild`. */
+export const projectorEnv = {
+  ...logLevelEnv,
+  ...eventStoreEnv(STORE),
+  READ_MODELS_DATABASE_URL: envString({ redact: true, defaultDoc: '`DATABASE_URL`', meaning: 'where the read models live' }),
+} as const;
+
+export interface ProjectorConfig {
+  readonly logLevel: string;
+  readonly store: EventStoreConfig;
+  readonly readModelsDatabaseUrl: string;
+}
+
+export function projectorConfigFromEnv(env: Env = process.env): ProjectorConfig {
+  return loadConfig('sporbar-projections', projectorEnv, env, (v, problems) => ({
+    logLevel: v.LOG_LEVEL,
+    store: eventStoreConfigFrom(v, problems, STORE),
+    readModelsDatabaseUrl: v.READ_MODELS_DATABASE_URL ?? databaseUrlFrom(v, STORE)!,
+  }));
+}

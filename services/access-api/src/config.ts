@@ -1,0 +1,109 @@
+import { createPublicKey } from 'node:crypto';
+import { envInteger, envList, envOneOf, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { SporbarError } from '@sporbar/common/errors';
+import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, type MasterKey } from '@sporbar/schemas';
+import { isDevelopmentKey } from './auth.ts';
+
+const pemPublicKey = (pem: string): void => {
+  try {
+    createPublicKey(pem);
+  } catch {
+    throw new SporbarError('SPB_ERR_CONFIG', 'is not a PEM public key (SPKI, ES256)');
+  }
+};
+
+/** The access API as a service of its own (main.ts): read models in PostgreSQL, ReportViewed events to Kafka. */
+export const accessApiEnv = {
+  ...logLevelEnv,
+  HOST: envString({ default: '127.0.0.1', meaning: 'where the API listens' }),
+  PORT: envInteger({ default: 3000, minimum: 0, maximum: 65535, meaning: 'where the API listens' }),
+  SPORBAR_ENV: envString({ default: 'production', meaning: '`production` refuses the development JWT key' }),
+  DATABASE_URL: envString({
+    default: 'postgres://postgres@127.0.0.1:5432/sporbar',
+    redact: true,
+    meaning: 'PostgreSQL of the read models and the subject key table',
+  }),
+  PG_POOL_SIZE: envInteger({ default: 10, minimum: 1, meaning: 'PostgreSQL connections for the read models' }),
+  KAFKA_BROKERS: envList({ default: '127.0.0.1:9092', meaning: 'comma-separated bootstrap brokers' }),
+  SPORBAR_TOPIC: envString({ default: 'sporbar.disclosures', meaning: 'the disclosures topic' }),
+  SPORBAR_SPOOL_DIR: envString({ default: 'data/access-api-spool', meaning: "the producer's durable spool (fsync'd, bounded) while Kafka is away" }),
+  SPORBAR_VIEWS_LINGER_MS: envInteger({ default: 20, minimum: 0, meaning: 'how long ReportViewed events wait to share one Kafka produce request' }),
+  SPORBAR_SEAL_PUBLIC_KEY: envSecret({ required: true, bytes: 32, meaning: 'base64url X25519 public key that seals subjects (shared with every producer)' }),
+  SPORBAR_ROUTING_SECRET: envSecret({ required: true, bytes: { min: 32 }, meaning: 'partition-key secret (≥ 32 bytes, base64url) shared with every producer' }),
+  SPORBAR_PSEUDONYM_KEY: envSecret({ required: true, bytes: { min: 32 }, meaning: 'HMAC key (≥ 32 bytes, base64url) of the pseudonyms' }),
+  SPORBAR_PSEUDONYM_KEY_ID: envString({ default: 'k1', pattern: '^[a-z0-9]{1,8}$', meaning: "the pseudonym key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_PSEUDONYM_PREVIOUS_KEYS: envSecret({
+    meaning: 'rotated-out pseudonym keys `id:secret,…`, still used for look-ups',
+    check: (value) => {
+      const [first, ...rest] = parsePreviousPseudonymKeys(value);
+      if (first) createPseudonymiser(first, rest);
+    },
+  }),
+  SPORBAR_MASTER_KEY: envSecret({
+    required: true,
+    meaning: '32 bytes base64url: wraps the per-subject data keys',
+    check: (secret) => void parseMasterKey({ id: 'm1', secret }, 'the master key'),
+  }),
+  SPORBAR_MASTER_KEY_ID: envString({ default: 'm1', pattern: MASTER_KEY_ID_PATTERN.source, meaning: "the master key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_JWT_PUBLIC_KEY: envSecret({ required: true, check: pemPublicKey, meaning: 'PEM public key (ES256) that signs access tokens' }),
+  RATE_LIMIT_PER_MINUTE: envInteger({ default: 600, minimum: 1, meaning: 'requests per client address' }),
+  SPORBAR_SELF_VIEWS: envOneOf(['async', 'sync'], { default: 'async', meaning: "`sync` awaits citizens' own views too (see Access API)" }),
+  TOKEN_CACHE_SIZE: envInteger({ default: 10_000, minimum: 0, meaning: 'verified tokens cached until their expiry (`0` = off)' }),
+} as const;
+
+export interface AccessApiConfig {
+  readonly logLevel: string;
+  readonly host: string;
+  readonly port: number;
+  /** SPORBAR_ENV=production (the default): the development JWT key is refused. */
+  readonly production: boolean;
+  readonly databaseUrl: string;
+  readonly poolSize: number;
+  readonly brokers: string[];
+  readonly topic: string;
+  readonly spoolDir: string;
+  readonly lingerMs: number;
+  readonly sealPublicKey: string;
+  readonly routingSecret: string;
+  readonly pseudonymKey: { readonly id: string; readonly secret: string };
+  /** After a rotation: the old keys, so old pseudonyms stay findable. */
+  readonly previousPseudonymKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
+  readonly masterKey: MasterKey;
+  readonly jwtPublicKey: string;
+  readonly rateLimitPerMinute: number;
+  readonly selfViews: 'async' | 'sync';
+  readonly tokenCacheSize: number;
+}
+
+export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig {
+  return loadConfig('sporbar-access-api', accessApiEnv, env, (v, problems) => {
+    const production = v.SPORBAR_ENV === 'production';
+    const pseudonymKey = { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY };
+    const previousPseudonymKeys = parsePreviousPseudonymKeys(v.SPORBAR_PSEUDONYM_PREVIOUS_KEYS);
+    problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
+    if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
+      problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused with SPORBAR_ENV=production');
+    }
+    return {
+      logLevel: v.LOG_LEVEL,
+      host: v.HOST,
+      port: v.PORT,
+      production,
+      databaseUrl: v.DATABASE_URL,
+      poolSize: v.PG_POOL_SIZE,
+      brokers: v.KAFKA_BROKERS,
+      topic: v.SPORBAR_TOPIC,
+      spoolDir: v.SPORBAR_SPOOL_DIR,
+      lingerMs: v.SPORBAR_VIEWS_LINGER_MS,
+      sealPublicKey: v.SPORBAR_SEAL_PUBLIC_KEY,
+      routingSecret: v.SPORBAR_ROUTING_SECRET,
+      pseudonymKey,
+      previousPseudonymKeys,
+      masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
+      jwtPublicKey: v.SPORBAR_JWT_PUBLIC_KEY,
+      rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+      selfViews: v.SPORBAR_SELF_VIEWS,
+      tokenCacheSize: v.TOKEN_CACHE_SIZE,
+    };
+  });
+}

@@ -1,0 +1,85 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { devPublicKey } from '../src/auth.ts';
+import { accessApiConfigFromEnv } from '../src/config.ts';
+
+const key = () => randomBytes(32).toString('base64url');
+const pem = (k: import('node:crypto').KeyObject) => k.export({ format: 'pem', type: 'spki' }).toString();
+const jwtKey = pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+const complete = {
+  SPORBAR_SEAL_PUBLIC_KEY: key(),
+  SPORBAR_ROUTING_SECRET: key(),
+  SPORBAR_PSEUDONYM_KEY: key(),
+  SPORBAR_MASTER_KEY: key(),
+  SPORBAR_JWT_PUBLIC_KEY: jwtKey,
+};
+
+function refusal(fn: () => unknown): SporbarError {
+  try {
+    fn();
+  } catch (err) {
+    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
+    throw err;
+  }
+  throw new Error('expected SPB_ERR_CONFIG');
+}
+const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
+
+describe('the access API configuration', () => {
+  it('keeps the documented defaults', () => {
+    expect(accessApiConfigFromEnv(complete)).toMatchObject({
+      logLevel: 'info',
+      host: '127.0.0.1',
+      port: 3000,
+      production: true,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/sporbar',
+      poolSize: 10,
+      brokers: ['127.0.0.1:9092'],
+      topic: 'sporbar.disclosures',
+      spoolDir: 'data/access-api-spool',
+      lingerMs: 20,
+      pseudonymKey: { id: 'k1' },
+      previousPseudonymKeys: [],
+      masterKey: { id: 'm1' },
+      rateLimitPerMinute: 600,
+      selfViews: 'async',
+      tokenCacheSize: 10_000,
+    });
+  });
+
+  it('requires the seal public key and the routing secret (shared with the producers)', () => {
+    const { SPORBAR_SEAL_PUBLIC_KEY: _s, SPORBAR_ROUTING_SECRET: _r, ...rest } = complete;
+    expect(variables(refusal(() => accessApiConfigFromEnv(rest)))).toEqual(['SPORBAR_SEAL_PUBLIC_KEY', 'SPORBAR_ROUTING_SECRET']);
+  });
+
+  it('several problems: one SPB_ERR_CONFIG naming all of them', () => {
+    const err = refusal(() =>
+      accessApiConfigFromEnv({
+        PORT: 'http',
+        SPORBAR_SELF_VIEWS: 'sometimes',
+        SPORBAR_ROUTING_SECRET: 'c2hvcnQ',
+        SPORBAR_PSEUDONYM_PREVIOUS_KEYS: 'k0',
+        SPORBAR_JWT_PUBLIC_KEY: 'not a pem',
+        TOKEN_CACHE_SIZE: '-1',
+      }),
+    );
+    expect(variables(err)).toEqual([
+      'PORT',
+      'SPORBAR_SEAL_PUBLIC_KEY',
+      'SPORBAR_ROUTING_SECRET',
+      'SPORBAR_PSEUDONYM_KEY',
+      'SPORBAR_PSEUDONYM_PREVIOUS_KEYS',
+      'SPORBAR_MASTER_KEY',
+      'SPORBAR_JWT_PUBLIC_KEY',
+      'SPORBAR_SELF_VIEWS',
+      'TOKEN_CACHE_SIZE',
+    ]);
+  });
+
+  it('in production, refuses the development JWT key and a previous pseudonym key id that repeats the current one', () => {
+    const err = refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_JWT_PUBLIC_KEY: pem(devPublicKey()), SPORBAR_PSEUDONYM_PREVIOUS_KEYS: `k1:${key()}` }));
+    expect(variables(err)).toEqual(['SPORBAR_PSEUDONYM_PREVIOUS_KEYS', 'SPORBAR_JWT_PUBLIC_KEY']);
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: pem(devPublicKey()) }).production).toBe(false);
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { auditorConfigFromEnv } from '../src/config.ts';
+
+function refusal(fn: () => unknown): SporbarError {
+  try {
+    fn();
+  } catch (err) {
+    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
+    throw err;
+  }
+  throw new Error('expected SPB_ERR_CONFIG');
+}
+const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
+
+describe("sporbar-audit's environment", () => {
+  it('the embedded data directory unless only DATABASE_URL is set', () => {
+    expect(auditorConfigFromEnv({})).toEqual({ store: 'pglite', dataDir: './data' });
+    expect(auditorConfigFromEnv({ DATABASE_URL: 'postgres://h/db' })).toEqual({ store: 'postgres', dataDir: './data', databaseUrl: 'postgres://h/db' });
+    expect(auditorConfigFromEnv({ DATABASE_URL: 'postgres://h/db', SPORBAR_DATA_DIR: 'd' })).toEqual({ store: 'pglite', dataDir: 'd', databaseUrl: 'postgres://h/db' });
+    expect(auditorConfigFromEnv({ SPORBAR_STORE: 'postgres', SPORBAR_CHECKPOINT_PUBLIC_KEY: 'PEM' })).toEqual({ store: 'postgres', dataDir: './data', checkpointPublicKey: 'PEM' });
+  });
+
+  it('several problems: one SPB_ERR_CONFIG naming all of them', () => {
+    const err = refusal(() => auditorConfigFromEnv({ SPORBAR_STORE: 'eventstoredb', SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE: '/no/such/key.pem' }));
+    expect(variables(err)).toEqual(['SPORBAR_STORE', 'SPORBAR_CHECKPOINT_PUBLIC_KEY']);
+    expect(err.message).toContain('must be one of pglite, postgres');
+  });
+});

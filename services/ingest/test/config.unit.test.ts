@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { ingestConfigFromEnv, redriveConfigFromEnv } from '../src/config.ts';
+
+const key = () => randomBytes(32).toString('base64url');
+const keys = { SPORBAR_SEAL_PRIVATE_KEY: key(), SPORBAR_PSEUDONYM_KEY: key(), SPORBAR_MASTER_KEY: key() };
+
+function refusal(fn: () => unknown): SporbarError {
+  try {
+    fn();
+  } catch (err) {
+    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
+    throw err;
+  }
+  throw new Error('expected SPB_ERR_CONFIG');
+}
+const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
+
+describe('the ingest configuration', () => {
+  it('keeps the documented defaults', () => {
+    const c = ingestConfigFromEnv(keys);
+    expect({ ...c, masterKey: undefined }).toEqual({
+      logLevel: 'info',
+      brokers: ['127.0.0.1:9092'],
+      topic: 'sporbar.disclosures',
+      dlqTopic: 'sporbar.disclosures.dlq',
+      groupId: 'sporbar-ingest',
+      partitions: 6,
+      concurrency: 3,
+      store: { adapter: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:5432/sporbar' },
+      keysDatabaseUrl: 'postgres://postgres@127.0.0.1:5432/sporbar',
+      sealPrivateKey: keys.SPORBAR_SEAL_PRIVATE_KEY,
+      pseudonymKey: { id: 'k1', secret: keys.SPORBAR_PSEUDONYM_KEY },
+      masterKey: undefined,
+      metricsPort: 9464,
+    });
+    expect(c.masterKey.id).toBe('m1');
+    expect(ingestConfigFromEnv({ ...keys, SPORBAR_TOPIC: 't', KAFKA_BROKERS: 'a:1, b:2' })).toMatchObject({ dlqTopic: 't.dlq', brokers: ['a:1', 'b:2'] });
+  });
+
+  it('several problems: one SPB_ERR_CONFIG naming all of them', () => {
+    const err = refusal(() =>
+      ingestConfigFromEnv({
+        SPORBAR_PARTITIONS: '0',
+        SPORBAR_INGEST_CONCURRENCY: 'many',
+        SPORBAR_STORE: 'mongo',
+        SPORBAR_PSEUDONYM_KEY: 'c2hvcnQ',
+        SPORBAR_MASTER_KEY: Buffer.alloc(32).toString('base64url'),
+        SPORBAR_MASTER_KEY_ID: 'Not-An-Id',
+        METRICS_PORT: '70000',
+      }),
+    );
+    expect(variables(err)).toEqual([
+      'SPORBAR_PARTITIONS',
+      'SPORBAR_INGEST_CONCURRENCY',
+      'SPORBAR_STORE',
+      'SPORBAR_SEAL_PRIVATE_KEY',
+      'SPORBAR_PSEUDONYM_KEY',
+      'SPORBAR_MASTER_KEY',
+      'SPORBAR_MASTER_KEY_ID',
+      'METRICS_PORT',
+    ]);
+    expect(err.message).toContain('SPORBAR_MASTER_KEY          the master key is a placeholder');
+  });
+
+  it('EventStoreDB needs its URL; the subject keys stay in DATABASE_URL', () => {
+    expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_STORE: 'eventstoredb' })))).toEqual(['EVENTSTORE_URL']);
+    expect(ingestConfigFromEnv({ ...keys, SPORBAR_STORE: 'eventstoredb', EVENTSTORE_URL: 'esdb://h', DATABASE_URL: 'postgres://k/db' })).toMatchObject({
+      store: { adapter: 'eventstoredb', connectionString: 'esdb://h' },
+      keysDatabaseUrl: 'postgres://k/db',
+    });
+  });
+
+  it('redrive needs the topics only', () => {
+    expect(redriveConfigFromEnv({ SPORBAR_DLQ_TOPIC: 'dead' })).toEqual({ logLevel: 'info', brokers: ['127.0.0.1:9092'], topic: 'sporbar.disclosures', dlqTopic: 'dead' });
+  });
+});
