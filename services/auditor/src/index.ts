@@ -12,3 +12,4 @@ export * from './verify.ts';
 export * from './export.ts';
 export * from './replay.ts';
 export * from './progress.ts';
+export * from './config.ts';
