@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { PGlite } from '@electric-sql/pglite';
 import { fromPglite } from '@sporbar/projections';
+import { formatConfigError } from '@sporbar/common/config';
 import { isSporbarError } from '@sporbar/common/errors';
 import { createCodec } from '@sporbar/schemas';
 import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
@@ -69,8 +70,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
   try {
     env = auditorConfigFromEnv(process.env);
   } catch (err) {
-    if (!isSporbarError(err)) throw err;
-    io.err.write(`sporbar-audit: ${err.code}: ${err.message}\n`);
+    if (!isSporbarError(err, 'SPB_ERR_CONFIG')) throw err;
+    io.err.write(formatConfigError(err));
     return 2;
   }
   const program = new Command('sporbar-audit')

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -45,7 +46,7 @@ export interface EmbeddedSystem {
  */
 export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<EmbeddedSystem> {
   assertValidRegister(register);
-  const keysDir = config.dataDir ?? join(process.env['TMPDIR'] ?? '/tmp', `sporbar-mem-${process.pid}-${Date.now()}`);
+  const keysDir = config.dataDir ?? join(tmpdir(), `sporbar-mem-${process.pid}-${Date.now()}`);
   const keys = await loadOrCreateDevKeys(keysDir);
   const pglite = await PGlite.create(config.dataDir ? join(config.dataDir, 'pglite') : undefined);
   const db = fromPglite(pglite);
