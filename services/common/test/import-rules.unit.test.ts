@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+/** The layout's import rules (tools/import-rules.js) as `npm run lint` applies them, on made-up sources. */
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const eslint = new ESLint({ cwd: repo });
+const problems = async (filePath: string, code: string): Promise<string[]> => {
+  const [result] = await eslint.lintText(code, { filePath: `${repo}${filePath}` });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+};
+
+describe('import rules', () => {
+  it('refuse an import against the flow', async () => {
+    expect(await problems('services/ingest/src/x.ts', "import { a } from '@sporbar/projections';\nexport const b = a;\n")).toEqual([
+      expect.stringContaining('services/ingest may import only'),
+    ]);
+    expect(await problems('services/producer-sdk/src/x.ts', "import { a } from '@sporbar/event-store';\nexport const b = a;\n")).toHaveLength(1);
+    expect(await problems('services/event-store/src/x.ts', "import { a } from '@sporbar/schemas';\nexport const b = a;\n")).toHaveLength(1);
+    expect(await problems('projections/src/x.ts', "import { a } from '@sporbar/access-api/sub';\nexport const b = a;\n")).toHaveLength(1);
+  });
+
+  it('refuse I/O libraries in common and schemas, and relative imports into another package', async () => {
+    for (const lib of ['pg', 'kafkajs', 'fastify', 'pino', '@electric-sql/pglite', 'node:http']) {
+      expect(await problems('schemas/src/x.ts', `import a from '${lib}';\nexport const b = a;\n`)).toEqual([expect.stringContaining('holds no I/O')]);
+      expect(await problems('services/common/src/x.ts', `import a from '${lib}';\nexport const b = a;\n`)).toHaveLength(1);
+    }
+    expect(await problems('services/ingest/src/x.ts', "import { a } from '../../../schemas/src/index.ts';\nexport const b = a;\n")).toEqual([
+      expect.stringContaining('by its name'),
+    ]);
+  });
+
+  it('allow the imports the layout allows, and anything in tests', async () => {
+    expect(await problems('services/ingest/src/x.ts', "import { a } from '@sporbar/event-store';\nimport { c } from '@sporbar/common/retry';\nexport const b = [a, c];\n")).toEqual([]);
+    expect(await problems('services/access-api/src/x.ts', "import { a } from '@sporbar/projections';\nexport const b = a;\n")).toEqual([]);
+    expect(await problems('schemas/src/x.ts', "import { a } from '@sporbar/common/errors';\nexport const b = a;\n")).toEqual([]);
+    expect(await problems('services/ingest/test/x.int.test.ts', "import { a } from '@sporbar/access-api';\nexport const b = a;\n")).toEqual([]);
+  });
+});
