@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -35,5 +36,21 @@ describe('import rules', () => {
     expect(await problems('services/access-api/src/x.ts', "import { a } from '@sporbar/projections';\nexport const b = a;\n")).toEqual([]);
     expect(await problems('schemas/src/x.ts', "import { a } from '@sporbar/common/errors';\nexport const b = a;\n")).toEqual([]);
     expect(await problems('services/ingest/test/x.int.test.ts', "import { a } from '@sporbar/access-api';\nexport const b = a;\n")).toEqual([]);
+  });
+});
+
+describe('test files', () => {
+  it('carry their tier in their name: *.unit.test.ts, *.int.test.ts or *.e2e.test.ts', () => {
+    const testFiles: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(`${repo}${dir}`, { withFileTypes: true })) {
+        if (e.name === 'node_modules' || e.name === 'data' || e.name.startsWith('.')) continue;
+        if (e.isDirectory()) walk(`${dir}${e.name}/`);
+        else if (/\.test\.[cm]?[jt]sx?$/.test(e.name)) testFiles.push(`${dir}${e.name}`);
+      }
+    };
+    walk('');
+    expect(testFiles.length).toBeGreaterThan(50);
+    expect(testFiles.filter((f) => !/\.(unit|int|e2e)\.test\.ts$/.test(f))).toEqual([]);
   });
 });
