@@ -1,7 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: plain JavaScript, shared with eslint.config.js
+import { allowedImports } from '../../../tools/import-rules.js';
 
 /** The layout's import rules (tools/import-rules.js) as `npm run lint` applies them, on made-up sources. */
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,5 +54,28 @@ describe('test files', () => {
     walk('');
     expect(testFiles.length).toBeGreaterThan(50);
     expect(testFiles.filter((f) => !/\.(unit|int|e2e)\.test\.ts$/.test(f))).toEqual([]);
+  });
+});
+
+describe("the README's layout table", () => {
+  it('names every workspace package with its folder, and nothing else', () => {
+    const root = JSON.parse(readFileSync(`${repo}package.json`, 'utf8')) as { workspaces: string[] };
+    const packages = root.workspaces
+      .flatMap((w) => (w.endsWith('/*') ? readdirSync(`${repo}${w.slice(0, -2)}`).map((d) => `${w.slice(0, -2)}/${d}`) : [w]))
+      .filter((folder) => existsSync(`${repo}${folder}/package.json`))
+      .map((folder) => `${folder}/ ${(JSON.parse(readFileSync(`${repo}${folder}/package.json`, 'utf8')) as { name: string }).name}`);
+    const readme = readFileSync(`${repo}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 3));
+    const rows = [...section.matchAll(/^\| `([^`]+)` \| `(@sporbar\/[a-z-]+)` \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(rows.sort()).toEqual(packages.sort());
+  });
+
+  it('every package has a README that says what it may import', () => {
+    const folders = Object.keys(allowedImports);
+    for (const folder of folders) {
+      const path = `${repo}${folder}/README.md`;
+      expect(existsSync(path), `${folder}/README.md`).toBe(true);
+      expect(readFileSync(path, 'utf8'), `${folder}/README.md`).toMatch(/## (What it may import|Imports)/);
+    }
   });
 });
