@@ -10,3 +10,5 @@ export { createEventStore, type EventStoreConfig } from './create-event-store.ts
 export { migrations, type Migration } from './postgres/migrations/index.ts';
 export { MAX_METADATA_BYTES } from './validate.ts';
 export { isConnectionError } from './postgres/errors.ts';
+export { eventStoreSchemas } from './postgres/store-schemas.ts';
+export type { SqlClient, SqlExecutor } from '@sporbar/common/sql';

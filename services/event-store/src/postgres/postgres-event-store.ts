@@ -5,6 +5,7 @@ import { Waker } from '../waker.ts';
 import type { EventStore } from '../port.ts';
 import type { SqlClient } from '@sporbar/common/sql';
 import { notifyChannel, schemaName } from './client.ts';
+import { scanAllByCopy } from './copy-scan.ts';
 import { classifyPgError } from './errors.ts';
 import { PgListener } from './listener.ts';
 import { migrate } from '@sporbar/common/migrate';
@@ -69,7 +70,8 @@ function pgClient(pool: pg.Pool): SqlClient {
 /**
  * PostgreSQL over a `pg` Pool. Migrations run on start (advisory-locked, see @sporbar/common/migrate). Connection
  * errors become retriable SPB_ERR_STORE_UNAVAILABLE and are retried with backoff; live subscriptions
- * are woken by LISTEN/NOTIFY and poll as a fallback.
+ * are woken by LISTEN/NOTIFY and poll as a fallback. `scanAll` is one COPY in binary format
+ * (copy-scan.ts) instead of keyset pages.
  */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   if (!options.pool && !options.connectionString) {
@@ -126,6 +128,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     pollIntervalMs: options.pollIntervalMs ?? 1000,
     run,
     isRetriable: (err) => (classifyPgError(err) as { retriable?: boolean }).retriable === true,
+    // Connecting is retried; the COPY itself is not (rows may have been handed over already).
+    scanAll: async (onEvent, scanOptions) => {
+      try {
+        await scanAllByCopy(() => run(() => pool.connect()), schema, onEvent, scanOptions);
+      } catch (err) {
+        throw classifyPgError(err);
+      }
+    },
     afterAppend: () => waker.wake(),
     dispose: async () => {
       await listener.stop();
