@@ -6,7 +6,8 @@ import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { readSecret } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, parsePreviousPseudonymKeys, register } from '@sporbar/schemas';
+import { register } from '@sporbar/schemas';
+import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys, parseMasterKey, parsePreviousPseudonymKeys, pgPoolSqlClient } from '@sporbar/key-store';
 import { buildApp } from './app.ts';
 import { watchActiveReadModels } from './read-models.ts';
 
@@ -34,8 +35,8 @@ const transport = createKafkaTransport({
   lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20),
 });
 const views = createProducer({ transport, sealPublicKey: secret('SPORBAR_SEAL_PUBLIC_KEY'), routingSecret: secret('SPORBAR_ROUTING_SECRET'), sourceSystem: 'sporbar-access-api' });
+await migrateSubjectKeys(pgPoolSqlClient(pool));
 const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: env['SPORBAR_MASTER_KEY_ID'] ?? 'm1', secret: secret('SPORBAR_MASTER_KEY') }) });
-await subjectKeys.ensureSchema();
 
 const app = await buildApp({
   readModels,

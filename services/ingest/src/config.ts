@@ -1,6 +1,6 @@
 import { readSecret } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
-import { parseMasterKey, type MasterKey } from '@sporbar/schemas';
+import { parseMasterKey, type MasterKey } from '@sporbar/key-store';
 import type { EventStoreConfig } from '@sporbar/event-store';
 
 type Env = Readonly<Record<string, string | undefined>>;

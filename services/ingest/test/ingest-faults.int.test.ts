@@ -7,7 +7,8 @@ import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
-import { generateSealKeyPair, register } from '@sporbar/schemas';
+import { register } from '@sporbar/schemas';
+import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
 

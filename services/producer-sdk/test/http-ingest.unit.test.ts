@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCodec, createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/schemas';
+import { createCodec } from '@sporbar/schemas';
+import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { buildHttpIngest, createInProcessTransport, createProducer, type OutgoingMessage } from '../src/index.ts';
 
 const codec = createCodec();

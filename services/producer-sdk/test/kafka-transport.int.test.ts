@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
-import { generateSealKeyPair } from '@sporbar/schemas';
+import { generateSealKeyPair } from '@sporbar/key-store/seal';
 import { checkPrerequisites, getFreePort, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '../../../infra/kafka/src/index.ts';
 import { createKafkaTransport, createProducer, FlushTimeoutError, Spool, type KafkaTransport, type TransportLogger } from '../src/index.ts';
 import { fastProduceRequests } from '../src/kafka-fast-produce.ts';

@@ -2,3 +2,5 @@
 export * from './envelope.ts';
 export * from './master-key.ts';
 export * from './key-table.ts';
+export * from './migrations/index.ts';
+export * from './sql-clients.ts';
