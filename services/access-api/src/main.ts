@@ -7,7 +7,8 @@ import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { readSecret } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { register } from '@sporbar/schemas';
-import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys, parseMasterKey, parsePreviousPseudonymKeys, pgPoolSqlClient } from '@sporbar/key-store';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys, parseMasterKey, parsePreviousPseudonymKeys } from '@sporbar/key-store';
 import { buildApp } from './app.ts';
 import { watchActiveReadModels } from './read-models.ts';
 

@@ -7,7 +7,8 @@ import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sp
 import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
 import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, runRetention, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
 import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, pgliteSqlClient, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
+import { pgliteSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
 import { createCheckpointer, createLogService, loadOrCreateCheckpointKey, logOrigin, type LogService } from '@sporbar/auditor';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 

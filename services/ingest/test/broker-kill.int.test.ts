@@ -8,7 +8,8 @@ import { checkPrerequisites, kafkaJarsPresent, startKafkaBroker, type KafkaBroke
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { createCodec, register } from '@sporbar/schemas';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, parseMasterKey, migrateSubjectKeys, pgPoolSqlClient } from '@sporbar/key-store';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, parseMasterKey, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createKafkaDeadLetterSink, ensureTopics, startKafkaIngest } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, waitFor } from './support.ts';
 

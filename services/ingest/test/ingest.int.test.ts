@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
 import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys, pgliteSqlClient } from '@sporbar/key-store';
+import { pgliteSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
 
 const CPR = '240365-1187';

@@ -5,7 +5,8 @@ import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { createCodec, createSchemaCatalogue, loadSchemaCatalogue, register, schemaVersion, type Codec } from '@sporbar/schemas';
-import { createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys, pgPoolSqlClient } from '@sporbar/key-store';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import pg from 'pg';
 import {
   DLQ_HEADER_REASON,

@@ -1,4 +1,5 @@
 // Privacy cost per event, next to the plain Avro encode of the same event, in one run.
+import { pgliteSqlClient } from '@sporbar/common/sql';
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { createCodec, type DisclosureRecorded } from '@sporbar/schemas';
@@ -12,7 +13,6 @@ import {
   keyScope,
   migrateSubjectKeys,
   parseMasterKey,
-  pgliteSqlClient,
 } from '../src/index.ts';
 
 const N = Number(process.env['BENCH_EVENTS'] ?? 50_000);

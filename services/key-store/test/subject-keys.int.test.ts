@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probePostgres } from '../../event-store/test/support/postgres.ts';
 import { isSporbarError } from '@sporbar/common/errors';
-import type { SqlClient } from '@sporbar/common/sql';
+import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser } from '../src/index.ts';
 import {
   createSubjectKeyStore,
@@ -14,8 +14,6 @@ import {
   migrateSubjectKeys,
   parseMasterKey,
   type PersonalDetails,
-  pgliteSqlClient,
-  pgPoolSqlClient,
   type SubjectKeySql,
   type SubjectKeyStore,
   unwrapDataKey,

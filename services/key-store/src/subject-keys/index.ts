@@ -3,4 +3,3 @@ export * from './envelope.ts';
 export * from './master-key.ts';
 export * from './key-table.ts';
 export * from './migrations/index.ts';
-export * from './sql-clients.ts';
