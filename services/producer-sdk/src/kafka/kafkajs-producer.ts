@@ -31,17 +31,20 @@ const PRODUCER_STATE_ERRORS = new Set([
   'PRODUCER_FENCED',
 ]);
 
-/** Safe description of an error for logs: kind and broker-side code, never message contents. */
+/**
+ * Safe description of an error for logs: kind and broker-side code, never message contents. kafkajs'
+ * error type is `errorType`: pino's err serializer would overwrite a `type` with the object's class.
+ */
 export function describeError(err: unknown): Record<string, unknown> {
   const e = err as { name?: unknown; message?: unknown; type?: unknown; code?: unknown; retriable?: unknown; cause?: unknown };
   const cause = e?.cause as { name?: unknown; type?: unknown; message?: unknown } | undefined;
   return {
     name: e?.name,
     message: typeof e?.message === 'string' ? e.message.slice(0, 300) : undefined,
-    type: e?.type,
+    errorType: e?.type,
     code: e?.code,
     retriable: e?.retriable,
-    cause: cause ? { name: cause.name, type: cause.type, message: typeof cause.message === 'string' ? cause.message.slice(0, 300) : undefined } : undefined,
+    cause: cause ? { name: cause.name, errorType: cause.type, message: typeof cause.message === 'string' ? cause.message.slice(0, 300) : undefined } : undefined,
   };
 }
 
