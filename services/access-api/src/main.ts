@@ -34,6 +34,7 @@ const transport = createKafkaTransport({
   spoolDir: env['SPORBAR_SPOOL_DIR'] ?? 'data/access-api-spool',
   // Views wait up to this long to share a produce request: the broker's cost is per request, not per event.
   lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20),
+  logger: log.child({ component: 'kafka-transport' }),
 });
 const views = createProducer({ transport, sealPublicKey: secret('SPORBAR_SEAL_PUBLIC_KEY'), routingSecret: secret('SPORBAR_ROUTING_SECRET'), sourceSystem: 'sporbar-access-api' });
 await migrateSubjectKeys(pgPoolSqlClient(pool));
