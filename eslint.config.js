@@ -1,6 +1,7 @@
 // One lint configuration for every workspace: recommended + type-aware-free TypeScript rules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importRuleConfigs } from './tools/import-rules.js';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/data/**', '**/libs/**', '**/.turbo/**'] },
@@ -17,4 +18,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The layout's import rules (which package may import which): tools/import-rules.js.
+  ...importRuleConfigs(),
 );

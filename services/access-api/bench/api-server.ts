@@ -16,7 +16,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, register, type Pseudonymiser } from '@sporbar/schemas';
+import { register } from '@sporbar/schemas';
+import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, type Pseudonymiser } from '@sporbar/key-store';
 import { buildApp, devPublicKey, type SelfViewMode } from '../src/index.ts';
 
 export interface ServerConfig {

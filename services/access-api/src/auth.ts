@@ -5,7 +5,8 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createCache, type BoundedCache } from '@sporbar/common/cache';
 import { SporbarError } from '@sporbar/common/errors';
-import type { Pseudonymiser, ViewerRole } from '@sporbar/schemas';
+import type { ViewerRole } from '@sporbar/schemas';
+import type { Pseudonymiser } from '@sporbar/key-store';
 
 export type Role = 'citizen' | 'caseworker' | 'dpo' | 'auditor';
 export const ROLES: readonly Role[] = ['citizen', 'caseworker', 'dpo', 'auditor'];

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { envInteger, envList, envOneOf, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
-import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, type MasterKey } from '@sporbar/schemas';
+import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, type MasterKey } from '@sporbar/key-store';
 import { isDevelopmentKey } from './auth.ts';
 
 const pemPublicKey = (pem: string): void => {

@@ -1,5 +1,5 @@
 import type { DisclosureItem } from '@sporbar/projections';
-import { keyScope, type SubjectKeyStore } from '@sporbar/schemas';
+import { keyScope, type SubjectKeyStore } from '@sporbar/key-store';
 
 /** What the report says about one disclosure's personal details. */
 export type DetailsView =

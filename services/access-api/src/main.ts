@@ -5,7 +5,9 @@ import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { configOrExit } from '@sporbar/common/config';
-import { createPseudonymiser, createSubjectKeyStore, register } from '@sporbar/schemas';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
+import { register } from '@sporbar/schemas';
+import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { buildApp } from './app.ts';
 import { accessApiConfigFromEnv } from './config.ts';
 import { watchActiveReadModels } from './read-models.ts';
@@ -26,10 +28,11 @@ const transport = createKafkaTransport({
   spoolDir: config.spoolDir,
   // Views wait up to this long to share a produce request: the broker's cost is per request, not per event.
   lingerMs: config.lingerMs,
+  logger: log.child({ component: 'kafka-transport' }),
 });
 const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, sourceSystem: 'sporbar-access-api' });
+await migrateSubjectKeys(pgPoolSqlClient(pool));
 const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey });
-await subjectKeys.ensureSchema();
 
 const app = await buildApp({
   readModels,

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createPseudonymiser, register } from '@sporbar/schemas';
+import { register } from '@sporbar/schemas';
+import { createPseudonymiser } from '@sporbar/key-store';
 import { buildApp, devPublicKey, type AppOptions, type ViewSink } from '../src/index.ts';
 
 export const ME = '150377-2814';

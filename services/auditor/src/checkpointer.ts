@@ -18,6 +18,8 @@ export interface CheckpointerOptions {
   readonly onError?: (error: unknown) => void;
   /** Called after each checkpoint is appended (tests, logs). */
   readonly onCheckpoint?: (checkpoint: { treeSize: number; rootHash: Buffer; eventId: string; text: string }) => void;
+  /** Called after each `everyMs` tick with the size it signed (undefined: nothing was uncovered). Tests wait on it instead of sleeping. */
+  readonly onTick?: (signedSize: number | undefined) => void;
 }
 
 export interface Checkpointer {
@@ -127,7 +129,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       const tick = () => {
         if (stopped) return;
         checkpointNow()
-          .catch(report)
+          .then((signed) => options.onTick?.(signed), report)
           .finally(() => {
             if (!stopped) timer = setTimeout(tick, everyMs);
           });

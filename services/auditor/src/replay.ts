@@ -1,4 +1,5 @@
 import { allProjections, createReadModelTables, decodeRecorded, dropReadModelTables, type AnyProjection, type ProjectedEvent, type Sql, type SqlDatabase } from '@sporbar/projections';
+import { eventStoreSchemas } from '@sporbar/event-store';
 import { register as defaultRegister, type Codec, type ProcessingRegister } from '@sporbar/schemas';
 import type { LogSource } from './log/source.ts';
 
@@ -36,8 +37,8 @@ export const REPLAY_PREFIX = 'rm_';
 
 /** Refuses a target that holds an event store: a replay must never overwrite a live system. */
 export async function assertScratch(db: Sql): Promise<void> {
-  const { rows } = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'events' AND table_schema NOT IN ('pg_catalog', 'information_schema')`);
-  if (Number(rows[0]?.n ?? 0) > 0) throw new Error('the replay target holds an events table (an event store?): give a scratch database');
+  const stores = await eventStoreSchemas({ query: async <R>(text: string, params?: readonly unknown[]) => (await db.query<R>(text, params && [...params])).rows });
+  if (stores.length > 0) throw new Error(`the replay target holds an events table (an event store? schema ${stores.join(', ')}): give a scratch database`);
 }
 
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {

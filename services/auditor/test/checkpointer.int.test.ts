@@ -33,8 +33,12 @@ function suite(name: string, open: () => Promise<TestLog>, skip = false) {
   describe.skipIf(skip)(`checkpointer on ${name}`, () => {
     const key = generateSigningKey();
     const running: Checkpointer[] = [];
+    /** What each instance's timer ticks signed, in order. */
+    const ticks = new Map<Checkpointer, (number | undefined)[]>();
     const start = async (log: TestLog, everyEvents: number, everyMs: number) => {
-      const c = createCheckpointer({ store: log.store, codec, signer: key, origin: ORIGIN, everyEvents, everyMs, onError: (e) => console.error(e) });
+      const seen: (number | undefined)[] = [];
+      const c = createCheckpointer({ store: log.store, codec, signer: key, origin: ORIGIN, everyEvents, everyMs, onError: (e) => console.error(e), onTick: (s) => seen.push(s) });
+      ticks.set(c, seen);
       await c.start();
       running.push(c);
       return c;
@@ -65,10 +69,13 @@ function suite(name: string, open: () => Promise<TestLog>, skip = false) {
     it('signs after T ms when the tree grew, and not again for its own checkpoint', async () => {
       const log = await open();
       try {
-        await start(log, 1000, 150);
+        const c = await start(log, 1000, 150);
         await appendDisclosures(log.store, 0, 3);
         await waitFor(async () => (await checkpointsIn(log)).length === 1);
-        await new Promise((r) => setTimeout(r, 600));
+        // Three more ticks after the one that signed: each finds only its own checkpoint uncovered.
+        const seen = ticks.get(c)!;
+        await waitFor(async () => seen.indexOf(3) >= 0 && seen.length >= seen.indexOf(3) + 4);
+        expect(seen.slice(seen.indexOf(3) + 1)).toEqual(seen.slice(seen.indexOf(3) + 1).map(() => undefined));
         const cps = await checkpointsIn(log);
         expect(cps.map((x) => x.treeSize)).toEqual([3]);
         const root = await streamRoot((async function* () {
@@ -90,14 +97,17 @@ function suite(name: string, open: () => Promise<TestLog>, skip = false) {
         const [a, b] = await Promise.all([start(log, 5, 60_000), start(log, 5, 60_000)]);
         expect(a.treeSize).toBeGreaterThanOrEqual(7);
         await waitFor(async () => (await checkpointsIn(log)).length >= 1 && a.treeSize === 8 && b.treeSize === 8);
-        await new Promise((r) => setTimeout(r, 200));
+        // Both saw the one checkpoint (the store has 8 events) and neither has anything left to sign.
+        expect(await log.store.headPosition()).toBe(8n);
+        expect([await a.checkpointNow(), await b.checkpointNow()]).toEqual([undefined, undefined]);
         expect((await checkpointsIn(log)).map((x) => x.treeSize)).toEqual([7]);
         await stopAll();
         // A plain restart finds nothing uncovered: no new checkpoint, even on the timer.
         const c = await start(log, 5, 100);
         expect(c.treeSize).toBe(8);
         expect(c.latestCheckpointSize).toBe(7);
-        await new Promise((r) => setTimeout(r, 400));
+        await waitFor(async () => ticks.get(c)!.length >= 3);
+        expect(ticks.get(c)!.slice(0, 3)).toEqual([undefined, undefined, undefined]);
         expect((await checkpointsIn(log)).length).toBe(1);
         // And it keeps going from the rebuilt state.
         await appendDisclosures(log.store, 7, 5);

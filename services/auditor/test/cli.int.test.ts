@@ -8,6 +8,7 @@ import { createPgliteEventStore } from '@sporbar/event-store';
 import { allProjections, createProjectionRunner, fromPglite } from '@sporbar/projections';
 import { register } from '@sporbar/schemas';
 import { runCli } from '../src/cli.ts';
+import { storeTables } from '../../event-store/test/support/tables.ts';
 import { codec, writeLog, type WrittenLog } from './support.ts';
 
 /** The embedded layout `npm start` creates: <dir>/pglite holds the store (schema sporbar) and rm_* read models. */
@@ -96,7 +97,7 @@ describe('sporbar-audit on the embedded data directory', () => {
   });
 
   it('verify: exit 1 naming the position after an edit in the store', async () => {
-    await withPglite((db) => db.query(`UPDATE sporbar.events SET data = set_byte(data, 14, get_byte(data, 14) # 1) WHERE global_position = 40`));
+    await withPglite((db) => db.query(`UPDATE ${storeTables('sporbar').events} SET data = set_byte(data, 14, get_byte(data, 14) # 1) WHERE global_position = 40`));
     const r = await cli('--quiet', 'verify');
     expect(r.code).toBe(1);
     expect(r.out).toContain('FAILED');

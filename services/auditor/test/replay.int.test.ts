@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { allProjections, createProjectionRunner, fromPglite, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
 import { register } from '@sporbar/schemas';
-import { pgliteArrayQuery, sqlLogSource } from '../src/log/source.ts';
+import { storeLogSource } from '../src/log/source.ts';
 import { diffReadModels, formatDiff, replay } from '../src/replay.ts';
 import { appendDisclosures, codec } from './support.ts';
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 const settle = async () => runner.waitFor(await store.headPosition());
-const source = () => sqlLogSource(pgliteArrayQuery(live));
+const source = () => storeLogSource(store);
 
 describe('replay and diff', () => {
   let savedAt: Date;

@@ -3,12 +3,12 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createPgliteEventStore, createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { createCodec, type Codec, type DisclosureRecorded } from '@sporbar/schemas';
-import { pgCopyLogSource, pgliteArrayQuery, sqlLogSource, type LogSource } from '../src/log/source.ts';
-import { CHECKPOINT_STREAM } from '../src/log/source.ts';
+import { CHECKPOINT_STREAM, storeLogSource, type LogSource } from '../src/log/source.ts';
 import { ORIGIN_METADATA_KEY, signCheckpointEvent } from '../src/checkpoint/checkpoint-event.ts';
 import { generateSigningKey, logOrigin, type SigningKey } from '../src/checkpoint/signed-tree-head.ts';
 import { CompactRange } from '../src/merkle/compact-range.ts';
 import { randomSchema } from '../../event-store/test/support/postgres.ts';
+import { storeTables } from '../../event-store/test/support/tables.ts';
 
 export const codec: Codec = createCodec();
 export const ORIGIN = logOrigin('test-log');
@@ -97,14 +97,20 @@ export async function writeLog(store: EventStore, options: { every?: number; chu
   return { key, checkpoints, leaves };
 }
 
-/** A store, a fast source over it and raw SQL on its tables, on PGlite or PostgreSQL. */
+/** A store, the auditor's source over it and raw SQL on its tables, on PGlite or PostgreSQL. */
 export interface TestLog {
   readonly store: EventStore;
   readonly source: LogSource;
   readonly schema: string;
+  /** Raw SQL behind the store's back; `{events}` and `{positions}` stand for its tables (event-store's storeTables). */
   sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
+
+const withTables = (text: string, schema: string): string => {
+  const t = storeTables(schema);
+  return text.replaceAll('{events}', t.events).replaceAll('{positions}', t.positions);
+};
 
 export async function pgliteTestLog(db: PGlite): Promise<TestLog> {
   const schema = randomSchema();
@@ -112,8 +118,8 @@ export async function pgliteTestLog(db: PGlite): Promise<TestLog> {
   return {
     store,
     schema,
-    source: sqlLogSource(pgliteArrayQuery(db), { schema }),
-    sql: async (text, params) => (await db.query<Record<string, unknown>>(text.replaceAll('{s}', schema), params)).rows,
+    source: storeLogSource(store),
+    sql: async (text, params) => (await db.query<Record<string, unknown>>(withTables(text, schema), params)).rows,
     close: async () => {
       await store.close();
       await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -128,8 +134,8 @@ export async function postgresTestLog(url: string): Promise<TestLog> {
   return {
     store,
     schema,
-    source: pgCopyLogSource(pool, { schema }),
-    sql: async (text, params) => (await pool.query(text.replaceAll('{s}', schema), params)).rows as Record<string, unknown>[],
+    source: storeLogSource(store),
+    sql: async (text, params) => (await pool.query(withTables(text, schema), params)).rows as Record<string, unknown>[],
     close: async () => {
       await store.close();
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -7,8 +7,9 @@ import { ORIGIN, codec, disclosure, writeLog, type TestLog, type WrittenLog } fr
 /**
  * The tamper suite, run on PGlite and on PostgreSQL: a log of 6 × 10 disclosures, each chunk followed
  * by a signed checkpoint (checkpoint k is leaf 11k-1 at position 11k and certifies 11k-1 leaves), plus
- * 3 uncovered events: 69 rows. Then raw SQL against `<schema>.events` does what an insider with
- * database access could do, and `verify` must catch it and name where.
+ * 3 uncovered events: 69 rows. Then raw SQL against the store's tables (`{events}`, `{positions}`:
+ * see TestLog.sql) does what an insider with database access could do, and `verify`, reading through
+ * the port, must catch it and name where.
  */
 type Open = () => Promise<TestLog>;
 
@@ -19,7 +20,7 @@ async function run(log: TestLog, written: WrittenLog, knownCheckpoints: string[]
 }
 
 async function setByte(log: TestLog, position: number, offsetFromEnd: number, value: number): Promise<void> {
-  await log.sql(`UPDATE {s}.events SET data = set_byte(data, length(data) - $2, $3) WHERE global_position = $1`, [position, offsetFromEnd, value]);
+  await log.sql(`UPDATE {events} SET data = set_byte(data, length(data) - $2, $3) WHERE global_position = $1`, [position, offsetFromEnd, value]);
 }
 
 export function tamperSuite(open: Open): void {
@@ -50,14 +51,14 @@ export function tamperSuite(open: Open): void {
 
   withLog('an edited byte inside the event id: the exact leaf is named', async (log, written) => {
     // byte 12 of the body is inside the eventId string (header 10 bytes + length 1 byte)
-    await log.sql(`UPDATE {s}.events SET data = set_byte(data, 14, get_byte(data, 14) # 1) WHERE global_position = 30`);
+    await log.sql(`UPDATE {events} SET data = set_byte(data, 14, get_byte(data, 14) # 1) WHERE global_position = 30`);
     const { first } = await run(log, written);
     expect(first).toMatchObject({ kind: 'root', index: 29, position: 30n, eventId: written.leaves[29] });
     expect(first.message).toContain('first differing leaf is at leaf index 29 / position 30');
   });
 
   withLog('a deleted event: the gap names the position', async (log, written) => {
-    await log.sql('DELETE FROM {s}.events WHERE global_position = 30');
+    await log.sql('DELETE FROM {events} WHERE global_position = 30');
     const { first, report } = await run(log, written);
     expect(first).toMatchObject({ kind: 'gap', index: 29, position: 31n });
     expect(first.message).toContain('positions 30 are missing before leaf index 29 / position 31');
@@ -68,7 +69,7 @@ export function tamperSuite(open: Open): void {
 
   withLog('two events swapped (their data exchanged): the first of them is named', async (log, written) => {
     await log.sql(
-      `UPDATE {s}.events e SET data = o.data FROM {s}.events o
+      `UPDATE {events} e SET data = o.data FROM {events} o
         WHERE (e.global_position, o.global_position) IN ((25, 28), (28, 25))`,
     );
     const { first } = await run(log, written);
@@ -78,13 +79,13 @@ export function tamperSuite(open: Open): void {
 
   withLog('an inserted event (positions renumbered, counter moved): bounded between two checkpoints', async (log, written) => {
     const forged = disclosure(999);
-    await log.sql('UPDATE {s}.events SET global_position = -global_position - 1 WHERE global_position >= 30');
-    await log.sql('UPDATE {s}.events SET global_position = -global_position WHERE global_position < 0');
-    await log.sql(`INSERT INTO {s}.events (global_position, event_id, stream_name, stream_revision, event_type, data) VALUES (30, $1, 'subject-forged', 0, 'DisclosureRecorded', $2)`, [
+    await log.sql('UPDATE {events} SET global_position = -global_position - 1 WHERE global_position >= 30');
+    await log.sql('UPDATE {events} SET global_position = -global_position WHERE global_position < 0');
+    await log.sql(`INSERT INTO {events} (global_position, event_id, stream_name, stream_revision, event_type, data) VALUES (30, $1, 'subject-forged', 0, 'DisclosureRecorded', $2)`, [
       forged.eventId,
       codec.encode('DisclosureRecorded', forged),
     ]);
-    await log.sql('UPDATE {s}.positions SET last = last + 1');
+    await log.sql('UPDATE {positions} SET last = last + 1');
     const { first } = await run(log, written);
     expect(first.kind).toBe('root');
     expect(first.message).toContain('checkpoint at tree size 32 (position 34');
@@ -92,10 +93,10 @@ export function tamperSuite(open: Open): void {
   });
 
   withLog('an inserted event beyond the position counter is named', async (log, written) => {
-    await log.sql('UPDATE {s}.events SET global_position = -global_position - 1 WHERE global_position >= 30');
-    await log.sql('UPDATE {s}.events SET global_position = -global_position WHERE global_position < 0');
+    await log.sql('UPDATE {events} SET global_position = -global_position - 1 WHERE global_position >= 30');
+    await log.sql('UPDATE {events} SET global_position = -global_position WHERE global_position < 0');
     const forged = disclosure(998);
-    await log.sql(`INSERT INTO {s}.events (global_position, event_id, stream_name, stream_revision, event_type, data) VALUES (30, $1, 'subject-forged', 0, 'DisclosureRecorded', $2)`, [
+    await log.sql(`INSERT INTO {events} (global_position, event_id, stream_name, stream_revision, event_type, data) VALUES (30, $1, 'subject-forged', 0, 'DisclosureRecorded', $2)`, [
       forged.eventId,
       codec.encode('DisclosureRecorded', forged),
     ]);
@@ -106,7 +107,7 @@ export function tamperSuite(open: Open): void {
   withLog('a replaced checkpoint signature: the checkpoint is named', async (log, written) => {
     const cp = written.checkpoints[2]!; // tree size 32, position 33
     const other = signCheckpointEvent({ origin: ORIGIN, treeSize: cp.treeSize, rootHash: Buffer.alloc(32, 7) }, generateSigningKey()).event.signature;
-    await log.sql(`UPDATE {s}.events SET data = substring(data FROM 1 FOR length(data) - 64) || $1::bytea WHERE global_position = $2`, [other, Number(cp.position)]);
+    await log.sql(`UPDATE {events} SET data = substring(data FROM 1 FOR length(data) - 64) || $1::bytea WHERE global_position = $2`, [other, Number(cp.position)]);
     const { first, report } = await run(log, written);
     expect(first).toMatchObject({ kind: 'signature', index: 32, position: 33n, eventId: cp.eventId });
     expect(first.message).toContain('the signature does not verify');
@@ -115,15 +116,15 @@ export function tamperSuite(open: Open): void {
   });
 
   withLog('a truncated tail: the position counter gives it away', async (log, written) => {
-    await log.sql('DELETE FROM {s}.events WHERE global_position > 50');
+    await log.sql('DELETE FROM {events} WHERE global_position > 50');
     const { first } = await run(log, written);
     expect(first.kind).toBe('truncated');
     expect(first.message).toContain('the log ends at position 50 (50 leaves) but the store handed out positions up to 69: 19 event(s) are missing from the tail');
   });
 
   withLog('a truncated tail with the counter rewound: a checkpoint kept outside the store catches it', async (log, written) => {
-    await log.sql('DELETE FROM {s}.events WHERE global_position > 50');
-    await log.sql('UPDATE {s}.positions SET last = 50');
+    await log.sql('DELETE FROM {events} WHERE global_position > 50');
+    await log.sql('UPDATE {positions} SET last = 50');
     const lastSeen = written.checkpoints.at(-1)!; // tree size 65, fetched earlier from /v1/log/checkpoint
     const { first } = await run(log, written, [lastSeen.text]);
     expect(first).toMatchObject({ kind: 'truncated', index: 43 });

@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   SPB_ERR_STORE_UNAVAILABLE: { status: 503, retriable: true, doc: 'The event store cannot be reached right now; retry with backoff.' },
   // Ingest and producer
   SPB_ERR_SPOOL_FULL: { status: 503, retriable: true, doc: 'The producer spool is full: the broker has been away too long (backpressure).' },
+  SPB_ERR_SPOOL_IO: { status: 503, retriable: true, doc: 'The producer spool cannot open, read or write its directory (the cause names the system error); nothing was accepted.' },
+  SPB_ERR_FLUSH_TIMEOUT: { status: 503, retriable: true, doc: 'flush() did not finish in time; the events not yet delivered stay in the spool or in flight (not lost).' },
+  SPB_ERR_TRANSPORT_CLOSED: { status: 503, retriable: false, doc: 'The producer transport (or its spool) is closed; it accepts nothing more. Undelivered events stay in the spool for the next start.' },
+  SPB_ERR_INVALID_MESSAGE: { status: 400, retriable: false, doc: 'A message handed to the producer transport or spool is malformed: key, value or header values of the wrong type, or a key, header or record of an impossible size.' },
   // Access API
   SPB_ERR_NOT_FOUND: { status: 404, retriable: false, doc: 'Nothing is recorded under that reference.' },
   SPB_ERR_BAD_REQUEST: { status: 400, retriable: false, doc: 'The request does not match the API schema.' },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateMasterKeySecret, generateSealKeyPair, type SealKeyPair } from '@sporbar/schemas';
+import { generateMasterKeySecret, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store';
 
 /** The keys the embedded default needs. Production takes them from configuration instead. */
 export interface DevKeys {

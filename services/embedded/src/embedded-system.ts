@@ -7,7 +7,9 @@ import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
 import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
 import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, runRetention, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
-import { assertValidRegister, createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, parseMasterKey, register, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/schemas';
+import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
+import { pgliteSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
 import { createCheckpointer, createLogService, loadOrCreateCheckpointKey, logOrigin, type LogService } from '@sporbar/auditor';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 
@@ -53,8 +55,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   const codec = createCodec();
   const store = await createPgliteEventStore({ db: pglite });
   const pseudonymiser = createPseudonymiser(keys.pseudonymKey);
+  await migrateSubjectKeys(pgliteSqlClient(pglite));
   const subjectKeys = createSubjectKeyStore({ db: pglite, masterKey: parseMasterKey(keys.masterKey) });
-  await subjectKeys.ensureSchema();
   const ingest = createIngest({
     keys: subjectKeys,
     codec,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, devPublicKey, devToken } from '@sporbar/access-api';
-import { createPseudonymiser, register } from '@sporbar/schemas';
+import { register } from '@sporbar/schemas';
+import { createPseudonymiser } from '@sporbar/key-store';
 import { startEmbeddedSystem, type DevKeys, type EmbeddedSystem } from '../src/index.ts';
 
 /** Pseudonym key rotation: after it, what was stored under the old key is still found for the citizen. */

@@ -21,3 +21,5 @@ export {
   type EventStoreAdapter,
   type EventStoreEnvOptions,
 } from './config.ts';
+export { eventStoreSchemas } from './postgres/store-schemas.ts';
+export type { SqlClient, SqlExecutor } from '@sporbar/common/sql';

@@ -72,6 +72,39 @@ export interface ReadAllOptions {
   readonly maxCount?: number;
 }
 
+/** One event of the global log as `EventStore.scanAll` hands it over. */
+export interface ScannedEvent {
+  readonly position: bigint;
+  readonly eventId: string;
+  /**
+   * The stored bytes. May be a view into a network buffer that is valid during the callback only:
+   * copy it (`Buffer.from(data)`) to keep it.
+   */
+  readonly data: Uint8Array;
+  /** '' in a 'leaf' scan whose adapter skipped it. */
+  readonly type: string;
+  /** '' in a 'leaf' scan whose adapter skipped it. */
+  readonly streamName: string;
+  /** The epoch in a 'leaf' scan whose adapter skipped it. */
+  readonly recordedAt: Date;
+  /** {} when the event has none, and in a 'leaf' scan whose adapter skipped it. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface ScanAllOptions {
+  /** Exclusive: events whose position > after. Default: from the beginning. */
+  readonly after?: bigint;
+  /** Inclusive: only events whose position <= upTo. Default: to the end. */
+  readonly upTo?: bigint;
+  /** Stop after this many events. */
+  readonly maxCount?: number;
+  /**
+   * 'leaf': the caller needs only position, eventId and data (the Merkle leaf); the adapter may skip
+   * the other columns ('' / the epoch / {}). Default 'full'.
+   */
+  readonly columns?: 'full' | 'leaf';
+}
+
 export interface SubscribeOptions {
   /** Exclusive checkpoint: deliver events with globalPosition > after. Default: from the beginning. */
   readonly after?: bigint;
@@ -106,6 +139,27 @@ export interface EventStore {
   appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]>;
   readStream(streamName: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The global log in order, one event per call of `onEvent`: the bulk read of whole-log readers
+   * (the auditor's verify, export and replay). Each adapter reads its fastest way: PostgreSQL one
+   * `COPY ... TO STDOUT (FORMAT binary)`, so one snapshot, rows handed over as the socket is read;
+   * PGlite keyset pages; EventStoreDB `$all`. If `onEvent` returns a promise, reading pauses until it
+   * settles (backpressure); a throw or a rejection ends the scan with that error. `event.data` may
+   * be valid during the call only. Resolves when the last event has been handled.
+   */
+  scanAll(onEvent: (event: ScannedEvent) => void | Promise<void>, options?: ScanAllOptions): Promise<void>;
+  /**
+   * True when the adapter hands out gap-free positions (1, 2, 3, ... in commit order: PGlite and
+   * PostgreSQL), so a hole in the log is a deleted event. False where gaps are normal (EventStoreDB).
+   */
+  readonly contiguousPositions: boolean;
+  /**
+   * Adapters whose append function keeps a position counter (PGlite and PostgreSQL): its value, read
+   * from the counter itself, not from the events (0n when nothing was appended). Above the log's last
+   * position it means events are missing from the tail. Absent where there is no such counter
+   * (EventStoreDB: `headPosition` is read from the log itself there).
+   */
+  lastAssignedPosition?(): Promise<bigint>;
   /** Catch-up from the checkpoint, then live. The handler runs one event at a time, in global order. */
   subscribe(handler: (event: RecordedEvent) => Promise<void> | void, options?: SubscribeOptions): Subscription;
   /** The highest globalPosition a reader may currently see (0n when empty). */

@@ -5,7 +5,7 @@
  * must then reopen the same data (a restart).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_EVENT_BYTES, type EventStore, type RecordedEvent } from '../src/index.ts';
+import { MAX_EVENT_BYTES, type EventStore, type EventToAppend, type RecordedEvent, type ScanAllOptions, type ScannedEvent } from '../src/index.ts';
 import {
   bytesEqual,
   collect,
@@ -32,6 +32,26 @@ export interface ConformanceOptions {
   readonly writers?: number;
   readonly eventsPerWriter?: number;
 }
+
+/** Every event a scan hands over, its data copied (it may be valid during the callback only). */
+async function scanned(store: EventStore, options?: ScanAllOptions): Promise<ScannedEvent[]> {
+  const out: ScannedEvent[] = [];
+  await store.scanAll((e) => void out.push({ ...e, data: new Uint8Array(e.data) }), options);
+  return out;
+}
+
+/** What readAll says of an event, in the shape of a scanned one. */
+const asScanned = (e: RecordedEvent): ScannedEvent => ({
+  position: e.globalPosition,
+  eventId: e.eventId,
+  data: e.data,
+  type: e.type,
+  streamName: e.streamName,
+  recordedAt: e.recordedAt,
+  metadata: e.metadata,
+});
+
+const bytesOf = (events: readonly { data: Uint8Array }[]) => events.map((e) => Buffer.from(e.data).toString('base64'));
 
 export function testEventStore(name: string, factory: () => Promise<StoreHarness>, options: ConformanceOptions = {}): void {
   if (options.skip) console.warn(`[event-store conformance] skipping ${name}: ${options.skip}`);
@@ -326,6 +346,140 @@ export function testEventStore(name: string, factory: () => Promise<StoreHarness
       });
     });
 
+    describe('scanning the global log (scanAll)', () => {
+      it('hands over every event in global order with every column, as readAll reads it', async () => {
+        const awkward = ['say "hi"', 'back\\slash \\"', '{,}', 'æøå ✓ 𝄞', 'line\nbreak\ttab', ''];
+        // Sizes around and far over a network read, so events span the chunks a reader receives.
+        const sizes = [1, 300, 70_000, 300, MAX_EVENT_BYTES, 5, 200_000];
+        const events = sizes.map((size, i): EventToAppend => ({
+          ...makeEvent(i % 2 ? 'ConsentGiven' : 'DisclosureRecorded', size),
+          metadata: i === 3 ? {} : { note: awkward[i % awkward.length]!, n: String(i) },
+        }));
+        await store.append('scan-a', events.slice(0, 3));
+        await store.appendMany([
+          { streamName: 'scan-b', events: events.slice(3, 5) },
+          { streamName: 'scan-a', events: events.slice(5) },
+        ]);
+        await store.append('scan-c', makeEvents(20));
+        const read = await collect(store.readAll());
+        const scan = await scanned(store);
+        expect(scan).toEqual(read.map(asScanned));
+        expect(bytesOf(scan.slice(0, 3))).toEqual(bytesOf(events.slice(0, 3)));
+        expect(scan[3]!.metadata).toEqual({});
+        expect(scan[0]!.metadata).toEqual({ note: 'say "hi"', n: '0' });
+        expect(scan.map((e) => e.streamName).slice(0, 7)).toEqual(['scan-a', 'scan-a', 'scan-a', 'scan-b', 'scan-b', 'scan-a', 'scan-a']);
+        for (const e of scan) expect(e.data).toBeInstanceOf(Uint8Array);
+        expect(scan.map((e) => e.position)).toEqual(read.map((e) => e.globalPosition));
+      });
+
+      it('after, upTo and maxCount bound the scan', async () => {
+        for (let i = 0; i < 5; i++) await store.append(`s-${i % 2}`, makeEvents(6));
+        const all = await collect(store.readAll());
+        const at = (i: number) => all[i]!.globalPosition;
+        const scanIds = async (options: ScanAllOptions) => ids(await scanned(store, options));
+        expect(await scanIds({ after: at(9) })).toEqual(ids(all.slice(10)));
+        expect(await scanIds({ upTo: at(9) })).toEqual(ids(all.slice(0, 10)));
+        expect(await scanIds({ after: at(4), upTo: at(14) })).toEqual(ids(all.slice(5, 15)));
+        expect(await scanIds({ after: at(4), upTo: at(14), maxCount: 3 })).toEqual(ids(all.slice(5, 8)));
+        expect(await scanIds({ after: at(4), upTo: at(6), maxCount: 30 })).toEqual(ids(all.slice(5, 7)));
+        expect(await scanIds({ maxCount: 1 })).toEqual(ids(all.slice(0, 1)));
+        expect(await scanIds({ upTo: at(29) + 1000n })).toEqual(ids(all));
+        expect(await scanIds({ maxCount: 0 })).toEqual([]);
+        expect(await scanIds({ after: at(29) })).toEqual([]);
+        expect(await scanIds({ after: at(10), upTo: at(10) })).toEqual([]);
+        expect(await scanIds({ after: at(10), upTo: at(5) })).toEqual([]);
+      });
+
+      it("a 'leaf' scan hands over position, eventId and data; skipped columns are empty", async () => {
+        await store.append('leaf-a', makeEvents(3, 'ConsentGiven'));
+        await store.append('leaf-b', [makeEvent('DisclosureRecorded', 90_000), ...makeEvents(4)]);
+        const full = await scanned(store);
+        const leaf = await scanned(store, { columns: 'leaf' });
+        expect(leaf.map((e) => [e.position, e.eventId])).toEqual(full.map((e) => [e.position, e.eventId]));
+        expect(bytesOf(leaf)).toEqual(bytesOf(full));
+        leaf.forEach((e, i) => {
+          const f = full[i]!;
+          expect([f.type, '']).toContain(e.type);
+          expect([f.streamName, '']).toContain(e.streamName);
+          expect([f.recordedAt.getTime(), 0]).toContain(e.recordedAt.getTime());
+          expect([f.metadata, {}]).toContainEqual(e.metadata);
+        });
+        expect(ids(await scanned(store, { columns: 'leaf', after: full[1]!.position, maxCount: 2 }))).toEqual(ids(full.slice(2, 4)));
+      });
+
+      it('a promise returned by the callback pauses reading until it settles', async () => {
+        const total = 3000;
+        for (let i = 0; i < 3; i++) await store.append(`bp-${i}`, makeEvents(total / 3));
+        const expected = ids(await collect(store.readAll({ batchSize: 1000 })));
+        const seen: string[] = [];
+        let paused = false;
+        let calledWhilePaused = 0;
+        let pauses = 0;
+        await store.scanAll((e) => {
+          if (paused) calledWhilePaused++;
+          seen.push(e.eventId);
+          if (seen.length % 700 !== 1) return;
+          paused = true;
+          pauses++;
+          return new Promise<void>((resolve) =>
+            setTimeout(() => {
+              paused = false;
+              resolve();
+            }, 25),
+          );
+        });
+        expect(calledWhilePaused).toBe(0);
+        expect(pauses).toBe(5);
+        expect(seen).toEqual(expected);
+      });
+
+      it('a throw or a rejection in the callback ends the scan with that error; the store keeps working', async () => {
+        await store.append('s', makeEvents(2000));
+        let calls = 0;
+        await expect(
+          store.scanAll(() => {
+            if (++calls === 10) throw new Error('sync stop');
+          }),
+        ).rejects.toThrow('sync stop');
+        expect(calls).toBe(10);
+        calls = 0;
+        await expect(store.scanAll(async () => void (++calls === 1500 && (await Promise.reject(new Error('async stop')))))).rejects.toThrow('async stop');
+        expect(calls).toBe(1500);
+        await store.append('s', makeEvents(1));
+        expect(await scanned(store, { columns: 'leaf' })).toHaveLength(2001);
+      });
+
+      it('an empty store: nothing is handed over', async () => {
+        let calls = 0;
+        await store.scanAll(() => void calls++);
+        await store.scanAll(() => void calls++, { columns: 'leaf', after: 10n, upTo: 20n });
+        expect(calls).toBe(0);
+      });
+
+      it('reports its positions: gap-free with a position counter (SQL adapters), or with gaps and no counter (EventStoreDB)', async () => {
+        if (name === 'eventstoredb') {
+          expect(store.contiguousPositions).toBe(false);
+          expect(store.lastAssignedPosition).toBeUndefined();
+          return;
+        }
+        expect(store.contiguousPositions).toBe(true);
+        expect(await store.lastAssignedPosition!()).toBe(0n);
+        const events = makeEvents(7);
+        await store.append('a', events.slice(0, 4));
+        await store.appendMany([
+          { streamName: 'b', events: events.slice(4) },
+          { streamName: 'a', events: makeEvents(2) },
+        ]);
+        expect(await store.lastAssignedPosition!()).toBe(9n);
+        await store.append('a', events.slice(0, 2)); // duplicates only: no position handed out
+        await expectSporbarError(store.append('a', makeEvents(1), { expectedRevision: 'no_stream' }), 'SPB_ERR_WRONG_EXPECTED_REVISION');
+        expect(await store.lastAssignedPosition!()).toBe(9n);
+        expect((await scanned(store, { columns: 'leaf' })).map((e) => e.position)).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+        await store.close();
+        expect(await (await reopen()).lastAssignedPosition!()).toBe(9n);
+      });
+    });
+
     describe('subscriptions', () => {
       it('catches up, goes live, stops, and resumes from its checkpoint without gaps or repeats', async () => {
         const first = makeEvents(25);
@@ -491,6 +645,8 @@ export function testEventStore(name: string, factory: () => Promise<StoreHarness
         await expectSporbarError(store.append('s', makeEvents(1)), 'SPB_ERR_STORE_CLOSED');
         await expectSporbarError(collect(store.readStream('s')), 'SPB_ERR_STORE_CLOSED');
         await expectSporbarError(collect(store.readAll()), 'SPB_ERR_STORE_CLOSED');
+        await expectSporbarError(store.scanAll(() => undefined), 'SPB_ERR_STORE_CLOSED');
+        if (store.lastAssignedPosition) await expectSporbarError(store.lastAssignedPosition(), 'SPB_ERR_STORE_CLOSED');
         await expectSporbarError(store.headPosition(), 'SPB_ERR_STORE_CLOSED');
         await expectSporbarError(store.getStreamMetadata('s'), 'SPB_ERR_STORE_CLOSED');
         await expectSporbarError(store.setStreamMetadata('s', {}), 'SPB_ERR_STORE_CLOSED');

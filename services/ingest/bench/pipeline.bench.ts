@@ -20,7 +20,7 @@ import pg from 'pg';
 import { startKafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore } from '@sporbar/event-store';
 import { createInProcessTransport, createKafkaTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { generateSealKeyPair } from '@sporbar/schemas';
+import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
 import { benchDisclosure as disclosure, type SubjectMix } from '../../producer-sdk/bench/bench-events.ts';

@@ -1,6 +1,6 @@
 import { envInteger, envList, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
-import { MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/schemas';
+import { MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 
 /** The ingest runs on every adapter; SPORBAR_STORE defaults to postgres. */
 const STORE: EventStoreEnvOptions = { databaseUrlNote: 'and of the subject key table (beside EventStoreDB too)' };

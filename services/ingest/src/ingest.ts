@@ -1,6 +1,7 @@
 import { isSporbarError } from '@sporbar/common/errors';
 import { createCache } from '@sporbar/common/cache';
-import { deterministicUuid, keyScope, toMicros, type Codec } from '@sporbar/schemas';
+import { deterministicUuid, toMicros, type Codec } from '@sporbar/schemas';
+import { keyScope } from '@sporbar/key-store';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
 import { dataKeyScopeOf, finishEvent, openEvent, subjectStream, type AfterEffect, type OpenedEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';

@@ -7,8 +7,10 @@ import pino from 'pino';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
-import { assertValidRegister, createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, register, type SubjectKeySql } from '@sporbar/schemas';
+import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
 import { configOrExit } from '@sporbar/common/config';
+import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, type SubjectKeySql } from '@sporbar/key-store';
 import type { IngestConfig } from './config.ts';
 import { ingestConfigFromEnv, redriveConfigFromEnv } from './config.ts';
 import { createIngest } from './ingest.ts';
@@ -29,24 +31,24 @@ const kafkaFor = (brokers: string[]) =>
     logCreator: () => (entry) => log.warn({ kafka: entry.namespace, msg: entry.log.message }, 'kafka'),
   });
 
-/** The event store, and the database the subject keys live in (the same one). */
-async function openStorage(config: IngestConfig): Promise<{ store: EventStore; keysDb: SubjectKeySql; close(): Promise<void> }> {
+/** The event store, and the database the subject keys live in (the same one): `keysDb` for the key store, `keysSql` for its migrations. */
+async function openStorage(config: IngestConfig): Promise<{ store: EventStore; keysDb: SubjectKeySql; keysSql: SqlClient; close(): Promise<void> }> {
   if (config.store.adapter === 'pglite') {
     const db = await PGlite.create(config.store.dataDir);
     const store = await createEventStore({ adapter: 'pglite', db });
-    return { store, keysDb: db, close: async () => (await store.close(), await db.close()) };
+    return { store, keysDb: db, keysSql: pgliteSqlClient(db), close: async () => (await store.close(), await db.close()) };
   }
   if (config.store.adapter === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.store.connectionString, max: 4 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
     const store = await createEventStore(config.store);
-    return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
+    return { store, keysDb: pool, keysSql: pgPoolSqlClient(pool), close: async () => (await store.close(), await pool.end()) };
   }
   // EventStoreDB holds the log; the subject keys need a relational table: DATABASE_URL.
   const pool = new pg.Pool({ connectionString: config.keysDatabaseUrl, max: 4 });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
   const store = await createEventStore(config.store);
-  return { store, keysDb: pool, close: async () => (await store.close(), await pool.end()) };
+  return { store, keysDb: pool, keysSql: pgPoolSqlClient(pool), close: async () => (await store.close(), await pool.end()) };
 }
 
 const program = new Command('sporbar-ingest').description('Kafka → event store ingest of Sporbar events');
@@ -63,9 +65,9 @@ program
       { topic: config.topic, numPartitions: config.partitions },
       { topic: config.dlqTopic, numPartitions: 1 },
     ]);
-    const { store, keysDb, close } = await openStorage(config);
+    const { store, keysDb, keysSql, close } = await openStorage(config);
+    await migrateSubjectKeys(keysSql); // the key table, under the same per-schema migration lock as the event store
     const keys = createSubjectKeyStore({ db: keysDb, masterKey: config.masterKey });
-    await keys.ensureSchema();
     const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await dlqProducer.connect();
     const metrics = createIngestMetrics();

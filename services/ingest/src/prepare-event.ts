@@ -1,5 +1,6 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { createClassifier, type Classification, PSEUDONYM_PATTERN, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type Pseudonymiser, type SubjectOpener, type SubjectRef, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/schemas';
+import { createClassifier, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type SubjectRef } from '@sporbar/schemas';
+import { PSEUDONYM_PATTERN, type Pseudonymiser, type SubjectOpener, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/key-store';
 import type { BoundedCache } from '@sporbar/common/cache';
 import type { EventToAppend } from '@sporbar/event-store';
 

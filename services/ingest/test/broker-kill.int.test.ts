@@ -7,7 +7,9 @@ import pg from 'pg';
 import { checkPrerequisites, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
-import { createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, parseMasterKey, register } from '@sporbar/schemas';
+import { createCodec, register } from '@sporbar/schemas';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, parseMasterKey, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createKafkaDeadLetterSink, ensureTopics, startKafkaIngest } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, waitFor } from './support.ts';
 
@@ -48,7 +50,7 @@ describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', 
     store = await createPostgresEventStore({ connectionString: db.url });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     const keys = createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
-    await keys.ensureSchema();
+    await migrateSubjectKeys(pgPoolSqlClient(pool));
     const seal = await generateSealKeyPair();
     const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await dlqProducer.connect();

@@ -3,7 +3,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { createCodec, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, register, type DisclosureRecorded, type SubjectKeyStore } from '@sporbar/schemas';
+import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
+import { pgliteSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
 
 const CPR = '240365-1187';
@@ -23,7 +25,7 @@ beforeEach(async () => {
   store = await createPgliteEventStore({ db: pglite });
   deadLetters = await createSqlDeadLetterSink(pglite);
   keys = createSubjectKeyStore({ db: pglite, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
-  await keys.ensureSchema();
+  await migrateSubjectKeys(pgliteSqlClient(pglite));
   ingest = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
   captured = [];
   producer = createProducer({

@@ -4,21 +4,9 @@ import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
-import {
-  createCodec,
-  createPseudonymiser,
-  createSchemaCatalogue,
-  createSubjectOpener,
-  generateSealKeyPair,
-  loadSchemaCatalogue,
-  register,
-  schemaVersion,
-  createSubjectKeyStore,
-  generateMasterKeySecret,
-  parseMasterKey,
-  type Codec,
-  type SubjectKeyStore,
-} from '@sporbar/schemas';
+import { createCodec, createSchemaCatalogue, loadSchemaCatalogue, register, schemaVersion, type Codec } from '@sporbar/schemas';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
+import { createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import pg from 'pg';
 import {
   DLQ_HEADER_REASON,
@@ -55,7 +43,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
     keys = await generateSealKeyPair();
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     subjectKeys = createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
-    await subjectKeys.ensureSchema();
+    await migrateSubjectKeys(pgPoolSqlClient(pool));
   });
   afterAll(async () => {
     await pool?.end();

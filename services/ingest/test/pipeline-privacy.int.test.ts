@@ -10,7 +10,8 @@ import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { devPublicKey, devToken } from '@sporbar/access-api';
 import { createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
-import { generateSealKeyPair, register } from '@sporbar/schemas';
+import { register } from '@sporbar/schemas';
+import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
 

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
-import { generateSealKeyPair } from '@sporbar/schemas';
+import { generateSealKeyPair } from '@sporbar/key-store/seal';
 import { startKafkaBroker } from '../../../infra/kafka/src/index.ts';
 import { createInProcessTransport, createKafkaTransport, createProducer, type KafkaTransportOptions, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { benchDisclosure as disclosure } from './bench-events.ts';

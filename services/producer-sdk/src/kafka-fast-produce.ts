@@ -286,6 +286,7 @@ function encodeRecords(messages: readonly FastMessage[], timestamps: Float64Arra
     l += 3;
     o = writeUvarint(buf, o, count * 2);
     const names = Object.keys(h);
+    // Internal invariant (plain Error on purpose): thrown inside kafkajs' send, which the transport catches (it spools and retries); never reaches a caller.
     if (names.length !== count) throw new Error('fast produce encoder: headers changed while encoding');
     for (const k of names) {
       const kl = lengths[l++]!;
@@ -294,6 +295,7 @@ function encodeRecords(messages: readonly FastMessage[], timestamps: Float64Arra
       o = writeString(buf, writeUvarint(buf, o, vl * 2), h[k]!, vl);
     }
   }
+  // Internal invariant (plain Error on purpose): thrown inside kafkajs' send, which the transport catches (it spools and retries); never reaches a caller.
   if (o !== total) throw new Error(`fast produce encoder: wrote ${o} of ${total} bytes`);
   return buf;
 }
@@ -337,6 +339,7 @@ async function encodePartition(p: PartitionData, args: ProduceArgs): Promise<Buf
   } else {
     const records = encodeRecords(messages, timestamps, Number(first), 0);
     const codec = (CompressionCodecs as unknown as Record<number, () => { compress(encoder: EncodedBody): Promise<Buffer> }>)[compression];
+    // Internal invariant (plain Error on purpose): thrown inside kafkajs' send, which the transport catches (it spools and retries); never reaches a caller.
     if (!codec) throw new Error(`fast produce encoder: no codec for compression ${compression}`);
     const compressed = await codec().compress(asEncoded(records));
     out = Buffer.allocUnsafe(head + compressed.length);
@@ -359,6 +362,7 @@ async function encodePartition(p: PartitionData, args: ProduceArgs): Promise<Buf
   o = out.writeInt16BE(args.producerEpoch ?? 0, o);
   o = out.writeInt32BE(p.firstSequence ?? 0, o);
   o = out.writeInt32BE(messages.length, o);
+  // Internal invariant (plain Error on purpose): thrown inside kafkajs' send, which the transport catches (it spools and retries); never reaches a caller.
   if (o !== head) throw new Error('fast produce encoder: batch header size');
   out.writeUInt32BE(crc32c(out, crcAt + 4), crcAt);
   return out;

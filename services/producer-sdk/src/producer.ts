@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { SporbarError } from '@sporbar/common/errors';
 import { createCache } from '@sporbar/common/cache';
-import { createCodec, createSubjectSealer, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole, type PersonalDetails, canonicalDetails, detailCategories, PSEUDONYM_PATTERN } from '@sporbar/schemas';
-import { routingHasher } from './routing-key.ts';
+import { createCodec, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole } from '@sporbar/schemas';
+import { createSubjectSealer } from '@sporbar/key-store/seal';
+import { type PersonalDetails, canonicalDetails, detailCategories } from '@sporbar/key-store/envelope';
+import { PSEUDONYM_PATTERN } from '@sporbar/key-store/pseudonym';
+import { routingHasher } from '@sporbar/key-store/routing';
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
 
 export interface ProducerOptions {

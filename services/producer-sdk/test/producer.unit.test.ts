@@ -1,9 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
-import { createCodec, createSubjectOpener, generateSealKeyPair, routingKey, type SealKeyPair } from '@sporbar/schemas';
+import { createCodec } from '@sporbar/schemas';
+import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
+import { routingKey } from '@sporbar/key-store/routing';
 import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
-import { routingHasher } from '../src/routing-key.ts';
+import { routingHasher } from '@sporbar/key-store/routing';
 
 const CPR = '150872-3341';
 const codec = createCodec();

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { disclosuresPage } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
-import type { ProcessingRegister, Pseudonymiser, SubjectKeyStore } from '@sporbar/schemas';
+import type { ProcessingRegister } from '@sporbar/schemas';
+import type { Pseudonymiser, SubjectKeyStore } from '@sporbar/key-store';
 import { withDetails } from '../details.ts';
 import { requireRole } from '../auth.ts';
 import { art15Report, disclosureReport, type ReadModels } from '../read-models.ts';

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { accessLogPage, disclosuresPage } from '@sporbar/projections';
-import type { ProcessingRegister, SubjectKeyStore } from '@sporbar/schemas';
+import type { ProcessingRegister } from '@sporbar/schemas';
+import type { SubjectKeyStore } from '@sporbar/key-store';
 import { openDetails, withDetails } from '../details.ts';
 import type { LogServiceLike } from './log.ts';
 import { requireRole } from '../auth.ts';

@@ -5,11 +5,13 @@ import pg from 'pg';
 import { createPgliteEventStore, createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { fromPgPool, fromPglite, type SqlDatabase } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
-import { pgCopyLogSource, pgliteArrayQuery, sqlLogSource, storeLogSource, type LogSource } from './source.ts';
+import { storeLogSource, type LogSource } from './source.ts';
 
 /**
  * Opening the stores the auditor reads: the embedded default (PGlite in a data directory, event store
- * in schema `sporbar`, read models `rm_*` in `public` of the same database) or PostgreSQL.
+ * in schema `sporbar`, read models `rm_*` in `public` of the same database) or PostgreSQL. The log is
+ * opened with the event store's factories and read through its port only; the database handle is
+ * for the read models (`diff`, and the PGlite the store shares with them).
  *
  * A PGlite directory can be open in one process only: run the auditor while `npm start` is stopped,
  * or against a copy of the data directory.
@@ -34,10 +36,9 @@ export interface OpenedDatabase {
 
 export interface OpenedLog {
   readonly store: EventStore;
-  /** The fastest reader for this store (COPY on PostgreSQL, keyset pages on PGlite). */
+  /** The log through the store's port (its scanAll: COPY on PostgreSQL, keyset pages on PGlite). */
   readonly source: LogSource;
-  /** The same log through the EventStore port. */
-  readonly portSource: LogSource;
+  /** The same database, for its read models. */
   readonly database: OpenedDatabase;
   close(): Promise<void>;
 }
@@ -84,8 +85,7 @@ export async function openLog(config: StoreConfig): Promise<OpenedLog> {
     const store = await createPostgresEventStore({ pool: database.pool!, schema });
     return {
       store,
-      source: pgCopyLogSource(database.pool!, { schema }),
-      portSource: storeLogSource(store),
+      source: storeLogSource(store, `PostgreSQL (schema ${schema})`),
       database,
       async close() {
         await store.close();
@@ -98,8 +98,7 @@ export async function openLog(config: StoreConfig): Promise<OpenedLog> {
   const store = await createPgliteEventStore({ db: database.pglite!, schema });
   return {
     store,
-    source: sqlLogSource(pgliteArrayQuery(database.pglite!), { schema, description: `PGlite ${database.location} (${schema}.events)` }),
-    portSource: storeLogSource(store),
+    source: storeLogSource(store, `PGlite ${database.location} (schema ${schema})`),
     database,
     async close() {
       await store.close();

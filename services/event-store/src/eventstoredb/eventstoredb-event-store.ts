@@ -42,7 +42,8 @@ import { SporbarError, storeClosed } from '../errors.ts';
 import { retry, type RetryOptions } from '@sporbar/common/retry';
 import { assertStreamName, expectedRevisionToString, validateAppend } from '../validate.ts';
 import { validateStreamMetadata } from '../postgres/stream-metadata.ts';
-import type { AppendResult, EventStore, RecordedEvent, StreamMetadata, Subscription } from '../port.ts';
+import type { AppendResult, EventStore, ReadAllOptions, RecordedEvent, StreamMetadata, Subscription } from '../port.ts';
+import { scanLimit } from '../postgres/scan-all.ts';
 
 export interface EventStoreDbEventStoreOptions {
   /** esdb://host:2113?tls=false */
@@ -57,6 +58,8 @@ export interface EventStoreDbEventStoreOptions {
 }
 
 const INDEX_EVENT_TYPE = '$sporbar-eventid';
+/** Records per $all read of `scanAll`. */
+const SCAN_BATCH = 1000;
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function globalLogRegex(options: Pick<EventStoreDbEventStoreOptions, 'eventTypes' | 'eventTypePrefix'>): string {
@@ -216,6 +219,42 @@ export async function createEventStoreDbEventStore(options: EventStoreDbEventSto
     });
   };
 
+  /** The port's readAll; scanAll reads through it as well. */
+  const readAll = async function* (readOptions?: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    const after = readOptions?.after ?? 0n;
+    const batchSize = readOptions?.batchSize ?? 500;
+    let remaining = readOptions?.maxCount ?? Number.POSITIVE_INFINITY;
+    // $all reads are inclusive of fromPosition: remember the last record read and skip up to it.
+    let cursor: Position = { commit: after, prepare: after };
+    const beyond = (p: Position) => p.commit > cursor.commit || (p.commit === cursor.commit && p.prepare > cursor.prepare);
+    while (remaining > 0) {
+      let read = 0;
+      const batch = await run(async () => {
+        const rows: AllStreamResolvedEvent[] = [];
+        for await (const resolved of client.readAll({
+          fromPosition: cursor.commit > 0n ? cursor : START,
+          maxCount: batchSize,
+          direction: FORWARDS,
+        })) {
+          rows.push(resolved);
+        }
+        return rows;
+      });
+      for (const resolved of batch) {
+        const pos = resolved.event?.position;
+        if (!pos || !beyond(pos)) continue;
+        read++;
+        cursor = pos;
+        const r = toRecorded(resolved);
+        if (!inGlobalLog(r, resolved.event?.streamId ?? '$') || r.globalPosition <= after) continue;
+        yield r;
+        if (--remaining <= 0) return;
+      }
+      if (read === 0) return;
+    }
+  };
+
   return {
     adapter: 'eventstoredb',
     append,
@@ -245,40 +284,23 @@ export async function createEventStoreDbEventStore(options: EventStoreDbEventSto
       }
     },
 
-    async *readAll(readOptions) {
+    readAll,
+
+    async scanAll(onEvent, scanOptions) {
       assertOpen();
-      const after = readOptions?.after ?? 0n;
-      const batchSize = readOptions?.batchSize ?? 500;
-      let remaining = readOptions?.maxCount ?? Number.POSITIVE_INFINITY;
-      // $all reads are inclusive of fromPosition: remember the last record read and skip up to it.
-      let cursor: Position = { commit: after, prepare: after };
-      const beyond = (p: Position) => p.commit > cursor.commit || (p.commit === cursor.commit && p.prepare > cursor.prepare);
-      while (remaining > 0) {
-        let read = 0;
-        const batch = await run(async () => {
-          const rows: AllStreamResolvedEvent[] = [];
-          for await (const resolved of client.readAll({
-            fromPosition: cursor.commit > 0n ? cursor : START,
-            maxCount: batchSize,
-            direction: FORWARDS,
-          })) {
-            rows.push(resolved);
-          }
-          return rows;
-        });
-        for (const resolved of batch) {
-          const pos = resolved.event?.position;
-          if (!pos || !beyond(pos)) continue;
-          read++;
-          cursor = pos;
-          const r = toRecorded(resolved);
-          if (!inGlobalLog(r, resolved.event?.streamId ?? '$') || r.globalPosition <= after) continue;
-          yield r;
-          if (--remaining <= 0) return;
-        }
-        if (read === 0) return;
+      let remaining = scanLimit(scanOptions);
+      if (remaining === 0) return;
+      // $all has no upper bound to read to: stop at the first event past upTo. Every column is read anyway.
+      for await (const e of readAll({ after: scanOptions?.after ?? 0n, batchSize: SCAN_BATCH })) {
+        if (scanOptions?.upTo !== undefined && e.globalPosition > scanOptions.upTo) return;
+        const pending = onEvent({ position: e.globalPosition, eventId: e.eventId, data: e.data, type: e.type, streamName: e.streamName, recordedAt: e.recordedAt, metadata: e.metadata });
+        if (pending) await pending;
+        if (--remaining <= 0) return;
       }
     },
+
+    // Commit positions have gaps, and ESDB keeps no counter of its own beside the log (no lastAssignedPosition).
+    contiguousPositions: false,
 
     subscribe(handler, subscribeOptions) {
       assertOpen();

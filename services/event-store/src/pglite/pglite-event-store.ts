@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { configError } from '../errors.ts';
 import { Waker } from '../waker.ts';
 import type { EventStore } from '../port.ts';
-import type { SqlClient, SqlExecutor } from '@sporbar/common/sql';
+import { pgliteSqlClient } from '@sporbar/common/sql';
 import { notifyChannel, schemaName } from '../postgres/client.ts';
 import { migrate } from '@sporbar/common/migrate';
 import { migrationSet } from '../postgres/migrations/index.ts';
@@ -19,24 +19,6 @@ export interface PgliteEventStoreOptions {
   readonly pollIntervalMs?: number;
 }
 
-type PgliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'listen'>;
-
-const executor = (db: Pick<PGlite, 'query' | 'exec'>): SqlExecutor => ({
-  async query<R>(text: string, params?: readonly unknown[]) {
-    const res = await db.query<R>(text, params as unknown[] | undefined);
-    return res.rows;
-  },
-  async exec(text: string) {
-    await db.exec(text);
-  },
-});
-
-export function pgliteClient(db: PgliteLike): SqlClient {
-  return {
-    ...executor(db),
-    transaction: (fn) => db.transaction((tx) => fn(executor(tx))),
-  };
-}
 
 /**
  * The embedded default: PostgreSQL compiled to WebAssembly, in-process. One PGlite runs one query at
@@ -51,7 +33,7 @@ export async function createPgliteEventStore(options: PgliteEventStoreOptions = 
   const schema = schemaName(options.schema);
   const owned = !options.db;
   const db = options.db ?? (await PGlite.create(options.dataDir));
-  const client = pgliteClient(db);
+  const client = pgliteSqlClient(db);
   try {
     await migrate(client, schema, migrationSet);
   } catch (err) {

@@ -3,8 +3,9 @@ import { configError } from '../errors.ts';
 import { retry, type RetryOptions } from '@sporbar/common/retry';
 import { Waker } from '../waker.ts';
 import type { EventStore } from '../port.ts';
-import type { SqlClient } from '@sporbar/common/sql';
+import { pgPoolSqlClient } from '@sporbar/common/sql';
 import { notifyChannel, schemaName } from './client.ts';
+import { scanAllByCopy } from './copy-scan.ts';
 import { classifyPgError } from './errors.ts';
 import { PgListener } from './listener.ts';
 import { migrate } from '@sporbar/common/migrate';
@@ -28,48 +29,11 @@ export interface PostgresEventStoreOptions {
 
 // bigint columns travel as text (::text in every query); keep pg from touching anything else.
 
-function pgClient(pool: pg.Pool): SqlClient {
-  return {
-    async query<R>(text: string, params?: readonly unknown[]) {
-      const res = await pool.query(text, params as unknown[] | undefined);
-      return res.rows as R[];
-    },
-    async exec(text: string) {
-      await pool.query(text);
-    },
-    async transaction(fn) {
-      const conn = await pool.connect();
-      // A checked-out client has no idle-error listener: without one, a server restart mid-transaction
-      // would be an unhandled 'error' event and kill the process. The failed query rejects anyway.
-      const onError = () => undefined;
-      conn.on('error', onError);
-      try {
-        await conn.query('BEGIN');
-        const result = await fn({
-          query: async <R>(text: string, params?: readonly unknown[]) =>
-            (await conn.query(text, params as unknown[] | undefined)).rows as R[],
-          exec: async (text: string) => {
-            await conn.query(text);
-          },
-        });
-        await conn.query('COMMIT');
-        conn.off('error', onError);
-        conn.release();
-        return result;
-      } catch (err) {
-        await conn.query('ROLLBACK').catch(() => undefined);
-        conn.off('error', onError);
-        conn.release(err instanceof Error ? err : true);
-        throw err;
-      }
-    },
-  };
-}
-
 /**
  * PostgreSQL over a `pg` Pool. Migrations run on start (advisory-locked, see @sporbar/common/migrate). Connection
  * errors become retriable SPB_ERR_STORE_UNAVAILABLE and are retried with backoff; live subscriptions
- * are woken by LISTEN/NOTIFY and poll as a fallback.
+ * are woken by LISTEN/NOTIFY and poll as a fallback. `scanAll` is one COPY in binary format
+ * (copy-scan.ts) instead of keyset pages.
  */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   if (!options.pool && !options.connectionString) {
@@ -99,7 +63,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       }
     }, retryOptions);
 
-  const client = pgClient(pool);
+  const client = pgPoolSqlClient(pool);
   try {
     await run(() => migrate(client, schema, migrationSet));
   } catch (err) {
@@ -126,6 +90,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     pollIntervalMs: options.pollIntervalMs ?? 1000,
     run,
     isRetriable: (err) => (classifyPgError(err) as { retriable?: boolean }).retriable === true,
+    // Connecting is retried; the COPY itself is not (rows may have been handed over already).
+    scanAll: async (onEvent, scanOptions) => {
+      try {
+        await scanAllByCopy(() => run(() => pool.connect()), schema, onEvent, scanOptions);
+      } catch (err) {
+        throw classifyPgError(err);
+      }
+    },
     afterAppend: () => waker.wake(),
     dispose: async () => {
       await listener.stop();

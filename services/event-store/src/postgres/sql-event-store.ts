@@ -2,12 +2,13 @@ import { storeClosed } from '../errors.ts';
 import { startPollingSubscription } from '../subscription.ts';
 import { assertStreamName, validateAppend } from '../validate.ts';
 import type { Waker } from '../waker.ts';
-import type { EventStore, StreamMetadata, Subscription } from '../port.ts';
+import type { EventStore, ScanAllOptions, ScannedEvent, StreamMetadata, Subscription } from '../port.ts';
 import type { SqlClient } from '@sporbar/common/sql';
 import { appendAnyMany, appendEvents } from './append.ts';
 import { headPosition } from './head-position.ts';
 import { readAllBatch, readAllPaged } from './read-all.ts';
 import { readStreamPage, readStreamPaged } from './read-stream.ts';
+import { scanAllPage, scanAllPaged } from './scan-all.ts';
 import { getStreamMetadata, setStreamMetadata, validateStreamMetadata } from './stream-metadata.ts';
 
 export interface SqlEventStoreParams {
@@ -20,6 +21,8 @@ export interface SqlEventStoreParams {
   readonly run: <T>(op: () => Promise<T>) => Promise<T>;
   /** Errors a subscription keeps retrying instead of ending. */
   readonly isRetriable: (err: unknown) => boolean;
+  /** The adapter's own `scanAll` (postgres: COPY binary); default: keyset pages through `db`. */
+  readonly scanAll?: (onEvent: (event: ScannedEvent) => void | Promise<void>, options: ScanAllOptions | undefined) => Promise<void>;
   /** Called after an append committed (in-process wake). */
   readonly afterAppend?: () => void;
   /** Releases what the adapter owns (pool, PGlite, LISTEN connection). */
@@ -27,6 +30,8 @@ export interface SqlEventStoreParams {
 }
 
 const DEFAULT_BATCH = 500;
+/** Events per keyset page of `scanAll`: few round trips, one page in memory. */
+const SCAN_PAGE = 5000;
 
 /** The EventStore over the SQL in this folder; shared by the postgres and the pglite adapter. */
 export function createSqlEventStore(p: SqlEventStoreParams): EventStore {
@@ -91,6 +96,29 @@ export function createSqlEventStore(p: SqlEventStoreParams): EventStore {
         options?.batchSize ?? DEFAULT_BATCH,
         options?.maxCount ?? Number.POSITIVE_INFINITY,
       );
+    },
+
+    async scanAll(onEvent, options) {
+      assertOpen();
+      if (p.scanAll) return p.scanAll(onEvent, options);
+      const columns = options?.columns ?? 'full';
+      await scanAllPaged(
+        (after, limit) => {
+          assertOpen();
+          return p.run(() => scanAllPage(db, schema, after, options?.upTo, limit, columns));
+        },
+        onEvent,
+        options,
+        SCAN_PAGE,
+      );
+    },
+
+    contiguousPositions: true,
+
+    async lastAssignedPosition() {
+      assertOpen();
+      // The counter the append function moves (<schema>.positions), which headPosition reads too.
+      return p.run(() => headPosition(db, schema));
     },
 
     subscribe(handler, options) {

@@ -1,3 +1,4 @@
+import { SporbarError } from '@sporbar/common/errors';
 import type { OutgoingMessage } from '../transport.ts';
 
 /** An OutgoingMessage as the spool keeps it, with the time the transport accepted it. */
@@ -15,11 +16,11 @@ const VERSION = 1;
 export function encodeMessage(m: SpooledMessage): Buffer {
   const key = Buffer.from(m.key, 'utf8');
   const headers = Object.entries(m.headers).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')] as const);
-  if (key.length > 0xffff) throw new RangeError('message key longer than 65535 bytes');
-  if (headers.length > 0xffff) throw new RangeError('more than 65535 headers');
+  if (key.length > 0xffff) throw new SporbarError('SPB_ERR_INVALID_MESSAGE', 'message key longer than 65535 bytes');
+  if (headers.length > 0xffff) throw new SporbarError('SPB_ERR_INVALID_MESSAGE', 'more than 65535 headers');
   let size = 1 + 8 + 2 + key.length + 2 + m.value.length;
   for (const [k, v] of headers) {
-    if (k.length > 0xffff) throw new RangeError('header name longer than 65535 bytes');
+    if (k.length > 0xffff) throw new SporbarError('SPB_ERR_INVALID_MESSAGE', 'header name longer than 65535 bytes');
     size += 2 + k.length + 4 + v.length;
   }
   const out = Buffer.allocUnsafe(size);
@@ -40,7 +41,8 @@ export function encodeMessage(m: SpooledMessage): Buffer {
 
 export function decodeMessage(buf: Buffer): SpooledMessage {
   const fail = (why: string): never => {
-    throw new RangeError(`spooled message cannot be decoded: ${why}`);
+    // Only bytes this codec wrote reach here (the spool checks each record's CRC): a failure is a bug or a damaged disk.
+    throw new SporbarError('SPB_ERR_INTERNAL', `spooled message cannot be decoded: ${why}`);
   };
   if (buf.length < 13) fail('too short');
   if (buf.readUInt8(0) !== VERSION) fail(`unknown version ${buf.readUInt8(0)}`);

@@ -121,13 +121,17 @@ export class Spool {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) throw new SporbarError('SPB_ERR_CONFIG', 'maxSpoolBytes must be an integer ≥ 1024');
     const segmentBytes = options.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(maxBytes / 8)));
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new SporbarError('SPB_ERR_CONFIG', 'spool segmentBytes must be a positive integer');
-    await fsp.mkdir(dir, { recursive: true });
-    await acquireLock(dir);
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      await acquireLock(dir);
+    } catch (err) {
+      throw spoolIo(err, `the spool directory ${dir} cannot be opened`);
+    }
     try {
       return await Spool.load(dir, maxBytes, segmentBytes);
     } catch (err) {
-      await releaseLock(dir);
-      throw err;
+      await releaseLock(dir).catch(() => undefined);
+      throw spoolIo(err, `the spool in ${dir} cannot be read`);
     }
   }
 
@@ -188,12 +192,12 @@ export class Spool {
    * records would take the spool beyond maxBytes.
    */
   append(payloads: readonly Buffer[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('the spool is closed'));
+    if (this.closed) return Promise.reject(new SporbarError('SPB_ERR_TRANSPORT_CLOSED', 'the spool is closed'));
     if (this.broken) return Promise.reject(this.broken);
     if (payloads.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const p of payloads) {
-      if (p.length === 0 || p.length > MAX_RECORD_BYTES) return Promise.reject(new RangeError(`spool record must be 1..${MAX_RECORD_BYTES} bytes`));
+      if (p.length === 0 || p.length > MAX_RECORD_BYTES) return Promise.reject(new SporbarError('SPB_ERR_INVALID_MESSAGE', `spool record must be 1..${MAX_RECORD_BYTES} bytes`, { details: { bytes: p.length } }));
       bytes += RECORD_HEADER_BYTES + p.length;
     }
     const used = this.diskBytes + this.queuedBytes;
@@ -255,6 +259,7 @@ export class Spool {
 
   /** Every record with seq < nextUnacked is delivered: persist that (fdatasync) and delete spent segments. */
   async ack(nextUnacked: number): Promise<void> {
+    // An internal invariant (the transport acknowledges only what it read), not a refusal: a plain RangeError.
     if (nextUnacked > this.nextSeq) throw new RangeError(`ack(${nextUnacked}) beyond the last record (${this.nextSeq})`);
     if (nextUnacked <= this.ackSeq) return;
     await this.serial(async () => {
@@ -335,7 +340,8 @@ export class Spool {
           await this.serial(() => this.writeBatch(batch, bytes, records));
           for (const b of batch) b.resolve();
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          const refusal = spoolIo(err, 'the spool could not write (nothing of these records was accepted)');
+          for (const b of batch) b.reject(refusal);
         } finally {
           this.queuedBytes -= bytes;
           this.queuedRecords -= records;
@@ -398,6 +404,13 @@ async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promis
     const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
     done += bytesWritten;
   }
+}
+
+/** A system error (ENOSPC, EACCES ...) as SPB_ERR_SPOOL_IO with it as the cause; SporbarErrors pass unchanged. */
+function spoolIo(err: unknown, what: string): unknown {
+  if (err instanceof SporbarError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return new SporbarError('SPB_ERR_SPOOL_IO', code ? `${what}: ${code}` : what, { cause: err, details: code ? { errno: code } : {} });
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isSporbarError, SporbarError } from '@sporbar/common/errors';
-import { createPseudonymiser, processingRegister } from '../src/index.ts';
+import { processingRegister } from '@sporbar/schemas';
+import { createPseudonymiser } from '../src/index.ts';
 import {
   canonicalDetails,
   type DataKey,
@@ -18,10 +19,12 @@ import {
   type PersonalDetails,
   readDetailsKeyId,
   rewrap,
+  subjectKeyMigrations,
+  subjectKeyTable,
   unwrapDataKey,
   wrapDataKey,
   WRAPPED_KEY_BYTES,
-} from '../src/privacy/subject-keys/index.ts';
+} from '../src/subject-keys/index.ts';
 
 const pseudonymiser = createPseudonymiser({ id: 'k1', secret: randomBytes(32).toString('base64url') });
 const subject = pseudonymiser.pseudonym('010190-1234');
@@ -294,5 +297,28 @@ describe('master key', () => {
     const moved = rewrap(wrapDataKey(m1, k.key, ctx), m1, m2, ctx);
     expect(unwrapDataKey(m2, moved, ctx).equals(k.key)).toBe(true);
     expectError(() => unwrapDataKey(m1, moved, ctx), 'SPB_ERR_CONFIG');
+  });
+});
+
+describe('key table name and migrations', () => {
+  it('puts the table in public by default, where the unqualified subject_keys of earlier versions lived', () => {
+    expect(subjectKeyTable()).toEqual({ schema: 'public', name: 'subject_keys', qualified: 'public.subject_keys' });
+    expect(subjectKeyTable('keys_eu')).toEqual({ schema: 'public', name: 'keys_eu', qualified: 'public.keys_eu' });
+    expect(subjectKeyTable('sporbar.subject_keys')).toEqual({ schema: 'sporbar', name: 'subject_keys', qualified: 'sporbar.subject_keys' });
+  });
+
+  it.each(['', 'Subject_Keys', 'a.b.c', 'x;drop table y', '.subject_keys', 'public.', `k${'x'.repeat(52)}`])('refuses the table name %j (SPB_ERR_CONFIG)', (bad) => {
+    expect(() => subjectKeyTable(bad)).toThrow(expect.objectContaining({ code: 'SPB_ERR_CONFIG' }));
+  });
+
+  it('keeps each table\'s history next to it, and names the table in every statement', () => {
+    const set = subjectKeyMigrations('vault.keys_eu');
+    expect(set).toMatchObject({ schema: 'vault', historyTable: 'keys_eu_migrations' });
+    expect(set.migrations.map((m) => [m.version, m.name])).toEqual([[1, 'subject-keys']]);
+    const ddl = set.migrations[0]!.sql('vault');
+    expect(ddl).toContain('CREATE TABLE IF NOT EXISTS vault.keys_eu (');
+    expect(ddl).toContain('CREATE UNIQUE INDEX IF NOT EXISTS keys_eu_one_live_key ON vault.keys_eu (subject) WHERE shredded_at IS NULL');
+    expect(ddl).not.toMatch(/subject_keys/);
+    expect(subjectKeyMigrations().historyTable).toBe('subject_keys_migrations');
   });
 });

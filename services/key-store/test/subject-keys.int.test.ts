@@ -2,25 +2,28 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probePostgres } from '../../services/event-store/test/support/postgres.ts';
+import { probePostgres } from '../../event-store/test/support/postgres.ts';
 import { isSporbarError } from '@sporbar/common/errors';
+import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser } from '../src/index.ts';
 import {
   createSubjectKeyStore,
   encryptDetails,
   generateMasterKeySecret,
   type MasterKey,
+  migrateSubjectKeys,
   parseMasterKey,
   type PersonalDetails,
   type SubjectKeySql,
   type SubjectKeyStore,
   unwrapDataKey,
-} from '../src/privacy/subject-keys/index.ts';
+} from '../src/subject-keys/index.ts';
 
 /**
  * The subject key table on a real PGlite (always) and on PostgreSQL (when reachable: DATABASE_URL, else
  * postgres@127.0.0.1:5432/test; skipped with the reason on a laptop without it, a failure under CI=true;
- * the probe is the event store's test support, which only needs `pg`). Every test gets its own table.
+ * the probe is the event store's test support, which only needs `pg`). Every test gets its own table,
+ * made by the key table's migrations.
  */
 const postgres = await probePostgres();
 if (postgres.skip) console.warn(`subject-keys: skipping the PostgreSQL run: ${postgres.skip}`);
@@ -49,17 +52,58 @@ interface Row {
   shred_cause: string | null;
 }
 
-function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeySql; close(): Promise<void> }>, skip?: string) {
+interface Connection {
+  /** What the key store takes. */
+  readonly db: SubjectKeySql;
+  /** What the migrations take. */
+  readonly sql: SqlClient;
+  /** Another connection to the same database, as a second process would have (PGlite: the same instance). */
+  another(): Promise<{ sql: SqlClient; close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The layouts earlier versions' start-up DDL (`ensureSchema`, no lock, no history) left, oldest first,
+ * as statements for a table name. The table itself never changed; its indexes and collation did.
+ */
+const oldTable = (t: string, collate = '') => `CREATE TABLE IF NOT EXISTS ${t} (
+  key_id text PRIMARY KEY, subject text ${collate}NOT NULL, wrapped bytea, master_key_id text, created_at timestamptz NOT NULL DEFAULT now(),
+  shredded_at timestamptz, shred_cause text, shred_causation text,
+  CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)), CHECK ((shred_cause IS NULL) = (shredded_at IS NULL)),
+  CHECK (shred_cause IN ('ERASURE_REQUESTED', 'RETENTION_EXPIRED')))`;
+const liveKeyIndex = (t: string) => `CREATE UNIQUE INDEX IF NOT EXISTS ${t}_one_live_key ON ${t} (subject) WHERE shredded_at IS NULL`;
+const layouts: Record<string, (t: string) => string[]> = {
+  // subject in the database's collation, a plain index on it
+  'the first': (t) => [oldTable(t), liveKeyIndex(t), `CREATE INDEX ${t}_by_subject ON ${t} (subject)`],
+  // ... and an expression index on the live keys' pseudonym
+  'the bulk-prepare': (t) => [oldTable(t), liveKeyIndex(t), `CREATE INDEX ${t}_by_subject ON ${t} (subject)`, `CREATE INDEX ${t}_live_by_pseudonym ON ${t} (split_part(subject, '.', 1)) WHERE shredded_at IS NULL`],
+  // one expression index per pseudonym instead of the plain one (as upgraded from the previous: the live one left behind)
+  'the pseudonym-index': (t) => [oldTable(t), liveKeyIndex(t), `CREATE INDEX ${t}_by_pseudonym ON ${t} (split_part(subject, '.', 1))`, `CREATE INDEX ${t}_live_by_pseudonym ON ${t} (split_part(subject, '.', 1)) WHERE shredded_at IS NULL`],
+  // the last version's: this layout, C-collated, made without a migration history
+  "the last version's ensureSchema": (t) => [
+    oldTable(t, 'COLLATE "C" '),
+    `DROP INDEX IF EXISTS ${t}_by_pseudonym`,
+    `DROP INDEX IF EXISTS ${t}_by_subject`,
+    liveKeyIndex(t),
+    `CREATE INDEX IF NOT EXISTS ${t}_by_shred_causation ON ${t} (shred_causation) WHERE shred_causation IS NOT NULL`,
+  ],
+};
+
+function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }, connect: () => Promise<Connection>, skip?: string) {
   describe.skipIf(skip !== undefined)(`subject key table on ${backend}`, () => {
+    let conn: Connection;
     let db: SubjectKeySql;
-    let close: () => Promise<void> = async () => undefined;
+    let sql: SqlClient;
     const tables: string[] = [];
+    const schemas: string[] = [];
     beforeAll(async () => {
-      ({ db, close } = await connect());
+      conn = await connect();
+      ({ db, sql } = conn);
     });
     afterAll(async () => {
-      for (const t of tables) await db?.query(`DROP TABLE IF EXISTS ${t}`);
-      await close();
+      for (const t of tables) await db?.query(`DROP TABLE IF EXISTS ${t}, ${t}_migrations`);
+      for (const s of schemas) await db?.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+      await conn?.close();
     });
 
     /** A fresh table; `open` makes store instances over it (each with its own cache). */
@@ -69,15 +113,16 @@ function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeyS
       const open = (o: { masterKey?: MasterKey; previousMasterKeys?: MasterKey[]; cacheSize?: number; cacheTtlMs?: number; now?: () => number } = {}): SubjectKeyStore =>
         createSubjectKeyStore({ db, table, masterKey: m1, ...o });
       const store = open();
-      await store.ensureSchema();
+      expect(await migrateSubjectKeys(sql, { table })).toEqual([1]);
       const rows = async (subject?: string) =>
         (await db.query<Row>(`SELECT * FROM ${table} ${subject ? 'WHERE subject = $1' : ''} ORDER BY created_at, key_id`, subject ? [subject] : [])).rows;
       return { table, open, store, rows };
     }
 
     it('creates its table idempotently and stores only a wrapped key per subject', async () => {
-      const { store, rows } = await freshTable();
-      await store.ensureSchema();
+      const { store, rows, table } = await freshTable();
+      expect(await migrateSubjectKeys(sql, { table })).toEqual([]); // applied once, recorded
+      expect((await db.query<{ version: number; name: string }>(`SELECT version, name FROM ${table}_migrations`)).rows).toEqual([{ version: 1, name: 'subject-keys' }]);
       const s = subjectNo(1);
       const key = await store.dataKeyFor(s);
       expect(key.id).toMatch(/^dk_[0-9a-f]{12}[A-Za-z0-9_-]{16}$/);
@@ -388,28 +433,72 @@ function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeyS
       expect(await store.liveScopes(s)).toEqual([s, `${s}.mitid-core`, `${s}.z9`]);
     });
 
-    it('brings a table made by the earlier layout to this one: keys, shreds and retried erasures still answer', async () => {
+    /** Runs `migrateSubjectKeys` from this connection and from another one at the same time, as two processes starting together. */
+    async function migrateTwice(table: string): Promise<number[][]> {
+      const other = await conn.another();
+      try {
+        return await Promise.all([migrateSubjectKeys(sql, { table }), migrateSubjectKeys(other.sql, { table }), migrateSubjectKeys(sql, { table })]);
+      } finally {
+        await other.close();
+      }
+    }
+
+    it('applies each migration once when two processes migrate at once', async () => {
       const table = `subject_keys_${randomBytes(5).toString('hex')}`;
       tables.push(table);
-      // the layout up to this version: subject in the database's collation, an expression index per pseudonym
-      await db.query(`CREATE TABLE ${table} (
-  key_id text PRIMARY KEY, subject text NOT NULL, wrapped bytea, master_key_id text, created_at timestamptz NOT NULL DEFAULT now(),
-  shredded_at timestamptz, shred_cause text, shred_causation text,
-  CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)), CHECK ((shred_cause IS NULL) = (shredded_at IS NULL)),
-  CHECK (shred_cause IN ('ERASURE_REQUESTED', 'RETENTION_EXPIRED')))`);
-      await db.query(`CREATE UNIQUE INDEX ${table}_one_live_key ON ${table} (subject) WHERE shredded_at IS NULL`);
-      await db.query(`CREATE INDEX ${table}_by_pseudonym ON ${table} (split_part(subject, '.', 1))`);
+      const applied = await migrateTwice(table);
+      expect(applied.flat()).toEqual([1]); // one of them applied version 1, the others found it recorded
+      expect((await db.query(`SELECT version FROM ${table}_migrations`)).rows).toEqual([{ version: 1 }]);
+      const store = createSubjectKeyStore({ db, table, masterKey: m1 });
+      const eventId = uuid();
+      const blob = await store.encrypt(subjectNo(3150), eventId, login);
+      expect(await store.decrypt(subjectNo(3150), eventId, blob)).toMatchObject({ status: 'ok', details: login });
+    });
+
+    it('keeps a schema-qualified table (and its history) in its schema, made by the migration', async () => {
+      const schema = `ks_${randomBytes(5).toString('hex')}`;
+      schemas.push(schema);
+      const table = `${schema}.subject_keys`;
+      expect(await migrateSubjectKeys(sql, { table })).toEqual([1]);
+      const made = (await db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema])).rows;
+      expect(made.map((r) => r.table_name)).toEqual(['subject_keys', 'subject_keys_migrations']);
+      const store = createSubjectKeyStore({ db, table, masterKey: m1 });
+      const s = subjectNo(3160);
+      await store.dataKeyFor(s);
+      expect((await db.query(`SELECT subject FROM ${table}`)).rows).toEqual([{ subject: s }]);
+      expect(await migrateSubjectKeys(sql, { table })).toEqual([]);
+    });
+
+    it.skipIf(!conn0.ownDatabase)('adopts the unqualified subject_keys of earlier versions as public.subject_keys, the default', async () => {
+      // what ensureSchema() made with no table option: `subject_keys` on the default search path
+      expect((await db.query<{ s: string }>(`SELECT current_schema() AS s`)).rows[0]?.s).toBe('public');
+      for (const statement of layouts['the last version\'s ensureSchema']!('subject_keys')) await db.query(statement);
+      const before = createSubjectKeyStore({ db, masterKey: m1 });
+      const eventId = uuid();
+      const blob = await before.encrypt(subjectNo(3170), eventId, payment);
+      expect(await migrateSubjectKeys(sql)).toEqual([1]);
+      expect((await db.query(`SELECT version FROM public.subject_keys_migrations`)).rows).toEqual([{ version: 1 }]);
+      expect(await createSubjectKeyStore({ db, masterKey: m1, cacheSize: 0 }).decrypt(subjectNo(3170), eventId, blob)).toMatchObject({ status: 'ok', details: payment });
+      await db.query(`DROP TABLE public.subject_keys, public.subject_keys_migrations`);
+    });
+
+    it.each(Object.keys(layouts))('brings a table of %s layout to this one: keys, shreds and retried erasures still answer', async (layout) => {
+      const table = `subject_keys_${randomBytes(5).toString('hex')}`;
+      tables.push(table);
+      for (const statement of layouts[layout]!(table)) await db.query(statement);
       const before = createSubjectKeyStore({ db, table, masterKey: m1 });
       const s = subjectNo(3200);
       const eventId = uuid();
       const blob = await before.encrypt(`${s}.mitid-core`, eventId, login);
-      await before.prepare([`${s}.nemkonto`]);
+      await before.prepare([`${s}.nemkonto`, subjectNo(3201), subjectNo(3202)]);
       const causationEventId = uuid();
       const [shredded] = await before.shred(`${s}.nemkonto`, 'ERASURE_REQUESTED', { causationEventId });
+      const rowsBefore = (await db.query<Row>(`SELECT * FROM ${table} ORDER BY key_id`)).rows;
 
+      expect((await migrateTwice(table)).flat()).toEqual([1]); // adopted once, by one of the processes
+      expect(await migrateSubjectKeys(sql, { table })).toEqual([]); // idempotent
+      expect((await db.query<Row>(`SELECT * FROM ${table} ORDER BY key_id`)).rows).toEqual(rowsBefore); // every key kept, byte for byte
       const after = createSubjectKeyStore({ db, table, masterKey: m1, cacheSize: 0 });
-      await after.ensureSchema();
-      await after.ensureSchema(); // idempotent
       const indexes = (await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname`, [table])).rows.map((r) => r.indexname);
       expect(indexes).toEqual([`${table}_by_shred_causation`, `${table}_one_live_key`, `${table}_pkey`]);
       const collation = (await db.query<{ collname: string }>(`SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation WHERE a.attrelid = '${table}'::regclass AND a.attname = 'subject'`)).rows[0];
@@ -458,18 +547,29 @@ function keyTableSuite(backend: string, connect: () => Promise<{ db: SubjectKeyS
   });
 }
 
-keyTableSuite('PGlite', async () => {
+keyTableSuite('PGlite', { ownDatabase: true }, async () => {
   const lite = await PGlite.create();
-  return { db: lite, close: () => lite.close() };
+  const sql = pgliteSqlClient(lite);
+  return { db: lite, sql, another: async () => ({ sql: pgliteSqlClient(lite), close: async () => undefined }), close: () => lite.close() };
 });
+
+const pgPool = () => {
+  const pool = new pg.Pool({ connectionString: postgres.url, max: 8 });
+  pool.on('error', () => undefined);
+  return pool;
+};
 
 keyTableSuite(
   'PostgreSQL',
+  { ownDatabase: false },
   async () => {
-    const pool = new pg.Pool({ connectionString: postgres.url, max: 8 });
-    pool.on('error', () => undefined);
+    const pool = pgPool();
     const db: SubjectKeySql = { query: async <T,>(text: string, params?: unknown[]) => ({ rows: (await pool.query(text, params)).rows as T[] }) };
-    return { db, close: () => pool.end() };
+    const another = async () => {
+      const other = pgPool(); // a pool of its own: another process's connections
+      return { sql: pgPoolSqlClient(other), close: () => other.end() };
+    };
+    return { db, sql: pgPoolSqlClient(pool), another, close: () => pool.end() };
   },
   postgres.skip,
 );

@@ -1,8 +1,9 @@
 // Privacy cost per event, next to the plain Avro encode of the same event, in one run.
+import { pgliteSqlClient } from '@sporbar/common/sql';
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
+import { createCodec, type DisclosureRecorded } from '@sporbar/schemas';
 import {
-  createCodec,
   createPseudonymiser,
   createSubjectKeyStore,
   createSubjectOpener,
@@ -10,8 +11,8 @@ import {
   generateMasterKeySecret,
   generateSealKeyPair,
   keyScope,
+  migrateSubjectKeys,
   parseMasterKey,
-  type DisclosureRecorded,
 } from '../src/index.ts';
 
 const N = Number(process.env['BENCH_EVENTS'] ?? 50_000);
@@ -22,7 +23,7 @@ const opener = createSubjectOpener(keys.privateKey);
 const pseudonymiser = createPseudonymiser({ id: 'k1', secret: Buffer.alloc(32, 3).toString('base64url') });
 const db = await PGlite.create();
 const subjectKeys = createSubjectKeyStore({ db, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
-await subjectKeys.ensureSchema();
+await migrateSubjectKeys(pgliteSqlClient(db));
 const cprs = Array.from({ length: 1000 }, (_, i) => `${String(1 + (i % 28)).padStart(2, '0')}0590-${String(i).padStart(4, '0')}`);
 const event = (i: number): DisclosureRecorded => ({
   eventId: randomUUID(),

@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { hmacSha256Base64url } from './hmac.ts';
 import { SporbarError } from '@sporbar/common/errors';
-import { normaliseCpr } from './cpr.ts';
+import { normaliseCpr } from '@sporbar/schemas';
 
 /**
  * The subject pseudonym: HMAC-SHA256 of the normalised CPR number under a secret key. A plain hash
@@ -53,12 +52,4 @@ export function parsePreviousPseudonymKeys(value: string | undefined): Array<{ i
     if (!id || !secret) throw new SporbarError('SPB_ERR_CONFIG', 'SPORBAR_PSEUDONYM_PREVIOUS_KEYS must be id:secret pairs separated by commas');
     return { id, secret };
   });
-}
-
-/**
- * The partition key for Kafka: a short keyed hash, so one subject's events stay in one partition
- * without the key revealing who they are about.
- */
-export function routingKey(cpr: string, routingSecret: Buffer): string {
-  return createHmac('sha256', routingSecret).update(normaliseCpr(cpr)).digest('base64url').slice(0, 16);
 }

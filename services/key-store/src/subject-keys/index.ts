@@ -2,3 +2,4 @@
 export * from './envelope.ts';
 export * from './master-key.ts';
 export * from './key-table.ts';
+export * from './migrations/index.ts';

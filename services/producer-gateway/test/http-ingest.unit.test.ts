@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCodec, createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/schemas';
-import { buildHttpIngest, createInProcessTransport, createProducer, type OutgoingMessage } from '../src/index.ts';
+import { createCodec } from '@sporbar/schemas';
+import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
+import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { buildHttpIngest } from '../src/index.ts';
 
 const codec = createCodec();
 let keys: SealKeyPair;
@@ -68,6 +70,14 @@ describe('POST /v1/events', () => {
     expect((res.json() as { code: string }).code).toBe('SPB_ERR_SCHEMA_INVALID');
     expect(res.body).not.toContain('210376');
     expect(sent).toHaveLength(0);
+  });
+
+  it('today the endpoint coerces scalars (fastify\'s default ajv coerceTypes: \'array\'): pinned, so that turning it off is a deliberate change', async () => {
+    const { app, sent } = setup();
+    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: { ...disclosure(), correlationId: 42, purpose: true, legalBases: 'LBK_494_2023' } });
+    expect(res.statusCode).toBe(202);
+    const e = codec.decode(sent[0]!.value).event as { correlationId: string; purpose: string; legalBases: string[] };
+    expect(e).toMatchObject({ correlationId: '42', purpose: 'true', legalBases: ['LBK_494_2023'] });
   });
 
   it('when the transport cannot take the event (spool full), the caller gets a 503, not a 202', async () => {

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { randomNonce } from './nonce.ts';
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { SporbarError } from '@sporbar/common/errors';
-import { normaliseCpr } from './cpr.ts';
+import { normaliseCpr } from '@sporbar/schemas';
 import { createCache } from '@sporbar/common/cache';
 
 /**

@@ -1,63 +1,42 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { isSporbarError } from '@sporbar/common/errors';
-import { LegalBasisValues, RecipientRoleValues, TransferSafeguardValues, ConsentScopeValues } from '@sporbar/schemas';
-import type { Producer, Recorded } from './producer.ts';
+import type { SchemaCatalogue } from '@sporbar/schemas';
+import type { Producer, Recorded } from '@sporbar/producer';
+import { httpEventSchemas, HTTP_EVENT_TYPES } from './request-schema.ts';
+
+type HttpEvent = { type: string; eventId: string; occurredAt?: string; subject: { cpr: string } } & Record<string, unknown>;
+
+export interface HttpIngestOptions {
+  readonly producer: Producer;
+  readonly logger?: FastifyBaseLogger | false;
+  /** Events per request at most. Default 500. */
+  readonly maxBatch?: number;
+  /** Where the request schema comes from. Default: schemas/avro (loadSchemaCatalogue()). */
+  readonly catalogue?: SchemaCatalogue;
+}
+
+/** One event in the body: any of the accepted event types (oneOf, told apart by `type`). */
+export function httpEventBodySchema(catalogue?: SchemaCatalogue): Record<string, unknown> {
+  const schemas = httpEventSchemas(catalogue);
+  return { type: 'object', required: ['type'], oneOf: HTTP_EVENT_TYPES.map((t) => schemas[t]) };
+}
 
 /**
  * POST /v1/events — the producer SDK over HTTP, for operational systems that cannot link it. The
  * same calls, the same validation, the same sealing and the same delivery guarantee: 202 means the
  * event is acknowledged by Kafka or fsync'd in the local spool. Bodies are never logged (they hold
  * CPR numbers until they are sealed here).
+ *
+ * The body's JSON Schema is derived from the Avro schemas (request-schema.ts). Validation is fastify's
+ * ajv with its defaults except removeAdditional: note that those defaults include coerceTypes: 'array'
+ * (a number where a string is expected is accepted as that number's text, a scalar where an array is
+ * expected as a one-item array): the endpoint has always accepted that, and a test pins it, so that
+ * turning it off (which would refuse requests accepted so far) is a deliberate change.
  */
-const subject = { type: 'object', required: ['cpr'], additionalProperties: false, properties: { cpr: { type: 'string', maxLength: 11 } } } as const;
-const common = {
-  eventId: { type: 'string', format: 'uuid' },
-  occurredAt: { type: 'string', format: 'date-time' },
-  subject,
-} as const;
-const ID = { type: 'string', minLength: 1, maxLength: 80 } as const;
-
-const eventSchema = {
-  type: 'object',
-  required: ['type'],
-  oneOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'eventId', 'subject', 'activity', 'recipient', 'purpose', 'legalBases', 'dataCategories'],
-      properties: {
-        type: { const: 'DisclosureRecorded' },
-        ...common,
-        activity: ID,
-        recipient: { type: 'object', required: ['id', 'role'], additionalProperties: false, properties: { id: ID, role: { enum: [...RecipientRoleValues] } } },
-        purpose: ID,
-        legalBases: { type: 'array', maxItems: 10, items: { enum: [...LegalBasisValues] } },
-        dataCategories: { type: 'array', maxItems: 50, items: ID },
-        transfer: { type: ['object', 'null'], required: ['country', 'safeguard'], additionalProperties: false, properties: { country: { type: 'string', pattern: '^[A-Z]{2}$' }, safeguard: { enum: [...TransferSafeguardValues] } } },
-        correlationId: { type: ['string', 'null'], maxLength: 200 },
-        personalDetails: { type: ['object', 'null'], additionalProperties: { type: 'string', maxLength: 4000 } },
-      },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'eventId', 'subject', 'activity', 'scope'],
-      properties: { type: { enum: ['ConsentGiven', 'ConsentWithdrawn'] }, ...common, activity: ID, scope: { enum: [...ConsentScopeValues] } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'eventId', 'subject', 'reason'],
-      properties: { type: { const: 'ErasureRequested' }, ...common, activity: { type: ['string', 'null'], maxLength: 80 }, reason: { type: 'string', minLength: 1, maxLength: 500 } },
-    },
-  ],
-} as const;
-
-type HttpEvent = { type: string; eventId: string; occurredAt?: string; subject: { cpr: string } } & Record<string, unknown>;
-
-export function buildHttpIngest(options: { producer: Producer; logger?: FastifyBaseLogger | false; maxBatch?: number }): FastifyInstance {
+export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
   const { producer } = options;
   const maxBatch = options.maxBatch ?? 500;
+  const eventSchema = httpEventBodySchema(options.catalogue);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 4 * 1024 * 1024,

@@ -1,6 +1,6 @@
 import { createCache } from '@sporbar/common/cache';
 import { isSporbarError, SporbarError } from '@sporbar/common/errors';
-import { type ShredCause, ShredCauseValues } from '../../generated/events.ts';
+import { type ShredCause, ShredCauseValues } from '@sporbar/schemas';
 import { PSEUDONYM_PATTERN } from '../pseudonym.ts';
 import { type DataKey, decryptDetails, encryptDetails, type PersonalDetails, readDetailsKeyId } from './envelope.ts';
 import { type MasterKey, newDataKeys, unwrapDataKey, wrapDataKey } from './master-key.ts';
@@ -16,7 +16,8 @@ import { type MasterKey, newDataKeys, unwrapDataKey, wrapDataKey } from './maste
  *
  * Works on PostgreSQL (`pg`) and PGlite through the one-method `SubjectKeySql`. No statement needs a
  * transaction: creation is `INSERT … ON CONFLICT DO NOTHING` then `SELECT`; shredding is one
- * `UPDATE`; re-wrapping is a compare-and-set per row that never touches a shredded row.
+ * `UPDATE`; re-wrapping is a compare-and-set per row that never touches a shredded row. The table
+ * itself is made and kept up to date by versioned migrations (`migrateSubjectKeys`, ./migrations).
  *
  * Unwrapped keys are cached (LRU, bounded, with a time to live). Within one store, shred and key
  * loads for a subject are serialised, so the cache never outlives a shred done by the same store;
@@ -26,59 +27,33 @@ export interface SubjectKeySql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
+/** The key table's default name and schema: where the unqualified `subject_keys` of earlier versions resolved (the default search path). */
 export const SUBJECT_KEYS_TABLE = 'subject_keys';
-const TABLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
+export const SUBJECT_KEYS_SCHEMA = 'public';
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** 52 = 63 (PostgreSQL's identifier limit) less `_migrations`, the suffix of the table's migration history. */
+const TABLE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,51}$/;
 const ROTATION_BATCH = 500;
 
-function tableName(table: string | undefined): { table: string; base: string } {
-  const t = table ?? SUBJECT_KEYS_TABLE;
-  if (!TABLE_PATTERN.test(t)) throw new SporbarError('SPB_ERR_CONFIG', `subject key table name must be [schema.]name of [a-z0-9_], got '${t.slice(0, 80)}'`);
-  return { table: t, base: t.split('.').at(-1) ?? t };
+/** Where a key table lives: its schema, its name, and both as one SQL name. */
+export interface SubjectKeyTable {
+  readonly schema: string;
+  readonly name: string;
+  /** `schema.name`, safe to splice into SQL. */
+  readonly qualified: string;
 }
 
 /**
- * The DDL, statement by statement (neither pg nor PGlite takes several statements with parameters).
- *
- * Two indexes: the primary key (key ids grow with time, so new keys go to its right edge) and the
- * partial unique index of live keys by scope, which also answers "the live scopes of a pseudonym"
- * as a range: `subject` is C-collated, so `psn_….` sorts between the pseudonym and the pseudonym
- * followed by '/'. A small partial index finds the keys an erasure shredded (for a retried one). A
- * table made by an earlier version is brought to this layout: its expression index on the pseudonym
- * (one more random insert per key, for a query the range now answers) is dropped and `subject`
- * becomes C-collated (which rebuilds the live-key index; once, at start-up).
+ * `[schema.]name` → the table; the schema defaults to `public`, the name to `subject_keys`. Refuses
+ * anything that is not a plain lower-case identifier (the name is spliced into SQL).
  */
-export function subjectKeysDdl(table?: string): string[] {
-  const { table: t, base } = tableName(table);
-  const schema = t.includes('.') ? `${t.split('.')[0]}.` : '';
-  return [
-    `CREATE TABLE IF NOT EXISTS ${t} (
-  key_id text PRIMARY KEY,
-  subject text COLLATE "C" NOT NULL,
-  wrapped bytea,
-  master_key_id text,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  shredded_at timestamptz,
-  shred_cause text,
-  shred_causation text,
-  CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)),
-  CHECK ((shred_cause IS NULL) = (shredded_at IS NULL)),
-  CHECK (shred_cause IN (${ShredCauseValues.map((c) => `'${c}'`).join(', ')}))
-)`,
-    `DROP INDEX IF EXISTS ${schema}${base}_by_pseudonym`,
-    `DROP INDEX IF EXISTS ${schema}${base}_by_subject`,
-    `DO $$ BEGIN
-  IF EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
-             WHERE a.attrelid = '${t}'::regclass AND a.attname = 'subject' AND c.collname <> 'C') THEN
-    ALTER TABLE ${t} ALTER COLUMN subject TYPE text COLLATE "C";
-  END IF;
-END $$`,
-    `CREATE UNIQUE INDEX IF NOT EXISTS ${base}_one_live_key ON ${t} (subject) WHERE shredded_at IS NULL`,
-    `CREATE INDEX IF NOT EXISTS ${base}_by_shred_causation ON ${t} (shred_causation) WHERE shred_causation IS NOT NULL`,
-  ];
-}
-
-export async function ensureSubjectKeySchema(db: SubjectKeySql, options: { table?: string } = {}): Promise<void> {
-  for (const statement of subjectKeysDdl(options.table)) await db.query(statement);
+export function subjectKeyTable(table: string | undefined = SUBJECT_KEYS_TABLE): SubjectKeyTable {
+  const parts = table.split('.');
+  const [schema, name] = parts.length === 2 ? parts : [SUBJECT_KEYS_SCHEMA, parts[0]];
+  if (parts.length > 2 || !schema || !name || !IDENTIFIER.test(schema) || !TABLE_IDENTIFIER.test(name)) {
+    throw new SporbarError('SPB_ERR_CONFIG', `subject key table name must be [schema.]name of [a-z0-9_] (a name of at most 52), got '${table.slice(0, 80)}'`);
+  }
+  return { schema, name, qualified: `${schema}.${name}` };
 }
 
 export type UnreadableReason =
@@ -102,7 +77,7 @@ export interface SubjectKeyStoreOptions {
   readonly masterKey: MasterKey;
   /** Older masters this store can still unwrap with (during a rotation). */
   readonly previousMasterKeys?: readonly MasterKey[];
-  /** `[schema.]table`, default `subject_keys`. */
+  /** `[schema.]table`, default `subject_keys` in schema `public`; made (and kept up to date) by `migrateSubjectKeys`. */
   readonly table?: string;
   /** Unwrapped keys kept in memory (LRU); default 10,000; 0 turns the cache off. */
   readonly cacheSize?: number;
@@ -113,8 +88,6 @@ export interface SubjectKeyStoreOptions {
 }
 
 export interface SubjectKeyStore {
-  /** Creates the table and its indexes if they are missing. */
-  ensureSchema(): Promise<void>;
   /**
    * The subject's live data key, created on first use (race-safe across processes). After a shred
    * this is a new key with a new id: later disclosures are new data.
@@ -180,7 +153,7 @@ function checkSubject(subject: string): void {
 
 export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectKeyStore {
   const { db } = options;
-  const { table: t } = tableName(options.table);
+  const t = subjectKeyTable(options.table).qualified;
   const cacheSize = options.cacheSize ?? 10_000;
   const ttl = options.cacheTtlMs ?? 60_000;
   const cacheClock = options.now ? { now: options.now } : {};
@@ -348,8 +321,6 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
   }
 
   return {
-    ensureSchema: () => ensureSubjectKeySchema(db, options.table === undefined ? {} : { table: options.table }),
-
     async dataKeyFor(subject) {
       checkSubject(subject);
       const k = await liveKey(subject);
