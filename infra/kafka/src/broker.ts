@@ -5,19 +5,19 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import { createPrincipalAcls, provisionKafkaPrincipals } from './principals.ts';
 import { validatePrincipals, type KafkaPrincipalSpec } from './acl.ts';
 import { kafkaClientOptions, type KafkaClientSettings } from './client-settings.ts';
 import { ensureKafkaJars } from './jars.ts';
 import { runJava } from './java.ts';
 import { RUN_ROOT } from './paths.ts';
 import { javaCommand } from './prereqs.ts';
+import { createPrincipalAcls, provisionKafkaPrincipals } from './principals.ts';
 import { randomPassword, scramSha512Credential, storageToolScramArgument } from './scram.ts';
 import { ADMIN_USER, secureServerProperties } from './security-config.ts';
 import { ensureBrokerTls, type BrokerTls } from './tls.ts';
 
 export interface StartKafkaBrokerOptions {
-  /** PLAINTEXT port on 127.0.0.1. Default 9092; 0 picks a free port. */
+  /** Client listener port on 127.0.0.1 (PLAINTEXT; SASL_SSL in secured mode). Default 9092; 0 picks a free port. */
   port?: number;
   /** KRaft controller port on 127.0.0.1. Default: a free port. */
   controllerPort?: number;
