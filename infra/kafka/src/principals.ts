@@ -9,17 +9,66 @@
  *   2–3 s each. On a fresh broker, pass the principals to startKafkaBroker({ secure: { principals } })
  *   instead, and they are written at storage format time, at no extra cost.
  * - ACLs: kafkajs admin.createAcls as the admin (creating an ACL that exists is a no-op).
+ *
+ * Both are answered once the controller has committed them; the broker applies them when it replays
+ * the metadata log, a moment later. So each call returns only once the broker shows the change: the
+ * new users can log in, describeAcls lists the new ACLs (polled, at most PROPAGATION_TIMEOUT_MS).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs, { Kafka, logLevel, type AclEntry, type Admin } from 'kafkajs';
 import { aclEntriesFor, validatePrincipals, type KafkaPrincipalSpec } from './acl.ts';
 import { runJava } from './java.ts';
-import { kafkaClientOptions, settingsOf, type KafkaClientTarget } from './client-settings.ts';
+import { kafkaClientOptions, settingsOf, type KafkaClientSettings, type KafkaClientTarget } from './client-settings.ts';
 import { ensureKafkaJars } from './jars.ts';
 import { SCRAM_ITERATIONS } from './scram.ts';
 import { cliClientProperties } from './security-config.ts';
+
+const PROPAGATION_TIMEOUT_MS = 15_000;
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+
+/** Poll `check` every 100 ms until it is true; throw `what` after PROPAGATION_TIMEOUT_MS. */
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + PROPAGATION_TIMEOUT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not show on the broker within ${PROPAGATION_TIMEOUT_MS} ms`);
+    await sleep(100);
+  }
+}
+
+async function canLogIn(settings: KafkaClientSettings, user: string, password: string): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'sporbar-kafka-infra-provision-check',
+    ...kafkaClientOptions(settings, { user, password }),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    retry: { retries: 0 },
+  }).admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+const aclKey = (a: AclEntry) =>
+  [a.principal, a.host, a.operation, a.permissionType, a.resourceType, a.resourceName, a.resourcePatternType].join('|');
+
+async function aclsVisible(admin: Admin, expected: readonly AclEntry[]): Promise<boolean> {
+  const { resources } = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  });
+  const present = new Set(resources.flatMap((r) => r.acls.map((a) => aclKey({ ...r, ...a }))));
+  return expected.every((a) => present.has(aclKey(a)));
+}
 
 export interface ProvisionResult {
   /** Users whose SCRAM credentials were created or replaced. */
@@ -78,6 +127,7 @@ export async function upsertScramUsers(target: KafkaClientTarget, users: readonl
         fs.rmSync(configFile, { force: true });
       }
     }
+    for (const { user, password } of users) await until(`the SCRAM user ${user}`, () => canLogIn(settings, user, password));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -97,6 +147,7 @@ export async function createPrincipalAcls(target: KafkaClientTarget, specs: read
   await admin.connect();
   try {
     await admin.createAcls({ acl });
+    await until(`${acl.length} new ACL entries`, () => aclsVisible(admin, acl));
   } finally {
     await admin.disconnect();
   }
