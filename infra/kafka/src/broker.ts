@@ -4,13 +4,20 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { validatePrincipals, type KafkaPrincipalSpec } from './acl.ts';
+import { kafkaClientOptions, type KafkaClientSettings } from './client-settings.ts';
 import { ensureKafkaJars } from './jars.ts';
+import { runJava } from './java.ts';
 import { RUN_ROOT } from './paths.ts';
 import { javaCommand } from './prereqs.ts';
+import { createPrincipalAcls, provisionKafkaPrincipals } from './principals.ts';
+import { randomPassword, scramSha512Credential, storageToolScramArgument } from './scram.ts';
+import { ADMIN_USER, secureServerProperties } from './security-config.ts';
+import { ensureBrokerTls, type BrokerTls } from './tls.ts';
 
 export interface StartKafkaBrokerOptions {
-  /** PLAINTEXT port on 127.0.0.1. Default 9092; 0 picks a free port. */
+  /** Client listener port on 127.0.0.1 (PLAINTEXT; SASL_SSL in secured mode). Default 9092; 0 picks a free port. */
   port?: number;
   /** KRaft controller port on 127.0.0.1. Default: a free port. */
   controllerPort?: number;
@@ -29,6 +36,20 @@ export interface StartKafkaBrokerOptions {
    * Default false: the broker is SIGKILLed if this process exits without stopping it.
    */
   detached?: boolean;
+  /**
+   * Secured mode: TLS + SASL/SCRAM-SHA-512 (SASL_SSL) for clients, mutual-TLS controller listener,
+   * StandardAuthorizer ACLs with nothing allowed by default (see security-config.ts and the README).
+   * `true`, or the principals to create with the cluster. Default false: one PLAINTEXT listener.
+   */
+  secure?: boolean | KafkaSecureOptions;
+}
+
+export interface KafkaSecureOptions {
+  /**
+   * Principals (SCRAM users + ACLs) to create. On a fresh data dir the users are written at storage
+   * format time (no extra cost); on an existing one they go through ConfigCommand (about 2–3 s per user).
+   */
+  principals?: KafkaPrincipalSpec[];
 }
 
 export interface KafkaBroker {
@@ -44,6 +65,15 @@ export interface KafkaBroker {
   /** The broker's log4j log (server log), in the run dir. */
   readonly logFile: string;
   readonly clusterId: string;
+  /** True in secured mode (SASL_SSL listener, ACLs). */
+  readonly secure: boolean;
+  /**
+   * How a client reaches this broker: `{ brokers }` for plaintext; in secured mode also the CA file and
+   * the admin's SCRAM credentials (super user). kafkaClientOptions(broker, principal?) turns it into kafkajs options.
+   */
+  readonly clientSettings: KafkaClientSettings;
+  /** Secured mode: the TLS files (run/<name>/tls/). */
+  readonly tls?: BrokerTls;
   /** SIGTERM, wait up to timeoutMs (default 30 s), then SIGKILL. Resolves once the JVM is gone. */
   stop(options?: { timeoutMs?: number }): Promise<void>;
   /** SIGKILL (no clean shutdown; for fault tests). Resolves once the JVM is gone. */
@@ -63,6 +93,8 @@ export interface BrokerState {
   logFile: string;
   clusterId: string;
   startedAt: string;
+  /** Secured mode: the CA certificate (PEM) and the 0600 JSON file with the admin's client settings. */
+  secure?: { caFile: string; adminClientFile: string; adminPasswordFile: string };
 }
 
 const HOST = '127.0.0.1';
@@ -75,6 +107,10 @@ export function runDirFor(name: string): string {
 
 const pidFile = (runDir: string) => path.join(runDir, 'broker.pid');
 const stateFile = (runDir: string) => path.join(runDir, 'broker.json');
+/** Secured mode: the admin's KafkaClientSettings (with its password), 0600. */
+const adminClientFile = (runDir: string) => path.join(runDir, 'admin-client.json');
+/** Secured mode: the admin's password alone (for KAFKA_SASL_PASSWORD_FILE), 0600. */
+const adminPasswordFile = (runDir: string) => path.join(runDir, 'admin.password');
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; tiny race until the broker binds it). */
 export function getFreePort(): Promise<number> {
@@ -151,6 +187,7 @@ function serverProperties(o: {
   port: number;
   controllerPort: number;
   dataDir: string;
+  security: Record<string, string | number | boolean> | undefined;
   extra: Record<string, string | number | boolean> | undefined;
 }): string {
   const props: Record<string, string | number | boolean> = {
@@ -184,6 +221,7 @@ function serverProperties(o: {
     'num.io.threads': 4,
     'num.recovery.threads.per.data.dir': 1,
     'log.cleaner.dedupe.buffer.size': 32 * 1024 * 1024,
+    ...o.security,
     ...o.extra,
   };
   return (
@@ -230,17 +268,23 @@ function jvmArgs(libsDir: string, runDir: string, mainClass: string, args: strin
   ];
 }
 
-function runJava(what: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(javaCommand(), args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (err) => reject(new Error(`could not run java (${javaCommand()}): ${err.message}`)));
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code}):\n${out.slice(-4000)}`)),
-    );
-  });
+function writeSecret(file: string, content: string): void {
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600); // writeFileSync's mode only applies to a new file
+}
+
+/** The admin password recorded when the data dir was formatted in secured mode. */
+function readAdminPassword(runDir: string, dataDir: string): string {
+  try {
+    const settings = JSON.parse(fs.readFileSync(adminClientFile(runDir), 'utf8')) as KafkaClientSettings;
+    if (settings.sasl?.username === ADMIN_USER && settings.sasl.password) return settings.sasl.password;
+  } catch {
+    // fall through
+  }
+  throw new Error(
+    `${dataDir} exists but ${adminClientFile(runDir)} has no admin password: it was formatted without secured mode ` +
+      `(or the file was lost). Start with fresh (--fresh) to make a new secured cluster.`,
+  );
 }
 
 function readClusterId(dataDir: string): string | undefined {
@@ -255,6 +299,8 @@ function readClusterId(dataDir: string): string | undefined {
 /** Ask the broker for describeCluster until it answers with the expected cluster id. */
 async function waitUntilHealthy(o: {
   brokers: string[];
+  /** kafkajs connection options (TLS and SASL in secured mode). */
+  client: Pick<KafkaConfig, 'ssl' | 'sasl'>;
   clusterId: string;
   timeoutMs: number;
   exited: () => string | undefined;
@@ -274,6 +320,7 @@ async function waitUntilHealthy(o: {
     }
     const kafka = new Kafka({
       clientId: 'sporbar-kafka-infra-healthcheck',
+      ...o.client,
       brokers: o.brokers,
       logLevel: logLevel.NOTHING,
       connectionTimeout: 1000,
@@ -374,6 +421,12 @@ export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): P
   const stdoutFile = path.join(runDir, 'stdout.log');
   const startTimeoutMs = options.startTimeoutMs ?? 90_000;
   const detached = options.detached ?? false;
+  const secure = options.secure ? (options.secure === true ? {} : options.secure) : undefined;
+  const principals = secure?.principals ?? [];
+  validatePrincipals(principals);
+  if (principals.some((p) => p.user === ADMIN_USER)) {
+    throw new Error(`"${ADMIN_USER}" is the broker's own super user; its password is generated, choose another user name`);
+  }
 
   const running = readBrokerState(name);
   if (running) {
@@ -400,22 +453,52 @@ export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): P
     }
   }
   fs.mkdirSync(runDir, { recursive: true });
+  const brokers = [`${HOST}:${port}`];
+  let clusterId = readClusterId(dataDir);
+  const formatted = clusterId !== undefined;
+
+  // Secured mode: TLS files, the admin's password (new with a new cluster), SCRAM users for the format.
+  let tls: BrokerTls | undefined;
+  let clientSettings: KafkaClientSettings = { brokers };
+  let securityProps: Record<string, string | number | boolean> | undefined;
+  const formatScram: string[] = [];
+  if (secure) {
+    tls = await ensureBrokerTls({ dir: path.join(runDir, 'tls'), fresh: options.fresh ?? false });
+    const adminPassword = formatted ? readAdminPassword(runDir, dataDir) : randomPassword();
+    if (!formatted) {
+      for (const user of [{ user: ADMIN_USER, password: adminPassword }, ...principals]) {
+        if (user.password !== undefined) {
+          formatScram.push('--add-scram', storageToolScramArgument(user.user, scramSha512Credential(user.password)));
+        }
+      }
+    }
+    clientSettings = {
+      brokers,
+      ssl: { caFile: tls.caCertFile },
+      sasl: { mechanism: 'scram-sha-512', username: ADMIN_USER, password: adminPassword },
+    };
+    writeSecret(adminClientFile(runDir), JSON.stringify(clientSettings, null, 2) + '\n');
+    writeSecret(adminPasswordFile(runDir), `${adminPassword}\n`);
+    securityProps = secureServerProperties({ host: HOST, port, controllerPort, tls, adminPassword });
+  }
+
   const propsFile = path.join(runDir, 'server.properties');
-  fs.writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, extra: options.properties }));
+  // In secured mode it holds the store and admin passwords.
+  const props = serverProperties({ port, controllerPort, dataDir, security: securityProps, extra: options.properties });
+  if (secure) writeSecret(propsFile, props);
+  else fs.writeFileSync(propsFile, props);
   fs.writeFileSync(path.join(runDir, 'log4j.properties'), log4jProperties(runDir));
 
-  let clusterId = readClusterId(dataDir);
   if (!clusterId) {
     clusterId = randomClusterId();
     fs.mkdirSync(dataDir, { recursive: true });
     await runJava(
       'kafka.tools.StorageTool format',
-      jvmArgs(libsDir, runDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsFile]),
+      jvmArgs(libsDir, runDir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsFile, ...formatScram]),
       runDir,
     );
   }
-
-  const brokers = [`${HOST}:${port}`];
+  const clientOptions = kafkaClientOptions(clientSettings);
   let child: ChildProcess | undefined;
   let exitInfo: string | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -466,10 +549,12 @@ export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): P
         logFile,
         clusterId: clusterId!,
         startedAt: new Date().toISOString(),
+        ...(tls ? { secure: { caFile: tls.caCertFile, adminClientFile: adminClientFile(runDir), adminPasswordFile: adminPasswordFile(runDir) } } : {}),
       };
       fs.writeFileSync(stateFile(runDir), JSON.stringify(state, null, 2) + '\n');
       await waitUntilHealthy({
         brokers,
+        client: clientOptions,
         clusterId: clusterId!,
         timeoutMs: startTimeoutMs,
         exited: () => exitInfo,
@@ -501,6 +586,16 @@ export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): P
   };
 
   await launch();
+  if (principals.length > 0) {
+    try {
+      // Users of a new cluster were written by the format; an existing one gets them through ConfigCommand.
+      if (formatted) await provisionKafkaPrincipals(clientSettings, principals);
+      else await createPrincipalAcls(clientSettings, principals);
+    } catch (err) {
+      await shutdown('SIGKILL', 0);
+      throw err;
+    }
+  }
 
   return {
     brokers,
@@ -514,6 +609,9 @@ export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): P
     dataDir,
     logFile,
     clusterId,
+    secure: secure !== undefined,
+    clientSettings,
+    ...(tls ? { tls } : {}),
     stop: (o) => shutdown('SIGTERM', o?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS),
     kill: () => shutdown('SIGKILL', 10_000),
     restart: async () => {

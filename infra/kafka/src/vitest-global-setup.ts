@@ -5,27 +5,32 @@
  *   export default defineConfig({ test: { globalSetup: ['@sporbar/kafka-infra/vitest-global-setup'] } });
  *
  *   // in a test
- *   import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
+ *   import { testKafkaBrokers, testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
  *   const brokers = testKafkaBrokers();           // string[] | undefined (undefined => skip)
- *   // or: inject('kafkaBrokers') / process.env.KAFKA_BROKERS
+ *   const kafka = new Kafka({ clientId: 't', ...testKafkaClientOptions()! }); // plaintext or secured
+ *   // or: inject('kafkaBrokers') / inject('kafkaClient') / process.env.KAFKA_*
  *
- * - KAFKA_BROKERS set (comma-separated): use that cluster, start nothing.
- * - otherwise: start a fresh single-node broker on a free port, provide it, stop it (and delete its
- *   run dir, unless KAFKA_KEEP_RUN_DIR=1) in teardown.
+ * - KAFKA_BROKERS set (comma-separated): use that cluster, start nothing; KAFKA_CA_FILE / KAFKA_SSL and
+ *   KAFKA_SASL_USERNAME + KAFKA_SASL_PASSWORD(_FILE) describe a secured one (client-settings.ts).
+ * - otherwise: start a fresh single-node broker on a free port (secured, with TLS, SCRAM and ACLs, when
+ *   KAFKA_SECURE=1), provide it, export it as the KAFKA_* variables (the admin's credentials for a
+ *   secured broker), stop it (and delete its run dir, unless KAFKA_KEEP_RUN_DIR=1) in teardown.
  * - java (or, with no cached jars, mvn) missing: throw if CI=true, else print a notice and provide
  *   nothing, so tests can skip.
  */
 import fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startKafkaBroker, type KafkaBroker } from './broker.ts';
+import { kafkaClientEnv, kafkaClientSettingsFromEnv } from './client-settings.ts';
 import { kafkaJarsPresent } from './jars.ts';
 import { checkPrerequisites } from './prereqs.ts';
 import './vitest-context.ts';
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
-  const external = process.env.KAFKA_BROKERS?.trim();
+  const external = kafkaClientSettingsFromEnv(process.env);
   if (external) {
-    project.provide('kafkaBrokers', external.split(',').map((b) => b.trim()).filter(Boolean));
+    project.provide('kafkaBrokers', external.brokers);
+    project.provide('kafkaClient', external);
     return;
   }
 
@@ -38,19 +43,26 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return;
   }
 
+  const secure = /^(1|true|yes)$/i.test(process.env.KAFKA_SECURE?.trim() ?? '');
   const t0 = Date.now();
   const broker: KafkaBroker = await startKafkaBroker({
     port: 0,
     name: `vitest-${process.pid}-${Date.now().toString(36)}`,
     fresh: true,
+    secure,
   });
-  console.log(`[kafka-infra] Kafka ${broker.brokers.join(',')} ready in ${Date.now() - t0} ms (log: ${broker.logFile})`);
+  console.log(
+    `[kafka-infra] Kafka ${broker.brokers.join(',')}${secure ? ' (secured: SASL_SSL, ACLs)' : ''} ready in ` +
+      `${Date.now() - t0} ms (log: ${broker.logFile})`,
+  );
   project.provide('kafkaBrokers', broker.brokers);
-  process.env.KAFKA_BROKERS = broker.brokers.join(',');
+  project.provide('kafkaClient', broker.clientSettings);
+  const env = kafkaClientEnv(broker.clientSettings);
+  Object.assign(process.env, env);
 
   return async () => {
     await broker.stop();
-    delete process.env.KAFKA_BROKERS;
+    for (const name of Object.keys(env)) delete process.env[name];
     if (process.env.KAFKA_KEEP_RUN_DIR !== '1') fs.rmSync(broker.runDir, { recursive: true, force: true });
   };
 }
