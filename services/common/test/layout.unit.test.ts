@@ -13,7 +13,7 @@ const problems = async (filePath: string, code: string): Promise<string[]> => {
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 };
 
-describe('import rules', () => {
+describe('import rules', { timeout: 60_000 }, () => {
   it('refuse an import against the flow', async () => {
     expect(await problems('services/ingest/src/x.ts', "import { a } from '@sporbar/projections';\nexport const b = a;\n")).toEqual([
       expect.stringContaining('services/ingest may import only'),
