@@ -1,13 +1,31 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { isSporbarError } from '@sporbar/common/errors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { isSporbarError, SporbarError } from '@sporbar/common/errors';
 import type { SchemaCatalogue } from '@sporbar/schemas';
 import type { Producer, Recorded } from '@sporbar/producer';
-import { httpEventSchemas, HTTP_EVENT_TYPES } from './request-schema.ts';
+import { httpEventSchemas, HTTP_EVENT_TYPES, type HttpEventType } from './request-schema.ts';
+import type { Authorize } from './clients.ts';
+import { bearerToken, type TokenVerifier } from './token-verifier.ts';
 
 type HttpEvent = { type: string; eventId: string; occurredAt?: string; subject: { cpr: string } } & Record<string, unknown>;
 
+/** Who sent a request: the OAuth2 client of its access token and the producer that client writes as. */
+export interface Principal {
+  readonly clientId: string;
+  readonly producerId: string;
+}
+
 export interface HttpIngestOptions {
-  readonly producer: Producer;
+  /** The SDK producer that records as `producerId` (its sourceSystem): one per producer, kept by the caller. */
+  readonly producerFor: (producerId: string) => Producer;
+  /** Verifies a bearer access token (a SporbarError SPB_ERR_UNAUTHORIZED when it is not good). */
+  readonly verifyToken: TokenVerifier;
+  /** The producer an OAuth2 client writes as; undefined: the client is not configured (403). */
+  readonly producerOf: (clientId: string) => string | undefined;
+  /** Whether a producer may send this event type for this activity (403 otherwise, for the whole request). */
+  readonly authorize: Authorize;
+  /** Requests per client per window. Default 600 per 60 s. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
   readonly logger?: FastifyBaseLogger | false;
   /** Events per request at most. Default 500. */
   readonly maxBatch?: number;
@@ -34,7 +52,7 @@ export function httpEventBodySchema(catalogue?: SchemaCatalogue): Record<string,
  * turning it off (which would refuse requests accepted so far) is a deliberate change.
  */
 export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
-  const { producer } = options;
+  const { producerFor, verifyToken, producerOf, authorize } = options;
   const maxBatch = options.maxBatch ?? 500;
   const eventSchema = httpEventBodySchema(options.catalogue);
   const app = Fastify({
@@ -43,14 +61,32 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
     ajv: { customOptions: { allErrors: false, removeAdditional: false } },
   });
   app.setErrorHandler((error, _request, reply) => {
-    if (isSporbarError(error)) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
+    if (isSporbarError(error)) {
+      // RFC 6750: a refused bearer token says so in WWW-Authenticate.
+      if (error.code === 'SPB_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return reply.status(error.statusCode).send({ code: error.code, message: error.message });
+    }
     const e = error as { validation?: unknown; statusCode?: number; message: string };
     // Validation messages name the field, never echo its value.
     if (e.validation || (e.statusCode && e.statusCode < 500)) return reply.status(e.statusCode ?? 400).send({ code: 'SPB_ERR_SCHEMA_INVALID', message: e.message });
     return reply.status(500).send({ code: 'SPB_ERR_INTERNAL', message: 'internal error' });
   });
 
-  const record = (e: HttpEvent): Promise<Recorded> => {
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const principalOf = (request: FastifyRequest): Principal => {
+    const p = principals.get(request);
+    if (!p) throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'no authenticated client');
+    return p;
+  };
+  /** onRequest, before the body is even read: the token must verify and its client must be a configured producer. */
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
+    const { clientId } = await verifyToken(bearerToken(request.headers.authorization));
+    const producerId = producerOf(clientId);
+    if (producerId === undefined) throw new SporbarError('SPB_ERR_PRODUCER_NOT_ALLOWED', `client ${clientId} is not a producer of this gateway`);
+    principals.set(request, { clientId, producerId });
+  };
+
+  const record = (producer: Producer, e: HttpEvent): Promise<Recorded> => {
     const base = { subject: e.subject, eventId: e.eventId, ...(e.occurredAt ? { occurredAt: new Date(e.occurredAt) } : {}) };
     switch (e.type) {
       case 'DisclosureRecorded':
@@ -74,22 +110,49 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
     }
   };
 
-  app.post<{ Body: HttpEvent | { events: HttpEvent[] } }>(
-    '/v1/events',
-    {
-      schema: {
-        body: { oneOf: [eventSchema, { type: 'object', required: ['events'], additionalProperties: false, properties: { events: { type: 'array', minItems: 1, maxItems: maxBatch, items: eventSchema } } }] },
+  const max = options.rateLimit?.max ?? 600;
+  const timeWindow = options.rateLimit?.windowMs ?? 60_000;
+  void app.register(rateLimit, {
+    global: false,
+    // After authentication (onRequest), before the body is parsed: the key is the authenticated client.
+    hook: 'preParsing',
+    keyGenerator: (request) => principalOf(request).clientId,
+    errorResponseBuilder: (_request, context) =>
+      new SporbarError('SPB_ERR_RATE_LIMITED', `more than ${context.max} requests in ${Math.round(timeWindow / 1000)} s from this client; retry after ${context.after}`),
+  });
+
+  // In a plugin scope, so that @fastify/rate-limit is loaded when the route is added.
+  void app.register(async (scope) => {
+    scope.post<{ Body: HttpEvent | { events: HttpEvent[] } }>(
+      '/v1/events',
+      {
+        onRequest: authenticate,
+        config: { rateLimit: { max, timeWindow } },
+        schema: {
+          body: { oneOf: [eventSchema, { type: 'object', required: ['events'], additionalProperties: false, properties: { events: { type: 'array', minItems: 1, maxItems: maxBatch, items: eventSchema } } }] },
+        },
       },
-    },
-    async (request, reply) => {
-      const body = request.body as HttpEvent | { events: HttpEvent[] };
-      const events = 'events' in body ? (body.events as HttpEvent[]) : [body as HttpEvent];
-      // In order: one subject's events keep their order through the transport.
-      const accepted: Recorded[] = [];
-      for (const e of events) accepted.push(await record(e));
-      return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
-    },
-  );
+      async (request, reply) => {
+        const body = request.body as HttpEvent | { events: HttpEvent[] };
+        const events = 'events' in body ? (body.events as HttpEvent[]) : [body as HttpEvent];
+        const { producerId } = principalOf(request);
+        // Every event is authorized before any is recorded: a refused request records nothing.
+        for (const [i, e] of events.entries()) {
+          const activity = typeof e['activity'] === 'string' ? e['activity'] : null;
+          if (!(await authorize(producerId, e.type as HttpEventType, activity))) {
+            const where = 'events' in body ? `events[${i}]` : 'the event';
+            throw new SporbarError('SPB_ERR_PRODUCER_NOT_ALLOWED', `${where}: producer ${producerId} may not send ${e.type}${activity ? ` for activity ${activity}` : ''}`);
+          }
+        }
+        // The recorded sourceSystem is the authenticated producer, never what the body says.
+        const producer = producerFor(producerId);
+        // In order: one subject's events keep their order through the transport.
+        const accepted: Recorded[] = [];
+        for (const e of events) accepted.push(await record(producer, e));
+        return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
+      },
+    );
+  });
   app.get('/health', async () => ({ status: 'ok' }));
   return app;
 }
