@@ -1,5 +1,6 @@
 export { buildHttpIngest, httpEventBodySchema, type HttpIngestOptions, type Principal } from './http-ingest.ts';
 export { httpEventSchema, httpEventSchemas, HTTP_EVENT_TYPES, HTTP_SHAPES, type HttpEventType, type HttpShape, type JsonSchema } from './request-schema.ts';
 export { gatewayEnv, readGatewayConfig, type GatewayConfig } from './config.ts';
+export { buildGateway, type Gateway } from './gateway.ts';
 export { parseGatewayClients, producerOfClient, authorizeByEventType, PRODUCER_ID, type Authorize, type GatewayClient, type GatewayClients } from './clients.ts';
 export { createTokenVerifier, bearerToken, clientIdOf, checkLifetime, TOKEN_ALGORITHMS, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token-verifier.ts';
