@@ -40,6 +40,8 @@ export interface AppOptions {
   readonly selfViews?: SelfViewMode;
   /** Verified tokens cached until they expire (default 10,000; 0 = verify every request). */
   readonly tokenCacheSize?: number;
+  /** The longest access-token lifetime accepted, in seconds (default 3600): a far-future `exp` is refused. */
+  readonly tokenMaxLifetimeSeconds?: number;
 }
 
 const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, import.meta.url));
@@ -110,6 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     pseudonymiser: options.pseudonymiser,
     refuseDevKey: options.production,
     ...(options.tokenCacheSize === undefined ? {} : { tokenCacheSize: options.tokenCacheSize }),
+    ...(options.tokenMaxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: options.tokenMaxLifetimeSeconds }),
     onTokenCache: (hit) => tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
   });
   const recordView = recordViewWith(options.views, { selfViews: options.selfViews ?? 'async', metrics, log: app.log });

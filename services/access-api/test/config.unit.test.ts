@@ -83,3 +83,26 @@ describe('the access API configuration', () => {
     expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: pem(devPublicKey()) }).production).toBe(false);
   });
 });
+
+describe('SPORBAR_ENV fails closed', () => {
+  const dev = pem(devPublicKey());
+  it.each(['Production', 'prod', 'dev', 'Development', 'development ', ' development', 'DEVELOPMENT', '', 'test', 'production'])('%j is production: the development JWT key is refused', (value) => {
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: value }).production).toBe(true);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: value, SPORBAR_JWT_PUBLIC_KEY: dev })))).toEqual(['SPORBAR_JWT_PUBLIC_KEY']);
+  });
+  it('unset is production', () => {
+    expect(accessApiConfigFromEnv(complete).production).toBe(true);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_JWT_PUBLIC_KEY: dev })))).toEqual(['SPORBAR_JWT_PUBLIC_KEY']);
+  });
+  it('only exactly "development" is development', () => {
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: dev }).production).toBe(false);
+  });
+});
+
+describe('TOKEN_MAX_LIFETIME_SECONDS', () => {
+  it('defaults to one hour and refuses nonsense', () => {
+    expect(accessApiConfigFromEnv(complete).tokenMaxLifetimeSeconds).toBe(3600);
+    expect(accessApiConfigFromEnv({ ...complete, TOKEN_MAX_LIFETIME_SECONDS: '300' }).tokenMaxLifetimeSeconds).toBe(300);
+    for (const bad of ['0', '-5', 'an hour', '100000']) expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, TOKEN_MAX_LIFETIME_SECONDS: bad })))).toEqual(['TOKEN_MAX_LIFETIME_SECONDS']);
+  });
+});
