@@ -4,7 +4,7 @@ import { SporbarError } from '@sporbar/common/errors';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import { requireRole } from '../auth.ts';
 import type { ReadModels } from '../read-models.ts';
-import { pageQuery } from '../schemas.ts';
+import { DAY, pageQuery } from '../schemas.ts';
 
 export interface OversightRoutesOptions {
   readonly readModels: ReadModels;
@@ -23,7 +23,7 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
         tags: ['dpo'],
         security: [{ bearer: [] }],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,79}$' } } },
-        querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { from: DAY, to: DAY } },
       },
     },
     async (request) => {
