@@ -227,3 +227,39 @@ export async function subjectRetention(db: Sql, subject: SubjectRefs, prefix = '
   );
   return rows.map((r) => ({ activity: r['activity'] as string, ruleId: r['rule_id'] as string, deadline: iso(r['deadline']), done: r['done_at'] !== null }));
 }
+
+/** A quarantined (event, projection), as the DPO and the auditor see it: codes, never content. */
+export interface QuarantineItem {
+  readonly runner: string;
+  readonly projection: string;
+  readonly position: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly reasonCode: string;
+  readonly message: string;
+  readonly attempts: number;
+  readonly quarantinedAt: string;
+  readonly resolvedAt: string | null;
+}
+
+/** Quarantined events, newest first; unresolved only unless `all`. */
+export async function quarantineList(db: Sql, f: { limit: number; all?: boolean }): Promise<QuarantineItem[]> {
+  if (!Number.isSafeInteger(f.limit) || f.limit < 1 || f.limit > 1000) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'limit: not a whole number from 1 to 1000', { details: { field: 'limit' } });
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT runner, projection, position::text AS position, event_id, event_type, reason_code, message, attempts, quarantined_at, resolved_at
+       FROM projection_quarantine WHERE $1::boolean OR resolved_at IS NULL ORDER BY position DESC, projection LIMIT $2`,
+    [f.all === true, f.limit],
+  );
+  return rows.map((r) => ({
+    runner: String(r['runner']),
+    projection: String(r['projection']),
+    position: String(r['position']),
+    eventId: String(r['event_id']),
+    eventType: String(r['event_type']),
+    reasonCode: String(r['reason_code']),
+    message: String(r['message']),
+    attempts: Number(r['attempts']),
+    quarantinedAt: iso(r['quarantined_at']),
+    resolvedAt: r['resolved_at'] ? iso(r['resolved_at']) : null,
+  }));
+}

@@ -78,6 +78,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/recipients/:id/summary', roles: ['dpo', 'auditor'], valid: { from: '2026-01-01', to: '2026-12-31' }, pathParams: { id: 'nets-danid' } },
   { method: 'GET', path: '/v1/alerts', roles: ['dpo', 'auditor'], valid: { cursor: encodeCursor({ at: '2026-06-01T00:00:00.000000Z', id: UUID }), limit: '20', reason: 'UNDECLARED_RECIPIENT' } },
   { method: 'GET', path: '/v1/retention/overdue', roles: ['dpo', 'auditor'], valid: {} },
+  { method: 'GET', path: '/v1/quarantine', roles: ['dpo', 'auditor'], valid: { limit: '10', all: 'true' } },
   { method: 'GET', path: '/v1/access-log', roles: ['auditor', 'citizen'], valid: { cursor: encodeCursor({ at: '2026-06-01T00:00:00.000000Z', id: UUID }), limit: '7' } },
 ];
 

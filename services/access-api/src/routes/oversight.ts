@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { accessLogPage, alertsPage, overdueRetention, recipientDays } from '@sporbar/projections';
+import { accessLogPage, alertsPage, overdueRetention, quarantineList, recipientDays } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import { requireRole } from '../auth.ts';
@@ -57,6 +57,20 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
       },
     },
     async (request) => alertsPage(readModels.db, request.query, readModels.prefix()),
+  );
+
+  app.get<{ Querystring: { limit: number; all?: boolean } }>(
+    '/v1/quarantine',
+    {
+      preHandler: requireRole('dpo', 'auditor'),
+      schema: {
+        tags: ['dpo'],
+        security: [{ bearer: [] }],
+        description: 'Stored events a read model could not apply (position, event id and type, projection, reason code): the log has them, the read models do not.',
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: pageQuery.limit, all: { type: 'boolean' } } },
+      },
+    },
+    async (request) => ({ items: await quarantineList(readModels.db, request.query) }),
   );
 
   app.get(
