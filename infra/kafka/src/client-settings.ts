@@ -95,6 +95,9 @@ export function settingsOf(target: KafkaClientTarget): KafkaClientSettings {
   return 'clientSettings' in target ? target.clientSettings : target;
 }
 
+/** kafkajs' brokers, ssl and sasl, with the brokers a plain list (so the producer SDK's transport takes them too). */
+export type KafkaClientOptions = Pick<KafkaConfig, 'ssl' | 'sasl'> & { brokers: string[] };
+
 /**
  * kafkajs client options (brokers, ssl, sasl) for `target`, authenticated as `as` when given (a
  * principal created with provisionKafkaPrincipals) instead of the target's own credentials
@@ -103,9 +106,9 @@ export function settingsOf(target: KafkaClientTarget): KafkaClientSettings {
 export function kafkaClientOptions(
   target: KafkaClientTarget,
   as?: { user: string; password: string },
-): Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> {
+): KafkaClientOptions {
   const settings = settingsOf(target);
-  const options: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> = { brokers: [...settings.brokers] };
+  const options: KafkaClientOptions = { brokers: [...settings.brokers] };
   if (settings.ssl) {
     options.ssl = settings.ssl.caFile ? { ca: [fs.readFileSync(settings.ssl.caFile, 'utf8')] } : true;
   }
@@ -115,4 +118,18 @@ export function kafkaClientOptions(
     options.sasl = { mechanism: 'scram-sha-512', username: sasl.username, password: sasl.password } satisfies SASLOptions;
   }
   return options;
+}
+
+/**
+ * librdkafka properties (kcat `-F <file>`) for `settings`: empty for plaintext; for a secured broker
+ * SASL_SSL, the CA and the SCRAM login. Holds the password: write it to a 0600 file, never a command line.
+ */
+export function librdkafkaProperties(settings: KafkaClientSettings): string {
+  const lines: string[] = [];
+  if (settings.ssl) {
+    lines.push(`security.protocol=${settings.sasl ? 'SASL_SSL' : 'SSL'}`);
+    if (settings.ssl.caFile) lines.push(`ssl.ca.location=${settings.ssl.caFile}`);
+  }
+  if (settings.sasl) lines.push('sasl.mechanisms=SCRAM-SHA-512', `sasl.username=${settings.sasl.username}`, `sasl.password=${settings.sasl.password}`);
+  return lines.map((l) => `${l}\n`).join('');
 }

@@ -15,9 +15,11 @@ export {
   kafkaClientOptions,
   kafkaClientSettingsFromEnv,
   KAFKA_CLIENT_ENV_NAMES,
+  librdkafkaProperties,
   type KafkaClientSettings,
   type KafkaClientTarget,
   type KafkaSaslSettings,
+  type KafkaClientOptions,
 } from './client-settings.ts';
 export { createPrincipalAcls, provisionKafkaPrincipals, upsertScramUsers, type ProvisionResult } from './principals.ts';
 export { randomPassword } from './scram.ts';

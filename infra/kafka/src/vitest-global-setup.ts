@@ -15,6 +15,7 @@
  * - otherwise: start a fresh single-node broker on a free port (secured, with TLS, SCRAM and ACLs, when
  *   KAFKA_SECURE=1), provide it, export it as the KAFKA_* variables (the admin's credentials for a
  *   secured broker), stop it (and delete its run dir, unless KAFKA_KEEP_RUN_DIR=1) in teardown.
+ *   Under CI=true the broker is secured unless KAFKA_SECURE=0.
  * - java (or, with no cached jars, mvn) missing: throw if CI=true, else print a notice and provide
  *   nothing, so tests can skip.
  */
@@ -43,7 +44,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return;
   }
 
-  const secure = /^(1|true|yes)$/i.test(process.env.KAFKA_SECURE?.trim() ?? '');
+  // Secured with KAFKA_SECURE=1, and by default under CI=true (what CI proves is the secured shape;
+  // KAFKA_SECURE=0 opts out explicitly).
+  const flag = process.env.KAFKA_SECURE?.trim() ?? '';
+  const secure = /^(1|true|yes)$/i.test(flag) || (process.env.CI === 'true' && !/^(0|false|no)$/i.test(flag));
   const t0 = Date.now();
   const broker: KafkaBroker = await startKafkaBroker({
     port: 0,

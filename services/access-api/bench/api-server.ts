@@ -15,6 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
+import { kafkaClientOptions, type KafkaClientSettings } from '@sporbar/kafka-infra';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, type Pseudonymiser } from '@sporbar/key-store';
@@ -25,7 +26,8 @@ export interface ServerConfig {
   readonly prefix: string;
   /** cpr → pseudonym in the dataset. */
   readonly subjects: Record<string, string>;
-  readonly brokers: string[];
+  /** The broker, plaintext or secured (the CA file and SCRAM login). */
+  readonly kafka: KafkaClientSettings;
   readonly topic: string;
   readonly spoolDir: string;
   readonly logFile: string;
@@ -61,7 +63,7 @@ async function start(c: ServerConfig) {
     },
   };
   const views = createProducer({
-    transport: createKafkaTransport({ brokers: c.brokers, clientId: 'sporbar-access-api-bench', flushTimeoutMs: 10_000, topic: c.topic, spoolDir: c.spoolDir, lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20) }),
+    transport: createKafkaTransport({ ...kafkaClientOptions(c.kafka), clientId: 'sporbar-access-api-bench', flushTimeoutMs: 10_000, topic: c.topic, spoolDir: c.spoolDir, lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20) }),
     sealPublicKey: c.sealPublicKey,
     routingSecret: randomBytes(32).toString('base64url'),
     sourceSystem: 'sporbar-access-api',

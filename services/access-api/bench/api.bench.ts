@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { startKafkaBroker } from '@sporbar/kafka-infra';
+import { kafkaClientOptions, kafkaClientSettingsFromEnv, startKafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore } from '@sporbar/event-store';
 import { activePrefix, allProjections, disclosuresPage, fromPgPool, rebuildReadModels } from '@sporbar/projections';
 import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
@@ -75,8 +75,10 @@ pool.on('error', (err) => {
   if (!tearingDown) log('idle database connection lost:', err.message);
 });
 const db = fromPgPool(pool);
-const broker = env['KAFKA_BROKERS'] ? null : await startKafkaBroker({ port: 0, name: `api-bench-${process.pid}`, fresh: true });
-const brokers = env['KAFKA_BROKERS']?.split(',') ?? broker!.brokers;
+// KAFKA_* (plaintext or secured) reuse a running broker; else one is started, secured with KAFKA_SECURE=1.
+const external = kafkaClientSettingsFromEnv(env);
+const broker = external ? null : await startKafkaBroker({ port: 0, name: `api-bench-${process.pid}`, fresh: true, secure: env['KAFKA_SECURE'] === '1' });
+const kafkaSettings = external ?? broker!.clientSettings;
 const topic = `api-bench-views-${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'sporbar-api-bench-'));
 let server: ReturnType<typeof fork> | undefined;
@@ -155,7 +157,7 @@ try {
 
   // 3. The API in its own process.
   const { Kafka, logLevel } = await import('kafkajs');
-  const kafkaAdmin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  const kafkaAdmin = new Kafka({ ...kafkaClientOptions(kafkaSettings), logLevel: logLevel.NOTHING }).admin();
   await kafkaAdmin.connect();
   await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
   const seal = await generateSealKeyPair();
@@ -169,7 +171,7 @@ try {
     dbUrl,
     prefix,
     subjects: Object.fromEntries(subjects.map((s, i) => [cpr(i), s])),
-    brokers,
+    kafka: kafkaSettings,
     topic,
     spoolDir: join(work, 'spool'),
     logFile: join(work, 'api.log'),

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { envInteger, envList, envOneOf, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, type MasterKey } from '@sporbar/key-store';
 import { isDevelopmentKey } from './auth.ts';
@@ -24,7 +24,7 @@ export const accessApiEnv = {
     meaning: 'PostgreSQL of the read models and the subject key table',
   }),
   PG_POOL_SIZE: envInteger({ default: 10, minimum: 1, meaning: 'PostgreSQL connections for the read models' }),
-  KAFKA_BROKERS: envList({ default: '127.0.0.1:9092', meaning: 'comma-separated bootstrap brokers' }),
+  ...kafkaClientEnv,
   SPORBAR_TOPIC: envString({ default: 'sporbar.disclosures', meaning: 'the disclosures topic' }),
   SPORBAR_SPOOL_DIR: envString({ default: 'data/access-api-spool', meaning: "the producer's durable spool (fsync'd, bounded) while Kafka is away" }),
   SPORBAR_VIEWS_LINGER_MS: envInteger({ default: 20, minimum: 0, meaning: 'how long ReportViewed events wait to share one Kafka produce request' }),
@@ -60,7 +60,8 @@ export interface AccessApiConfig {
   readonly production: boolean;
   readonly databaseUrl: string;
   readonly poolSize: number;
-  readonly brokers: string[];
+  /** kafkajs' brokers, TLS and SASL (KAFKA_*) of the ReportViewed producer. */
+  readonly kafka: KafkaClientOptions;
   readonly topic: string;
   readonly spoolDir: string;
   readonly lingerMs: number;
@@ -96,7 +97,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       production,
       databaseUrl: v.DATABASE_URL,
       poolSize: v.PG_POOL_SIZE,
-      brokers: v.KAFKA_BROKERS,
+      kafka: kafkaClientOptionsFrom(v, problems),
       topic: v.SPORBAR_TOPIC,
       spoolDir: v.SPORBAR_SPOOL_DIR,
       lingerMs: v.SPORBAR_VIEWS_LINGER_MS,

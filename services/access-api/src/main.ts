@@ -21,7 +21,7 @@ pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connecti
 const db = fromPgPool(pool);
 const readModels = await watchActiveReadModels(db);
 const transport = createKafkaTransport({
-  brokers: config.brokers,
+  ...config.kafka,
   clientId: 'sporbar-access-api',
   flushTimeoutMs: 10_000,
   topic: config.topic,

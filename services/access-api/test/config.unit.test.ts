@@ -25,7 +25,7 @@ describe('the access API configuration', () => {
       production: true,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/sporbar',
       poolSize: 10,
-      brokers: ['127.0.0.1:9092'],
+      kafka: { brokers: ['127.0.0.1:9092'] },
       topic: 'sporbar.disclosures',
       spoolDir: 'data/access-api-spool',
       lingerMs: 20,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import envSchema from 'env-schema';
 import { SporbarError, isSporbarError } from './errors.ts';
@@ -138,6 +139,76 @@ export function checkBase64urlBytes(value: string, bytes: number | { readonly mi
 export const logLevelEnv = {
   LOG_LEVEL: envOneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', meaning: 'pino log level' }),
 } as const;
+
+// ---------------------------------------------------------------------------------------------------
+// Kafka clients
+
+/**
+ * How every Sporbar program that talks to Kafka reaches it: the same contract as @sporbar/kafka-infra's
+ * (KAFKA_BROKERS alone is plaintext; KAFKA_CA_FILE or KAFKA_SSL=true is TLS; SCRAM credentials need TLS).
+ * Spread it into a program's declaration; `kafkaClientOptionsFrom` turns its values into kafkajs options.
+ */
+export const kafkaClientEnv = {
+  KAFKA_BROKERS: envList({ default: '127.0.0.1:9092', meaning: 'comma-separated bootstrap brokers' }),
+  KAFKA_CA_FILE: envString({ minLength: 1, meaning: "PEM file of the CA that signed the brokers' certificates; implies TLS" }),
+  KAFKA_SSL: envOneOf(['true', 'false'], { default: 'false', meaning: "`true`: TLS with the system CAs (implied by `KAFKA_CA_FILE`)" }),
+  KAFKA_SASL_MECHANISM: envOneOf(['scram-sha-512', 'SCRAM-SHA-512'], { default: 'scram-sha-512', meaning: 'SASL mechanism (SCRAM-SHA-512 is the only one)' }),
+  KAFKA_SASL_USERNAME: envString({ minLength: 1, meaning: "SCRAM user of this program's Kafka principal; refused without TLS" }),
+  KAFKA_SASL_PASSWORD: envSecret({ meaning: "that principal's SCRAM password" }),
+} as const;
+
+/** kafkajs' `{ brokers, ssl, sasl }` as plain data (this package does not import kafkajs); spread it into `new Kafka({ clientId, ...options })`. */
+export interface KafkaClientOptions {
+  readonly brokers: string[];
+  /** `true`: TLS with Node's system CAs; `{ ca }`: trust only these PEM CAs. Absent: plaintext. */
+  readonly ssl?: true | { readonly ca: string[] };
+  readonly sasl?: { readonly mechanism: 'scram-sha-512'; readonly username: string; readonly password: string };
+}
+
+type KafkaClientValues = EnvValues<typeof kafkaClientEnv>;
+
+/**
+ * The kafkajs options the KAFKA_* values describe (the CA file is read here). Recorded as problems
+ * (so loadConfig refuses with SPB_ERR_CONFIG): half a SCRAM pair, credentials without TLS (they would
+ * cross the network in clear), a CA file that cannot be read or holds no PEM certificate.
+ */
+export function kafkaClientOptionsFrom(
+  v: Pick<KafkaClientValues, keyof KafkaClientValues>,
+  problems: ConfigProblems,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): KafkaClientOptions {
+  let ssl: KafkaClientOptions['ssl'];
+  if (v.KAFKA_CA_FILE !== undefined) {
+    const file = v.KAFKA_CA_FILE;
+    const pem = problems.check('KAFKA_CA_FILE', () => {
+      let text: string;
+      try {
+        text = readFile(file);
+      } catch (err) {
+        throw new SporbarError('SPB_ERR_CONFIG', `cannot read ${shown(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      try {
+        new X509Certificate(text);
+      } catch {
+        throw new SporbarError('SPB_ERR_CONFIG', `${shown(file)} holds no PEM certificate`);
+      }
+      return text;
+    });
+    if (pem !== undefined) ssl = { ca: [pem] };
+  } else if (v.KAFKA_SSL === 'true') ssl = true;
+  const tls = v.KAFKA_CA_FILE !== undefined || v.KAFKA_SSL === 'true';
+
+  let sasl: KafkaClientOptions['sasl'];
+  const username = v.KAFKA_SASL_USERNAME;
+  const password = v.KAFKA_SASL_PASSWORD;
+  if (username !== undefined || password !== undefined) {
+    if (username === undefined) problems.add('KAFKA_SASL_USERNAME', 'is required when KAFKA_SASL_PASSWORD (or _FILE) is set');
+    else if (password === undefined) problems.add('KAFKA_SASL_PASSWORD', 'is required (or KAFKA_SASL_PASSWORD_FILE) when KAFKA_SASL_USERNAME is set');
+    else if (!tls) problems.add('KAFKA_SASL_USERNAME', 'SCRAM credentials without TLS are refused (they would cross the network in clear): set KAFKA_CA_FILE or KAFKA_SSL=true');
+    else sasl = { mechanism: 'scram-sha-512', username, password };
+  }
+  return { brokers: [...v.KAFKA_BROKERS], ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Collecting problems

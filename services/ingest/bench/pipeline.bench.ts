@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startKafkaBroker } from '@sporbar/kafka-infra';
+import { kafkaClientEnv, kafkaClientOptions, kafkaClientSettingsFromEnv, librdkafkaProperties, startKafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore } from '@sporbar/event-store';
 import { createInProcessTransport, createKafkaTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
 import { generateSealKeyPair } from '@sporbar/key-store';
@@ -41,9 +41,12 @@ const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5
 const log = (...a: unknown[]) => console.error('[pipeline-bench]', ...a);
 const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-const broker = process.env['KAFKA_BROKERS'] ? null : await startKafkaBroker({ port: 0, name: `bench-${process.pid}`, fresh: true });
-const brokers = process.env['KAFKA_BROKERS']?.split(',') ?? broker!.brokers;
-const kafka = kafkaClient(brokers);
+// KAFKA_* (plaintext or secured) reuse a running broker; else one is started, secured with KAFKA_SECURE=1.
+const external = kafkaClientSettingsFromEnv(process.env);
+const broker = external ? null : await startKafkaBroker({ port: 0, name: `bench-${process.pid}`, fresh: true, secure: process.env['KAFKA_SECURE'] === '1' });
+const kafkaSettings = external ?? broker!.clientSettings;
+const brokers = kafkaSettings.brokers;
+const kafka = kafkaClient(kafkaClientOptions(kafkaSettings));
 const bench = await createTestDatabase(adminUrl);
 const dbUrl = bench.url;
 const pool = new pg.Pool({ connectionString: dbUrl, max: 2 });
@@ -70,7 +73,7 @@ function startIngest(topic: string) {
   const child = spawn(process.execPath, [...profile, ...startFlags, root('services/ingest/src/main.ts'), 'run'], {
     env: {
       ...process.env,
-      KAFKA_BROKERS: brokers.join(','),
+      ...kafkaClientEnv(kafkaSettings),
       SPORBAR_TOPIC: topic,
       SPORBAR_GROUP_ID: `bench-${topic}`,
       SPORBAR_STORE: 'postgres',
@@ -112,7 +115,7 @@ async function newTopic(name: string) {
 }
 
 function kafkaProducer(topic: string): Producer {
-  return createProducer({ transport: createKafkaTransport({ brokers, topic, spoolDir: mkdtempSync(join(work, 'spool-')) }), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
+  return createProducer({ transport: createKafkaTransport({ ...kafkaClientOptions(kafkaSettings), topic, spoolDir: mkdtempSync(join(work, 'spool-')) }), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
 }
 
 /**
@@ -239,7 +242,9 @@ async function kcatBaseline(n: number) {
   const topic = await newTopic('kcat');
   const hex = (b: Buffer) => [...b].map((x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
   const t0 = Date.now();
-  execFileSync('kcat', ['-P', '-b', brokers.join(','), '-t', topic, '-D', hex(delim), '-K', hex(keyDelim), '-z', 'gzip', '-X', 'acks=all', '-X', 'enable.idempotence=true', '-l', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const kcatConfig = join(work, 'kcat.properties');
+  writeFileSync(kcatConfig, librdkafkaProperties(kafkaSettings), { mode: 0o600 });
+  execFileSync('kcat', ['-F', kcatConfig, '-P', '-b', brokers.join(','), '-t', topic, '-D', hex(delim), '-K', hex(keyDelim), '-z', 'gzip', '-X', 'acks=all', '-X', 'enable.idempotence=true', '-l', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   const ms = Date.now() - t0;
   const a = kafka.admin();
   await a.connect();

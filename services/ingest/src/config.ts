@@ -1,4 +1,4 @@
-import { envInteger, envList, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 import { MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 
@@ -8,7 +8,7 @@ const STORE: EventStoreEnvOptions = { databaseUrlNote: 'and of the subject key t
 /** What both commands read: where the disclosures and the dead letters are. */
 export const ingestKafkaEnv = {
   ...logLevelEnv,
-  KAFKA_BROKERS: envList({ default: '127.0.0.1:9092', meaning: 'comma-separated bootstrap brokers' }),
+  ...kafkaClientEnv,
   SPORBAR_TOPIC: envString({ default: 'sporbar.disclosures', meaning: 'the disclosures topic' }),
   SPORBAR_DLQ_TOPIC: envString({ defaultDoc: '`<topic>.dlq`', meaning: 'the dead-letter topic' }),
 } as const;
@@ -34,7 +34,8 @@ export const ingestEnv = {
 
 export interface IngestKafkaConfig {
   readonly logLevel: string;
-  readonly brokers: string[];
+  /** kafkajs' brokers, TLS and SASL (KAFKA_*): spread into `new Kafka({ clientId, ...kafka })`. */
+  readonly kafka: KafkaClientOptions;
   readonly topic: string;
   readonly dlqTopic: string;
 }
@@ -54,9 +55,9 @@ export interface IngestConfig extends IngestKafkaConfig {
   readonly concurrency: number;
 }
 
-const kafkaPart = (v: { LOG_LEVEL: string; KAFKA_BROKERS: string[]; SPORBAR_TOPIC: string; SPORBAR_DLQ_TOPIC: string | undefined }): IngestKafkaConfig => ({
+const kafkaPart = (v: EnvValues<typeof ingestKafkaEnv>, problems: ConfigProblems): IngestKafkaConfig => ({
   logLevel: v.LOG_LEVEL,
-  brokers: v.KAFKA_BROKERS,
+  kafka: kafkaClientOptionsFrom(v, problems),
   topic: v.SPORBAR_TOPIC,
   dlqTopic: v.SPORBAR_DLQ_TOPIC ?? `${v.SPORBAR_TOPIC}.dlq`,
 });
@@ -68,7 +69,7 @@ export function redriveConfigFromEnv(env: Env = process.env): IngestKafkaConfig 
 
 export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
   return loadConfig('sporbar-ingest', ingestEnv, env, (v, problems) => ({
-    ...kafkaPart(v),
+    ...kafkaPart(v, problems),
     concurrency: v.SPORBAR_INGEST_CONCURRENCY,
     groupId: v.SPORBAR_GROUP_ID,
     partitions: v.SPORBAR_PARTITIONS,

@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
 import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
-import { configOrExit } from '@sporbar/common/config';
+import { configOrExit, type KafkaClientOptions } from '@sporbar/common/config';
 import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, type SubjectKeySql } from '@sporbar/key-store';
 import type { IngestConfig } from './config.ts';
@@ -22,10 +22,10 @@ import { ensureTopics } from './topics.ts';
 
 // Its level is the command's LOG_LEVEL, set once the configuration is read (every problem listed at once, no stack trace).
 const log = pino({ name: 'sporbar-ingest' });
-const kafkaFor = (brokers: string[]) =>
+const kafkaFor = (options: KafkaClientOptions) =>
   new Kafka({
     clientId: 'sporbar-ingest',
-    brokers,
+    ...options,
     logLevel: logLevel.WARN,
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
     logCreator: () => (entry) => log.warn({ kafka: entry.namespace, msg: entry.log.message }, 'kafka'),
@@ -60,7 +60,7 @@ program
     const config = configOrExit(() => ingestConfigFromEnv(process.env));
     log.level = config.logLevel;
     assertValidRegister(register);
-    const kafka = kafkaFor(config.brokers);
+    const kafka = kafkaFor(config.kafka);
     await ensureTopics(kafka, [
       { topic: config.topic, numPartitions: config.partitions },
       { topic: config.dlqTopic, numPartitions: 1 },
@@ -109,7 +109,7 @@ program
     const config = configOrExit(() => redriveConfigFromEnv(process.env));
     log.level = config.logLevel;
     const result = await redriveDeadLetters({
-      kafka: kafkaFor(config.brokers),
+      kafka: kafkaFor(config.kafka),
       topic: config.topic,
       dlqTopic: config.dlqTopic,
       ...(opts.reasonCode ? { reasonCode: opts.reasonCode } : {}),

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { checkPrerequisites, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '@sporbar/kafka-infra';
+import { checkPrerequisites, kafkaClientOptions, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '@sporbar/kafka-infra';
+import { testKafkaClient } from '@sporbar/kafka-infra/vitest';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { createCodec, register } from '@sporbar/schemas';
@@ -21,6 +22,8 @@ const pre = checkPrerequisites();
 const canStartBroker = pre.java && (pre.maven || kafkaJarsPresent());
 const pgProbe = await probePostgres();
 if (!canStartBroker && process.env['CI'] === 'true') throw new Error('CI=true but Java/Maven for the Kafka broker is missing');
+// Its own broker (it is killed), secured like the suite's when that one is (CI: always).
+const secure = testKafkaClient()?.sasl !== undefined;
 const TOTAL = Number(process.env['SPORBAR_FAULT_EVENTS'] ?? 100_000);
 
 describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', () => {
@@ -39,8 +42,8 @@ describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', 
   }, 60_000);
 
   it(`${TOTAL.toLocaleString('en')} events, broker killed and restarted: exactly ${TOTAL.toLocaleString('en')} stored, 0 lost, 0 duplicated`, async () => {
-    broker = await startKafkaBroker({ port: 0, name: `kill-${process.pid}`, fresh: true });
-    const kafka = kafkaClient(broker.brokers);
+    broker = await startKafkaBroker({ port: 0, name: `kill-${process.pid}`, fresh: true, secure });
+    const kafka = kafkaClient(kafkaClientOptions(broker));
     const topic = randomName('sporbar.disclosures');
     await ensureTopics(kafka, [
       { topic, numPartitions: 6 },
@@ -65,7 +68,7 @@ describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', 
     });
     const running = await startKafkaIngest({ kafka, ingest, topic, groupId: randomName('ingest') });
     const producer = createProducer({
-      transport: createKafkaTransport({ brokers: broker.brokers, topic, spoolDir, backoff: { initialMs: 200, maxMs: 2000 } }),
+      transport: createKafkaTransport({ ...kafkaClientOptions(broker), topic, spoolDir, backoff: { initialMs: 200, maxMs: 2000 } }),
       sealPublicKey: seal.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
       sourceSystem: 'mitid-core',

@@ -12,7 +12,7 @@ describe('the ingest configuration', () => {
     const c = ingestConfigFromEnv(keys);
     expect({ ...c, masterKey: undefined }).toEqual({
       logLevel: 'info',
-      brokers: ['127.0.0.1:9092'],
+      kafka: { brokers: ['127.0.0.1:9092'] },
       topic: 'sporbar.disclosures',
       dlqTopic: 'sporbar.disclosures.dlq',
       groupId: 'sporbar-ingest',
@@ -26,7 +26,7 @@ describe('the ingest configuration', () => {
       metricsPort: 9464,
     });
     expect(c.masterKey.id).toBe('m1');
-    expect(ingestConfigFromEnv({ ...keys, SPORBAR_TOPIC: 't', KAFKA_BROKERS: 'a:1, b:2' })).toMatchObject({ dlqTopic: 't.dlq', brokers: ['a:1', 'b:2'] });
+    expect(ingestConfigFromEnv({ ...keys, SPORBAR_TOPIC: 't', KAFKA_BROKERS: 'a:1, b:2' })).toMatchObject({ dlqTopic: 't.dlq', kafka: { brokers: ['a:1', 'b:2'] } });
   });
 
   it('several problems: one SPB_ERR_CONFIG naming all of them', () => {
@@ -63,6 +63,6 @@ describe('the ingest configuration', () => {
   });
 
   it('redrive needs the topics only', () => {
-    expect(redriveConfigFromEnv({ SPORBAR_DLQ_TOPIC: 'dead' })).toEqual({ logLevel: 'info', brokers: ['127.0.0.1:9092'], topic: 'sporbar.disclosures', dlqTopic: 'dead' });
+    expect(redriveConfigFromEnv({ SPORBAR_DLQ_TOPIC: 'dead' })).toEqual({ logLevel: 'info', kafka: { brokers: ['127.0.0.1:9092'] }, topic: 'sporbar.disclosures', dlqTopic: 'dead' });
   });
 });

@@ -35,7 +35,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
   const pseudonymKey = { id: 'k1', secret: randomBytes(32).toString('base64url') };
 
   beforeAll(async () => {
-    kafka = kafkaClient(brokers!);
+    kafka = kafkaClient();
     db = await createTestDatabase(pgProbe.url!);
     store = await createPostgresEventStore({ connectionString: db.url });
     sendRaw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

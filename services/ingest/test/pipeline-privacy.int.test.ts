@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
-import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
+import { testKafkaBrokers, testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
 import { devPublicKey, devToken } from '@sporbar/access-api';
 import { createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
@@ -50,7 +50,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
   };
 
   beforeAll(async () => {
-    kafka = kafkaClient(brokers!);
+    kafka = kafkaClient();
     db = await createTestDatabase(pgProbe.url!);
     topic = randomName('sporbar.disclosures');
     await ensureTopics(kafka, [
@@ -60,7 +60,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
     const seal = await generateSealKeyPair();
     apiPort = 20000 + Math.floor(Math.random() * 20000);
     Object.assign(env, {
-      KAFKA_BROKERS: brokers!.join(','),
+      // KAFKA_* (brokers, and for a secured broker the CA and the admin's SCRAM login) come with process.env
       SPORBAR_TOPIC: topic,
       SPORBAR_GROUP_ID: randomName('ingest'),
       SPORBAR_STORE: 'postgres',
@@ -77,7 +77,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
     });
     spoolDir = mkdtempSync(join(tmpdir(), 'sporbar-spool-'));
     producer = createProducer({
-      transport: createKafkaTransport({ brokers: brokers!, topic, spoolDir }),
+      transport: createKafkaTransport({ ...testKafkaClientOptions()!, topic, spoolDir }),
       sealPublicKey: seal.publicKey,
       routingSecret: env['SPORBAR_ROUTING_SECRET']!,
       sourceSystem: 'nemkonto',

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
+import { testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
 
 export { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
 
 export const randomName = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
 
-export const kafkaClient = (brokers: string[]) => new Kafka({ clientId: randomName('test'), brokers, logLevel: logLevel.NOTHING });
+/**
+ * A kafkajs client of the test broker: by default the global setup's (plaintext, or TLS + SCRAM as
+ * the admin when the broker is secured), or the given options (another principal, another broker).
+ */
+export function kafkaClient(options: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> | undefined = testKafkaClientOptions()): Kafka {
+  if (!options) throw new Error('no test Kafka: the global setup provided none and KAFKA_BROKERS is not set');
+  return new Kafka({ clientId: randomName('test'), ...options, logLevel: logLevel.NOTHING });
+}
 
 /** Polls until check() is true; fails with `what` after timeoutMs. Never a bare sleep. */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {

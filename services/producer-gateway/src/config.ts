@@ -1,4 +1,4 @@
-import { envInteger, envList, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { parseGatewayClients, type GatewayClients } from './clients.ts';
 
@@ -7,7 +7,7 @@ export const gatewayEnv = {
   ...logLevelEnv,
   HOST: envString({ default: '127.0.0.1', meaning: 'where the gateway listens' }),
   PORT: envInteger({ default: 3100, minimum: 0, maximum: 65535, meaning: 'where the gateway listens' }),
-  KAFKA_BROKERS: envList({ default: '127.0.0.1:9092', meaning: 'comma-separated bootstrap brokers' }),
+  ...kafkaClientEnv,
   SPORBAR_TOPIC: envString({ default: 'sporbar.disclosures', meaning: 'the disclosures topic' }),
   // The spool directory of the endpoint's first home (the SDK's sporbar-http-ingest): a spool left there is still delivered.
   SPORBAR_SPOOL_DIR: envString({ default: 'data/http-ingest-spool', meaning: "the producer's durable spool (fsync'd, bounded) while Kafka is away" }),
@@ -37,7 +37,8 @@ export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
-  readonly brokers: readonly string[];
+  /** kafkajs' brokers, TLS and SASL (KAFKA_*) of the gateway's producer principal. */
+  readonly kafka: KafkaClientOptions;
   readonly topic: string;
   readonly spoolDir: string;
   readonly sealPublicKey: string;
@@ -52,11 +53,11 @@ export interface GatewayConfig {
 
 /** Reads the gateway's configuration: every problem in one SPB_ERR_CONFIG. */
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
-  return loadConfig('sporbar-producer-gateway', gatewayEnv, env, (v) => ({
+  return loadConfig('sporbar-producer-gateway', gatewayEnv, env, (v, problems) => ({
     host: v.HOST,
     port: v.PORT,
     logLevel: v.LOG_LEVEL,
-    brokers: v.KAFKA_BROKERS,
+    kafka: kafkaClientOptionsFrom(v, problems),
     topic: v.SPORBAR_TOPIC,
     spoolDir: v.SPORBAR_SPOOL_DIR,
     sealPublicKey: v.SPORBAR_SEAL_PUBLIC_KEY,

@@ -10,7 +10,7 @@ const config = configOrExit(() => readGatewayConfig());
 const log = pino({ name: 'sporbar-producer-gateway', level: config.logLevel });
 // One transport (and spool) for the gateway; one SDK producer per authenticated producer id.
 const transport = createKafkaTransport({
-  brokers: config.brokers,
+  ...config.kafka,
   topic: config.topic,
   spoolDir: config.spoolDir,
   flushTimeoutMs: 10_000,

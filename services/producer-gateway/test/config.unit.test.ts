@@ -15,7 +15,7 @@ describe('the producer gateway configuration', () => {
       host: '127.0.0.1',
       port: 3100,
       logLevel: 'info',
-      brokers: ['127.0.0.1:9092'],
+      kafka: { brokers: ['127.0.0.1:9092'] },
       topic: 'sporbar.disclosures',
       spoolDir: 'data/http-ingest-spool',
       sealPublicKey: keys.SPORBAR_SEAL_PUBLIC_KEY,

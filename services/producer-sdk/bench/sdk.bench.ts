@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
-import { startKafkaBroker } from '../../../infra/kafka/src/index.ts';
+import { kafkaClientOptions, kafkaClientSettingsFromEnv, librdkafkaProperties, startKafkaBroker } from '../../../infra/kafka/src/index.ts';
 import { createInProcessTransport, createKafkaTransport, createProducer, type KafkaTransportOptions, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { benchDisclosure as disclosure } from './bench-events.ts';
 
@@ -28,9 +28,13 @@ const KCAT = '/usr/bin/kcat';
 const extra = JSON.parse(process.env['BENCH_TRANSPORT'] ?? '{}') as Partial<KafkaTransportOptions>;
 const log = (...a: unknown[]) => console.error('[sdk-bench]', ...a);
 
-const broker = process.env['KAFKA_BROKERS'] ? null : await startKafkaBroker({ port: 0, name: `sdkbench-${process.pid}`, fresh: true });
-const brokers = process.env['KAFKA_BROKERS']?.split(',') ?? broker!.brokers;
-const kafka = new Kafka({ clientId: 'sdkbench', brokers, logLevel: logLevel.NOTHING });
+// KAFKA_* (plaintext or secured) reuse a running broker; else one is started, secured with KAFKA_SECURE=1.
+const external = kafkaClientSettingsFromEnv(process.env);
+const broker = external ? null : await startKafkaBroker({ port: 0, name: `sdkbench-${process.pid}`, fresh: true, secure: process.env['KAFKA_SECURE'] === '1' });
+const kafkaSettings = external ?? broker!.clientSettings;
+const brokers = kafkaSettings.brokers;
+const kafkaOptions = kafkaClientOptions(kafkaSettings);
+const kafka = new Kafka({ clientId: 'sdkbench', ...kafkaOptions, logLevel: logLevel.NOTHING });
 const seal = await generateSealKeyPair();
 const routingSecret = randomBytes(32).toString('base64url');
 const work = mkdtempSync(join(tmpdir(), 'sdkbench-'));
@@ -93,7 +97,7 @@ const producerOf = (transport: Parameters<typeof createProducer>[0]['transport']
 async function sdkToKafka(privacy: boolean): Promise<Rate> {
   const topic = await newTopic(privacy ? 'on' : 'off');
   const spoolDir = mkdtempSync(join(work, 'spool-'));
-  const transport = createKafkaTransport({ brokers, topic, spoolDir, ...extra });
+  const transport = createKafkaTransport({ ...kafkaOptions, topic, spoolDir, ...extra });
   const producer = producerOf(transport);
   await drive(producer, 1000, privacy); // connect and warm up (counted in the topic below)
   const rate = await drive(producer, N, privacy);
@@ -141,7 +145,9 @@ function kcat(name: string, messages: readonly OutgoingMessage[], codec: string)
   return (async () => {
     const topic = await newTopic(name);
     const t0 = performance.now();
-    execFileSync(KCAT, ['-P', '-b', brokers.join(','), '-t', topic, '-D', hex(delim), '-K', hex(keyDelim), '-z', codec, '-X', 'acks=all', '-X', 'enable.idempotence=true', '-l', file], {
+    const kcatConfig = join(work, 'kcat.properties');
+    writeFileSync(kcatConfig, librdkafkaProperties(kafkaSettings), { mode: 0o600 });
+    execFileSync(KCAT, ['-F', kcatConfig, '-P', '-b', brokers.join(','), '-t', topic, '-D', hex(delim), '-K', hex(keyDelim), '-z', codec, '-X', 'acks=all', '-X', 'enable.idempotence=true', '-l', file], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const rate = (messages.length / (performance.now() - t0)) * 1000;

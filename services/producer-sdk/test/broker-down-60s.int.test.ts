@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPrerequisites, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '../../../infra/kafka/src/index.ts';
+import { checkPrerequisites, kafkaClientOptions, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '../../../infra/kafka/src/index.ts';
 import { createKafkaTransport } from '../src/index.ts';
-import { analyse, consumeAll, createTopic, waitFor } from './helpers/kafka.ts';
+import { analyse, consumeAll, createTopic, secureTestBroker, waitFor } from './helpers/kafka.ts';
 import { sendRange } from './helpers/messages.ts';
 
 const pre = checkPrerequisites();
@@ -28,10 +28,10 @@ describe.skipIf(!canStartBroker && !ci)(`broker down for 60 s (fastEncoder: ${fa
 
   it('spools everything sent while it is away, memory bounded, then delivers all in order per subject', async () => {
     if (!canStartBroker) throw new Error('CI=true but java (or mvn with no cached Kafka jars) is missing');
-    broker = await startKafkaBroker({ port: 0, name: `down-60s-${process.pid}`, fresh: true });
-    const topic = await createTopic(broker.brokers);
+    broker = await startKafkaBroker({ port: 0, name: `down-60s-${process.pid}`, fresh: true, secure: secureTestBroker });
+    const topic = await createTopic(broker);
     const runId = randomUUID();
-    const transport = createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: dir, backoff: { initialMs: 200, maxMs: 2000 } });
+    const transport = createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: dir, backoff: { initialMs: 200, maxMs: 2000 } });
     await sendRange(transport, runId, 0, 1000, 100);
     await transport.flush({ timeoutMs: 30_000 });
 
@@ -55,7 +55,7 @@ describe.skipIf(!canStartBroker && !ci)(`broker down for 60 s (fastEncoder: ${fa
     await broker.restart();
     await transport.flush({ timeoutMs: 120_000 });
     await waitFor(() => transport.stats().mode === 'direct', { timeoutMs: 60_000, what: 'spool drained' });
-    const consumed = await consumeAll(broker.brokers, topic, 120_000);
+    const consumed = await consumeAll(broker, topic, 120_000);
     const r = analyse(consumed);
     expect(r.unique).toBe(sent);
     expect(r.orderViolations).toBe(0);

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
-import { checkPrerequisites, getFreePort, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '../../../infra/kafka/src/index.ts';
+import { checkPrerequisites, getFreePort, kafkaClientOptions, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '../../../infra/kafka/src/index.ts';
 import { createKafkaTransport, createProducer, FlushTimeoutError, Spool, TransportClosedError, type KafkaTransport, type TransportLogger } from '../src/index.ts';
 import { fastProduceRequests } from '../src/kafka-fast-produce.ts';
-import { analyse, consumeAll, createTopic, waitFor } from './helpers/kafka.ts';
+import { analyse, consumeAll, createTopic, secureTestBroker, waitFor } from './helpers/kafka.ts';
 import { makeMessage, sendRange } from './helpers/messages.ts';
 
 const pre = checkPrerequisites();
@@ -43,7 +43,7 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
 
   beforeAll(async () => {
     if (!canStartBroker) throw new Error('CI=true but java (or mvn with no cached Kafka jars) is missing: the Kafka tests cannot run');
-    broker = await startKafkaBroker({ port: 0, name: `producer-sdk-${process.pid}`, fresh: true });
+    broker = await startKafkaBroker({ port: 0, name: `producer-sdk-${process.pid}`, fresh: true, secure: secureTestBroker });
   }, 120_000);
 
   afterAll(async () => {
@@ -60,9 +60,9 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
     const tag = fastEncoder ? '' : ' (kafkajs encoder)';
 
     it('(a) delivers 5,000 messages exactly once each, in order per key', async () => {
-      const topic = await createTopic(broker.brokers);
+      const topic = await createTopic(broker);
       const runId = randomUUID();
-      const transport = track(createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: spoolDir() }));
+      const transport = track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: spoolDir() }));
       expect(transport.fastEncoder).toBe(fastEncoder);
       const fastBefore = fastProduceRequests();
       const t0 = performance.now();
@@ -75,7 +75,7 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
       if (fastEncoder) expect(fastProduceRequests()).toBeGreaterThan(fastBefore);
       else expect(fastProduceRequests()).toBe(fastBefore);
 
-      const consumed = await consumeAll(broker.brokers, topic);
+      const consumed = await consumeAll(broker, topic);
       const r = analyse(consumed);
       expect(consumed.length).toBe(5000);
       expect(r).toMatchObject({ unique: 5000, duplicates: 0, orderViolations: 0, partitionsPerKey: 1 });
@@ -84,22 +84,22 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
     }, 90_000);
 
     it('compression gzip: delivers exactly once each, in order per key', async () => {
-      const topic = await createTopic(broker.brokers);
+      const topic = await createTopic(broker);
       const runId = randomUUID();
-      const transport = track(createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: spoolDir(), compression: 'gzip' }));
+      const transport = track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: spoolDir(), compression: 'gzip' }));
       await sendRange(transport, runId, 0, 3000, 500);
       await transport.flush({ timeoutMs: 30_000 });
       expect(transport.stats()).toMatchObject({ deliveredDirect: 3000, spooled: 0, sendFailures: 0 });
-      const r = analyse(await consumeAll(broker.brokers, topic));
+      const r = analyse(await consumeAll(broker, topic));
       expect(r).toMatchObject({ unique: 3000, duplicates: 0, orderViolations: 0, partitionsPerKey: 1 });
       await transport.close();
     }, 60_000);
 
     it('(b) broker SIGKILLed: 20,000 sends are spooled, then delivered in order when it is back', async () => {
-      const topic = await createTopic(broker.brokers);
+      const topic = await createTopic(broker);
       const runId = randomUUID();
       const logger = capturingLogger();
-      const transport = track(createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: spoolDir(), logger, backoff: { initialMs: 100, maxMs: 1000 } }));
+      const transport = track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: spoolDir(), logger, backoff: { initialMs: 100, maxMs: 1000 } }));
       await sendRange(transport, runId, 0, 100, 100); // connected and warm
       await transport.flush();
       expect(transport.stats().deliveredDirect).toBe(100);
@@ -139,7 +139,7 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
       await transport.flush({ timeoutMs: 10_000 });
       expect(transport.stats().deliveredDirect).toBe(200);
 
-      const consumed = await consumeAll(broker.brokers, topic);
+      const consumed = await consumeAll(broker, topic);
       const r = analyse(consumed);
       console.log(`[kafka-transport${tag}] consumed ${consumed.length} records: ${r.unique} unique, ${r.duplicates} duplicates`);
       expect(r.unique).toBe(20_200);
@@ -156,9 +156,9 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
     }, 150_000);
 
     it('(e) broker SIGKILLed mid-stream, with a batch in flight: nothing accepted is lost, order holds', async () => {
-      const topic = await createTopic(broker.brokers);
+      const topic = await createTopic(broker);
       const runId = randomUUID();
-      const transport = track(createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: spoolDir(), backoff: { initialMs: 100, maxMs: 1000 } }));
+      const transport = track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: spoolDir(), backoff: { initialMs: 100, maxMs: 1000 } }));
       const sending = sendRange(transport, runId, 0, 30_000, 500);
       await waitFor(() => transport.stats().deliveredDirect >= 5000, { timeoutMs: 30_000, what: '5,000 direct deliveries' });
       await broker.kill();
@@ -168,7 +168,7 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
       expect(s.deliveredDirect + s.spooled).toBe(30_000);
       await broker.restart();
       await transport.flush({ timeoutMs: 60_000 });
-      const r = analyse(await consumeAll(broker.brokers, topic));
+      const r = analyse(await consumeAll(broker, topic));
       console.log(`[kafka-transport${tag}] mid-stream kill: ${s.deliveredDirect} sent directly, ${s.spooled} spooled; consumed ${r.unique} unique, ${r.duplicates} duplicates`);
       expect(r.unique).toBe(30_000);
       expect(r.orderViolations).toBe(0);
@@ -179,10 +179,10 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
     }, 120_000);
 
     it('carries the producer SDK: recorded events reach Kafka, and Producer.close() flushes first', async () => {
-      const topic = await createTopic(broker.brokers);
+      const topic = await createTopic(broker);
       const keys = await generateSealKeyPair();
       const producer = createProducer({
-        transport: track(createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: spoolDir() })),
+        transport: track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: spoolDir() })),
         sealPublicKey: keys.publicKey,
         routingSecret: randomBytes(32).toString('base64url'),
         sourceSystem: 'mitid-core',
@@ -200,13 +200,13 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
         ),
       );
       await producer.close();
-      const consumed = await consumeAll(broker.brokers, topic);
+      const consumed = await consumeAll(broker, topic);
       expect(new Set(consumed.map((c) => c.eventId))).toEqual(new Set(recorded.map((r) => r.eventId)));
       expect(new Set(consumed.map((c) => c.key)).size).toBe(2); // one partition key per subject
     }, 60_000);
 
     it('(c) a producer process killed with a non-empty spool: the next process delivers the rest', async () => {
-      const topic = await createTopic(broker.brokers);
+      const topic = await createTopic(broker);
       const runId = randomUUID();
       const dir = spoolDir();
       const deadBroker = `127.0.0.1:${await getFreePort()}`; // the child can never reach Kafka: it only spools
@@ -229,14 +229,14 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
         await exited;
       }
 
-      const transport = track(createKafkaTransport({ fastEncoder, brokers: broker.brokers, topic, spoolDir: dir }));
+      const transport = track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: dir }));
       const recovery = await transport.ready;
       console.log(`[kafka-transport${tag}] child killed after reporting ${reported} accepted; spool recovered ${recovery.pendingRecords} records (torn tail ${recovery.truncatedBytes} bytes)`);
       expect(recovery.pendingRecords).toBeGreaterThanOrEqual(reported);
       await transport.flush({ timeoutMs: 60_000 });
       await transport.close();
 
-      const r = analyse(await consumeAll(broker.brokers, topic));
+      const r = analyse(await consumeAll(broker, topic));
       // Everything accepted is there, as one unbroken prefix of the send order, once, in order per key.
       expect(r.unique).toBe(recovery.pendingRecords);
       expect(Math.max(...r.ids)).toBe(r.unique - 1);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaClientOptions, type KafkaClientTarget } from '../../../../infra/kafka/src/index.ts';
+
+/**
+ * The broker these tests start: secured (TLS, SCRAM, ACLs) like the suite's when the run is secured
+ * (KAFKA_SECURE=1, or the KAFKA_* of a secured broker, as .ci/run exports), else plaintext.
+ */
+export const secureTestBroker = /^(1|true|yes)$/i.test(process.env['KAFKA_SECURE']?.trim() ?? '') || Boolean(process.env['KAFKA_SASL_USERNAME']);
 
 /** Poll `cond` until it is true (or throw after timeoutMs). For synchronisation, instead of fixed sleeps. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, opts: { timeoutMs: number; what: string; intervalMs?: number }): Promise<void> {
@@ -11,9 +18,9 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, opts: { ti
   }
 }
 
-export async function createTopic(brokers: string[], partitions = 6): Promise<string> {
+export async function createTopic(target: KafkaClientTarget, partitions = 6): Promise<string> {
   const topic = `sporbar.test.${randomUUID().slice(0, 8)}`;
-  const admin = new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'test-admin', ...kafkaClientOptions(target), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
@@ -32,8 +39,8 @@ export interface Consumed {
 }
 
 /** Every record in the topic (its high watermarks say how many), consumed from the beginning by a fresh group. */
-export async function consumeAll(brokers: string[], topic: string, timeoutMs = 60_000): Promise<Consumed[]> {
-  const kafka = new Kafka({ clientId: 'test-consumer', brokers, logLevel: logLevel.NOTHING });
+export async function consumeAll(target: KafkaClientTarget, topic: string, timeoutMs = 60_000): Promise<Consumed[]> {
+  const kafka = new Kafka({ clientId: 'test-consumer', ...kafkaClientOptions(target), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
