@@ -43,7 +43,10 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
 
   beforeAll(async () => {
     if (!canStartBroker) throw new Error('CI=true but java (or mvn with no cached Kafka jars) is missing: the Kafka tests cannot run');
+    const t0 = Date.now();
     broker = await startKafkaBroker({ port: 0, name: `producer-sdk-${process.pid}`, fresh: true, secure: secureTestBroker });
+    expect(broker.secure).toBe(secureTestBroker);
+    console.log(`[kafka-transport] broker ${broker.brokers.join(',')} ${broker.secure ? 'secured (TLS, SCRAM, ACLs)' : 'plaintext'} in ${Date.now() - t0} ms`);
   }, 120_000);
 
   afterAll(async () => {
