@@ -27,6 +27,15 @@ import { kafkaJarsPresent } from './jars.ts';
 import { checkPrerequisites } from './prereqs.ts';
 import './vitest-context.ts';
 
+/**
+ * Whether the broker the global setup starts is secured: with KAFKA_SECURE=1 (true, yes), and by
+ * default under CI=true, since what CI proves is the secured shape (KAFKA_SECURE=0 opts out explicitly).
+ */
+export function wantsSecureBroker(env: Readonly<Record<string, string | undefined>>): boolean {
+  const flag = env['KAFKA_SECURE']?.trim() ?? '';
+  return /^(1|true|yes)$/i.test(flag) || (env['CI'] === 'true' && !/^(0|false|no)$/i.test(flag));
+}
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const external = kafkaClientSettingsFromEnv(process.env);
   if (external) {
@@ -44,10 +53,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return;
   }
 
-  // Secured with KAFKA_SECURE=1, and by default under CI=true (what CI proves is the secured shape;
-  // KAFKA_SECURE=0 opts out explicitly).
-  const flag = process.env.KAFKA_SECURE?.trim() ?? '';
-  const secure = /^(1|true|yes)$/i.test(flag) || (process.env.CI === 'true' && !/^(0|false|no)$/i.test(flag));
+  const secure = wantsSecureBroker(process.env);
   const t0 = Date.now();
   const broker: KafkaBroker = await startKafkaBroker({
     port: 0,

@@ -5,7 +5,8 @@ import { testKafkaBrokers, testKafkaClient, testKafkaClientOptions } from '../sr
 import { canRunBroker } from './prereqs.ts';
 
 // Runs against whatever the global setup provides: by default a plaintext broker; with KAFKA_SECURE=1
-// a secured one (then the provided settings carry the CA file and the admin's credentials).
+// or under CI=true (.ci/run's broker, or one the setup starts) a secured one (then the provided
+// settings carry the CA file and the admin's credentials).
 describe.skipIf(!process.env.KAFKA_BROKERS && !canRunBroker())('vitest global setup', () => {
   it('provides a reachable broker via inject() and the KAFKA_* environment', async () => {
     const brokers = testKafkaBrokers();
@@ -14,7 +15,7 @@ describe.skipIf(!process.env.KAFKA_BROKERS && !canRunBroker())('vitest global se
     expect(process.env.KAFKA_BROKERS).toBe(brokers!.join(','));
     expect(testKafkaClient()).toEqual(kafkaClientSettingsFromEnv(process.env));
     expect(testKafkaClient()?.brokers).toEqual(brokers);
-    if (process.env.KAFKA_SECURE === '1') {
+    if (process.env.KAFKA_SECURE === '1' || process.env.CI === 'true') {
       expect(testKafkaClient()).toMatchObject({ ssl: { caFile: expect.any(String) }, sasl: { username: 'admin' } });
     }
 
