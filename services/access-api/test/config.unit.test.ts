@@ -38,6 +38,16 @@ describe('the access API configuration', () => {
     });
   });
 
+  it('its ReportViewed producer principal: TLS and SCRAM, never SCRAM without TLS', () => {
+    const scram = { KAFKA_SASL_USERNAME: 'sporbar-access-api', KAFKA_SASL_PASSWORD: 'api-password-0123' };
+    expect(accessApiConfigFromEnv({ ...complete, ...scram, KAFKA_SSL: 'true' }).kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'sporbar-access-api', password: 'api-password-0123' },
+    });
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, ...scram })))).toEqual(['KAFKA_SASL_USERNAME']);
+  });
+
   it('requires the seal public key and the routing secret (shared with the producers)', () => {
     const { SPORBAR_SEAL_PUBLIC_KEY: _s, SPORBAR_ROUTING_SECRET: _r, ...rest } = complete;
     expect(variables(refusal(() => accessApiConfigFromEnv(rest)))).toEqual(['SPORBAR_SEAL_PUBLIC_KEY', 'SPORBAR_ROUTING_SECRET']);

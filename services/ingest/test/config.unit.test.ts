@@ -29,6 +29,18 @@ describe('the ingest configuration', () => {
     expect(ingestConfigFromEnv({ ...keys, SPORBAR_TOPIC: 't', KAFKA_BROKERS: 'a:1, b:2' })).toMatchObject({ dlqTopic: 't.dlq', kafka: { brokers: ['a:1', 'b:2'] } });
   });
 
+  it('Kafka over TLS with SCRAM for run and redrive; SCRAM credentials without TLS are refused at start', () => {
+    const secured = { KAFKA_BROKERS: 'k:9093', KAFKA_SSL: 'true', KAFKA_SASL_USERNAME: 'sporbar-ingest', KAFKA_SASL_PASSWORD: 'p4ssword-p4ssword' };
+    const kafka = { brokers: ['k:9093'], ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'sporbar-ingest', password: 'p4ssword-p4ssword' } };
+    expect(ingestConfigFromEnv({ ...keys, ...secured }).kafka).toEqual(kafka);
+    expect(redriveConfigFromEnv(secured).kafka).toEqual(kafka);
+    for (const load of [() => ingestConfigFromEnv({ ...keys, ...secured, KAFKA_SSL: 'false' }), () => redriveConfigFromEnv({ ...secured, KAFKA_SSL: 'false' })]) {
+      const err = refusal(load);
+      expect(variables(err)).toEqual(['KAFKA_SASL_USERNAME']);
+      expect(err.message).not.toContain('p4ssword');
+    }
+  });
+
   it('several problems: one SPB_ERR_CONFIG naming all of them', () => {
     const err = refusal(() =>
       ingestConfigFromEnv({

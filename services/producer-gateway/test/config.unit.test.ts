@@ -29,6 +29,17 @@ describe('the producer gateway configuration', () => {
     });
   });
 
+  it('its Kafka producer principal: TLS and SCRAM, never SCRAM without TLS', () => {
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven' };
+    const scram = { KAFKA_SASL_USERNAME: 'producer-gateway', KAFKA_SASL_PASSWORD: 'gw-password-0123' };
+    expect(readGatewayConfig({ ...keys, ...scram, KAFKA_SSL: 'true' }).kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'producer-gateway', password: 'gw-password-0123' },
+    });
+    expect(variables(refusal(() => readGatewayConfig({ ...keys, ...scram })))).toEqual(['KAFKA_SASL_USERNAME']);
+  });
+
   it('lists every problem at once, and never shows a secret', () => {
     const short = randomBytes(8).toString('base64url');
     const err = refusal(() => readGatewayConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SPORBAR_ROUTING_SECRET: short }));
