@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
 import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
@@ -48,7 +48,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
       transport: createInProcessTransport(async (m) => void out.push(...m)),
       sealPublicKey: keys.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
-      sourceSystem: 'mitid-core',
+      producerKey: developmentProducerKey('mitid-core'),
     });
     const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
     for (let i = 0; i < n; i++) {

@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
-import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
 import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
 import { pgliteSqlClient } from '@sporbar/common/sql';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
+import { developmentProducerRegistry, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
 
 const CPR = '240365-1187';
@@ -26,7 +26,7 @@ beforeEach(async () => {
   deadLetters = await createSqlDeadLetterSink(pglite);
   keys = createSubjectKeyStore({ db: pglite, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
   await migrateSubjectKeys(pgliteSqlClient(pglite));
-  ingest = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+  ingest = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
   captured = [];
   producer = createProducer({
     transport: createInProcessTransport(async (m) => {
@@ -35,7 +35,7 @@ beforeEach(async () => {
     }),
     sealPublicKey: sealKeys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    sourceSystem: 'mitid-core',
+    producerKey: developmentProducerKey('mitid-core'),
   });
 });
 
@@ -114,9 +114,9 @@ describe('ingest', () => {
     const real = createSubjectOpener(sealKeys.privateKey);
     let opened = 0;
     const opener = { open: (envelope: string) => (opened++, real.open(envelope)), openBytes: (b: Uint8Array) => real.openBytes(b) };
-    const counted = createIngest({ codec, store, register, pseudonymiser, keys, opener, deadLetters });
+    const counted = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener, deadLetters });
     const sent: OutgoingMessage[] = [];
-    const p = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), sourceSystem: 'mitid-core' });
+    const p = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: developmentProducerKey('mitid-core') });
     // One login, several disclosures at once: the SDK seals the subject once for all of them.
     await Promise.all([1, 2, 3].map((n) => p.recordDisclosure({ ...declared, personalDetails: { ipAddress: `192.0.2.${n}` } })));
     const envelopes = sent.map((m) => (codec.decode(m.value).event as DisclosureRecorded).subject.value);
@@ -135,7 +135,7 @@ describe('ingest', () => {
   it('dead-letters sealed details that are not a JSON object or name an unknown field, and stores the good one', async () => {
     const sealKeys = await generateSealKeyPair();
     const sealer = createSubjectSealer(sealKeys.publicKey);
-    const own = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+    const own = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
     const withDetails = async (plain: string) =>
       codec.encode('DisclosureRecorded', {
         eventId: randomUUID(),

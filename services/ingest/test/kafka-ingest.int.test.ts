@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { createCodec, createSchemaCatalogue, loadSchemaCatalogue, register, schemaVersion, type Codec } from '@sporbar/schemas';
 import { pgPoolSqlClient } from '@sporbar/common/sql';
-import { createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
+import { developmentProducerRegistry, createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import pg from 'pg';
 import {
   DLQ_HEADER_REASON,
@@ -59,7 +59,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
       transport: createInProcessTransport(async (m) => void out.push(...m)),
       sealPublicKey: keys.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
-      sourceSystem: 'nemkonto',
+      producerKey: developmentProducerKey('nemkonto'),
       ...(codec ? { codec } : {}),
     });
     const flow = register.activities.find((a) => a.id === 'nemkonto-register')!.flows[0]!;
@@ -89,6 +89,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
     const dlq = `${topic}.dlq`;
     const metrics = createIngestMetrics();
     const ingest = createIngest({
+      producers: developmentProducerRegistry(),
       codec,
       store,
       register,

@@ -9,7 +9,7 @@ import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { devPublicKey, devToken } from '@sporbar/access-api';
-import { createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
+import { developmentProducerKey, createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
 import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
@@ -80,7 +80,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       transport: createKafkaTransport({ brokers: brokers!, topic, spoolDir }),
       sealPublicKey: seal.publicKey,
       routingSecret: env['SPORBAR_ROUTING_SECRET']!,
-      sourceSystem: 'nemkonto',
+      producerKey: developmentProducerKey('nemkonto'),
     });
   });
 

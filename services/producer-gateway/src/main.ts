@@ -19,6 +19,7 @@ const producer = createProducer({
   sealPublicKey: config.sealPublicKey,
   routingSecret: config.routingSecret,
   sourceSystem: config.sourceSystem,
+  producerKey: config.producerKey,
 });
 const app = buildHttpIngest({ producer, logger: log });
 const address = await app.listen({ host: config.host, port: config.port });

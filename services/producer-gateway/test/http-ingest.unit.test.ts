@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '@sporbar/schemas';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { buildHttpIngest } from '../src/index.ts';
 
 const codec = createCodec();
@@ -17,7 +17,7 @@ const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>) => {
     transport: createInProcessTransport(handler ?? (async (m) => void sent.push(...m))),
     sealPublicKey: keys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    sourceSystem: 'legacy-payments',
+    producerKey: developmentProducerKey('legacy-payments'),
   });
   return { sent, app: buildHttpIngest({ producer }) };
 };

@@ -6,6 +6,7 @@ import { createSubjectSealer } from '@sporbar/key-store/seal';
 import { type PersonalDetails, canonicalDetails, detailCategories } from '@sporbar/key-store/envelope';
 import { PSEUDONYM_PATTERN } from '@sporbar/key-store/pseudonym';
 import { routingHasher } from '@sporbar/key-store/routing';
+import { createProducerSigner, HEADER_AUTH, HEADER_KEY_ID, HEADER_PRODUCER, type ProducerKey } from '@sporbar/key-store/producer-auth';
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
 
 export interface ProducerOptions {
@@ -14,8 +15,14 @@ export interface ProducerOptions {
   readonly sealPublicKey: string;
   /** Secret for partition keys (base64url, ≥ 32 bytes); the same for every producer. */
   readonly routingSecret: string;
-  /** Which operational system this is, e.g. 'mitid-core'. */
-  readonly sourceSystem: string;
+  /**
+   * This producer's key (its id in the producer registry, the key id, the secret): every event is
+   * authenticated with it (headers sporbar-producer, sporbar-key-id, sporbar-auth), and the ingest
+   * stores nothing it cannot verify against the registry.
+   */
+  readonly producerKey: ProducerKey;
+  /** Which operational system this is, e.g. 'mitid-core'; default the producer key's producer id (the ingest refuses a sourceSystem the registry does not allow that producer). */
+  readonly sourceSystem?: string;
   /** The data controller's CVR number; default Digitaliseringsstyrelsen, 34051178. */
   readonly controllerCvr?: string;
   readonly codec?: Codec;
@@ -102,7 +109,9 @@ export function createProducer(options: ProducerOptions): Producer {
   if (routing.length < 32) throw new SporbarError('SPB_ERR_CONFIG', 'routingSecret must be at least 32 bytes (base64url)');
   const routingKeyOf = routingHasher(routing);
   const controllerCvr = options.controllerCvr ?? '34051178';
-  const { transport, sourceSystem } = options;
+  const { transport } = options;
+  const sourceSystem = options.sourceSystem ?? options.producerKey.producerId;
+  const signer = createProducerSigner(options.producerKey);
 
   const fingerprints = new Map<EventType, string>();
   const fingerprintHex = (eventType: EventType): string => {
@@ -144,7 +153,19 @@ export function createProducer(options: ProducerOptions): Producer {
       key = routingKeyOfPseudonym(subjectInput.pseudonym);
     }
     const value = codec.encode(eventType, build(eventId, occurredAt, subject)); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
-    const message: OutgoingMessage = { key, value, headers: { [HEADER_EVENT_TYPE]: eventType, [HEADER_FINGERPRINT]: fingerprintHex(eventType), [HEADER_EVENT_ID]: eventId } };
+    const auth = signer(value); // over exactly these bytes (which hold the eventId), the producer id and the key id
+    const message: OutgoingMessage = {
+      key,
+      value,
+      headers: {
+        [HEADER_EVENT_TYPE]: eventType,
+        [HEADER_FINGERPRINT]: fingerprintHex(eventType),
+        [HEADER_EVENT_ID]: eventId,
+        [HEADER_PRODUCER]: auth[HEADER_PRODUCER],
+        [HEADER_KEY_ID]: auth[HEADER_KEY_ID],
+        [HEADER_AUTH]: auth[HEADER_AUTH],
+      },
+    };
     await transport.send([message]);
     return { eventId, eventType };
   }

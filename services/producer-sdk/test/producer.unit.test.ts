@@ -4,7 +4,7 @@ import { isSporbarError } from '@sporbar/common/errors';
 import { createCodec } from '@sporbar/schemas';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { routingKey } from '@sporbar/key-store/routing';
-import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { routingHasher } from '@sporbar/key-store/routing';
 
 const CPR = '150872-3341';
@@ -23,7 +23,7 @@ const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>) => {
     transport: createInProcessTransport(handler ?? (async (m) => void sent.push(...m))),
     sealPublicKey: keys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    sourceSystem: 'mitid-core',
+    producerKey: developmentProducerKey('mitid-core'),
   });
 };
 
@@ -133,7 +133,7 @@ describe('producer SDK', () => {
     }
     const secret = randomBytes(32);
     sent = [];
-    producer = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: keys.publicKey, routingSecret: secret.toString('base64url'), sourceSystem: 'mitid-core' });
+    producer = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: keys.publicKey, routingSecret: secret.toString('base64url'), producerKey: developmentProducerKey('mitid-core') });
     const pseudonym = `psn_k1_${'b'.repeat(43)}`;
     for (let i = 0; i < 3; i++) {
       await producer.recordDisclosure(login);
