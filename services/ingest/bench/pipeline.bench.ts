@@ -20,7 +20,7 @@ import pg from 'pg';
 import { startKafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore } from '@sporbar/event-store';
 import { developmentProducerKey, createInProcessTransport, createKafkaTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
 import { benchDisclosure as disclosure, type SubjectMix } from '../../producer-sdk/bench/bench-events.ts';
@@ -78,6 +78,8 @@ function startIngest(topic: string) {
       SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
       SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
       SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
+      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+      SPORBAR_ENV: 'development',
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     },

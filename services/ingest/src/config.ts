@@ -1,3 +1,4 @@
+import { SporbarError } from '@sporbar/common/errors';
 import { envInteger, envList, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 import { loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
@@ -88,7 +89,7 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     metricsPort: v.METRICS_PORT,
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
       const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);
-      if (registry.development && v.SPORBAR_ENV !== 'development') throw new Error('is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
+      if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
       return registry;
     }),
   }));

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
 
@@ -94,6 +94,8 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
         SPORBAR_SEAL_PRIVATE_KEY: keys.privateKey,
         SPORBAR_PSEUDONYM_KEY: pseudonymKey,
         SPORBAR_MASTER_KEY: masterKey,
+        SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+        SPORBAR_ENV: 'development',
         METRICS_PORT: '0',
         LOG_LEVEL: process.env['SPORBAR_TEST_VERBOSE'] ? 'info' : 'warn',
       },

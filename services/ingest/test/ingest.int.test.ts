@@ -7,6 +7,7 @@ import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas
 import { pgliteSqlClient } from '@sporbar/common/sql';
 import { developmentProducerRegistry, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
+import { signedBy } from './support.ts';
 
 const CPR = '240365-1187';
 const codec = createCodec();
@@ -35,7 +36,8 @@ beforeEach(async () => {
     }),
     sealPublicKey: sealKeys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    producerKey: developmentProducerKey('mitid-core'),
+    // A producer the development registry allows every activity and erasures (the tests below need both).
+    producerKey: developmentProducerKey('embedded-demo'),
   });
 });
 
@@ -102,6 +104,22 @@ describe('ingest', () => {
     expect(Buffer.from(stored!.data).toString('latin1')).not.toContain('2403651187');
   });
 
+  it('stores the authenticated producer id with the event, and dead-letters what the producer may not send', async () => {
+    await producer.recordDisclosure(declared);
+    expect((await all())[0]!.metadata).toMatchObject({ producer: 'embedded-demo' });
+    const sent: OutgoingMessage[] = [];
+    const mitid = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: (await generateSealKeyPair()).publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: developmentProducerKey('mitid-core') });
+    await mitid.recordDisclosure({ ...declared, activity: 'nemkonto-register' }); // MitID records MitID activities only
+    await mitid.requestErasure({ subject: { cpr: CPR }, reason: 'not granted to mitid-core' });
+    const result = await ingest.handle(sent.map((m, i) => ({ value: m.value, headers: m.headers, origin: `sporbar.disclosures/0/${i}` })));
+    expect(result).toEqual({ appended: 0, duplicates: 0, deadLettered: 2 });
+    const { rows } = await pglite.query<{ reason_code: string; reason: string }>('SELECT reason_code, reason FROM dead_letters ORDER BY id');
+    expect(rows.map((r) => r.reason_code)).toEqual(['SPB_ERR_NOT_ALLOWED', 'SPB_ERR_NOT_ALLOWED']);
+    expect(rows[0]!.reason).toMatch(/nemkonto-register/);
+    expect(rows[1]!.reason).toMatch(/ErasureRequested/);
+    expect(await all()).toHaveLength(1);
+  });
+
   it('keeps and flags an undeclared disclosure with its reasons', async () => {
     await producer.recordDisclosure({ ...declared, recipient: { id: 'akamai-denmark', role: 'PROCESSOR' }, activity: 'nemkonto-register' });
     const [stored] = await all();
@@ -153,7 +171,12 @@ describe('ingest', () => {
         correlationId: null,
       } as DisclosureRecorded);
     const payloads = ['not json', '5', 'null', '["192.0.2.1"]', '{"shoeSize":"42"}', '{"ipAddress":7}', '{"ipAddress":"192.0.2.9"}'];
-    const messages = await Promise.all(payloads.map(async (p, i) => ({ value: await withDetails(p), headers: {}, origin: `sporbar.disclosures/0/${i}` })));
+    const messages = await Promise.all(
+      payloads.map(async (p, i) => {
+        const value = await withDetails(p);
+        return { value, headers: signedBy('mitid-core', value), origin: `sporbar.disclosures/0/${i}` };
+      }),
+    );
     expect(await own.handle(messages)).toEqual({ appended: 1, duplicates: 0, deadLettered: 6 });
     const { rows: letters } = await pglite.query<{ origin: string; reason_code: string; reason: string }>('SELECT origin, reason_code, reason FROM dead_letters ORDER BY id');
     expect(letters.map((l) => [l.origin, l.reason_code])).toEqual([
@@ -184,9 +207,9 @@ describe('ingest', () => {
     const at = wrongKeySeal.indexOf(Buffer.from('s1.'));
     wrongKeySeal[at + 60] = wrongKeySeal[at + 60] === 0x41 ? 0x42 : 0x41; // corrupt the sealed subject
     const result = await ingest.handle([
-      { value: Buffer.from('not avro at all'), headers: { 'sporbar-event-type': 'DisclosureRecorded' }, origin: 'sporbar.disclosures/0/17' },
-      { value: good.value.subarray(0, 40), headers: {}, origin: 'sporbar.disclosures/0/18' },
-      { value: wrongKeySeal, headers: {}, origin: 'sporbar.disclosures/0/19' },
+      { value: Buffer.from('not avro at all'), headers: { 'sporbar-event-type': 'DisclosureRecorded', ...signedBy('mitid-core', Buffer.from('not avro at all')) }, origin: 'sporbar.disclosures/0/17' },
+      { value: good.value.subarray(0, 40), headers: signedBy('mitid-core', good.value.subarray(0, 40)), origin: 'sporbar.disclosures/0/18' },
+      { value: wrongKeySeal, headers: signedBy('mitid-core', wrongKeySeal), origin: 'sporbar.disclosures/0/19' },
       { value: good.value, headers: good.headers, origin: 'sporbar.disclosures/0/20' },
     ]);
     expect(result).toEqual({ appended: 0, duplicates: 1, deadLettered: 3 });

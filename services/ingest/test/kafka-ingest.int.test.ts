@@ -18,7 +18,7 @@ import {
   redriveDeadLetters,
   startKafkaIngest,
 } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor } from './support.ts';
 
 const brokers = testKafkaBrokers();
 const pgProbe = await probePostgres();
@@ -117,7 +117,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
       else if (i % 3 === 1) bad.push(b.subarray(0, 10 + (i % 30))); // truncated
       else bad.push(Buffer.concat([Buffer.from([0xc3, 0x01]), randomBytes(8), b.subarray(10)])); // unknown fingerprint
     }
-    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value }))];
+    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value, headers: signedBy('nemkonto', value) }))];
     mixed.sort(() => Math.random() - 0.5);
     for (let i = 0; i < mixed.length; i += 500) await send(topic, mixed.slice(i, i + 500));
     // Re-delivery of the same valid messages (a producer retry): stored once.

@@ -11,7 +11,7 @@ import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { devPublicKey, devToken } from '@sporbar/access-api';
 import { developmentProducerKey, createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, formatProducerKey, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
 
@@ -72,6 +72,8 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
       SPORBAR_JWT_PUBLIC_KEY: devPublicKey().export({ format: 'pem', type: 'spki' }).toString(),
       SPORBAR_ENV: 'development',
+      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+      SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
       METRICS_PORT: '0',
       PORT: String(apiPort),
     });

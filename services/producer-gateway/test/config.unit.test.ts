@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store/producer-auth';
 import { readGatewayConfig } from '../src/config.ts';
 
 const key = () => randomBytes(32).toString('base64url');
@@ -18,7 +19,7 @@ const variables = (err: SporbarError) => (err.details['problems'] as Array<{ var
 
 describe('the producer gateway configuration', () => {
   it('keeps the documented defaults', () => {
-    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key() };
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
     expect(readGatewayConfig(keys)).toEqual({
       host: '127.0.0.1',
       port: 3100,
@@ -29,13 +30,14 @@ describe('the producer gateway configuration', () => {
       sealPublicKey: keys.SPORBAR_SEAL_PUBLIC_KEY,
       routingSecret: keys.SPORBAR_ROUTING_SECRET,
       sourceSystem: 'http-ingest',
+      producerKey: developmentProducerKey('http-ingest'),
     });
   });
 
   it('lists every problem at once, and never shows a secret', () => {
     const short = randomBytes(8).toString('base64url');
     const err = refusal(() => readGatewayConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SPORBAR_ROUTING_SECRET: short }));
-    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
+    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_PRODUCER_KEY', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
     expect(err.message).not.toContain(short);
   });
 });

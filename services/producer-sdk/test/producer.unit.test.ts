@@ -4,6 +4,7 @@ import { isSporbarError } from '@sporbar/common/errors';
 import { createCodec } from '@sporbar/schemas';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { routingKey } from '@sporbar/key-store/routing';
+import { createProducerVerifier, developmentProducerRegistry } from '@sporbar/key-store';
 import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { routingHasher } from '@sporbar/key-store/routing';
 
@@ -75,7 +76,23 @@ describe('producer SDK', () => {
       'sporbar-event-type': 'DisclosureRecorded',
       'sporbar-fingerprint': codec.fingerprintHex('DisclosureRecorded'),
       'sporbar-event-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'sporbar-producer': 'mitid-core',
+      'sporbar-key-id': 'dev1',
+      'sporbar-auth': expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
+    // The authenticator verifies over exactly the value with the development registry's key, and over no other event's.
+    const verify = createProducerVerifier(developmentProducerRegistry());
+    for (const m of sent) expect(verify(m.value, m.headers)).toBe('mitid-core');
+    expect(() => verify(sent[1]!.value, sent[0]!.headers)).toThrow(/does not verify/);
+  });
+
+  it('signs with an Ed25519 key when given one', async () => {
+    const out: OutgoingMessage[] = [];
+    const desk = createProducer({ transport: createInProcessTransport(async (m) => void out.push(...m)), sealPublicKey: keys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: developmentProducerKey('sporbar-privacy-desk', 'ed25519') });
+    await desk.requestErasure({ subject: { cpr: '150872-3341' }, reason: 'Art. 17 request' });
+    expect(out[0]!.headers['sporbar-auth']).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(createProducerVerifier(developmentProducerRegistry())(out[0]!.value, out[0]!.headers)).toBe('sporbar-privacy-desk');
+    expect(createCodec().decode(out[0]!.value).event).toMatchObject({ sourceSystem: 'sporbar-privacy-desk' });
   });
 
   it('validates against the schema before sending, naming the field', async () => {
