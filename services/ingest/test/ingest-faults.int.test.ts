@@ -10,7 +10,7 @@ import { developmentProducerKey, createInProcessTransport, createProducer, type 
 import { register } from '@sporbar/schemas';
 import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor } from './support.ts';
 
 /**
  * Fault tests of the ingest as a real process (`sporbar-ingest run`) between a real broker and a
@@ -219,7 +219,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
       }
       if (refusedByCodec(b)) bad.push(b);
     }
-    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value }))].sort(() => rand() - 0.5);
+    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value, headers: signedBy('mitid-core', value) }))].sort(() => rand() - 0.5);
     for (let i = 0; i < mixed.length; i += 1000) await sender.send({ topic, acks: -1, messages: mixed.slice(i, i + 1000) });
     const ingest = startIngest(topic, db.url, randomName('ingest'));
     try {

@@ -207,9 +207,9 @@ describe('ingest', () => {
     const at = wrongKeySeal.indexOf(Buffer.from('s1.'));
     wrongKeySeal[at + 60] = wrongKeySeal[at + 60] === 0x41 ? 0x42 : 0x41; // corrupt the sealed subject
     const result = await ingest.handle([
-      { value: Buffer.from('not avro at all'), headers: { 'sporbar-event-type': 'DisclosureRecorded', ...signedBy('mitid-core', Buffer.from('not avro at all')) }, origin: 'sporbar.disclosures/0/17' },
-      { value: good.value.subarray(0, 40), headers: signedBy('mitid-core', good.value.subarray(0, 40)), origin: 'sporbar.disclosures/0/18' },
-      { value: wrongKeySeal, headers: signedBy('mitid-core', wrongKeySeal), origin: 'sporbar.disclosures/0/19' },
+      { value: Buffer.from('not avro at all'), headers: { 'sporbar-event-type': 'DisclosureRecorded', ...signedBy('embedded-demo', Buffer.from('not avro at all')) }, origin: 'sporbar.disclosures/0/17' },
+      { value: good.value.subarray(0, 40), headers: signedBy('embedded-demo', good.value.subarray(0, 40)), origin: 'sporbar.disclosures/0/18' },
+      { value: wrongKeySeal, headers: signedBy('embedded-demo', wrongKeySeal), origin: 'sporbar.disclosures/0/19' },
       { value: good.value, headers: good.headers, origin: 'sporbar.disclosures/0/20' },
     ]);
     expect(result).toEqual({ appended: 0, duplicates: 1, deadLettered: 3 });
