@@ -36,6 +36,8 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
   let db: { name: string; url: string };
   let topic: string;
   let producer: Producer;
+  /** Each activity's own system, as the producer registry allows it (one transport for all). */
+  let producers: Record<string, Producer>;
   let spoolDir: string;
   let apiPort: number;
 
@@ -78,12 +80,10 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       PORT: String(apiPort),
     });
     spoolDir = mkdtempSync(join(tmpdir(), 'sporbar-spool-'));
-    producer = createProducer({
-      transport: createKafkaTransport({ brokers: brokers!, topic, spoolDir }),
-      sealPublicKey: seal.publicKey,
-      routingSecret: env['SPORBAR_ROUTING_SECRET']!,
-      producerKey: developmentProducerKey('nemkonto'),
-    });
+    const transport = createKafkaTransport({ brokers: brokers!, topic, spoolDir });
+    const systemOf = (producerId: string) => createProducer({ transport, sealPublicKey: seal.publicKey, routingSecret: env['SPORBAR_ROUTING_SECRET']!, producerKey: developmentProducerKey(producerId) });
+    producers = { 'mitid-core': systemOf('mitid-core'), 'nemkonto-register': systemOf('nemkonto'), 'mitid-support': systemOf('mitid-support') };
+    producer = producers['nemkonto-register']!;
   });
 
   afterAll(async () => {
@@ -103,7 +103,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       const activity = activities[n % activities.length]!;
       const f = activity.flows[n % activity.flows.length]!;
       sends.push(
-        producer.recordDisclosure({
+        producers[activity.id]!.recordDisclosure({
           subject: { cpr },
           activity: activity.id,
           recipient: { id: f.recipientId, role: f.roles[0] },
