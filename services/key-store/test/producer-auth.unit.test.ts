@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
@@ -15,6 +16,7 @@ import {
   HEADER_KEY_ID,
   HEADER_PRODUCER,
   parseProducerKey,
+  preparedHmac,
 } from '../src/index.ts';
 
 const registry = parseProducerRegistry({
@@ -75,6 +77,18 @@ describe('producer keys', () => {
     const k2 = createProducerSigner(developmentProducerKey('mitid-core', 'hmac-sha256', 'k2'))(event);
     expect(verify(event, k2)).toBe('mitid-core');
     expect(codeOf(() => verify(event, { ...k2, [HEADER_KEY_ID]: 'dev1' }))).toBe('SPB_ERR_BAD_AUTHENTICATOR');
+  });
+
+  it('the prepared HMAC equals node:crypto HMAC-SHA256, for every length and for keys longer than a block', () => {
+    for (const keyLength of [32, 64, 65, 100]) {
+      const secret = randomBytes(keyLength);
+      const head = Buffer.from('sporbar-producer-auth-v1\0p\0k\0');
+      const mac = preparedHmac(secret, head);
+      for (const n of [0, 1, 500, 2047, 2048, 5000, 100]) {
+        const value = randomBytes(n);
+        expect(mac(value).toString('hex')).toBe(createHmac('sha256', secret).update(head).update(value).digest('hex'));
+      }
+    }
   });
 
   it('the covered bytes are domain-separated and unambiguous', () => {
