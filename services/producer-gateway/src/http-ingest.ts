@@ -1,10 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { isSporbarError } from '@sporbar/common/errors';
+import { isSporbarError, type ErrorCode } from '@sporbar/common/errors';
 import type { SchemaCatalogue } from '@sporbar/schemas';
 import type { Producer, Recorded } from '@sporbar/producer';
-import { httpEventSchemas, HTTP_EVENT_TYPES } from './request-schema.ts';
-
-type HttpEvent = { type: string; eventId: string; occurredAt?: string; subject: { cpr: string } } & Record<string, unknown>;
+import { httpEventSchemas, HTTP_EVENT_TYPES, type HttpEventType } from './request-schema.ts';
+import { checkBody, type HttpEvent, type Validator } from './validate-body.ts';
 
 export interface HttpIngestOptions {
   readonly producer: Producer;
@@ -21,26 +20,44 @@ export function httpEventBodySchema(catalogue?: SchemaCatalogue): Record<string,
   return { type: 'object', required: ['type'], oneOf: HTTP_EVENT_TYPES.map((t) => schemas[t]) };
 }
 
+/** One item's outcome when a batch was not accepted whole. */
+export interface ItemResult {
+  readonly index: number;
+  readonly eventId: string;
+  /** accepted: acknowledged by Kafka or fsync'd in the spool; failed: the transport refused it; not_sent: not tried, an earlier item failed (the batch keeps its order). */
+  readonly status: 'accepted' | 'failed' | 'not_sent';
+  readonly eventType: string;
+  readonly code?: ErrorCode;
+}
+
+/**
+ * The ajv options of the endpoint, fastify's defaults overridden: no type coercion (a string where an
+ * array is declared, a number where a string is, are 400s, never converted values), no defaults
+ * filled in, unknown properties refused rather than dropped, every problem reported.
+ */
+export const GATEWAY_AJV_OPTIONS = { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true } as const;
+
 /**
  * POST /v1/events — the producer SDK over HTTP, for operational systems that cannot link it. The
- * same calls, the same validation, the same sealing and the same delivery guarantee: 202 means the
- * event is acknowledged by Kafka or fsync'd in the local spool. Bodies are never logged (they hold
- * CPR numbers until they are sealed here).
+ * same calls, the same validation, the same sealing and the same delivery guarantee: 202 means every
+ * event of the body is acknowledged by Kafka or fsync'd in the local spool. Bodies are never logged
+ * (they hold CPR numbers until they are sealed here).
  *
- * The body's JSON Schema is derived from the Avro schemas (request-schema.ts). Validation is fastify's
- * ajv with its defaults except removeAdditional: note that those defaults include coerceTypes: 'array'
- * (a number where a string is expected is accepted as that number's text, a scalar where an array is
- * expected as a one-item array): the endpoint has always accepted that, and a test pins it, so that
- * turning it off (which would refuse requests accepted so far) is a deliberate change.
+ * The whole body is checked first (validate-body.ts): any invalid item is a 400 listing each bad
+ * item's index and field, and nothing is sent. Then the events are recorded in order; when the
+ * transport refuses one (spool full ...), the ones after it are not sent (one subject's events keep
+ * their order) and the answer lists each item's outcome: 207 when some were accepted, the failure's
+ * own status (503 for SPB_ERR_SPOOL_FULL) when none was. A client retries exactly the items not
+ * accepted, with the same eventIds: the ingest stores an eventId once.
  */
 export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
   const { producer } = options;
   const maxBatch = options.maxBatch ?? 500;
-  const eventSchema = httpEventBodySchema(options.catalogue);
+  const schemas = httpEventSchemas(options.catalogue);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 4 * 1024 * 1024,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
+    ajv: { customOptions: { ...GATEWAY_AJV_OPTIONS } },
   });
   app.setErrorHandler((error, _request, reply) => {
     if (isSporbarError(error)) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
@@ -74,20 +91,49 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
     }
   };
 
-  app.post<{ Body: HttpEvent | { events: HttpEvent[] } }>(
+  app.post(
     '/v1/events',
-    {
-      schema: {
-        body: { oneOf: [eventSchema, { type: 'object', required: ['events'], additionalProperties: false, properties: { events: { type: 'array', minItems: 1, maxItems: maxBatch, items: eventSchema } } }] },
-      },
-    },
+    // The envelope only: each item is validated against its own event type's schema in the handler,
+    // so that a batch's answer can name every bad item by index.
+    { schema: { body: { type: 'object' } } },
     async (request, reply) => {
-      const body = request.body as HttpEvent | { events: HttpEvent[] };
-      const events = 'events' in body ? (body.events as HttpEvent[]) : [body as HttpEvent];
-      // In order: one subject's events keep their order through the transport.
-      const accepted: Recorded[] = [];
-      for (const e of events) accepted.push(await record(e));
-      return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
+      const validatorFor = (type: HttpEventType): Validator => request.compileValidationSchema(schemas[type], 'body') as unknown as Validator;
+      const checked = checkBody(request.body, validatorFor, maxBatch);
+      if (!checked.ok) {
+        const first = checked.problems[0]!;
+        const codes = new Set(checked.problems.map((p) => p.code));
+        return reply.status(400).send({
+          code: codes.size === 1 ? first.code : 'SPB_ERR_SCHEMA_INVALID',
+          message: `${checked.problems.length} problem(s); nothing was sent. First: ${checked.batch && first.path !== 'events' ? `events[${first.index}].` : ''}${first.message}`,
+          problems: checked.problems,
+        });
+      }
+      // In order: one subject's events keep their order through the transport. After a refusal the
+      // rest is not sent, so a retry of the items not accepted keeps that order too.
+      const results: ItemResult[] = [];
+      let failure: { status: number; code: ErrorCode; message: string } | null = null;
+      for (const [index, e] of checked.events.entries()) {
+        if (failure) {
+          results.push({ index, eventId: e.eventId, eventType: e.type, status: 'not_sent', code: failure.code });
+          continue;
+        }
+        try {
+          const r = await record(e);
+          results.push({ index, eventId: r.eventId, eventType: r.eventType, status: 'accepted' });
+        } catch (err) {
+          failure = isSporbarError(err) ? { status: err.statusCode, code: err.code, message: err.message } : { status: 500, code: 'SPB_ERR_INTERNAL', message: 'internal error' };
+          if (!isSporbarError(err)) request.log.error({ err: { name: (err as Error).name } }, 'recording an event failed');
+          results.push({ index, eventId: e.eventId, eventType: e.type, status: 'failed', code: failure.code });
+        }
+      }
+      const accepted = results.filter((r) => r.status === 'accepted');
+      if (!failure) return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
+      if (accepted.length === 0) return reply.status(failure.status).send({ code: failure.code, message: `${failure.message}; nothing of this request was accepted`, results });
+      return reply.status(207).send({
+        code: failure.code,
+        message: `${accepted.length} of ${results.length} accepted; retry the others (same eventIds)`,
+        results,
+      });
     },
   );
   app.get('/health', async () => ({ status: 'ok' }));
