@@ -48,6 +48,8 @@ export function findControlCharacter(text: string, options: { readonly multiLine
  * of digits; letters or other characters around it do not matter ('order0101901234x' holds one).
  */
 const CPR_SHAPE = /(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?(\d)\d{3}(?!\d)/g;
+/** Ten digits with an optional separator somewhere: most text has none, decided without the full pattern. */
+const CPR_SHAPE_QUICK = /\d{6}[- ]?\d{4}/;
 
 /**
  * The century of a CPR number from its seventh digit (the first of the serial) and its year, as the
@@ -69,7 +71,7 @@ const daysIn = (year: number, month: number): number => new Date(Date.UTC(year, 
  * run and a date-like string that is no valid day are not.
  */
 export function findCprLike(text: string): boolean {
-  if (text.length < 10) return false;
+  if (text.length < 10 || !CPR_SHAPE_QUICK.test(text)) return false;
   CPR_SHAPE.lastIndex = 0;
   for (let m = CPR_SHAPE.exec(text); m !== null; m = CPR_SHAPE.exec(text)) {
     const day = Number(m[1]);
@@ -80,10 +82,69 @@ export function findCprLike(text: string): boolean {
   return false;
 }
 
+/**
+ * A digit or anything outside printable ASCII: only such text needs the full checks (a character
+ * class is the cheapest scan V8 has; most identifiers have no digit at all).
+ */
+const SUSPECT = /[^\x20-\x2f\x3a-\x7e]/;
+
 /** Paths exempt from the CPR rule (the control-character rule applies to them all the same). */
 const CPR_EXEMPT = new Set(['subject.cpr', 'subject.value', 'subject.pseudonym', 'eventId', 'causationEventId', 'keyId']);
 /** Free text where tab and line breaks are allowed and a CPR number is no leak (sealed, encrypted). */
 const PERSONAL_DETAILS = 'personalDetails';
+
+/** One string's problem, if any (`details`: inside personal details). */
+function checkText(problems: TextProblem[], value: string, path: string, details: boolean): void {
+  const control = findControlCharacter(value, { multiLine: details });
+  if (control) {
+    problems.push({ path, code: 'SPB_ERR_CONTROL_CHARACTER', message: `${path}: contains the control character ${control.codePoint} at index ${control.index}` });
+  } else if (!details && !CPR_EXEMPT.has(path) && findCprLike(value)) {
+    problems.push({ path, code: 'SPB_ERR_CPR_IN_TEXT', message: `${path}: holds something shaped like a CPR number (DDMMYY-SSSS); a CPR number goes in subject only` });
+  }
+}
+
+/**
+ * Walks an object or array. Paths are built only for nested values and for suspect text, so the
+ * common event costs one character-class scan per string. (Module-level functions, not closures: tsx
+ * wraps every closure it creates in a naming helper, which cost more than the checks.)
+ */
+function visitValue(problems: TextProblem[], value: object, path: string, details: boolean): void {
+  if (value instanceof Uint8Array) return; // bytes (Buffer included)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'string') {
+        if (SUSPECT.test(v)) checkText(problems, v, `${path}[${i}]`, details);
+      } else if (v !== null && typeof v === 'object') visitValue(problems, v, `${path}[${i}]`, details);
+    }
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    const v = record[k];
+    if (SUSPECT.test(k)) {
+      // A field name is caller-supplied text too: checked, and never put into a path when it fails.
+      const where = path || '(event)';
+      if (findControlCharacter(k)) {
+        problems.push({ path: where, code: 'SPB_ERR_CONTROL_CHARACTER', message: `${where}: a field name contains a control character` });
+        continue;
+      }
+      if (findCprLike(k)) {
+        problems.push({ path: where, code: 'SPB_ERR_CPR_IN_TEXT', message: `${where}: a field name holds something shaped like a CPR number` });
+        continue;
+      }
+    }
+    if (typeof v === 'string') {
+      if (SUSPECT.test(v)) {
+        const p = path ? `${path}.${k}` : k;
+        checkText(problems, v, p, details || p === PERSONAL_DETAILS);
+      }
+    } else if (v !== null && typeof v === 'object') {
+      const p = path ? `${path}.${k}` : k;
+      visitValue(problems, v, p, details || p === PERSONAL_DETAILS);
+    }
+  }
+}
 
 /**
  * Every text problem of one event (its Avro form, or the HTTP form of the gateway: the same field
@@ -92,36 +153,9 @@ const PERSONAL_DETAILS = 'personalDetails';
  */
 export function textProblems(event: unknown): TextProblem[] {
   const problems: TextProblem[] = [];
-  const visit = (value: unknown, path: string, details: boolean): void => {
-    if (typeof value === 'string') {
-      const control = findControlCharacter(value, { multiLine: details });
-      if (control) {
-        problems.push({ path, code: 'SPB_ERR_CONTROL_CHARACTER', message: `${path}: contains the control character ${control.codePoint} at index ${control.index}` });
-      } else if (!details && !CPR_EXEMPT.has(path) && findCprLike(value)) {
-        problems.push({ path, code: 'SPB_ERR_CPR_IN_TEXT', message: `${path}: holds something shaped like a CPR number (DDMMYY-SSSS); a CPR number goes in subject only` });
-      }
-      return;
-    }
-    if (value === null || typeof value !== 'object' || Buffer.isBuffer(value) || value instanceof Uint8Array) return;
-    if (Array.isArray(value)) {
-      value.forEach((v, i) => visit(v, `${path}[${i}]`, details));
-      return;
-    }
-    for (const [k, v] of Object.entries(value)) {
-      const p = path ? `${path}.${k}` : k;
-      // A field name is caller-supplied text too: checked, and never put into a path when it fails.
-      if (findControlCharacter(k, { multiLine: false })) {
-        problems.push({ path: path || '(event)', code: 'SPB_ERR_CONTROL_CHARACTER', message: `${path || '(event)'}: a field name contains a control character` });
-        continue;
-      }
-      if (findCprLike(k)) {
-        problems.push({ path: path || '(event)', code: 'SPB_ERR_CPR_IN_TEXT', message: `${path || '(event)'}: a field name holds something shaped like a CPR number` });
-        continue;
-      }
-      visit(v, p, details || p === PERSONAL_DETAILS);
-    }
-  };
-  visit(event, '', false);
+  if (typeof event === 'string') {
+    if (SUSPECT.test(event)) checkText(problems, event, '(event)', false);
+  } else if (event !== null && typeof event === 'object') visitValue(problems, event, '', false);
   return problems;
 }
 
