@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '@sporbar/schemas';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
-import { buildHttpIngest } from '../src/index.ts';
+import { buildHttpIngest, GATEWAY_AJV_OPTIONS, httpEventBodySchema } from '../src/index.ts';
 
 const codec = createCodec();
 let keys: SealKeyPair;
@@ -88,7 +88,9 @@ describe('POST /v1/events', () => {
     expect(sent).toHaveLength(0);
   });
 
-  it('unknown properties are refused, not silently dropped, and no default is filled in', async () => {
+  it('unknown properties are refused, not silently dropped; no default is filled in (none declared, useDefaults off)', async () => {
+    expect(GATEWAY_AJV_OPTIONS).toMatchObject({ coerceTypes: false, useDefaults: false, removeAdditional: false });
+    expect(JSON.stringify(httpEventBodySchema())).not.toContain('"default"');
     const { app, sent } = setup();
     const res = await app.inject({ method: 'POST', url: '/v1/events', payload: { ...disclosure(), recipient: { id: 'x', role: 'PUBLIC_AUTHORITY', note: 'y' } } });
     expect(res.statusCode).toBe(400);
