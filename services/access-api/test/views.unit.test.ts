@@ -21,6 +21,16 @@ afterEach(async () => {
 });
 
 describe('a caseworker looking at a subject (someone else’s data): fail closed', () => {
+  it('a reason the producer refuses (CPR-shaped: its text rules) is a 400 naming the field, no data read', async () => {
+    const t = await testApp(() => Promise.reject(new SporbarError('SPB_ERR_CPR_IN_TEXT', 'ReportViewed.reason: holds something shaped like a CPR number')));
+    app = t.app;
+    const res = await app.inject({ method: 'GET', url: `/v1/subjects/${mine}/timeline?reason=SAG-0101901234`, headers: bearer(caseworker) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT', message: expect.stringContaining('reason') });
+    expect(res.body).not.toContain('0101901234');
+    expect(t.trace.queries).toHaveLength(0);
+  });
+
   it('the view, with its reason, is acknowledged before the data is read', async () => {
     const ack = deferred();
     const t = await testApp(() => ack.promise);
