@@ -65,6 +65,8 @@ async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps
   if (cause !== undefined || typeof details !== 'object' || details === null || Array.isArray(details)) {
     throw new SporbarError('SPB_ERR_MALFORMED_BODY', 'personalDetails: the sealed details are not a JSON object', { ...(cause === undefined ? {} : { cause }), details: { path: 'personalDetails' } });
   }
+  // The text rules of free text (tab and line breaks allowed, no other control character) hold inside the sealed details too.
+  assertTextRules({ personalDetails: details }, 'DisclosureRecorded');
   // Unknown or non-string fields are refused (SPB_ERR_SCHEMA_INVALID) by the canonical form the key store encrypts.
   return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details as PersonalDetails);
 }
