@@ -38,6 +38,8 @@ program
         codec,
         projections,
         prefix,
+        // An event a projection cannot apply is quarantined (table projection_quarantine, GET /v1/quarantine): codes only, never content.
+        onQuarantine: (q) => log.error({ projection: q.projection, position: String(q.position), eventId: q.eventId, eventType: q.eventType, reason: q.reasonCode }, 'event quarantined'),
         // Not a passing outage (those are retried): stop, so the supervisor restarts from the checkpoint.
         onError: (err) => {
           log.error({ err: (err as Error).message }, 'projection failed: exiting');

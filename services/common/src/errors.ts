@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   SPB_ERR_UNAUTHORIZED: { status: 401, retriable: false, doc: 'The bearer token is missing, malformed, expired or not for this audience.' },
   SPB_ERR_RATE_LIMITED: { status: 429, retriable: true, doc: 'Too many requests from this client; slow down.' },
   SPB_ERR_FORBIDDEN: { status: 403, retriable: false, doc: 'The role in the token may not see this.' },
+  // Producer gateway
+  SPB_ERR_PRODUCER_NOT_ALLOWED: { status: 403, retriable: false, doc: 'The authenticated client is no known producer, or its producer may not send this event type or activity; nothing of the request was recorded.' },
+  SPB_ERR_AUTH_UNAVAILABLE: { status: 503, retriable: true, doc: "The authorization server's discovery document or signing keys cannot be fetched right now, so no token can be checked; retry with backoff." },
   SPB_ERR_INTERNAL: { status: 500, retriable: false, doc: 'Something failed that should not have; the log has the details (never personal data).' },
   // Configuration
   SPB_ERR_CONFIG: { status: 500, retriable: false, doc: 'The configuration is missing a value or has a wrong one; the service refuses to start.' },

@@ -1,21 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { ingestConfigFromEnv, redriveConfigFromEnv } from '../src/config.ts';
 
 const key = () => randomBytes(32).toString('base64url');
 const keys = { SPORBAR_SEAL_PRIVATE_KEY: key(), SPORBAR_PSEUDONYM_KEY: key(), SPORBAR_MASTER_KEY: key() };
 
-function refusal(fn: () => unknown): SporbarError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
-    throw err;
-  }
-  throw new Error('expected SPB_ERR_CONFIG');
-}
-const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
 
 describe('the ingest configuration', () => {
   it('keeps the documented defaults', () => {

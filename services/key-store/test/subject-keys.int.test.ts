@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probePostgres } from '../../event-store/test/support/postgres.ts';
+import { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
 import { isSporbarError } from '@sporbar/common/errors';
 import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser } from '../src/index.ts';
@@ -89,7 +89,7 @@ const layouts: Record<string, (t: string) => string[]> = {
   ],
 };
 
-function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }, connect: () => Promise<Connection>, skip?: string) {
+function keyTableSuite(backend: string, connect: () => Promise<Connection>, skip?: string) {
   describe.skipIf(skip !== undefined)(`subject key table on ${backend}`, () => {
     let conn: Connection;
     let db: SubjectKeySql;
@@ -469,7 +469,7 @@ function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }
       expect(await migrateSubjectKeys(sql, { table })).toEqual([]);
     });
 
-    it.skipIf(!conn0.ownDatabase)('adopts the unqualified subject_keys of earlier versions as public.subject_keys, the default', async () => {
+    it('adopts the unqualified subject_keys of earlier versions as public.subject_keys, the default', async () => {
       // what ensureSchema() made with no table option: `subject_keys` on the default search path
       expect((await db.query<{ s: string }>(`SELECT current_schema() AS s`)).rows[0]?.s).toBe('public');
       for (const statement of layouts['the last version\'s ensureSchema']!('subject_keys')) await db.query(statement);
@@ -547,29 +547,30 @@ function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }
   });
 }
 
-keyTableSuite('PGlite', { ownDatabase: true }, async () => {
+keyTableSuite('PGlite', async () => {
   const lite = await PGlite.create();
   const sql = pgliteSqlClient(lite);
   return { db: lite, sql, another: async () => ({ sql: pgliteSqlClient(lite), close: async () => undefined }), close: () => lite.close() };
 });
 
-const pgPool = () => {
-  const pool = new pg.Pool({ connectionString: postgres.url, max: 8 });
+const pgPool = (url: string) => {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
   pool.on('error', () => undefined);
   return pool;
 };
 
 keyTableSuite(
   'PostgreSQL',
-  { ownDatabase: false },
   async () => {
-    const pool = pgPool();
+    // A database of its own, so the default table (public.subject_keys) is this suite's to make and drop.
+    const own = await createTestDatabase(postgres.url!);
+    const pool = pgPool(own.url);
     const db: SubjectKeySql = { query: async <T,>(text: string, params?: unknown[]) => ({ rows: (await pool.query(text, params)).rows as T[] }) };
     const another = async () => {
-      const other = pgPool(); // a pool of its own: another process's connections
+      const other = pgPool(own.url); // a pool of its own: another process's connections
       return { sql: pgPoolSqlClient(other), close: () => other.end() };
     };
-    return { db, sql: pgPoolSqlClient(pool), another, close: () => pool.end() };
+    return { db, sql: pgPoolSqlClient(pool), another, close: async () => (await pool.end(), await dropTestDatabase(postgres.url!, own.name)) };
   },
   postgres.skip,
 );

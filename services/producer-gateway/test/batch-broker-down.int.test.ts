@@ -8,7 +8,8 @@ import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { getFreePort } from '../../../infra/kafka/src/index.ts';
 import { testKafkaBrokers } from '../../../infra/kafka/src/vitest.ts';
 import { consumeAll, createTopic } from '../../producer-sdk/test/helpers/kafka.ts';
-import { buildHttpIngest } from '../src/index.ts';
+import { authorizeByEventType, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
+import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
 
 /**
  * Batches are exact against the real Kafka transport: the broker is down and the spool fills up in
@@ -21,12 +22,18 @@ if (!brokers && process.env['CI'] === 'true') throw new Error('Kafka broker miss
 
 describe('POST /v1/events on the Kafka transport, the broker down', () => {
   let keys: SealKeyPair;
+  let iss: TestIssuer;
+  let token: string;
+  const clients = parseGatewayClients('nemkonto-gw=nemkonto:DisclosureRecorded');
   const routingSecret = randomBytes(32).toString('base64url');
   const dirs: string[] = [];
   beforeAll(async () => {
     keys = await generateSealKeyPair();
+    iss = await startTestIssuer();
+    token = await iss.sign({ azp: 'nemkonto-gw' });
   });
-  afterAll(() => {
+  afterAll(async () => {
+    await iss?.close();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
@@ -52,9 +59,14 @@ describe('POST /v1/events on the Kafka transport, the broker down', () => {
       routingSecret,
       sourceSystem: 'nemkonto',
     });
-    const app = buildHttpIngest({ producer });
+    const app = buildHttpIngest({
+      producerFor: () => producer,
+      verifyToken: createTokenVerifier({ issuer: iss.issuer, audience: 'sporbar-producer-gateway', maxLifetimeSeconds: 3600, clockSkewSeconds: 5 }),
+      producerOf: producerOfClient(clients),
+      authorize: authorizeByEventType(clients),
+    });
     const batch = Array.from({ length: 200 }, disclosure);
-    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: { events: batch } });
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events: batch } });
     expect(res.statusCode).toBe(207);
     const body = res.json() as { code: string; results: Array<{ index: number; eventId: string; status: string; code?: string }> };
     expect(body.code).toBe('SPB_ERR_SPOOL_FULL');
@@ -66,7 +78,7 @@ describe('POST /v1/events on the Kafka transport, the broker down', () => {
     expect(body.results.map((r) => r.eventId)).toEqual(batch.map((e) => e.eventId));
     expect(body.results.filter((r) => r.status !== 'accepted').every((r) => r.code === 'SPB_ERR_SPOOL_FULL')).toBe(true);
 
-    const none = await app.inject({ method: 'POST', url: '/v1/events', payload: { events: batch.slice(accepted.length) } });
+    const none = await app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events: batch.slice(accepted.length) } });
     expect(none.statusCode).toBe(503);
     expect((none.json() as { code: string; results: unknown[] }).code).toBe('SPB_ERR_SPOOL_FULL');
     await app.close();
