@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    projects: ['schemas', 'projections', 'services/*', 'infra/kafka'],
+    projects: ['schemas', 'projections', 'services/*', 'infra/kafka', 'infra/keycloak'],
     fileParallelism: false,
     reporters: ['default', './tools/summary-reporter.ts'],
   },

@@ -25,9 +25,10 @@ export const allowedImports = {
   'services/auditor': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor'],
   'infra/kafka': [],
+  'infra/keycloak': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'kafka-infra'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'kafka-infra', 'keycloak-infra'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {
@@ -49,5 +50,5 @@ export function importRuleConfigs() {
 }
 
 function ownName(folder) {
-  return { 'services/producer-sdk': '@sporbar/producer', 'infra/kafka': '@sporbar/kafka-infra' }[folder] ?? `@sporbar/${folder.split('/').at(-1)}`;
+  return { 'services/producer-sdk': '@sporbar/producer', 'infra/kafka': '@sporbar/kafka-infra', 'infra/keycloak': '@sporbar/keycloak-infra' }[folder] ?? `@sporbar/${folder.split('/').at(-1)}`;
 }

@@ -10,5 +10,7 @@ export * from './retention/retention-schedule.ts';
 export * from './compliance/compliance-alerts.ts';
 export * from './access-log/access-log.ts';
 export * from './queries.ts';
+export * from './params.ts';
 export * from './rebuild.ts';
 export * from './retention/retention-worker.ts';
+export * from './metrics.ts';

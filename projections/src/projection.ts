@@ -18,6 +18,11 @@ export type ProjectedEvent = {
  */
 export interface Projection<Change> {
   readonly name: string;
+  /**
+   * Changed when a fix makes the projection take events it refused: on start, the runner re-applies
+   * the events quarantined under an older version (default '1').
+   */
+  readonly version?: string;
   /** CREATE TABLE / INDEX statements; `{prefix}` is replaced so rebuilds can use fresh tables. */
   readonly ddl: readonly string[];
   /**

@@ -1,5 +1,6 @@
 import { SporbarError } from '@sporbar/common/errors';
 import type { Sql } from './sql.ts';
+import { encodeCursor, isDay, isInstant, parseCursor, type CursorKey } from './params.ts';
 
 /**
  * Read-side queries the access API runs. Every one is keyset-paginated (occurred_at DESC, event_id)
@@ -11,22 +12,17 @@ export interface Page<T> {
   readonly nextCursor: string | null;
 }
 
-interface CursorKey {
-  readonly at: string;
-  readonly id: string;
-}
-
-const encodeCursor = (k: CursorKey): string => Buffer.from(JSON.stringify([k.at, k.id])).toString('base64url');
-
 export function decodeCursor(cursor: string | undefined): CursorKey | null {
   if (!cursor) return null;
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('shape');
-    return { at, id };
-  } catch {
-    throw new SporbarError('SPB_ERR_BAD_REQUEST', 'cursor is not one this API handed out');
-  }
+  const key = parseCursor(cursor);
+  if (!key) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'cursor: not one this API handed out', { details: { field: 'cursor' } });
+  return key;
+}
+
+/** A timestamp or date filter PostgreSQL would refuse is the caller's mistake (400), never a database error. */
+function checked(field: string, value: string | undefined, valid: (v: string) => boolean, what: string): string | undefined {
+  if (value === undefined || valid(value)) return value;
+  throw new SporbarError('SPB_ERR_BAD_REQUEST', `${field}: not ${what}`, { details: { field } });
 }
 
 /** One pseudonym, or all of a subject's (current and rotated-out keys). */
@@ -43,6 +39,7 @@ async function page<T extends { eventId: string; occurredAt: string }>(
   limit: number,
   map: (row: Record<string, unknown>) => Omit<T, 'eventId' | 'occurredAt'>,
 ): Promise<Page<T>> {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'limit: not a whole number from 1 to 1000', { details: { field: 'limit' } });
   const where = [...base.where];
   const params = [...base.params];
   const key = decodeCursor(cursor);
@@ -104,8 +101,8 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
     params.push(value);
     where.push(sql.replace('?', `$${params.length}`));
   };
-  if (f.from) add('occurred_at >= ?::timestamptz', f.from);
-  if (f.to) add('occurred_at < ?::timestamptz', f.to);
+  if (f.from) add('occurred_at >= ?::timestamptz', checked('from', f.from, isInstant, 'a date or an instant'));
+  if (f.to) add('occurred_at < ?::timestamptz', checked('to', f.to, isInstant, 'a date or an instant'));
   if (f.recipient) add('recipient_id = ?', f.recipient);
   if (f.purpose) add('purpose = ?', f.purpose);
   return page(
@@ -200,7 +197,7 @@ export async function recipientDays(db: Sql, recipientId: string, f: { from?: st
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, purpose, activity, disclosures, undeclared FROM ${prefix}recipient_daily
       WHERE recipient_id = $1 AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day < $3::date)
       ORDER BY day DESC, purpose, activity LIMIT 5000`,
-    [recipientId, f.from ?? null, f.to ?? null],
+    [recipientId, checked('from', f.from, isDay, 'a date') ?? null, checked('to', f.to, isDay, 'a date') ?? null],
   );
   return rows.map((r) => ({ day: r['day'] as string, purpose: r['purpose'] as string, activity: r['activity'] as string, disclosures: Number(r['disclosures']), undeclared: Number(r['undeclared']) }));
 }
@@ -229,4 +226,40 @@ export async function subjectRetention(db: Sql, subject: SubjectRefs, prefix = '
     [subjectList(subject)],
   );
   return rows.map((r) => ({ activity: r['activity'] as string, ruleId: r['rule_id'] as string, deadline: iso(r['deadline']), done: r['done_at'] !== null }));
+}
+
+/** A quarantined (event, projection), as the DPO and the auditor see it: codes, never content. */
+export interface QuarantineItem {
+  readonly runner: string;
+  readonly projection: string;
+  readonly position: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly reasonCode: string;
+  readonly message: string;
+  readonly attempts: number;
+  readonly quarantinedAt: string;
+  readonly resolvedAt: string | null;
+}
+
+/** Quarantined events, newest first; unresolved only unless `all`. */
+export async function quarantineList(db: Sql, f: { limit: number; all?: boolean }): Promise<QuarantineItem[]> {
+  if (!Number.isSafeInteger(f.limit) || f.limit < 1 || f.limit > 1000) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'limit: not a whole number from 1 to 1000', { details: { field: 'limit' } });
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT runner, projection, position::text AS position, event_id, event_type, reason_code, message, attempts, quarantined_at, resolved_at
+       FROM projection_quarantine WHERE $1::boolean OR resolved_at IS NULL ORDER BY position DESC, projection LIMIT $2`,
+    [f.all === true, f.limit],
+  );
+  return rows.map((r) => ({
+    runner: String(r['runner']),
+    projection: String(r['projection']),
+    position: String(r['position']),
+    eventId: String(r['event_id']),
+    eventType: String(r['event_type']),
+    reasonCode: String(r['reason_code']),
+    message: String(r['message']),
+    attempts: Number(r['attempts']),
+    quarantinedAt: iso(r['quarantined_at']),
+    resolvedAt: r['resolved_at'] ? iso(r['resolved_at']) : null,
+  }));
 }

@@ -8,6 +8,7 @@ import { isSporbarError } from '@sporbar/common/errors';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import type { Pseudonymiser, SubjectKeyStore } from '@sporbar/key-store';
 import { authPlugin } from './auth.ts';
+import { apiFormats } from './params.ts';
 import type { ReadModels } from './read-models.ts';
 import { recordViewWith, type SelfViewMode, type ViewSink } from './record-view.ts';
 import { caseworkerRoutes } from './routes/caseworker.ts';
@@ -40,6 +41,20 @@ export interface AppOptions {
   readonly selfViews?: SelfViewMode;
   /** Verified tokens cached until they expire (default 10,000; 0 = verify every request). */
   readonly tokenCacheSize?: number;
+  /** The longest access-token lifetime accepted, in seconds (default 3600): a far-future `exp` is refused. */
+  readonly tokenMaxLifetimeSeconds?: number;
+}
+
+interface ValidationIssue {
+  readonly instancePath?: string;
+  readonly params?: { readonly missingProperty?: string; readonly additionalProperty?: string };
+}
+
+/** The parameter an ajv error is about: `/from` → `from`, a missing or unknown one by its name. */
+function validationField(issues: readonly ValidationIssue[]): string {
+  const first = issues[0];
+  const name = first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').split('/')[0];
+  return name || 'request';
 }
 
 const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, import.meta.url));
@@ -53,18 +68,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(isInstance ? { loggerInstance: logger as FastifyBaseLogger } : { logger: logger ?? false }),
     // Request logs carry method, route and status only: never bodies (a caseworker's lookup body
     // holds a CPR number, which is why it is a POST body and not a URL) nor query strings.
-    ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
+    // The formats check values a pattern cannot (a day that exists, a cursor's parts): 400, not a database error.
+    ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false, formats: apiFormats } },
     // One log line per request (below, when it completes) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // The router's own refusals (a malformed percent-escape, an over-long path parameter) in the API's
+    // shape, without echoing the URL back.
+    frameworkErrors: (error, _request, reply: import('fastify').FastifyReply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void reply.status(status).send({ code: 'SPB_ERR_BAD_REQUEST', message: 'the URL is malformed or too long', details: { field: 'url' } });
+    },
   });
 
   app.setErrorHandler((error, request, reply) => {
-    if (isSporbarError(error)) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
-    const e = error as { validation?: unknown; statusCode?: number; message: string; code?: string };
-    if (e.validation) return reply.status(400).send({ code: 'SPB_ERR_BAD_REQUEST', message: e.message });
+    if (isSporbarError(error)) {
+      const field = error.details['field'];
+      return reply.status(error.statusCode).send({ code: error.code, message: error.message, ...(typeof field === 'string' ? { details: { field } } : {}) });
+    }
+    const e = error as { validation?: ValidationIssue[]; validationContext?: string; statusCode?: number; message: string; code?: string };
+    if (e.validation) {
+      const field = validationField(e.validation);
+      return reply.status(400).send({ code: 'SPB_ERR_BAD_REQUEST', message: e.message, details: { field, in: e.validationContext ?? 'request' } });
+    }
     if (e.statusCode === 429) return reply.status(429).send({ code: 'SPB_ERR_RATE_LIMITED', message: e.message });
     if (e.statusCode && e.statusCode < 500) return reply.status(e.statusCode).send({ code: 'SPB_ERR_BAD_REQUEST', message: e.message });
-    request.log.error({ err: { message: e.message, code: e.code } }, 'unhandled error');
+    // Never the message: a database's error text quotes the value it refused (a query parameter, a
+    // reason). The error's class, its code (SQLSTATE for PostgreSQL) and the route are enough to find it.
+    request.log.error({ err: { name: error instanceof Error ? error.name : typeof error, code: e.code }, route: request.routeOptions.url ?? 'unmatched' }, 'unhandled error');
     return reply.status(500).send({ code: 'SPB_ERR_INTERNAL', message: 'internal error' });
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ code: 'SPB_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
@@ -110,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     pseudonymiser: options.pseudonymiser,
     refuseDevKey: options.production,
     ...(options.tokenCacheSize === undefined ? {} : { tokenCacheSize: options.tokenCacheSize }),
+    ...(options.tokenMaxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: options.tokenMaxLifetimeSeconds }),
     onTokenCache: (hit) => tokenCache.inc({ result: hit ? 'hit' : 'miss' }),
   });
   const recordView = recordViewWith(options.views, { selfViews: options.selfViews ?? 'async', metrics, log: app.log });

@@ -30,7 +30,7 @@ declare module 'fastify' {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub?: string; role?: string; cpr?: string; aud?: string; exp?: number };
+    payload: { sub?: string; role?: string; cpr?: string; aud?: string; exp?: number; iat?: number };
   }
 }
 
@@ -53,6 +53,8 @@ export interface AuthOptions {
   readonly refuseDevKey: boolean;
   /** Verified tokens kept (LRU) until they expire; default 10,000; 0 turns the cache off. */
   readonly tokenCacheSize?: number;
+  /** The longest lifetime accepted, in seconds (default 3600): `exp - iat`, and `exp` from now. */
+  readonly maxLifetimeSeconds?: number;
   /** Counts cache hits and misses (the app's /metrics). */
   readonly onTokenCache?: (hit: boolean) => void;
 }
@@ -85,6 +87,23 @@ export class PrincipalCache {
   }
 }
 
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600;
+
+/**
+ * Why a verified token lives too long, or null. Pure. A token is refused when it was issued for more
+ * than `maxSeconds` (`exp - iat`), or when its `exp` is more than `maxSeconds` from now whatever its
+ * `iat` says (a token without `iat`, or one "issued" in the future): a stolen long-lived token is
+ * worth little when every accepted one expires within the maximum.
+ */
+export function tokenLifetimeProblem(claims: { exp?: unknown; iat?: unknown }, maxSeconds: number, nowMs: number): string | null {
+  const { exp, iat } = claims;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'has no numeric exp';
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return 'has a non-numeric iat';
+  if (typeof iat === 'number' && exp - iat > maxSeconds) return `lives longer than the maximum of ${maxSeconds} s (exp - iat)`;
+  if (exp - nowMs / 1000 > maxSeconds) return `expires more than ${maxSeconds} s from now`;
+  return null;
+}
+
 /** The token of `Authorization: Bearer <token>` exactly as @fastify/jwt reads it; anything unusual is left to it. */
 const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
 
@@ -110,6 +129,7 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
   });
 
   const cache = new PrincipalCache(options.tokenCacheSize ?? 10_000);
+  const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   app.decorate('authenticate', async (request: FastifyRequest) => {
     const token = cache.max > 0 ? BEARER.exec(request.headers.authorization ?? '')?.[1] : undefined;
     if (token !== undefined) {
@@ -120,12 +140,15 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
         return;
       }
     }
-    let payload: { sub?: string; role?: string; cpr?: string; exp?: number };
+    let payload: { sub?: string; role?: string; cpr?: string; exp?: number; iat?: number };
     try {
       payload = await request.jwtVerify();
     } catch (e) {
       throw new SporbarError('SPB_ERR_UNAUTHORIZED', `bearer token refused: ${(e as Error).message}`);
     }
+    // Refused before anything is cached: a refused token is checked again (and refused) each time.
+    const tooLong = tokenLifetimeProblem(payload, maxLifetime, Date.now());
+    if (tooLong) throw new SporbarError('SPB_ERR_UNAUTHORIZED', `bearer token refused: it ${tooLong}`);
     const role = payload.role as Role;
     if (!ROLES.includes(role) || typeof payload.sub !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'bearer token has no valid role or subject');
     let subjects: string[] = [];

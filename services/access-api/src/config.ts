@@ -20,7 +20,7 @@ export const accessApiEnv = {
   ...logLevelEnv,
   HOST: envString({ default: '127.0.0.1', meaning: 'where the API listens' }),
   PORT: envInteger({ default: 3000, minimum: 0, maximum: 65535, meaning: 'where the API listens' }),
-  SPORBAR_ENV: envString({ default: 'production', meaning: '`production` refuses the development JWT key' }),
+  SPORBAR_ENV: envString({ default: 'production', meaning: 'only exactly `development` accepts the development JWT key; any other value (`Production`, `prod`, `dev`, empty) is production' }),
   DATABASE_URL: envString({
     default: 'postgres://postgres@127.0.0.1:5432/sporbar',
     redact: true,
@@ -57,13 +57,14 @@ export const accessApiEnv = {
   RATE_LIMIT_PER_MINUTE: envInteger({ default: 600, minimum: 1, meaning: 'requests per client address' }),
   SPORBAR_SELF_VIEWS: envOneOf(['async', 'sync'], { default: 'async', meaning: "`sync` awaits citizens' own views too (see Access API)" }),
   TOKEN_CACHE_SIZE: envInteger({ default: 10_000, minimum: 0, meaning: 'verified tokens cached until their expiry (`0` = off)' }),
+  TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
 export interface AccessApiConfig {
   readonly logLevel: string;
   readonly host: string;
   readonly port: number;
-  /** SPORBAR_ENV=production (the default): the development JWT key is refused. */
+  /** Everything but SPORBAR_ENV=development exactly (fail closed): the development JWT key is refused. */
   readonly production: boolean;
   readonly databaseUrl: string;
   readonly poolSize: number;
@@ -83,16 +84,20 @@ export interface AccessApiConfig {
   readonly rateLimitPerMinute: number;
   readonly selfViews: 'async' | 'sync';
   readonly tokenCacheSize: number;
+  readonly tokenMaxLifetimeSeconds: number;
 }
+
+/** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
+export const isProduction = (sporbarEnv: string | undefined): boolean => sporbarEnv !== 'development';
 
 export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig {
   return loadConfig('sporbar-access-api', accessApiEnv, env, (v, problems) => {
-    const production = v.SPORBAR_ENV === 'production';
+    const production = isProduction(env['SPORBAR_ENV']);
     const pseudonymKey = { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY };
     const previousPseudonymKeys = parsePreviousPseudonymKeys(v.SPORBAR_PSEUDONYM_PREVIOUS_KEYS);
     problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
     if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
-      problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused with SPORBAR_ENV=production');
+      problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused unless SPORBAR_ENV=development');
     }
     return {
       logLevel: v.LOG_LEVEL,
@@ -115,6 +120,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
       selfViews: v.SPORBAR_SELF_VIEWS,
       tokenCacheSize: v.TOKEN_CACHE_SIZE,
+      tokenMaxLifetimeSeconds: v.TOKEN_MAX_LIFETIME_SECONDS,
     };
   });
 }

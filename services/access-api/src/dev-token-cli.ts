@@ -8,4 +8,4 @@ if (!ROLES.includes(role as Role) || (role === 'citizen' && !cpr)) {
   console.error(`usage: dev:token <${ROLES.join('|')}> [cpr for a citizen]`);
   process.exit(2);
 }
-console.log(devToken({ role: role as Role, sub: `dev-${role}`, ...(cpr ? { cpr } : {}), expiresInSeconds: 12 * 3600 }));
+console.log(devToken({ role: role as Role, sub: `dev-${role}`, ...(cpr ? { cpr } : {}), expiresInSeconds: 3600 }));

@@ -5,3 +5,4 @@ export * from './art15-report.ts';
 export * from './read-models.ts';
 export * from './record-view.ts';
 export * from './dev-token.ts';
+export * from './params.ts';

@@ -49,6 +49,7 @@ const app = await buildApp({
   // Caseworkers', DPOs' and auditors' views are always awaited and fail closed (README, record-view.ts).
   selfViews: config.selfViews,
   tokenCacheSize: config.tokenCacheSize,
+  tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds,
 });
 const address = await app.listen({ host: config.host, port: config.port });
 log.info({ address, production }, 'access API listening');

@@ -32,10 +32,12 @@ export const PSEUDONYM = '^psn_[a-z0-9]{1,8}_[A-Za-z0-9_-]{43}$';
 const ID = '^[a-z0-9][a-z0-9-]{0,79}$';
 
 /** A day (from the page's date inputs) or an instant. */
-export const DATE_OR_TIME = { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2}))?$' } as const;
+export const DATE_OR_TIME = { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2}))?$', format: 'sporbar-instant' } as const;
+/** A day that exists (`0000-01-01` and `2024-02-30` are refused). */
+export const DAY = { type: 'string', maxLength: 10, format: 'sporbar-day' } as const;
 
 export const pageQuery = {
-  cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
+  cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', format: 'sporbar-cursor' },
   limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
 } as const;
 

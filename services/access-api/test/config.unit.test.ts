@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { devPublicKey } from '../src/auth.ts';
 import { accessApiConfigFromEnv } from '../src/config.ts';
 import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store';
@@ -17,16 +17,6 @@ const complete = {
   SPORBAR_JWT_PUBLIC_KEY: jwtKey,
 };
 
-function refusal(fn: () => unknown): SporbarError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
-    throw err;
-  }
-  throw new Error('expected SPB_ERR_CONFIG');
-}
-const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
 
 describe('the access API configuration', () => {
   it('keeps the documented defaults', () => {
@@ -84,5 +74,28 @@ describe('the access API configuration', () => {
     const err = refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_JWT_PUBLIC_KEY: pem(devPublicKey()), SPORBAR_PSEUDONYM_PREVIOUS_KEYS: `k1:${key()}` }));
     expect(variables(err)).toEqual(['SPORBAR_PSEUDONYM_PREVIOUS_KEYS', 'SPORBAR_JWT_PUBLIC_KEY']);
     expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: pem(devPublicKey()) }).production).toBe(false);
+  });
+});
+
+describe('SPORBAR_ENV fails closed', () => {
+  const dev = pem(devPublicKey());
+  it.each(['Production', 'prod', 'dev', 'Development', 'development ', ' development', 'DEVELOPMENT', '', 'test', 'production'])('%j is production: the development JWT key is refused', (value) => {
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: value }).production).toBe(true);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: value, SPORBAR_JWT_PUBLIC_KEY: dev })))).toEqual(['SPORBAR_JWT_PUBLIC_KEY']);
+  });
+  it('unset is production', () => {
+    expect(accessApiConfigFromEnv(complete).production).toBe(true);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_JWT_PUBLIC_KEY: dev })))).toEqual(['SPORBAR_JWT_PUBLIC_KEY']);
+  });
+  it('only exactly "development" is development', () => {
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: dev }).production).toBe(false);
+  });
+});
+
+describe('TOKEN_MAX_LIFETIME_SECONDS', () => {
+  it('defaults to one hour and refuses nonsense', () => {
+    expect(accessApiConfigFromEnv(complete).tokenMaxLifetimeSeconds).toBe(3600);
+    expect(accessApiConfigFromEnv({ ...complete, TOKEN_MAX_LIFETIME_SECONDS: '300' }).tokenMaxLifetimeSeconds).toBe(300);
+    for (const bad of ['0', '-5', 'an hour', '100000']) expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, TOKEN_MAX_LIFETIME_SECONDS: bad })))).toEqual(['TOKEN_MAX_LIFETIME_SECONDS']);
   });
 });

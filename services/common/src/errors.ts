@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   SPB_ERR_OVERSIZED: { status: 413, retriable: false, doc: 'The encoded event is larger than the configured limit.' },
   SPB_ERR_MALFORMED_BODY: { status: 400, retriable: false, doc: 'The Avro body cannot be decoded with its writer schema.' },
   SPB_ERR_SCHEMA_INVALID: { status: 400, retriable: false, doc: 'The event does not match its Avro schema; the message names the field.' },
+  SPB_ERR_CONTROL_CHARACTER: { status: 400, retriable: false, doc: 'A text field holds a control character (C0 incl. tab and line feed, DEL, C1, line separators, bidi controls, a lone surrogate); the message names the field and the code point, never the value.' },
+  SPB_ERR_CPR_IN_TEXT: { status: 400, retriable: false, doc: 'An identifier or free-text field holds something shaped like a CPR number (DDMMYY-SSSS with a valid date); a CPR number goes in the subject only. The value is never echoed.' },
   SPB_ERR_UNKNOWN_EVENT_TYPE: { status: 400, retriable: false, doc: 'No Avro schema exists for this event type.' },
   SPB_ERR_INCOMPATIBLE_SCHEMA: { status: 500, retriable: false, doc: 'A schema version cannot be read by the next one (or the other way round).' },
   // Processing register
@@ -38,6 +40,9 @@ export const ERROR_CODES = {
   SPB_ERR_UNAUTHORIZED: { status: 401, retriable: false, doc: 'The bearer token is missing, malformed, expired or not for this audience.' },
   SPB_ERR_RATE_LIMITED: { status: 429, retriable: true, doc: 'Too many requests from this client; slow down.' },
   SPB_ERR_FORBIDDEN: { status: 403, retriable: false, doc: 'The role in the token may not see this.' },
+  // Producer gateway
+  SPB_ERR_PRODUCER_NOT_ALLOWED: { status: 403, retriable: false, doc: 'The authenticated client is no known producer, or its producer may not send this event type or activity; nothing of the request was recorded.' },
+  SPB_ERR_AUTH_UNAVAILABLE: { status: 503, retriable: true, doc: "The authorization server's discovery document or signing keys cannot be fetched right now, so no token can be checked; retry with backoff." },
   SPB_ERR_INTERNAL: { status: 500, retriable: false, doc: 'Something failed that should not have; the log has the details (never personal data).' },
   // Configuration
   SPB_ERR_CONFIG: { status: 500, retriable: false, doc: 'The configuration is missing a value or has a wrong one; the service refuses to start.' },

@@ -15,7 +15,8 @@ import {
   readSecret,
   type ConfigProblem,
 } from '../src/config.ts';
-import { SporbarError, isSporbarError } from '../src/errors.ts';
+import { SporbarError } from '../src/errors.ts';
+import { configRefusal as refusal } from './support/config-refusal.ts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64url');
 
@@ -30,16 +31,6 @@ const declaration = {
   TOKEN: envSecret({ bytes: { min: 32 }, meaning: 'a token' }),
 };
 
-/** The SPB_ERR_CONFIG `fn` throws. */
-function refusal(fn: () => unknown): SporbarError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
-    throw err;
-  }
-  throw new Error('expected SPB_ERR_CONFIG');
-}
 const problemsOf = (err: SporbarError) => err.details['problems'] as ConfigProblem[];
 
 describe('loadConfig', () => {

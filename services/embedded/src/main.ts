@@ -26,16 +26,17 @@ if ((await system.store.headPosition()) === 0n) {
 const address = await system.app.listen({ host: config.host, port: config.port });
 const [example] = await sampleSubjects(system.db, 1, system.readModels.prefix());
 const citizenCpr = syntheticCprs(config.seedSubjects, 2026)[0]!;
-const caseworker = devToken({ role: 'caseworker', sub: 'dev-caseworker', expiresInSeconds: 12 * 3600 });
+const caseworker = devToken({ role: 'caseworker', sub: 'dev-caseworker', expiresInSeconds: 3600 });
 console.log(`
 Sporbar is running (embedded: PGlite in ${config.dataDir}).
   API:           ${address}   (OpenAPI: ${address}/docs)
   Citizen page:  ${address}/  — sign in with this development token (a synthetic citizen):
-${devToken({ role: 'citizen', sub: 'dev-citizen', cpr: citizenCpr, expiresInSeconds: 12 * 3600 })}
+${devToken({ role: 'citizen', sub: 'dev-citizen', cpr: citizenCpr, expiresInSeconds: 3600 })}
   Example query (caseworker, with a case number as the stated reason):
     curl -s -H "Authorization: Bearer ${caseworker}" \\
       "${address}/v1/subjects/${example ?? '<ref>'}/disclosures?reason=CASE-2026-1"
 Development tokens are signed with the public dev key in services/access-api/dev/; production refuses it.
+They are valid for one hour (the API refuses longer-lived tokens): 'npm run dev:token -w @sporbar/access-api -- <role> [cpr]' prints a new one.
 `);
 
 // A trickle of live traffic so the read models visibly move.

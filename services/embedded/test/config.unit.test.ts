@@ -1,18 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { embeddedConfigFromEnv } from '../src/config.ts';
 
-function refusal(fn: () => unknown): SporbarError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
-    throw err;
-  }
-  throw new Error('expected SPB_ERR_CONFIG');
-}
-const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
 
 describe('the embedded configuration', () => {
   it('needs nothing', () => {

@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { authorize, createClassifier, sourceSystemAllowed, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
+import { assertTextRules, authorize, createClassifier, sourceSystemAllowed, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
 import { PSEUDONYM_PATTERN, type Pseudonymiser, type SubjectOpener, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/key-store';
 import type { BoundedCache } from '@sporbar/common/cache';
 import type { EventToAppend } from '@sporbar/event-store';
@@ -65,6 +65,8 @@ async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps
   if (cause !== undefined || typeof details !== 'object' || details === null || Array.isArray(details)) {
     throw new SporbarError('SPB_ERR_MALFORMED_BODY', 'personalDetails: the sealed details are not a JSON object', { ...(cause === undefined ? {} : { cause }), details: { path: 'personalDetails' } });
   }
+  // The text rules of free text (tab and line breaks allowed, no other control character) hold inside the sealed details too.
+  assertTextRules({ personalDetails: details }, 'DisclosureRecorded');
   // Unknown or non-string fields are refused (SPB_ERR_SCHEMA_INVALID) by the canonical form the key store encrypts.
   return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details as PersonalDetails);
 }
@@ -132,8 +134,14 @@ export interface OpenedEvent {
   readonly producer: string | null;
 }
 
-/** Step one: the sealed subject (if any) is opened and replaced by its pseudonym. */
+/**
+ * Step one: the text rules (no control characters, nothing shaped like a CPR number outside the
+ * subject: a producer that bypasses the SDK is held to them here, SPB_ERR_CONTROL_CHARACTER /
+ * SPB_ERR_CPR_IN_TEXT, dead-lettered), then the sealed subject (if any) is opened and replaced by its
+ * pseudonym.
+ */
 export async function openEvent(decoded: DecodedEvent, deps: PrepareDeps, producer: string | null = null): Promise<OpenedEvent> {
+  assertTextRules(decoded.event, decoded.eventType);
   const event = { ...(decoded.event as unknown as Record<string, unknown>) };
   let pseudonym: string | null = null;
   if (event['subject']) {

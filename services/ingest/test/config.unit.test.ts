@@ -1,22 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
+import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { ingestConfigFromEnv, redriveConfigFromEnv } from '../src/config.ts';
 import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
 
 const key = () => randomBytes(32).toString('base64url');
 const keys = { SPORBAR_SEAL_PRIVATE_KEY: key(), SPORBAR_PSEUDONYM_KEY: key(), SPORBAR_MASTER_KEY: key(), SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE, SPORBAR_ENV: 'development' };
 
-function refusal(fn: () => unknown): SporbarError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
-    throw err;
-  }
-  throw new Error('expected SPB_ERR_CONFIG');
-}
-const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
 
 describe('the ingest configuration', () => {
   it('keeps the documented defaults', () => {

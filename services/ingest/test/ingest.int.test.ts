@@ -150,7 +150,7 @@ describe('ingest', () => {
     expect(ips.map((r) => (r.status === 'ok' ? r.details.ipAddress : r.status)).sort()).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
   });
 
-  it('dead-letters sealed details that are not a JSON object or name an unknown field, and stores the good one', async () => {
+  it('dead-letters sealed details that are not a JSON object, name an unknown field or hold a control character, and stores the good one', async () => {
     const sealKeys = await generateSealKeyPair();
     const sealer = createSubjectSealer(sealKeys.publicKey);
     const own = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
@@ -170,14 +170,14 @@ describe('ingest', () => {
         personalDetails: await sealer.sealBytes(Buffer.from(plain)),
         correlationId: null,
       } as DisclosureRecorded);
-    const payloads = ['not json', '5', 'null', '["192.0.2.1"]', '{"shoeSize":"42"}', '{"ipAddress":7}', '{"ipAddress":"192.0.2.9"}'];
+    const payloads = ['not json', '5', 'null', '["192.0.2.1"]', '{"shoeSize":"42"}', '{"ipAddress":7}', '{"freeText":"192.0.2.5\\u0000"}', '{"ipAddress":"192.0.2.9"}'];
     const messages = await Promise.all(
       payloads.map(async (p, i) => {
         const value = await withDetails(p);
         return { value, headers: signedBy('mitid-core', value), origin: `sporbar.disclosures/0/${i}` };
       }),
     );
-    expect(await own.handle(messages)).toEqual({ appended: 1, duplicates: 0, deadLettered: 6 });
+    expect(await own.handle(messages)).toEqual({ appended: 1, duplicates: 0, deadLettered: 7 });
     const { rows: letters } = await pglite.query<{ origin: string; reason_code: string; reason: string }>('SELECT origin, reason_code, reason FROM dead_letters ORDER BY id');
     expect(letters.map((l) => [l.origin, l.reason_code])).toEqual([
       ['sporbar.disclosures/0/0', 'SPB_ERR_MALFORMED_BODY'],
@@ -186,6 +186,7 @@ describe('ingest', () => {
       ['sporbar.disclosures/0/3', 'SPB_ERR_MALFORMED_BODY'],
       ['sporbar.disclosures/0/4', 'SPB_ERR_SCHEMA_INVALID'],
       ['sporbar.disclosures/0/5', 'SPB_ERR_SCHEMA_INVALID'],
+      ['sporbar.disclosures/0/6', 'SPB_ERR_CONTROL_CHARACTER'], // the text rules hold inside the sealed details too
     ]);
     for (const l of letters) expect(l.reason).not.toContain('192.0.2'); // reasons never carry the details
     expect(await all()).toHaveLength(1);

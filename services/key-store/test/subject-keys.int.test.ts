@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probePostgres } from '../../event-store/test/support/postgres.ts';
+import { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
 import { isSporbarError } from '@sporbar/common/errors';
 import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser } from '../src/index.ts';
@@ -89,7 +89,7 @@ const layouts: Record<string, (t: string) => string[]> = {
   ],
 };
 
-function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }, connect: () => Promise<Connection>, skip?: string) {
+function keyTableSuite(backend: string, connect: () => Promise<Connection>, skip?: string) {
   describe.skipIf(skip !== undefined)(`subject key table on ${backend}`, () => {
     let conn: Connection;
     let db: SubjectKeySql;
@@ -278,6 +278,56 @@ function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }
       expect((await reader.decrypt(s, eventId, blob)).status).toBe('ok');
       now += 2;
       expect(await reader.decrypt(s, eventId, blob)).toMatchObject({ status: 'shredded', cause: 'ERASURE_REQUESTED' });
+    });
+
+    it('decryptMany sees a shred done by another store at once, whatever its cache holds', async () => {
+      const { open } = await freshTable();
+      const [s, kept] = [subjectNo(13), subjectNo(14)];
+      const reader = open({ cacheTtlMs: 3_600_000 }); // an hour: only the liveness check can see the shred
+      const [e1, e2, e3] = [uuid(), uuid(), uuid()];
+      const requests = [
+        { subject: s, eventId: e1, blob: await reader.encrypt(s, e1, payment) },
+        { subject: `${s}.mitid-core`, eventId: e2, blob: await reader.encrypt(`${s}.mitid-core`, e2, login) },
+        { subject: kept, eventId: e3, blob: await reader.encrypt(kept, e3, inquiry) },
+      ];
+      expect((await reader.decryptMany(requests)).map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+      const { hits } = reader.cacheStats();
+      await open().shred(s, 'ERASURE_REQUESTED');
+      await open().shred(`${s}.mitid-core`, 'RETENTION_EXPIRED');
+      expect((await reader.decrypt(s, e1, requests[0]!.blob)).status).toBe('ok'); // decrypt trusts its cache for cacheTtlMs
+      const after = await reader.decryptMany(requests);
+      expect(after[0]).toMatchObject({ status: 'shredded', cause: 'ERASURE_REQUESTED' });
+      expect(after[1]).toMatchObject({ status: 'shredded', cause: 'RETENTION_EXPIRED' });
+      expect(after[2]).toMatchObject({ status: 'ok', details: inquiry });
+      expect(reader.cacheStats().hits).toBe(hits + 1 + 3); // nothing was unwrapped again
+      expect((await reader.decrypt(s, e1, requests[0]!.blob)).status).toBe('shredded'); // the tombstone is cached now
+    });
+
+    it('decryptMany answers each blob as decrypt does: malformed, unknown, foreign, tampered, from a cold store', async () => {
+      const { store, open } = await freshTable();
+      const [a, b] = [subjectNo(15), subjectNo(16)];
+      const eventId = uuid();
+      const blob = await store.encrypt(a, eventId, payment);
+      await store.encrypt(b, uuid(), login);
+      const orphan = encryptDetails({ id: 'dk_AAAAAAAAAAAAAAAAAAAAAA', key: randomBytes(32) }, login, { eventId, subject: a });
+      const requests = [
+        { subject: a, eventId, blob },
+        { subject: a, eventId, blob: randomBytes(10) },
+        { subject: a, eventId, blob: orphan },
+        { subject: b, eventId, blob },
+        { subject: a, eventId: uuid(), blob },
+        { subject: a, eventId, blob },
+      ];
+      const want = ['ok', 'malformed', 'unknown-key', 'wrong-subject', 'authentication-failed', 'ok'];
+      for (const reader of [open(), open({ cacheSize: 0 }), store]) {
+        const got = (await reader.decryptMany(requests)).map((r) => (r.status === 'unreadable' ? r.reason : r.status));
+        expect(got).toEqual(want);
+        for (const [i, r] of requests.entries()) {
+          const one = await reader.decrypt(r.subject, r.eventId, r.blob);
+          expect(one.status === 'unreadable' ? one.reason : one.status).toBe(want[i]);
+        }
+      }
+      expect(await store.decryptMany([])).toEqual([]);
     });
 
     it('keeps its cache bounded (LRU) and still answers every subject', async () => {
@@ -469,7 +519,7 @@ function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }
       expect(await migrateSubjectKeys(sql, { table })).toEqual([]);
     });
 
-    it.skipIf(!conn0.ownDatabase)('adopts the unqualified subject_keys of earlier versions as public.subject_keys, the default', async () => {
+    it('adopts the unqualified subject_keys of earlier versions as public.subject_keys, the default', async () => {
       // what ensureSchema() made with no table option: `subject_keys` on the default search path
       expect((await db.query<{ s: string }>(`SELECT current_schema() AS s`)).rows[0]?.s).toBe('public');
       for (const statement of layouts['the last version\'s ensureSchema']!('subject_keys')) await db.query(statement);
@@ -547,29 +597,30 @@ function keyTableSuite(backend: string, conn0: { readonly ownDatabase: boolean }
   });
 }
 
-keyTableSuite('PGlite', { ownDatabase: true }, async () => {
+keyTableSuite('PGlite', async () => {
   const lite = await PGlite.create();
   const sql = pgliteSqlClient(lite);
   return { db: lite, sql, another: async () => ({ sql: pgliteSqlClient(lite), close: async () => undefined }), close: () => lite.close() };
 });
 
-const pgPool = () => {
-  const pool = new pg.Pool({ connectionString: postgres.url, max: 8 });
+const pgPool = (url: string) => {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
   pool.on('error', () => undefined);
   return pool;
 };
 
 keyTableSuite(
   'PostgreSQL',
-  { ownDatabase: false },
   async () => {
-    const pool = pgPool();
+    // A database of its own, so the default table (public.subject_keys) is this suite's to make and drop.
+    const own = await createTestDatabase(postgres.url!);
+    const pool = pgPool(own.url);
     const db: SubjectKeySql = { query: async <T,>(text: string, params?: unknown[]) => ({ rows: (await pool.query(text, params)).rows as T[] }) };
     const another = async () => {
-      const other = pgPool(); // a pool of its own: another process's connections
+      const other = pgPool(own.url); // a pool of its own: another process's connections
       return { sql: pgPoolSqlClient(other), close: () => other.end() };
     };
-    return { db, sql: pgPoolSqlClient(pool), another, close: () => pool.end() };
+    return { db, sql: pgPoolSqlClient(pool), another, close: async () => (await pool.end(), await dropTestDatabase(postgres.url!, own.name)) };
   },
   postgres.skip,
 );

@@ -1,5 +1,7 @@
 import { envInteger, envList, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { parseProducerKey, type ProducerKey } from '@sporbar/key-store/producer-auth';
+import { SporbarError } from '@sporbar/common/errors';
+import { parseGatewayClients, type GatewayClients } from './clients.ts';
 
 /** The producer gateway's environment, declared once (the README's configuration table is generated from it). */
 export const gatewayEnv = {
@@ -12,7 +14,25 @@ export const gatewayEnv = {
   SPORBAR_SPOOL_DIR: envString({ default: 'data/http-ingest-spool', meaning: "the producer's durable spool (fsync'd, bounded) while Kafka is away" }),
   SPORBAR_SEAL_PUBLIC_KEY: envSecret({ required: true, bytes: 32, meaning: 'base64url X25519 public key that seals subjects (shared with every producer)' }),
   SPORBAR_ROUTING_SECRET: envSecret({ required: true, bytes: { min: 32 }, meaning: 'partition-key secret (≥ 32 bytes, base64url) shared with every producer' }),
-  SPORBAR_SOURCE_SYSTEM: envString({ default: 'http-ingest', meaning: 'the `sourceSystem` of the events it records, and its producer id in the producer registry' }),
+  SPORBAR_GATEWAY_ISSUER: envString({
+    required: true,
+    meaning: "the OAuth2 authorization server whose access tokens it accepts: their `iss`, exactly (discovery at `<issuer>/.well-known/openid-configuration`)",
+    check: (v) => {
+      const url = URL.canParse(v) ? new URL(v) : undefined;
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new SporbarError('SPB_ERR_CONFIG', 'must be an http(s) URL');
+    },
+  }),
+  SPORBAR_GATEWAY_AUDIENCE: envString({ default: 'sporbar-producer-gateway', minLength: 1, meaning: 'a value the access token\'s `aud` must contain' }),
+  SPORBAR_GATEWAY_CLIENTS: envString({
+    required: true,
+    meaning: 'which OAuth2 clients may write, as which producer (the events\' `sourceSystem`), which event types: `<client id>=<producer id>:<EventType>+<EventType>,…`',
+    check: (v) => void parseGatewayClients(v),
+  }),
+  SPORBAR_GATEWAY_TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'an access token living longer (exp − iat), or issued longer ago, is refused' }),
+  SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS: envInteger({ default: 10, minimum: 0, maximum: 300, meaning: "allowed clock difference with the issuer for a token's exp, nbf and iat" }),
+  SPORBAR_GATEWAY_RATE_LIMIT_MAX: envInteger({ default: 600, minimum: 1, meaning: 'requests per client per window; more are a 429 SPB_ERR_RATE_LIMITED' }),
+  SPORBAR_GATEWAY_RATE_LIMIT_WINDOW_SECONDS: envInteger({ default: 60, minimum: 1, maximum: 86_400, meaning: 'the rate limit window' }),
+  SPORBAR_GATEWAY_PRODUCER_ID: envString({ default: 'http-ingest', pattern: '^[a-z0-9][a-z0-9-]{0,79}$', meaning: "the gateway's own producer id in the producer registry (whose `sourceSystems` list the producer ids of its clients)" }),
   SPORBAR_PRODUCER_KEY: envSecret({
     required: true,
     meaning: 'its producer key `<hmac-sha256|ed25519>:<keyId>:<base64url secret>` (the producer registry lists it): authenticates every event it sends',
@@ -29,8 +49,13 @@ export interface GatewayConfig {
   readonly spoolDir: string;
   readonly sealPublicKey: string;
   readonly routingSecret: string;
-  readonly sourceSystem: string;
-  /** Authenticates its events to the ingest; its producer id is sourceSystem. */
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clients: GatewayClients;
+  readonly tokenMaxLifetimeSeconds: number;
+  readonly clockSkewSeconds: number;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Authenticates the events it sends to the ingest, as the gateway's own producer id. */
   readonly producerKey: ProducerKey;
 }
 
@@ -45,7 +70,12 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     spoolDir: v.SPORBAR_SPOOL_DIR,
     sealPublicKey: v.SPORBAR_SEAL_PUBLIC_KEY,
     routingSecret: v.SPORBAR_ROUTING_SECRET,
-    sourceSystem: v.SPORBAR_SOURCE_SYSTEM,
-    producerKey: parseProducerKey(v.SPORBAR_SOURCE_SYSTEM, v.SPORBAR_PRODUCER_KEY),
+    issuer: v.SPORBAR_GATEWAY_ISSUER,
+    audience: v.SPORBAR_GATEWAY_AUDIENCE,
+    clients: parseGatewayClients(v.SPORBAR_GATEWAY_CLIENTS),
+    tokenMaxLifetimeSeconds: v.SPORBAR_GATEWAY_TOKEN_MAX_LIFETIME_SECONDS,
+    clockSkewSeconds: v.SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS,
+    rateLimit: { max: v.SPORBAR_GATEWAY_RATE_LIMIT_MAX, windowMs: v.SPORBAR_GATEWAY_RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    producerKey: parseProducerKey(v.SPORBAR_GATEWAY_PRODUCER_ID, v.SPORBAR_PRODUCER_KEY),
   }));
 }

@@ -1,31 +1,27 @@
 #!/usr/bin/env node
-// sporbar-producer-gateway: POST /v1/events → the producer SDK → Kafka (durable spool while Kafka is away).
+// sporbar-producer-gateway: POST /v1/events (OAuth2 client-credentials bearer tokens) → the producer SDK → Kafka (durable spool while Kafka is away).
 import pino from 'pino';
-import { createKafkaTransport, createProducer } from '@sporbar/producer';
+import { createKafkaTransport } from '@sporbar/producer';
 import { configOrExit } from '@sporbar/common/config';
 import { readGatewayConfig } from './config.ts';
-import { buildHttpIngest } from './http-ingest.ts';
+import { buildGateway } from './gateway.ts';
 
 const config = configOrExit(() => readGatewayConfig());
 const log = pino({ name: 'sporbar-producer-gateway', level: config.logLevel });
-const producer = createProducer({
-  transport: createKafkaTransport({
-    brokers: config.brokers,
-    topic: config.topic,
-    spoolDir: config.spoolDir,
-    flushTimeoutMs: 10_000,
-    logger: log.child({ component: 'kafka-transport' }),
-  }),
-  sealPublicKey: config.sealPublicKey,
-  routingSecret: config.routingSecret,
-  sourceSystem: config.sourceSystem,
-  producerKey: config.producerKey,
+// One transport (and spool) for the gateway; one SDK producer per authenticated producer id.
+const transport = createKafkaTransport({
+  brokers: config.brokers,
+  topic: config.topic,
+  spoolDir: config.spoolDir,
+  flushTimeoutMs: 10_000,
+  logger: log.child({ component: 'kafka-transport' }),
 });
-const app = buildHttpIngest({ producer, logger: log });
-const address = await app.listen({ host: config.host, port: config.port });
-log.info({ address }, 'POST /v1/events ready');
+// Until the producer registry exists, authorize allows the event types configured per client in SPORBAR_GATEWAY_CLIENTS.
+const gateway = buildGateway(config, transport, { logger: log });
+const address = await gateway.app.listen({ host: config.host, port: config.port });
+log.info({ address, issuer: config.issuer, clients: [...config.clients.keys()] }, 'POST /v1/events ready');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void app.close().then(() => producer.close()).then(() => process.exit(0));
+    void gateway.close().then(() => process.exit(0));
   });
 }

@@ -1,26 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isSporbarError, type SporbarError } from '@sporbar/common/errors';
 import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store/producer-auth';
+import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { readGatewayConfig } from '../src/config.ts';
 
 const key = () => randomBytes(32).toString('base64url');
 
-function refusal(fn: () => unknown): SporbarError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSporbarError(err, 'SPB_ERR_CONFIG')) return err;
-    throw err;
-  }
-  throw new Error('expected SPB_ERR_CONFIG');
-}
-const variables = (err: SporbarError) => (err.details['problems'] as Array<{ variable: string }>).map((p) => p.variable);
 
 describe('the producer gateway configuration', () => {
   it('keeps the documented defaults', () => {
-    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
-    expect(readGatewayConfig(keys)).toEqual({
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
+    const config = readGatewayConfig(keys);
+    expect(config.clients.get('mitid-gw')).toEqual({ clientId: 'mitid-gw', producerId: 'mitid-core', eventTypes: new Set(['ConsentGiven']) });
+    expect({ ...config, clients: undefined }).toEqual({
       host: '127.0.0.1',
       port: 3100,
       logLevel: 'info',
@@ -29,15 +21,27 @@ describe('the producer gateway configuration', () => {
       spoolDir: 'data/http-ingest-spool',
       sealPublicKey: keys.SPORBAR_SEAL_PUBLIC_KEY,
       routingSecret: keys.SPORBAR_ROUTING_SECRET,
-      sourceSystem: 'http-ingest',
-      producerKey: developmentProducerKey('http-ingest'),
+      issuer: 'https://idp.example/realms/sporbar',
+      audience: 'sporbar-producer-gateway',
+      clients: undefined,
+      tokenMaxLifetimeSeconds: 3600,
+      clockSkewSeconds: 10,
+      rateLimit: { max: 600, windowMs: 60_000 },
+        producerKey: developmentProducerKey('http-ingest'),
     });
   });
 
   it('lists every problem at once, and never shows a secret', () => {
     const short = randomBytes(8).toString('base64url');
     const err = refusal(() => readGatewayConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SPORBAR_ROUTING_SECRET: short }));
-    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_PRODUCER_KEY', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
+    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER', 'SPORBAR_PRODUCER_KEY', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
     expect(err.message).not.toContain(short);
+  });
+
+  it('refuses an issuer that is not an http(s) URL and a client list that allows nothing', () => {
+    const err = refusal(() =>
+      readGatewayConfig({ SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'idp.example', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) }),
+    );
+    expect(variables(err).sort()).toEqual(['SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER']);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SporbarError } from '@sporbar/common/errors';
 import { createCache } from '@sporbar/common/cache';
-import { createCodec, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole } from '@sporbar/schemas';
+import { assertTextRules, createCodec, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole } from '@sporbar/schemas';
 import { createSubjectSealer } from '@sporbar/key-store/seal';
 import { type PersonalDetails, canonicalDetails, detailCategories } from '@sporbar/key-store/envelope';
 import { PSEUDONYM_PATTERN } from '@sporbar/key-store/pseudonym';
@@ -94,6 +94,9 @@ export interface Producer {
   close(): Promise<void>;
 }
 
+/** The subject of a draft event, before the real one is sealed (or checked): no text to check. */
+const DRAFT_SUBJECT: SubjectRef = Object.freeze({ scheme: 'PSEUDONYM', value: '' });
+
 /** How many pseudonyms' routing keys a producer remembers. */
 const ROUTING_KEY_CACHE = 16_384;
 
@@ -130,29 +133,40 @@ export function createProducer(options: ProducerOptions): Producer {
   };
 
   /**
-   * Seals (CPR) or checks (pseudonym) the subject, builds, validates and encodes the event, and hands
-   * it to the transport. `build` spells the head fields out rather than spreading them: V8 builds an
-   * object literal that starts with a spread and goes on with more fields some 20× slower.
+   * Checks, seals (CPR) or checks (pseudonym) the subject, builds, validates and encodes the event,
+   * and hands it to the transport. The text rules (no control characters, nothing shaped like a CPR
+   * number outside the subject: @sporbar/schemas text-rules) are applied to a draft of the event
+   * before anything is sealed or sent. `build` spells the head fields out rather than spreading
+   * them: V8 builds an object literal that starts with a spread and goes on with more fields some 20×
+   * slower.
    */
-  async function send<K extends EventType>(eventType: K, input: Common, build: (eventId: string, occurredAt: number, subject: SubjectRef) => EventMap[K]): Promise<Recorded> {
+  async function send<K extends EventType>(
+    eventType: K,
+    input: Common,
+    build: (eventId: string, occurredAt: number, subject: SubjectRef) => EventMap[K],
+    details?: PersonalDetails | null,
+  ): Promise<Recorded> {
     const eventId = input.eventId ?? randomUUID();
     const occurredAt = toMicros(input.occurredAt ?? new Date());
     const subjectInput = input.subject;
-    let subject: SubjectRef;
+    const event = build(eventId, occurredAt, DRAFT_SUBJECT) as EventMap[K] & { subject: SubjectRef; personalDetails?: unknown };
+    // The personal details in clear are checked too (multi-line text allowed, no control characters).
+    assertTextRules(details ? { ...event, personalDetails: details } : event, eventType);
     let key: string;
     if ('cpr' in subjectInput) {
       key = routingKeyOf(normaliseCpr(subjectInput.cpr)); // = routingKey(cpr, routingSecret); validates the CPR shape first
       // The same subject's envelope is reused within a seal session, found by its routing key (no CPR
       // is kept): the message key already tells one subject's events apart, so this reveals nothing more.
-      subject = { scheme: 'SEALED', value: await sealer.seal(subjectInput.cpr, { reuseFor: key }) };
+      event.subject = { scheme: 'SEALED', value: await sealer.seal(subjectInput.cpr, { reuseFor: key }) };
     } else {
       if (!PSEUDONYM_PATTERN.test(subjectInput.pseudonym)) {
         throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject.pseudonym: not a Sporbar pseudonym', { details: { path: 'subject.pseudonym' } });
       }
-      subject = { scheme: 'PSEUDONYM', value: subjectInput.pseudonym };
+      event.subject = { scheme: 'PSEUDONYM', value: subjectInput.pseudonym };
       key = routingKeyOfPseudonym(subjectInput.pseudonym);
     }
-    const value = codec.encode(eventType, build(eventId, occurredAt, subject)); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
+    if (details) event.personalDetails = await sealer.sealBytes(Buffer.from(canonicalDetails(details)));
+    const value = codec.encode(eventType, event); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
     const auth = signer(value); // over exactly these bytes (which hold the eventId), the producer id and the key id
     const message: OutgoingMessage = {
       key,
@@ -173,7 +187,6 @@ export function createProducer(options: ProducerOptions): Producer {
   return {
     async recordDisclosure(input) {
       const details = input.personalDetails ?? null;
-      const sealedDetails = details ? await sealer.sealBytes(Buffer.from(canonicalDetails(details))) : null;
       return send(
         'DisclosureRecorded',
         input,
@@ -189,9 +202,10 @@ export function createProducer(options: ProducerOptions): Producer {
           legalBases: [...input.legalBases],
           dataCategories: details ? [...new Set([...input.dataCategories, ...detailCategories(details)])] : [...new Set(input.dataCategories)],
           transfer: input.transfer ? { country: input.transfer.country, safeguard: input.transfer.safeguard } : null,
-          personalDetails: sealedDetails,
+          personalDetails: null, // sealed by send() once the draft passed the text rules
           correlationId: input.correlationId ?? null,
         }),
+        details,
       );
     },
     giveConsent: (input) => send('ConsentGiven', input, (eventId, occurredAt, subject) => ({ eventId, occurredAt, subject, sourceSystem, activity: input.activity, scope: input.scope })),

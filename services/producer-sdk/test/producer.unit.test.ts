@@ -104,6 +104,31 @@ describe('producer SDK', () => {
     expect(sent).toHaveLength(0);
   });
 
+  it.each([
+    ['a NUL in recipient.id', { ...login, recipient: { id: 'mitid\u0000broker', role: 'SUB_PROCESSOR' as const } }, 'SPB_ERR_CONTROL_CHARACTER', 'recipient.id'],
+    ['a line feed in correlationId', { ...login, correlationId: 'a\nb' }, 'SPB_ERR_CONTROL_CHARACTER', 'correlationId'],
+    ['a CPR number in correlationId', { ...login, correlationId: `case ${CPR}` }, 'SPB_ERR_CPR_IN_TEXT', 'correlationId'],
+    ['a CPR number in a data category', { ...login, dataCategories: ['risk-data', 'x1508723341'] }, 'SPB_ERR_CPR_IN_TEXT', 'dataCategories[1]'],
+    ['a NUL in a personal detail', { ...login, personalDetails: { freeText: 'a\u0000' } }, 'SPB_ERR_CONTROL_CHARACTER', 'personalDetails.freeText'],
+  ])('refuses %s before anything is sent, naming the field, never the value', async (_name, input, code, path) => {
+    setup();
+    const e = await producer.recordDisclosure(input).catch((err: unknown) => err);
+    expect(isSporbarError(e, code as 'SPB_ERR_CPR_IN_TEXT')).toBe(true);
+    expect((e as Error).message.startsWith(`DisclosureRecorded.${path}:`)).toBe(true);
+    expect((e as Error).message).not.toMatch(/150872|1508723341|mitid.broker/);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('allows line breaks and CPR numbers inside personal details (sealed), and the erasure reason is single-line', async () => {
+    setup();
+    await producer.recordDisclosure({ ...login, personalDetails: { freeText: `line one\nCPR ${CPR}` } });
+    expect(sent).toHaveLength(1);
+    await expect(producer.requestErasure({ subject: { cpr: CPR }, reason: 'by letter\nsigned' })).rejects.toMatchObject({ code: 'SPB_ERR_CONTROL_CHARACTER' });
+    await expect(producer.requestErasure({ subject: { cpr: CPR }, reason: `erase ${CPR.replace('-', '')}` })).rejects.toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT' });
+    await expect(producer.recordReportViewed({ subject: { pseudonym: 'x' }, viewerId: 'dpo-0101901234', viewerRole: 'DPO', view: 'art15' })).rejects.toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT' });
+    expect(sent).toHaveLength(1);
+  });
+
   it('records consent, withdrawal and erasure requests', async () => {
     setup();
     await producer.giveConsent({ subject: { cpr: CPR }, activity: 'mitid-support', scope: 'CALL_RECORDING' });

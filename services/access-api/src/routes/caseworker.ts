@@ -17,8 +17,8 @@ export interface CaseworkerRoutesOptions {
   readonly subjectKeys?: SubjectKeyStore;
 }
 
-/** A case number: the stated reason every caseworker view must carry. */
-const REASON = { type: 'string', minLength: 3, maxLength: 80, pattern: '^[A-Za-z0-9][A-Za-z0-9 ./_:-]*$' } as const;
+/** A case number: the stated reason every caseworker view must carry (never a CPR number: it goes into ReportViewed). */
+const REASON = { type: 'string', minLength: 3, maxLength: 80, pattern: '^[A-Za-z0-9][A-Za-z0-9 ./_:-]*$', format: 'sporbar-no-cpr' } as const;
 const refParams = { type: 'object', required: ['ref'], properties: { ref: { type: 'string', pattern: PSEUDONYM } } } as const;
 
 /** Caseworkers (and auditors) look at one subject, with a stated reason; each view is recorded. */
@@ -41,7 +41,7 @@ export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = asy
       try {
         return { ref: pseudonymiser.pseudonym(request.body.cpr) };
       } catch {
-        throw new SporbarError('SPB_ERR_BAD_REQUEST', 'cpr: expected a CPR number DDMMYY-SSSS');
+        throw new SporbarError('SPB_ERR_BAD_REQUEST', 'cpr: expected a CPR number DDMMYY-SSSS', { details: { field: 'cpr' } });
       }
     },
   );

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { accessLogPage, alertsPage, overdueRetention, recipientDays } from '@sporbar/projections';
+import { accessLogPage, alertsPage, overdueRetention, quarantineList, recipientDays } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import { requireRole } from '../auth.ts';
 import type { ReadModels } from '../read-models.ts';
-import { pageQuery } from '../schemas.ts';
+import { DAY, pageQuery } from '../schemas.ts';
 
 export interface OversightRoutesOptions {
   readonly readModels: ReadModels;
@@ -23,7 +23,7 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
         tags: ['dpo'],
         security: [{ bearer: [] }],
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,79}$' } } },
-        querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { from: DAY, to: DAY } },
       },
     },
     async (request) => {
@@ -57,6 +57,20 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
       },
     },
     async (request) => alertsPage(readModels.db, request.query, readModels.prefix()),
+  );
+
+  app.get<{ Querystring: { limit: number; all?: boolean } }>(
+    '/v1/quarantine',
+    {
+      preHandler: requireRole('dpo', 'auditor'),
+      schema: {
+        tags: ['dpo'],
+        security: [{ bearer: [] }],
+        description: 'Stored events a read model could not apply (position, event id and type, projection, reason code): the log has them, the read models do not.',
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: pageQuery.limit, all: { type: 'boolean' } } },
+      },
+    },
+    async (request) => ({ items: await quarantineList(readModels.db, request.query) }),
   );
 
   app.get(

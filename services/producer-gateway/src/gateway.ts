@@ -1,0 +1,47 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { createProducer, type Producer, type Transport } from '@sporbar/producer';
+import { authorizeByEventType, producerOfClient, type Authorize } from './clients.ts';
+import type { GatewayConfig } from './config.ts';
+import { buildHttpIngest } from './http-ingest.ts';
+import { createTokenVerifier } from './token-verifier.ts';
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  /** Closes the HTTP side, then flushes and closes the transport. */
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway as `main.ts` runs it, from its configuration and a transport: the token verifier of the
+ * configured issuer, one SDK producer per producer id (its sourceSystem) over the one transport, and
+ * `authorize` (default: the event types configured per client; a producer registry passes its own).
+ */
+export function buildGateway(config: GatewayConfig, transport: Transport, options: { logger?: FastifyBaseLogger; authorize?: Authorize } = {}): Gateway {
+  const producers = new Map<string, Producer>();
+  const producerFor = (producerId: string): Producer => {
+    let p = producers.get(producerId);
+    if (!p) {
+      // Every event is authenticated to the ingest as the gateway (its producer key), declaring the
+      // client's producer id as its sourceSystem: the registry lists those ids as the gateway's sourceSystems.
+      p = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, sourceSystem: producerId, producerKey: config.producerKey });
+      producers.set(producerId, p);
+    }
+    return p;
+  };
+  const app = buildHttpIngest({
+    producerFor,
+    verifyToken: createTokenVerifier({ issuer: config.issuer, audience: config.audience, maxLifetimeSeconds: config.tokenMaxLifetimeSeconds, clockSkewSeconds: config.clockSkewSeconds }),
+    producerOf: producerOfClient(config.clients),
+    authorize: options.authorize ?? authorizeByEventType(config.clients),
+    rateLimit: config.rateLimit,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await transport.flush?.();
+      await transport.close?.();
+    },
+  };
+}
