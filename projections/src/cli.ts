@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// sporbar-projections: `run` keeps the read models up to date; `rebuild` replays them into fresh tables and switches over.
+// sporbar-projections: `run` keeps the read models up to date; `rebuild` replays them into fresh tables and switches over;
+// `requeue` re-applies quarantined events after a fix.
 import { Command } from 'commander';
 import pg from 'pg';
 import pino from 'pino';
@@ -9,7 +10,8 @@ import { createCodec, register } from '@sporbar/schemas';
 import { allProjections } from './all-projections.ts';
 import { projectorConfigFromEnv } from './config.ts';
 import { activePrefix, dropReadModelTables, rebuildReadModels } from './rebuild.ts';
-import { createProjectionRunner } from './runner.ts';
+import { createProjectorMetrics, serveProjectorMetrics } from './metrics.ts';
+import { createProjectionRunner, type ProjectionRunner } from './runner.ts';
 import { fromPgPool } from './sql.ts';
 
 // Its level is LOG_LEVEL, set once the configuration is read (every problem listed at once, no stack trace).
@@ -21,7 +23,7 @@ async function open() {
   const store = await createEventStore(config.store);
   const pool = new pg.Pool({ connectionString: config.readModelsDatabaseUrl, max: 4 });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
-  return { store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
+  return { config, store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
 }
 
 const program = new Command('sporbar-projections').description('Sporbar read models over the event store');
@@ -30,7 +32,13 @@ program
   .command('run')
   .description('subscribe to the log and keep every read model up to date (checkpoint in the same transaction)')
   .action(async () => {
-    const { store, pool, db, codec, projections } = await open();
+    const { config, store, pool, db, codec, projections } = await open();
+    let runner: ProjectionRunner | undefined;
+    const metrics = createProjectorMetrics({ db, runner: () => runner });
+    const server = await serveProjectorMetrics(metrics, { port: config.metricsPort, healthy: () => runner !== undefined }).catch((err: Error) => {
+      log.error({ err: err.message, metricsPort: config.metricsPort }, 'cannot serve /metrics and /health: exiting');
+      process.exit(1);
+    });
     const startRunner = async (prefix: string) => {
       const r = createProjectionRunner({
         store,
@@ -39,7 +47,11 @@ program
         projections,
         prefix,
         // An event a projection cannot apply is quarantined (table projection_quarantine, GET /v1/quarantine): codes only, never content.
-        onQuarantine: (q) => log.error({ projection: q.projection, position: String(q.position), eventId: q.eventId, eventType: q.eventType, reason: q.reasonCode }, 'event quarantined'),
+        // Counted in sporbar_projector_events_quarantined_total; sporbar_projector_quarantine_open is what is left to re-apply.
+        onQuarantine: (q) => {
+          metrics.onQuarantine(q);
+          log.error({ projection: q.projection, position: String(q.position), eventId: q.eventId, eventType: q.eventType, reason: q.reasonCode }, 'event quarantined');
+        },
         // Not a passing outage (those are retried): stop, so the supervisor restarts from the checkpoint.
         onError: (err) => {
           log.error({ err: (err as Error).message }, 'projection failed: exiting');
@@ -51,7 +63,9 @@ program
       return r;
     };
     let prefix = await activePrefix(db);
-    let runner = await startRunner(prefix);
+    runner = await startRunner(prefix);
+    const address = server.address();
+    log.info({ metricsPort: typeof address === 'object' && address ? address.port : config.metricsPort }, 'metrics and health listening');
     // A rebuild elsewhere switches read_model_active: follow it, then drop the tables left behind.
     const follow = setInterval(() => {
       void activePrefix(db)
@@ -59,7 +73,7 @@ program
           if (active === prefix) return;
           const previous = prefix;
           prefix = active;
-          await runner.stop();
+          await runner?.stop();
           runner = await startRunner(active);
           await dropReadModelTables(db, projections, previous);
           log.info({ previous, active }, 'switched to rebuilt read models');
@@ -68,8 +82,9 @@ program
     }, 1000);
     const stop = async (signal: string) => {
       clearInterval(follow);
-      log.info({ signal, position: String(runner.position) }, 'stopping');
-      await runner.stop();
+      log.info({ signal, position: String(runner?.position) }, 'stopping');
+      await runner?.stop();
+      server.close();
       await store.close();
       await pool.end();
       process.exit(0);
@@ -94,6 +109,22 @@ program
     console.log(opts.dropPrevious ? `dropped ${result.previous}` : `a running \`sporbar-projections run\` switches over and drops ${result.previous}`);
     await store.close();
     await pool.end();
+  });
+
+program
+  .command('requeue')
+  .description('re-apply quarantined events of the active read models: those of projections whose version changed since (a fixed projection), or with --all every one still quarantined')
+  .option('--all', 'every unresolved entry, undecodable events included, whatever the projection version')
+  .action(async (opts: { all?: boolean }) => {
+    const { store, pool, db, codec, projections } = await open();
+    const prefix = await activePrefix(db);
+    // Not started: only its requeue, over the active tables and their checkpoint name (the quarantine's runner).
+    const runner = createProjectionRunner({ store, db, codec, projections, prefix });
+    const { applied, stillFailing } = await runner.requeue({ all: opts.all === true });
+    console.log(`requeued ${prefix}: ${applied} applied, ${stillFailing} still failing (left quarantined with their new reason)`);
+    await store.close();
+    await pool.end();
+    process.exitCode = stillFailing > 0 ? 2 : 0;
   });
 
 await program.parseAsync();

@@ -1,4 +1,4 @@
-import { envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { envInteger, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 
 /** The projector reads PostgreSQL or EventStoreDB; the embedded default (PGlite) runs its projections in process. */
@@ -9,12 +9,15 @@ export const projectorEnv = {
   ...logLevelEnv,
   ...eventStoreEnv(STORE),
   READ_MODELS_DATABASE_URL: envString({ redact: true, defaultDoc: '`DATABASE_URL`', meaning: 'where the read models live' }),
+  // 9465: next to the ingest's 9464, so both run on one host with their defaults.
+  METRICS_PORT: envInteger({ default: 9465, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` (quarantined events, position) and `/health` of `run`, on 127.0.0.1; 0 picks a free port' }),
 } as const;
 
 export interface ProjectorConfig {
   readonly logLevel: string;
   readonly store: EventStoreConfig;
   readonly readModelsDatabaseUrl: string;
+  readonly metricsPort: number;
 }
 
 export function projectorConfigFromEnv(env: Env = process.env): ProjectorConfig {
@@ -22,5 +25,6 @@ export function projectorConfigFromEnv(env: Env = process.env): ProjectorConfig 
     logLevel: v.LOG_LEVEL,
     store: eventStoreConfigFrom(v, problems, STORE),
     readModelsDatabaseUrl: v.READ_MODELS_DATABASE_URL ?? databaseUrlFrom(v, STORE)!,
+    metricsPort: v.METRICS_PORT,
   }));
 }

@@ -13,3 +13,4 @@ export * from './queries.ts';
 export * from './params.ts';
 export * from './rebuild.ts';
 export * from './retention/retention-worker.ts';
+export * from './metrics.ts';

@@ -320,8 +320,13 @@ export function createProjectionRunner(options: RunnerOptions) {
         for await (const e of store.readAll({ after: at - 1n, maxCount: 1 })) recorded = e.globalPosition === at ? e : undefined;
         if (!recorded) continue;
         let entry: QuarantineEntry | undefined;
+        let gone = false;
         await db.transaction(async (tx) => {
           entry = undefined;
+          // Another requeue (a `requeue` command beside a starting `run`) may have applied it meanwhile: exactly once.
+          const open = await tx.query(`SELECT 1 FROM projection_quarantine WHERE runner = $1 AND projection = $2 AND position = $3 AND resolved_at IS NULL FOR UPDATE`, [name, row.projection, row.position]);
+          gone = open.rows.length === 0;
+          if (gone) return;
           let event: ProjectedEvent;
           try {
             event = decodeRecorded(codec, recorded);
@@ -346,10 +351,15 @@ export function createProjectionRunner(options: RunnerOptions) {
           if (entry) await recordQuarantine(tx, [entry]);
           else await tx.query(`UPDATE projection_quarantine SET resolved_at = now() WHERE runner = $1 AND projection = $2 AND position = $3`, [name, row.projection, row.position]);
         });
+        if (gone) continue;
         if (entry) stillFailing++;
         else applied++;
       }
       return { applied, stillFailing };
+    },
+    /** Its checkpoint name: what `projection_quarantine.runner` holds for it. */
+    get name() {
+      return name;
     },
     /** Events quarantined by this runner since it started. */
     get quarantined() {

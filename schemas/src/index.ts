@@ -6,6 +6,7 @@ export * from './avro/schema-catalogue.ts';
 export * from './avro/compatibility.ts';
 export * from './avro/codec.ts';
 export * from './privacy/cpr.ts';
+export * from './privacy/text-rules.ts';
 export * from './privacy/synthetic-cpr.ts';
 export * from './register/index.ts';
 export * from './deterministic-uuid.ts';

@@ -18,3 +18,4 @@ export {
   type UndeclaredCode,
   type UndeclaredReason,
 } from './classify.ts';
+export * from './producers.ts';

@@ -16,7 +16,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { kafkaClientOptions, type KafkaClientSettings } from '@sporbar/kafka-infra';
-import { createKafkaTransport, createProducer } from '@sporbar/producer';
+import { developmentProducerKey, createKafkaTransport, createProducer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, parseMasterKey, type Pseudonymiser } from '@sporbar/key-store';
 import { buildApp, devPublicKey, type SelfViewMode } from '../src/index.ts';
@@ -66,7 +66,7 @@ async function start(c: ServerConfig) {
     transport: createKafkaTransport({ ...kafkaClientOptions(c.kafka), clientId: 'sporbar-access-api-bench', flushTimeoutMs: 10_000, topic: c.topic, spoolDir: c.spoolDir, lingerMs: Number(env['SPORBAR_VIEWS_LINGER_MS'] ?? 20) }),
     sealPublicKey: c.sealPublicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    sourceSystem: 'sporbar-access-api',
+    producerKey: developmentProducerKey('sporbar-access-api'),
   });
   // Details are opened only when the dataset's master key is given (the generated dataset has none).
   const subjectKeys = env['SPORBAR_MASTER_KEY'] ? createSubjectKeyStore({ db: pool, masterKey: parseMasterKey({ id: env['SPORBAR_MASTER_KEY_ID'] ?? 'm1', secret: env['SPORBAR_MASTER_KEY'] }) }) : undefined;

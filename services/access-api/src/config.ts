@@ -1,7 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
-import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, type MasterKey } from '@sporbar/key-store';
+import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
+
+/** The access API's principal in the producer registry: it may send ReportViewed only. */
+export const ACCESS_API_PRODUCER_ID = 'sporbar-access-api';
 import { isDevelopmentKey } from './auth.ts';
 
 const pemPublicKey = (pem: string): void => {
@@ -32,6 +35,11 @@ export const accessApiEnv = {
   SPORBAR_ROUTING_SECRET: envSecret({ required: true, bytes: { min: 32 }, meaning: 'partition-key secret (≥ 32 bytes, base64url) shared with every producer' }),
   SPORBAR_PSEUDONYM_KEY: envSecret({ required: true, bytes: { min: 32 }, meaning: 'HMAC key (≥ 32 bytes, base64url) of the pseudonyms' }),
   SPORBAR_PSEUDONYM_KEY_ID: envString({ default: 'k1', pattern: '^[a-z0-9]{1,8}$', meaning: "the pseudonym key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_PRODUCER_KEY: envSecret({
+    required: true,
+    meaning: "the access API's producer key `<hmac-sha256|ed25519>:<keyId>:<base64url secret>` (principal `sporbar-access-api` in the producer registry): authenticates its ReportViewed events",
+    check: (value) => void parseProducerKey(ACCESS_API_PRODUCER_ID, value),
+  }),
   SPORBAR_PSEUDONYM_PREVIOUS_KEYS: envSecret({
     meaning: 'rotated-out pseudonym keys `id:secret,…`, still used for look-ups',
     check: (value) => {
@@ -71,6 +79,8 @@ export interface AccessApiConfig {
   /** After a rotation: the old keys, so old pseudonyms stay findable. */
   readonly previousPseudonymKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
   readonly masterKey: MasterKey;
+  /** Authenticates the ReportViewed events it sends (principal sporbar-access-api). */
+  readonly producerKey: ProducerKey;
   readonly jwtPublicKey: string;
   readonly rateLimitPerMinute: number;
   readonly selfViews: 'async' | 'sync';
@@ -106,6 +116,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       pseudonymKey,
       previousPseudonymKeys,
       masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
+      producerKey: parseProducerKey(ACCESS_API_PRODUCER_ID, v.SPORBAR_PRODUCER_KEY),
       jwtPublicKey: v.SPORBAR_JWT_PUBLIC_KEY,
       rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
       selfViews: v.SPORBAR_SELF_VIEWS,

@@ -1,5 +1,5 @@
 import type { DisclosureItem } from '@sporbar/projections';
-import { keyScope, type SubjectKeyStore } from '@sporbar/key-store';
+import { type DecryptRequest, keyScope, type SubjectKeyStore } from '@sporbar/key-store';
 
 /** What the report says about one disclosure's personal details. */
 export type DetailsView =
@@ -13,22 +13,29 @@ export type DetailsView =
  * lookup and a decryption; a page without any (the common case) costs nothing more.
  * After erasure or retention expiry the key is gone: the entry shows as erased — who, why and when
  * remain, the details do not. A tampered blob shows as unreadable, never as an error page.
+ *
+ * `decryptMany` asks the key table, in one indexed query per page, which of the page's key ids are
+ * shredded: a shred committed by the ingest (or any other process) before this request shows here,
+ * in every API instance, whatever its key cache holds (docs/architecture.md, "Erasure is immediate").
  */
 export async function openDetails(keys: SubjectKeyStore | undefined, subject: string, items: readonly DisclosureItem[]): Promise<DetailsView[]> {
   const views: DetailsView[] = new Array<DetailsView>(items.length).fill(null);
   if (!keys) return views;
-  const opening: Array<Promise<void>> = [];
+  const at: number[] = [];
+  const requests: DecryptRequest[] = [];
   items.forEach((item, i) => {
     if (!item.details) return;
-    opening.push(
-      keys.decrypt(keyScope(item.subject ?? subject, item.activity), item.eventId, item.details).then((r) => {
-        if (r.status === 'ok') views[i] = { status: 'ok', values: { ...r.details } as Record<string, string> };
-        else if (r.status === 'shredded') views[i] = { status: 'erased', erasedAt: new Date(r.shreddedAt).toISOString(), cause: r.cause };
-        else views[i] = { status: 'unreadable' };
-      }),
-    );
+    at.push(i);
+    requests.push({ subject: keyScope(item.subject ?? subject, item.activity), eventId: item.eventId, blob: item.details });
   });
-  if (opening.length > 0) await Promise.all(opening);
+  if (requests.length === 0) return views;
+  const results = await keys.decryptMany(requests);
+  results.forEach((r, n) => {
+    const i = at[n]!;
+    if (r.status === 'ok') views[i] = { status: 'ok', values: { ...r.details } as Record<string, string> };
+    else if (r.status === 'shredded') views[i] = { status: 'erased', erasedAt: new Date(r.shreddedAt).toISOString(), cause: r.cause };
+    else views[i] = { status: 'unreadable' };
+  });
   return views;
 }
 

@@ -30,7 +30,7 @@ const transport = createKafkaTransport({
   lingerMs: config.lingerMs,
   logger: log.child({ component: 'kafka-transport' }),
 });
-const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, sourceSystem: 'sporbar-access-api' });
+const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, producerKey: config.producerKey });
 await migrateSubjectKeys(pgPoolSqlClient(pool));
 const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey });
 

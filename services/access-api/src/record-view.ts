@@ -88,7 +88,9 @@ export function recordViewWith(sink: ViewSink, options: RecordViewOptions = {}):
     } catch (e) {
       failed.inc({ role, mode: 'sync' });
       (options.log ?? request.log).error({ err: { message: (e as Error).message, code: (e as { code?: string }).code }, viewerRole: role }, 'view could not be recorded: request refused');
-      if (isSporbarError(e) && e.statusCode === 503) throw e;
+      // 503 keeps its code; a refusal of the input itself (a CPR number or a control character in the
+      // stated reason: the producer's text rules) is the caller's 400 naming the field, not a retry-later.
+      if (isSporbarError(e) && (e.statusCode === 503 || (e.statusCode >= 400 && e.statusCode < 500))) throw e;
       throw new SporbarError('SPB_ERR_STORE_UNAVAILABLE', 'this view could not be recorded, so the data is not shown; retry later', { cause: e });
     }
   }
@@ -110,7 +112,8 @@ export function recordViewWith(sink: ViewSink, options: RecordViewOptions = {}):
       },
       (e: unknown) => {
         failed.inc({ role: p.role, mode: 'async' });
-        failing = true;
+        // A refused input (4xx) says nothing about the producer's health: self-views stay asynchronous.
+        if (!(isSporbarError(e) && e.statusCode >= 400 && e.statusCode < 500)) failing = true;
         log.error({ err: { message: (e as Error).message, code: (e as { code?: string }).code }, viewerRole: p.role }, 'a citizen’s view of their own data could not be recorded');
       },
     );

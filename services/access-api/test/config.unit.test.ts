@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { devPublicKey } from '../src/auth.ts';
 import { accessApiConfigFromEnv } from '../src/config.ts';
+import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store';
 
 const key = () => randomBytes(32).toString('base64url');
 const pem = (k: import('node:crypto').KeyObject) => k.export({ format: 'pem', type: 'spki' }).toString();
@@ -12,6 +13,7 @@ const complete = {
   SPORBAR_ROUTING_SECRET: key(),
   SPORBAR_PSEUDONYM_KEY: key(),
   SPORBAR_MASTER_KEY: key(),
+  SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
   SPORBAR_JWT_PUBLIC_KEY: jwtKey,
 };
 
@@ -69,6 +71,7 @@ describe('the access API configuration', () => {
       'SPORBAR_SEAL_PUBLIC_KEY',
       'SPORBAR_ROUTING_SECRET',
       'SPORBAR_PSEUDONYM_KEY',
+      'SPORBAR_PRODUCER_KEY',
       'SPORBAR_PSEUDONYM_PREVIOUS_KEYS',
       'SPORBAR_MASTER_KEY',
       'SPORBAR_JWT_PUBLIC_KEY',

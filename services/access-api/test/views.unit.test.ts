@@ -21,6 +21,20 @@ afterEach(async () => {
 });
 
 describe('a caseworker looking at a subject (someone else’s data): fail closed', () => {
+  it('a view the producer refuses for its input (its text rules) is a 400 naming the field, not a 503; no data read', async () => {
+    // The route's own schema refuses a CPR-shaped reason before the producer sees it (the fuzz test);
+    // here the producer is the one that refuses, as it would for a rule the route does not repeat.
+    const t = await testApp(() => Promise.reject(new SporbarError('SPB_ERR_CPR_IN_TEXT', 'ReportViewed.reason: holds something shaped like a CPR number')));
+    app = t.app;
+    const res = await app.inject({ method: 'GET', url: `/v1/subjects/${mine}/timeline?reason=SAG-2026-0042`, headers: bearer(caseworker) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT', message: expect.stringContaining('reason') });
+    expect(t.trace.queries).toHaveLength(0);
+    const cpr = await app.inject({ method: 'GET', url: `/v1/subjects/${mine}/timeline?reason=SAG-0101901234`, headers: bearer(caseworker) });
+    expect(cpr.statusCode).toBe(400);
+    expect(cpr.body).not.toContain('0101901234');
+  });
+
   it('the view, with its reason, is acknowledged before the data is read', async () => {
     const ack = deferred();
     const t = await testApp(() => ack.promise);

@@ -39,6 +39,12 @@ export const EXPORT_RECORD_SCHEMA = {
     { name: 'eventId', type: { type: 'string', logicalType: 'uuid' } },
     { name: 'recordedAt', type: { type: 'long', logicalType: 'timestamp-micros' } },
     { name: 'storedBytes', type: 'bytes' },
+    {
+      name: 'producer',
+      type: ['null', 'string'],
+      default: null,
+      doc: 'The producer the ingest authenticated (its id in the producer registry); null for what Sporbar appends itself (checkpoints, key shreds) and for events stored before producer authentication.',
+    },
   ],
 } as const;
 
@@ -50,6 +56,7 @@ export interface ExportedEvent {
   eventId: string;
   recordedAt: number;
   storedBytes: Buffer;
+  producer: string | null;
 }
 
 export type Bound = { readonly position: bigint } | { readonly time: Date };
@@ -164,6 +171,7 @@ export async function exportLog(options: ExportOptions): Promise<ExportResult> {
         eventType: row.type,
         eventId: row.eventId,
         recordedAt: row.recordedAt.getTime() * 1000,
+        producer: row.metadata['producer'] ?? null,
       };
       if (encoder) return write(sink, { ...record, storedBytes: Buffer.from(row.data) });
       return write(sink, `${JSON.stringify({ kind: 'event', ...record, position: row.position.toString(), recordedAt: row.recordedAt.toISOString(), storedBytes: b64(row.data) })}\n`);

@@ -71,7 +71,7 @@ function suite(name: string, open: () => Promise<TestLog>, skip = false) {
       expect(r).toMatchObject({ events: 36, treeSize: 65, uncovered: false, files: [out, `${out}.proofs.ndjson`] });
       const records = await readAvro(out);
       expect(records.map((x) => x.position)).toEqual(Array.from({ length: 36 }, (_, i) => i + 5));
-      expect(records[0]).toMatchObject({ leafIndex: 4, eventId: written.leaves[4], eventType: 'DisclosureRecorded' });
+      expect(records[0]).toMatchObject({ leafIndex: 4, eventId: written.leaves[4], eventType: 'DisclosureRecorded', producer: 'mitid-core' }); // the authenticated producer
       expect(codec.decode(records[0]!.storedBytes).event).toMatchObject({ eventId: written.leaves[4] });
       const header = avro.extractFileHeader(out)! as { meta: Record<string, Buffer> };
       expect(header.meta['sporbar.checkpoint']!.toString()).toBe(written.checkpoints[5]!.text);

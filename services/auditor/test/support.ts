@@ -42,7 +42,7 @@ export const toAppend = (d: DisclosureRecorded) => ({
   eventId: d.eventId,
   type: 'DisclosureRecorded',
   data: codec.encode('DisclosureRecorded', d),
-  metadata: { classification: 'declared' },
+  metadata: { classification: 'declared', producer: 'mitid-core' },
 });
 
 export async function appendDisclosures(store: EventStore, from: number, count: number): Promise<string[]> {

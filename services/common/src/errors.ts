@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   SPB_ERR_OVERSIZED: { status: 413, retriable: false, doc: 'The encoded event is larger than the configured limit.' },
   SPB_ERR_MALFORMED_BODY: { status: 400, retriable: false, doc: 'The Avro body cannot be decoded with its writer schema.' },
   SPB_ERR_SCHEMA_INVALID: { status: 400, retriable: false, doc: 'The event does not match its Avro schema; the message names the field.' },
+  SPB_ERR_CONTROL_CHARACTER: { status: 400, retriable: false, doc: 'A text field holds a control character (C0 incl. tab and line feed, DEL, C1, line separators, bidi controls, a lone surrogate); the message names the field and the code point, never the value.' },
+  SPB_ERR_CPR_IN_TEXT: { status: 400, retriable: false, doc: 'An identifier or free-text field holds something shaped like a CPR number (DDMMYY-SSSS with a valid date); a CPR number goes in the subject only. The value is never echoed.' },
   SPB_ERR_UNKNOWN_EVENT_TYPE: { status: 400, retriable: false, doc: 'No Avro schema exists for this event type.' },
   SPB_ERR_INCOMPATIBLE_SCHEMA: { status: 500, retriable: false, doc: 'A schema version cannot be read by the next one (or the other way round).' },
   // Processing register
@@ -28,6 +30,9 @@ export const ERROR_CODES = {
   SPB_ERR_SPOOL_IO: { status: 503, retriable: true, doc: 'The producer spool cannot open, read or write its directory (the cause names the system error); nothing was accepted.' },
   SPB_ERR_FLUSH_TIMEOUT: { status: 503, retriable: true, doc: 'flush() did not finish in time; the events not yet delivered stay in the spool or in flight (not lost).' },
   SPB_ERR_TRANSPORT_CLOSED: { status: 503, retriable: false, doc: 'The producer transport (or its spool) is closed; it accepts nothing more. Undelivered events stay in the spool for the next start.' },
+  SPB_ERR_UNKNOWN_PRODUCER: { status: 403, retriable: false, doc: 'The event names no producer (header `sporbar-producer`), or one that is not in the producer registry; dead-lettered, never stored.' },
+  SPB_ERR_BAD_AUTHENTICATOR: { status: 403, retriable: false, doc: "The event's producer authenticator (headers `sporbar-key-id`, `sporbar-auth`) is missing, malformed, made with a key id the registry does not list for that producer, or does not verify over the event's bytes; dead-lettered, never stored." },
+  SPB_ERR_NOT_ALLOWED: { status: 403, retriable: false, doc: "The authenticated producer may not send this event type or activity (its allow-list in the producer registry), or the event's `sourceSystem` is not one it may declare; dead-lettered, never stored." },
   SPB_ERR_INVALID_MESSAGE: { status: 400, retriable: false, doc: 'A message handed to the producer transport or spool is malformed: key, value or header values of the wrong type, or a key, header or record of an impossible size.' },
   // Access API
   SPB_ERR_NOT_FOUND: { status: 404, retriable: false, doc: 'Nothing is recorded under that reference.' },

@@ -5,11 +5,11 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp, devPublicKey, type ReadModels } from '@sporbar/access-api';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
-import { createInProcessTransport, createProducer, type Producer } from '@sporbar/producer';
+import { createInProcessTransport, createProducer, developmentProducerKey, type Producer } from '@sporbar/producer';
 import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, runRetention, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
 import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
 import { pgliteSqlClient } from '@sporbar/common/sql';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
+import { createPseudonymiser, developmentProducerRegistry, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
 import { createCheckpointer, createLogService, loadOrCreateCheckpointKey, logOrigin, type LogService } from '@sporbar/auditor';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 
@@ -65,12 +65,19 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     pseudonymiser,
     opener: createSubjectOpener(keys.seal.privateKey),
     deadLetters: await createSqlDeadLetterSink(db),
+    // The development registry: its keys are public, like every key of the embedded default.
+    producers: developmentProducerRegistry(),
   });
   const transport = createInProcessTransport(async (messages) => {
     const incoming: IncomingMessage[] = messages.map((m) => ({ value: m.value, headers: m.headers, origin: 'in-process' }));
     await ingest.handle(incoming);
   });
-  const producer = createProducer({ transport, sealPublicKey: keys.seal.publicKey, routingSecret: keys.routingSecret, sourceSystem: 'embedded-demo', codec });
+  // Each writer is its own principal in the producer registry, as in production: the synthetic
+  // traffic (embedded-demo), the API's views (sporbar-access-api), the retention worker (sporbar-retention).
+  const producerAs = (id: string) => createProducer({ transport, sealPublicKey: keys.seal.publicKey, routingSecret: keys.routingSecret, producerKey: developmentProducerKey(id), codec });
+  const producer = producerAs('embedded-demo');
+  const views = producerAs('sporbar-access-api');
+  const retention = producerAs('sporbar-retention');
   const projections = allProjections(register);
   let prefix = await activePrefix(db);
   const readModels: ReadModels = { db, prefix: () => prefix };
@@ -88,7 +95,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     readModels,
     register,
     pseudonymiser,
-    views: producer,
+    views,
     subjectKeys,
     jwtPublicKey: devPublicKey(),
     production: false,
@@ -108,7 +115,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     subjectKeys,
     log,
     checkpointNow: () => checkpointer.checkpointNow(),
-    runRetention: (now = new Date()) => runRetention(db, producer, now, prefix),
+    runRetention: (now = new Date()) => runRetention(db, retention, now, prefix),
     async rebuild() {
       const result = await rebuildReadModels({ store, db, codec, projections });
       const old = runner;

@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { kafkaClientEnv, kafkaClientOptions, kafkaClientSettingsFromEnv, librdkafkaProperties, startKafkaBroker } from '@sporbar/kafka-infra';
 import { createPostgresEventStore } from '@sporbar/event-store';
-import { createInProcessTransport, createKafkaTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { developmentProducerKey, createInProcessTransport, createKafkaTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
 import { benchDisclosure as disclosure, type SubjectMix } from '../../producer-sdk/bench/bench-events.ts';
@@ -81,6 +81,8 @@ function startIngest(topic: string) {
       SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
       SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
       SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
+      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+      SPORBAR_ENV: 'development',
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     },
@@ -115,7 +117,7 @@ async function newTopic(name: string) {
 }
 
 function kafkaProducer(topic: string): Producer {
-  return createProducer({ transport: createKafkaTransport({ ...kafkaClientOptions(kafkaSettings), topic, spoolDir: mkdtempSync(join(work, 'spool-')) }), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
+  return createProducer({ transport: createKafkaTransport({ ...kafkaClientOptions(kafkaSettings), topic, spoolDir: mkdtempSync(join(work, 'spool-')) }), sealPublicKey: seal.publicKey, routingSecret, producerKey: developmentProducerKey('mitid-core') });
 }
 
 /**
@@ -232,7 +234,7 @@ async function latencyAt(rate: number, seconds: number, mix: SubjectMix, warmupS
 /** kcat producing the same bytes (acks=all, gzip, idempotent) to the same broker. */
 async function kcatBaseline(n: number) {
   const captured: OutgoingMessage[] = [];
-  const p = createProducer({ transport: createInProcessTransport(async (m) => void captured.push(...m)), sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
+  const p = createProducer({ transport: createInProcessTransport(async (m) => void captured.push(...m)), sealPublicKey: seal.publicKey, routingSecret, producerKey: developmentProducerKey('mitid-core') });
   for (let i = 0; i < n; i++) await p.recordDisclosure(disclosure(i, true));
   const delim = Buffer.from([0xfe, 0xff, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9, 0xf8]);
   const keyDelim = Buffer.from([0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xff, 0xfe]);

@@ -1,6 +1,8 @@
+import { SporbarError } from '@sporbar/common/errors';
 import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
-import { MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
+import { loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
+import type { ProducerRegistry } from '@sporbar/schemas';
 
 /** The ingest runs on every adapter; SPORBAR_STORE defaults to postgres. */
 const STORE: EventStoreEnvOptions = { databaseUrlNote: 'and of the subject key table (beside EventStoreDB too)' };
@@ -29,6 +31,11 @@ export const ingestEnv = {
     check: (secret) => void parseMasterKey({ id: 'm1', secret }, 'the master key'),
   }),
   SPORBAR_MASTER_KEY_ID: envString({ default: 'm1', pattern: MASTER_KEY_ID_PATTERN.source, meaning: "the master key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_PRODUCER_REGISTRY: envString({
+    required: true,
+    meaning: 'path of the producer registry (JSON): who may write, with which keys, which event types and activities; a secret file when it holds HMAC keys',
+  }),
+  SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
   METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` and `/health`' }),
 } as const;
 
@@ -51,6 +58,8 @@ export interface IngestConfig extends IngestKafkaConfig {
   /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
   readonly masterKey: MasterKey;
   readonly metricsPort: number;
+  /** The producer registry read from SPORBAR_PRODUCER_REGISTRY (checked against the processing register). */
+  readonly producers: ProducerRegistry;
   /** Partitions consumed at the same time (SPORBAR_INGEST_CONCURRENCY, default 3). */
   readonly concurrency: number;
 }
@@ -79,5 +88,10 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     pseudonymKey: { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY },
     masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
     metricsPort: v.METRICS_PORT,
+    producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
+      const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);
+      if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
+      return registry;
+    }),
   }));
 }

@@ -1,10 +1,10 @@
 import { isSporbarError } from '@sporbar/common/errors';
 import { createCache } from '@sporbar/common/cache';
-import { deterministicUuid, toMicros, type Codec } from '@sporbar/schemas';
-import { keyScope } from '@sporbar/key-store';
+import { deterministicUuid, toMicros, type Codec, type ProducerRegistry } from '@sporbar/schemas';
+import { createProducerVerifier, keyScope } from '@sporbar/key-store';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
-import { dataKeyScopeOf, finishEvent, openEvent, subjectStream, type AfterEffect, type OpenedEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
+import { checkProducerAllowed, dataKeyScopeOf, finishEvent, openEvent, subjectStream, type AfterEffect, type OpenedEvent, type PrepareDeps, type PreparedEvent } from './prepare-event.ts';
 
 export interface IncomingMessage {
   readonly value: Buffer;
@@ -26,6 +26,12 @@ export interface IngestOptions extends PrepareDeps {
   readonly codec: Codec;
   readonly store: EventStore;
   readonly deadLetters: DeadLetterSink;
+  /**
+   * Who may write, with which keys, what: every message must carry a producer authenticator that
+   * verifies against it (docs/architecture.md, "Producer authentication"); anything else is
+   * dead-lettered (SPB_ERR_UNKNOWN_PRODUCER, SPB_ERR_BAD_AUTHENTICATOR, SPB_ERR_NOT_ALLOWED).
+   */
+  readonly producers: ProducerRegistry;
 }
 
 /**
@@ -36,7 +42,8 @@ export interface IngestOptions extends PrepareDeps {
  */
 export function createIngest(ingestOptions: IngestOptions) {
   const options: IngestOptions = { ...ingestOptions, sealedSubjects: ingestOptions.sealedSubjects ?? createCache<string, string>(SEALED_SUBJECT_CACHE) };
-  const { codec, store, deadLetters } = options;
+  const { codec, store, deadLetters, producers } = options;
+  const verifyProducer = createProducerVerifier(producers);
 
   /** Destroys the subject's data key(s) and records each as a SubjectKeyShredded event. */
   async function shred(effect: AfterEffect): Promise<void> {
@@ -79,7 +86,11 @@ export function createIngest(ingestOptions: IngestOptions) {
       const opened: Array<{ m: IncomingMessage; o: OpenedEvent }> = [];
       for (const m of messages) {
         try {
-          opened.push({ m, o: await openEvent(codec.decode(m.value), options) });
+          // Who wrote it, proven over exactly these bytes, before anything is decoded further or stored.
+          const producer = verifyProducer(m.value, m.headers);
+          const decoded = codec.decode(m.value);
+          checkProducerAllowed(producers, producer, decoded);
+          opened.push({ m, o: await openEvent(decoded, options, producer) });
         } catch (e) {
           deadLetter(m, e);
         }

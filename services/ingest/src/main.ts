@@ -79,6 +79,7 @@ program
       pseudonymiser: createPseudonymiser(config.pseudonymKey),
       keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
+      producers: config.producers,
     });
     const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log, concurrency: config.concurrency });
     const server = createServer((req, res) => {

@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { createClassifier, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type SubjectRef } from '@sporbar/schemas';
+import { assertTextRules, authorize, createClassifier, sourceSystemAllowed, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
 import { PSEUDONYM_PATTERN, type Pseudonymiser, type SubjectOpener, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/key-store';
 import type { BoundedCache } from '@sporbar/common/cache';
 import type { EventToAppend } from '@sporbar/event-store';
@@ -65,6 +65,8 @@ async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps
   if (cause !== undefined || typeof details !== 'object' || details === null || Array.isArray(details)) {
     throw new SporbarError('SPB_ERR_MALFORMED_BODY', 'personalDetails: the sealed details are not a JSON object', { ...(cause === undefined ? {} : { cause }), details: { path: 'personalDetails' } });
   }
+  // The text rules of free text (tab and line breaks allowed, no other control character) hold inside the sealed details too.
+  assertTextRules({ personalDetails: details }, 'DisclosureRecorded');
   // Unknown or non-string fields are refused (SPB_ERR_SCHEMA_INVALID) by the canonical form the key store encrypts.
   return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details as PersonalDetails);
 }
@@ -105,15 +107,41 @@ function classify(event: DisclosureRecorded, register: ProcessingRegister): Meta
   return classifier(event);
 }
 
+/**
+ * Step zero, after the authenticator is verified (the producer id is proven): may this producer send
+ * this decoded event, for its activity, under its declared sourceSystem? Throws SPB_ERR_NOT_ALLOWED
+ * (or SPB_ERR_UNKNOWN_PRODUCER) with the reason. Pure.
+ */
+export function checkProducerAllowed(registry: ProducerRegistry, producerId: string, decoded: DecodedEvent): void {
+  const event = decoded.event as unknown as Record<string, unknown>;
+  const activity = typeof event['activity'] === 'string' ? event['activity'] : null;
+  const verdict = authorize(registry, producerId, decoded.eventType, activity);
+  if (!verdict.ok) throw new SporbarError(verdict.code, verdict.reason, { details: { producer: producerId, eventType: decoded.eventType } });
+  const source = event['sourceSystem'];
+  if (typeof source === 'string' && !sourceSystemAllowed(verdict.producer, source)) {
+    throw new SporbarError('SPB_ERR_NOT_ALLOWED', `sourceSystem: producer ${producerId} may not declare sourceSystem ${JSON.stringify(source.slice(0, 64))}`, {
+      details: { producer: producerId, path: 'sourceSystem' },
+    });
+  }
+}
+
 /** A decoded event whose subject is already pseudonymised: the first of the two steps of `prepareEvent`. */
 export interface OpenedEvent {
   readonly eventType: DecodedEvent['eventType'];
   readonly event: Record<string, unknown>;
   readonly pseudonym: string | null;
+  /** The authenticated producer id (verified against the producer registry), stored in the event's metadata. */
+  readonly producer: string | null;
 }
 
-/** Step one: the sealed subject (if any) is opened and replaced by its pseudonym. */
-export async function openEvent(decoded: DecodedEvent, deps: PrepareDeps): Promise<OpenedEvent> {
+/**
+ * Step one: the text rules (no control characters, nothing shaped like a CPR number outside the
+ * subject: a producer that bypasses the SDK is held to them here, SPB_ERR_CONTROL_CHARACTER /
+ * SPB_ERR_CPR_IN_TEXT, dead-lettered), then the sealed subject (if any) is opened and replaced by its
+ * pseudonym.
+ */
+export async function openEvent(decoded: DecodedEvent, deps: PrepareDeps, producer: string | null = null): Promise<OpenedEvent> {
+  assertTextRules(decoded.event, decoded.eventType);
   const event = { ...(decoded.event as unknown as Record<string, unknown>) };
   let pseudonym: string | null = null;
   if (event['subject']) {
@@ -121,7 +149,7 @@ export async function openEvent(decoded: DecodedEvent, deps: PrepareDeps): Promi
     event['subject'] = subject;
     pseudonym = subject.value;
   }
-  return { eventType: decoded.eventType, event, pseudonym };
+  return { eventType: decoded.eventType, event, pseudonym, producer };
 }
 
 /** The data-key scope step two will encrypt under, if any: a batch loads all of them at once. */
@@ -139,6 +167,7 @@ export async function finishEvent(opened: OpenedEvent, deps: PrepareDeps): Promi
   const { eventType, pseudonym } = opened;
   const event = { ...opened.event };
   const metadata: Record<string, string> = { fingerprint: deps.codec.fingerprintHex(eventType) };
+  if (opened.producer !== null) metadata['producer'] = opened.producer;
   let after: AfterEffect | null = null;
   if (eventType === 'DisclosureRecorded') {
     const disclosure = event as unknown as DisclosureRecorded;

@@ -7,10 +7,10 @@ import pg from 'pg';
 import { checkPrerequisites, kafkaClientOptions, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '@sporbar/kafka-infra';
 import { testKafkaClient } from '@sporbar/kafka-infra/vitest';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
-import { createKafkaTransport, createProducer } from '@sporbar/producer';
+import { developmentProducerKey, createKafkaTransport, createProducer } from '@sporbar/producer';
 import { createCodec, register } from '@sporbar/schemas';
 import { pgPoolSqlClient } from '@sporbar/common/sql';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, parseMasterKey, migrateSubjectKeys } from '@sporbar/key-store';
+import { developmentProducerRegistry, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, generateMasterKeySecret, generateSealKeyPair, parseMasterKey, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createKafkaDeadLetterSink, ensureTopics, startKafkaIngest } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, waitFor } from './support.ts';
 
@@ -58,6 +58,7 @@ describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', 
     const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await dlqProducer.connect();
     const ingest = createIngest({
+      producers: developmentProducerRegistry(),
       codec: createCodec(),
       store,
       register,
@@ -71,7 +72,7 @@ describe.skipIf(!canStartBroker || !pgProbe.url)('broker SIGKILLed mid-stream', 
       transport: createKafkaTransport({ ...kafkaClientOptions(broker), topic, spoolDir, backoff: { initialMs: 200, maxMs: 2000 } }),
       sealPublicKey: seal.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
-      sourceSystem: 'mitid-core',
+      producerKey: developmentProducerKey('mitid-core'),
     });
     const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
     const ids = new Set<string>();

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { ingestConfigFromEnv, redriveConfigFromEnv } from '../src/config.ts';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
 
 const key = () => randomBytes(32).toString('base64url');
-const keys = { SPORBAR_SEAL_PRIVATE_KEY: key(), SPORBAR_PSEUDONYM_KEY: key(), SPORBAR_MASTER_KEY: key() };
+const keys = { SPORBAR_SEAL_PRIVATE_KEY: key(), SPORBAR_PSEUDONYM_KEY: key(), SPORBAR_MASTER_KEY: key(), SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE, SPORBAR_ENV: 'development' };
 
 
 describe('the ingest configuration', () => {
   it('keeps the documented defaults', () => {
     const c = ingestConfigFromEnv(keys);
-    expect({ ...c, masterKey: undefined }).toEqual({
+    expect({ ...c, masterKey: undefined, producers: undefined }).toEqual({
       logLevel: 'info',
       kafka: { brokers: ['127.0.0.1:9092'] },
       topic: 'sporbar.disclosures',
@@ -23,8 +24,10 @@ describe('the ingest configuration', () => {
       sealPrivateKey: keys.SPORBAR_SEAL_PRIVATE_KEY,
       pseudonymKey: { id: 'k1', secret: keys.SPORBAR_PSEUDONYM_KEY },
       masterKey: undefined,
+      producers: undefined,
       metricsPort: 9464,
     });
+    expect(c.producers.producers.map((p) => p.id)).toContain('mitid-core');
     expect(c.masterKey.id).toBe('m1');
     expect(ingestConfigFromEnv({ ...keys, SPORBAR_TOPIC: 't', KAFKA_BROKERS: 'a:1, b:2' })).toMatchObject({ dlqTopic: 't.dlq', kafka: { brokers: ['a:1', 'b:2'] } });
   });
@@ -61,9 +64,20 @@ describe('the ingest configuration', () => {
       'SPORBAR_PSEUDONYM_KEY',
       'SPORBAR_MASTER_KEY',
       'SPORBAR_MASTER_KEY_ID',
+      'SPORBAR_PRODUCER_REGISTRY',
       'METRICS_PORT',
     ]);
     expect(err.message).toContain('SPORBAR_MASTER_KEY          the master key is a placeholder');
+  });
+
+  it('the producer registry: refused when unreadable or invalid, and the development one unless SPORBAR_ENV=development exactly', () => {
+    for (const env of ['production', 'Development', 'dev', '']) {
+      const err = refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_ENV: env }));
+      expect(variables(err)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+      expect(err.message).toContain('development producer registry');
+    }
+    expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_PRODUCER_REGISTRY: '/nonexistent/registry.json' })))).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+    expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_PRODUCER_REGISTRY: new URL(import.meta.url).pathname })))).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
   });
 
   it('EventStoreDB needs its URL; the subject keys stay in DATABASE_URL', () => {

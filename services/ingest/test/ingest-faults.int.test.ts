@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor } from './support.ts';
 
 /**
  * Fault tests of the ingest as a real process (`sporbar-ingest run`) between a real broker and a
@@ -48,7 +48,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
       transport: createInProcessTransport(async (m) => void out.push(...m)),
       sealPublicKey: keys.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
-      sourceSystem: 'mitid-core',
+      producerKey: developmentProducerKey('mitid-core'),
     });
     const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
     for (let i = 0; i < n; i++) {
@@ -94,6 +94,8 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
         SPORBAR_SEAL_PRIVATE_KEY: keys.privateKey,
         SPORBAR_PSEUDONYM_KEY: pseudonymKey,
         SPORBAR_MASTER_KEY: masterKey,
+        SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+        SPORBAR_ENV: 'development',
         METRICS_PORT: '0',
         LOG_LEVEL: process.env['SPORBAR_TEST_VERBOSE'] ? 'info' : 'warn',
       },
@@ -217,7 +219,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest fault tests (real broker, real
       }
       if (refusedByCodec(b)) bad.push(b);
     }
-    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value }))].sort(() => rand() - 0.5);
+    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value, headers: signedBy('mitid-core', value) }))].sort(() => rand() - 0.5);
     for (let i = 0; i < mixed.length; i += 1000) await sender.send({ topic, acks: -1, messages: mixed.slice(i, i + 1000) });
     const ingest = startIngest(topic, db.url, randomName('ingest'));
     try {

@@ -2,11 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
-import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '@sporbar/producer';
 import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
 import { pgliteSqlClient } from '@sporbar/common/sql';
-import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
+import { developmentProducerRegistry, createPseudonymiser, createSubjectKeyStore, createSubjectOpener, createSubjectSealer, generateMasterKeySecret, generateSealKeyPair, keyScope, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createIngest, createSqlDeadLetterSink, subjectStream, type Ingest } from '../src/index.ts';
+import { signedBy } from './support.ts';
 
 const CPR = '240365-1187';
 const codec = createCodec();
@@ -26,7 +27,7 @@ beforeEach(async () => {
   deadLetters = await createSqlDeadLetterSink(pglite);
   keys = createSubjectKeyStore({ db: pglite, masterKey: parseMasterKey({ id: 'm1', secret: generateMasterKeySecret() }) });
   await migrateSubjectKeys(pgliteSqlClient(pglite));
-  ingest = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+  ingest = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
   captured = [];
   producer = createProducer({
     transport: createInProcessTransport(async (m) => {
@@ -35,7 +36,8 @@ beforeEach(async () => {
     }),
     sealPublicKey: sealKeys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    sourceSystem: 'mitid-core',
+    // A producer the development registry allows every activity and erasures (the tests below need both).
+    producerKey: developmentProducerKey('embedded-demo'),
   });
 });
 
@@ -102,6 +104,22 @@ describe('ingest', () => {
     expect(Buffer.from(stored!.data).toString('latin1')).not.toContain('2403651187');
   });
 
+  it('stores the authenticated producer id with the event, and dead-letters what the producer may not send', async () => {
+    await producer.recordDisclosure(declared);
+    expect((await all())[0]!.metadata).toMatchObject({ producer: 'embedded-demo' });
+    const sent: OutgoingMessage[] = [];
+    const mitid = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: (await generateSealKeyPair()).publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: developmentProducerKey('mitid-core') });
+    await mitid.recordDisclosure({ ...declared, activity: 'nemkonto-register' }); // MitID records MitID activities only
+    await mitid.requestErasure({ subject: { cpr: CPR }, reason: 'not granted to mitid-core' });
+    const result = await ingest.handle(sent.map((m, i) => ({ value: m.value, headers: m.headers, origin: `sporbar.disclosures/0/${i}` })));
+    expect(result).toEqual({ appended: 0, duplicates: 0, deadLettered: 2 });
+    const { rows } = await pglite.query<{ reason_code: string; reason: string }>('SELECT reason_code, reason FROM dead_letters ORDER BY id');
+    expect(rows.map((r) => r.reason_code)).toEqual(['SPB_ERR_NOT_ALLOWED', 'SPB_ERR_NOT_ALLOWED']);
+    expect(rows[0]!.reason).toMatch(/nemkonto-register/);
+    expect(rows[1]!.reason).toMatch(/ErasureRequested/);
+    expect(await all()).toHaveLength(1);
+  });
+
   it('keeps and flags an undeclared disclosure with its reasons', async () => {
     await producer.recordDisclosure({ ...declared, recipient: { id: 'akamai-denmark', role: 'PROCESSOR' }, activity: 'nemkonto-register' });
     const [stored] = await all();
@@ -114,9 +132,9 @@ describe('ingest', () => {
     const real = createSubjectOpener(sealKeys.privateKey);
     let opened = 0;
     const opener = { open: (envelope: string) => (opened++, real.open(envelope)), openBytes: (b: Uint8Array) => real.openBytes(b) };
-    const counted = createIngest({ codec, store, register, pseudonymiser, keys, opener, deadLetters });
+    const counted = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener, deadLetters });
     const sent: OutgoingMessage[] = [];
-    const p = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), sourceSystem: 'mitid-core' });
+    const p = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: developmentProducerKey('mitid-core') });
     // One login, several disclosures at once: the SDK seals the subject once for all of them.
     await Promise.all([1, 2, 3].map((n) => p.recordDisclosure({ ...declared, personalDetails: { ipAddress: `192.0.2.${n}` } })));
     const envelopes = sent.map((m) => (codec.decode(m.value).event as DisclosureRecorded).subject.value);
@@ -132,10 +150,10 @@ describe('ingest', () => {
     expect(ips.map((r) => (r.status === 'ok' ? r.details.ipAddress : r.status)).sort()).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
   });
 
-  it('dead-letters sealed details that are not a JSON object or name an unknown field, and stores the good one', async () => {
+  it('dead-letters sealed details that are not a JSON object, name an unknown field or hold a control character, and stores the good one', async () => {
     const sealKeys = await generateSealKeyPair();
     const sealer = createSubjectSealer(sealKeys.publicKey);
-    const own = createIngest({ codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+    const own = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
     const withDetails = async (plain: string) =>
       codec.encode('DisclosureRecorded', {
         eventId: randomUUID(),
@@ -152,9 +170,14 @@ describe('ingest', () => {
         personalDetails: await sealer.sealBytes(Buffer.from(plain)),
         correlationId: null,
       } as DisclosureRecorded);
-    const payloads = ['not json', '5', 'null', '["192.0.2.1"]', '{"shoeSize":"42"}', '{"ipAddress":7}', '{"ipAddress":"192.0.2.9"}'];
-    const messages = await Promise.all(payloads.map(async (p, i) => ({ value: await withDetails(p), headers: {}, origin: `sporbar.disclosures/0/${i}` })));
-    expect(await own.handle(messages)).toEqual({ appended: 1, duplicates: 0, deadLettered: 6 });
+    const payloads = ['not json', '5', 'null', '["192.0.2.1"]', '{"shoeSize":"42"}', '{"ipAddress":7}', '{"freeText":"192.0.2.5\\u0000"}', '{"ipAddress":"192.0.2.9"}'];
+    const messages = await Promise.all(
+      payloads.map(async (p, i) => {
+        const value = await withDetails(p);
+        return { value, headers: signedBy('mitid-core', value), origin: `sporbar.disclosures/0/${i}` };
+      }),
+    );
+    expect(await own.handle(messages)).toEqual({ appended: 1, duplicates: 0, deadLettered: 7 });
     const { rows: letters } = await pglite.query<{ origin: string; reason_code: string; reason: string }>('SELECT origin, reason_code, reason FROM dead_letters ORDER BY id');
     expect(letters.map((l) => [l.origin, l.reason_code])).toEqual([
       ['sporbar.disclosures/0/0', 'SPB_ERR_MALFORMED_BODY'],
@@ -163,6 +186,7 @@ describe('ingest', () => {
       ['sporbar.disclosures/0/3', 'SPB_ERR_MALFORMED_BODY'],
       ['sporbar.disclosures/0/4', 'SPB_ERR_SCHEMA_INVALID'],
       ['sporbar.disclosures/0/5', 'SPB_ERR_SCHEMA_INVALID'],
+      ['sporbar.disclosures/0/6', 'SPB_ERR_CONTROL_CHARACTER'], // the text rules hold inside the sealed details too
     ]);
     for (const l of letters) expect(l.reason).not.toContain('192.0.2'); // reasons never carry the details
     expect(await all()).toHaveLength(1);
@@ -184,9 +208,9 @@ describe('ingest', () => {
     const at = wrongKeySeal.indexOf(Buffer.from('s1.'));
     wrongKeySeal[at + 60] = wrongKeySeal[at + 60] === 0x41 ? 0x42 : 0x41; // corrupt the sealed subject
     const result = await ingest.handle([
-      { value: Buffer.from('not avro at all'), headers: { 'sporbar-event-type': 'DisclosureRecorded' }, origin: 'sporbar.disclosures/0/17' },
-      { value: good.value.subarray(0, 40), headers: {}, origin: 'sporbar.disclosures/0/18' },
-      { value: wrongKeySeal, headers: {}, origin: 'sporbar.disclosures/0/19' },
+      { value: Buffer.from('not avro at all'), headers: { 'sporbar-event-type': 'DisclosureRecorded', ...signedBy('embedded-demo', Buffer.from('not avro at all')) }, origin: 'sporbar.disclosures/0/17' },
+      { value: good.value.subarray(0, 40), headers: signedBy('embedded-demo', good.value.subarray(0, 40)), origin: 'sporbar.disclosures/0/18' },
+      { value: wrongKeySeal, headers: signedBy('embedded-demo', wrongKeySeal), origin: 'sporbar.disclosures/0/19' },
       { value: good.value, headers: good.headers, origin: 'sporbar.disclosures/0/20' },
     ]);
     expect(result).toEqual({ appended: 0, duplicates: 1, deadLettered: 3 });

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { createCodec, createSchemaCatalogue, loadSchemaCatalogue, register, schemaVersion, type Codec } from '@sporbar/schemas';
 import { pgPoolSqlClient } from '@sporbar/common/sql';
-import { createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
+import { developmentProducerRegistry, createPseudonymiser, createSubjectOpener, generateSealKeyPair, createSubjectKeyStore, generateMasterKeySecret, parseMasterKey, type SubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import pg from 'pg';
 import {
   DLQ_HEADER_REASON,
@@ -18,7 +18,7 @@ import {
   redriveDeadLetters,
   startKafkaIngest,
 } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor } from './support.ts';
 
 const brokers = testKafkaBrokers();
 const pgProbe = await probePostgres();
@@ -59,7 +59,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
       transport: createInProcessTransport(async (m) => void out.push(...m)),
       sealPublicKey: keys.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
-      sourceSystem: 'nemkonto',
+      producerKey: developmentProducerKey('nemkonto'),
       ...(codec ? { codec } : {}),
     });
     const flow = register.activities.find((a) => a.id === 'nemkonto-register')!.flows[0]!;
@@ -89,6 +89,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
     const dlq = `${topic}.dlq`;
     const metrics = createIngestMetrics();
     const ingest = createIngest({
+      producers: developmentProducerRegistry(),
       codec,
       store,
       register,
@@ -116,7 +117,7 @@ describe.skipIf(!brokers || !pgProbe.url)('ingest on a real Kafka broker and Pos
       else if (i % 3 === 1) bad.push(b.subarray(0, 10 + (i % 30))); // truncated
       else bad.push(Buffer.concat([Buffer.from([0xc3, 0x01]), randomBytes(8), b.subarray(10)])); // unknown fingerprint
     }
-    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value }))];
+    const mixed = [...valid.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })), ...bad.map((value) => ({ value, headers: signedBy('nemkonto', value) }))];
     mixed.sort(() => Math.random() - 0.5);
     for (let i = 0; i < mixed.length; i += 500) await send(topic, mixed.slice(i, i + 500));
     // Re-delivery of the same valid messages (a producer retry): stored once.

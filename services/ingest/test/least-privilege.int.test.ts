@@ -21,9 +21,9 @@ import {
   type KafkaPrincipalSpec,
 } from '@sporbar/kafka-infra';
 import { testKafkaClient } from '@sporbar/kafka-infra/vitest';
-import { createKafkaTransport, createProducer } from '@sporbar/producer';
+import { createKafkaTransport, createProducer, developmentProducerKey } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
 
@@ -129,6 +129,9 @@ describe.skipIf(!canRun || !pgProbe.url)('least privilege on the secured broker:
       SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
       SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
       SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
+      // The development producer registry, which a production ingest refuses: SPORBAR_ENV=development.
+      SPORBAR_ENV: 'development',
+      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
     });
@@ -142,7 +145,7 @@ describe.skipIf(!canRun || !pgProbe.url)('least privilege on the secured broker:
       transport: createKafkaTransport({ ...kafkaClientOptions(target, producerUser), clientId: 'producer-mitid', topic, spoolDir }),
       sealPublicKey: seal.publicKey,
       routingSecret: randomBytes(32).toString('base64url'),
-      sourceSystem: 'mitid-core',
+      producerKey: developmentProducerKey('mitid-core'),
     });
     const flows = register.activities.find((a) => a.id === 'mitid-core')!.flows;
     try {

@@ -9,9 +9,9 @@ import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers, testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
 import { devPublicKey, devToken } from '@sporbar/access-api';
-import { createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
+import { developmentProducerKey, createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
-import { generateSealKeyPair } from '@sporbar/key-store';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, formatProducerKey, generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
 
@@ -36,6 +36,8 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
   let db: { name: string; url: string };
   let topic: string;
   let producer: Producer;
+  /** Each activity's own system, as the producer registry allows it (one transport for all). */
+  let producers: Record<string, Producer>;
   let spoolDir: string;
   let apiPort: number;
 
@@ -72,16 +74,16 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
       SPORBAR_JWT_PUBLIC_KEY: devPublicKey().export({ format: 'pem', type: 'spki' }).toString(),
       SPORBAR_ENV: 'development',
+      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+      SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
       METRICS_PORT: '0',
       PORT: String(apiPort),
     });
     spoolDir = mkdtempSync(join(tmpdir(), 'sporbar-spool-'));
-    producer = createProducer({
-      transport: createKafkaTransport({ ...testKafkaClientOptions()!, topic, spoolDir }),
-      sealPublicKey: seal.publicKey,
-      routingSecret: env['SPORBAR_ROUTING_SECRET']!,
-      sourceSystem: 'nemkonto',
-    });
+    const transport = createKafkaTransport({ ...testKafkaClientOptions()!, topic, spoolDir });
+    const systemOf = (producerId: string) => createProducer({ transport, sealPublicKey: seal.publicKey, routingSecret: env['SPORBAR_ROUTING_SECRET']!, producerKey: developmentProducerKey(producerId) });
+    producers = { 'mitid-core': systemOf('mitid-core'), 'nemkonto-register': systemOf('nemkonto'), 'mitid-support': systemOf('mitid-support') };
+    producer = producers['nemkonto-register']!;
   });
 
   afterAll(async () => {
@@ -101,7 +103,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
       const activity = activities[n % activities.length]!;
       const f = activity.flows[n % activity.flows.length]!;
       sends.push(
-        producer.recordDisclosure({
+        producers[activity.id]!.recordDisclosure({
           subject: { cpr },
           activity: activity.id,
           recipient: { id: f.recipientId, role: f.roles[0] },

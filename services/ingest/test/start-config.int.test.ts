@@ -15,9 +15,9 @@ describe('sporbar-ingest run without its configuration', () => {
     });
     expect(r.status).not.toBe(0);
     expect(r.status).not.toBeNull();
-    expect(r.stderr).toMatch(/^SPB_ERR_CONFIG: sporbar-ingest cannot start: 4 configuration problems/);
-    for (const name of ['SPORBAR_PARTITIONS', 'SPORBAR_SEAL_PRIVATE_KEY', 'SPORBAR_PSEUDONYM_KEY', 'SPORBAR_MASTER_KEY']) expect(r.stderr).toContain(`\n  ${name} `);
+    expect(r.stderr).toMatch(/^SPB_ERR_CONFIG: sporbar-ingest cannot start: 5 configuration problems/);
+    for (const name of ['SPORBAR_PARTITIONS', 'SPORBAR_SEAL_PRIVATE_KEY', 'SPORBAR_PSEUDONYM_KEY', 'SPORBAR_MASTER_KEY', 'SPORBAR_PRODUCER_REGISTRY']) expect(r.stderr).toContain(`\n  ${name} `);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stderr.trim().split('\n')).toHaveLength(5);
+    expect(r.stderr.trim().split('\n')).toHaveLength(6);
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { createProducerSigner, developmentProducerKey } from '@sporbar/key-store/producer-auth';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 import { testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
@@ -42,3 +43,6 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessa
   await consumer.disconnect();
   return out;
 }
+
+/** The authenticator headers a registered producer (development key) puts on a record value: for tests that hand-craft records. */
+export const signedBy = (producerId: string, value: Uint8Array): Record<string, string> => ({ ...createProducerSigner(developmentProducerKey(producerId))(value) });

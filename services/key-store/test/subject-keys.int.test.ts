@@ -280,6 +280,56 @@ function keyTableSuite(backend: string, connect: () => Promise<Connection>, skip
       expect(await reader.decrypt(s, eventId, blob)).toMatchObject({ status: 'shredded', cause: 'ERASURE_REQUESTED' });
     });
 
+    it('decryptMany sees a shred done by another store at once, whatever its cache holds', async () => {
+      const { open } = await freshTable();
+      const [s, kept] = [subjectNo(13), subjectNo(14)];
+      const reader = open({ cacheTtlMs: 3_600_000 }); // an hour: only the liveness check can see the shred
+      const [e1, e2, e3] = [uuid(), uuid(), uuid()];
+      const requests = [
+        { subject: s, eventId: e1, blob: await reader.encrypt(s, e1, payment) },
+        { subject: `${s}.mitid-core`, eventId: e2, blob: await reader.encrypt(`${s}.mitid-core`, e2, login) },
+        { subject: kept, eventId: e3, blob: await reader.encrypt(kept, e3, inquiry) },
+      ];
+      expect((await reader.decryptMany(requests)).map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+      const { hits } = reader.cacheStats();
+      await open().shred(s, 'ERASURE_REQUESTED');
+      await open().shred(`${s}.mitid-core`, 'RETENTION_EXPIRED');
+      expect((await reader.decrypt(s, e1, requests[0]!.blob)).status).toBe('ok'); // decrypt trusts its cache for cacheTtlMs
+      const after = await reader.decryptMany(requests);
+      expect(after[0]).toMatchObject({ status: 'shredded', cause: 'ERASURE_REQUESTED' });
+      expect(after[1]).toMatchObject({ status: 'shredded', cause: 'RETENTION_EXPIRED' });
+      expect(after[2]).toMatchObject({ status: 'ok', details: inquiry });
+      expect(reader.cacheStats().hits).toBe(hits + 1 + 3); // nothing was unwrapped again
+      expect((await reader.decrypt(s, e1, requests[0]!.blob)).status).toBe('shredded'); // the tombstone is cached now
+    });
+
+    it('decryptMany answers each blob as decrypt does: malformed, unknown, foreign, tampered, from a cold store', async () => {
+      const { store, open } = await freshTable();
+      const [a, b] = [subjectNo(15), subjectNo(16)];
+      const eventId = uuid();
+      const blob = await store.encrypt(a, eventId, payment);
+      await store.encrypt(b, uuid(), login);
+      const orphan = encryptDetails({ id: 'dk_AAAAAAAAAAAAAAAAAAAAAA', key: randomBytes(32) }, login, { eventId, subject: a });
+      const requests = [
+        { subject: a, eventId, blob },
+        { subject: a, eventId, blob: randomBytes(10) },
+        { subject: a, eventId, blob: orphan },
+        { subject: b, eventId, blob },
+        { subject: a, eventId: uuid(), blob },
+        { subject: a, eventId, blob },
+      ];
+      const want = ['ok', 'malformed', 'unknown-key', 'wrong-subject', 'authentication-failed', 'ok'];
+      for (const reader of [open(), open({ cacheSize: 0 }), store]) {
+        const got = (await reader.decryptMany(requests)).map((r) => (r.status === 'unreadable' ? r.reason : r.status));
+        expect(got).toEqual(want);
+        for (const [i, r] of requests.entries()) {
+          const one = await reader.decrypt(r.subject, r.eventId, r.blob);
+          expect(one.status === 'unreadable' ? one.reason : one.status).toBe(want[i]);
+        }
+      }
+      expect(await store.decryptMany([])).toEqual([]);
+    });
+
     it('keeps its cache bounded (LRU) and still answers every subject', async () => {
       const { open } = await freshTable();
       const store = open({ cacheSize: 3 });

@@ -1,4 +1,5 @@
 import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
+import { parseProducerKey, type ProducerKey } from '@sporbar/key-store/producer-auth';
 import { SporbarError } from '@sporbar/common/errors';
 import { parseGatewayClients, type GatewayClients } from './clients.ts';
 
@@ -31,6 +32,12 @@ export const gatewayEnv = {
   SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS: envInteger({ default: 10, minimum: 0, maximum: 300, meaning: "allowed clock difference with the issuer for a token's exp, nbf and iat" }),
   SPORBAR_GATEWAY_RATE_LIMIT_MAX: envInteger({ default: 600, minimum: 1, meaning: 'requests per client per window; more are a 429 SPB_ERR_RATE_LIMITED' }),
   SPORBAR_GATEWAY_RATE_LIMIT_WINDOW_SECONDS: envInteger({ default: 60, minimum: 1, maximum: 86_400, meaning: 'the rate limit window' }),
+  SPORBAR_GATEWAY_PRODUCER_ID: envString({ default: 'http-ingest', pattern: '^[a-z0-9][a-z0-9-]{0,79}$', meaning: "the gateway's own producer id in the producer registry (whose `sourceSystems` list the producer ids of its clients)" }),
+  SPORBAR_PRODUCER_KEY: envSecret({
+    required: true,
+    meaning: 'its producer key `<hmac-sha256|ed25519>:<keyId>:<base64url secret>` (the producer registry lists it): authenticates every event it sends',
+    check: (value) => void parseProducerKey('http-ingest', value),
+  }),
 } as const;
 
 export interface GatewayConfig {
@@ -49,6 +56,8 @@ export interface GatewayConfig {
   readonly tokenMaxLifetimeSeconds: number;
   readonly clockSkewSeconds: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Authenticates the events it sends to the ingest, as the gateway's own producer id. */
+  readonly producerKey: ProducerKey;
 }
 
 /** Reads the gateway's configuration: every problem in one SPB_ERR_CONFIG. */
@@ -68,5 +77,6 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     tokenMaxLifetimeSeconds: v.SPORBAR_GATEWAY_TOKEN_MAX_LIFETIME_SECONDS,
     clockSkewSeconds: v.SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS,
     rateLimit: { max: v.SPORBAR_GATEWAY_RATE_LIMIT_MAX, windowMs: v.SPORBAR_GATEWAY_RATE_LIMIT_WINDOW_SECONDS * 1000 },
+    producerKey: parseProducerKey(v.SPORBAR_GATEWAY_PRODUCER_ID, v.SPORBAR_PRODUCER_KEY),
   }));
 }

@@ -21,7 +21,9 @@ export function buildGateway(config: GatewayConfig, transport: Transport, option
   const producerFor = (producerId: string): Producer => {
     let p = producers.get(producerId);
     if (!p) {
-      p = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, sourceSystem: producerId });
+      // Every event is authenticated to the ingest as the gateway (its producer key), declaring the
+      // client's producer id as its sourceSystem: the registry lists those ids as the gateway's sourceSystems.
+      p = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, sourceSystem: producerId, producerKey: config.producerKey });
       producers.set(producerId, p);
     }
     return p;

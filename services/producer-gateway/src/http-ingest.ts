@@ -1,13 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import { isSporbarError, SporbarError } from '@sporbar/common/errors';
+import { isSporbarError, SporbarError, type ErrorCode } from '@sporbar/common/errors';
 import type { SchemaCatalogue } from '@sporbar/schemas';
 import type { Producer, Recorded } from '@sporbar/producer';
 import { httpEventSchemas, HTTP_EVENT_TYPES, type HttpEventType } from './request-schema.ts';
 import type { Authorize } from './clients.ts';
 import { bearerToken, type TokenVerifier } from './token-verifier.ts';
-
-type HttpEvent = { type: string; eventId: string; occurredAt?: string; subject: { cpr: string } } & Record<string, unknown>;
+import { checkBody, type HttpEvent, type Validator } from './validate-body.ts';
 
 /** Who sent a request: the OAuth2 client of its access token and the producer that client writes as. */
 export interface Principal {
@@ -39,26 +38,49 @@ export function httpEventBodySchema(catalogue?: SchemaCatalogue): Record<string,
   return { type: 'object', required: ['type'], oneOf: HTTP_EVENT_TYPES.map((t) => schemas[t]) };
 }
 
+/** One item's outcome when a batch was not accepted whole. */
+export interface ItemResult {
+  readonly index: number;
+  readonly eventId: string;
+  /** accepted: acknowledged by Kafka or fsync'd in the spool; failed: the transport refused it; not_sent: not tried, an earlier item failed (the batch keeps its order). */
+  readonly status: 'accepted' | 'failed' | 'not_sent';
+  readonly eventType: string;
+  readonly code?: ErrorCode;
+}
+
+/**
+ * The ajv options of the endpoint, fastify's defaults overridden: no type coercion (a string where an
+ * array is declared, a number where a string is, are 400s, never converted values), no defaults
+ * filled in, unknown properties refused rather than dropped, every problem reported.
+ */
+export const GATEWAY_AJV_OPTIONS = { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true } as const;
+
 /**
  * POST /v1/events — the producer SDK over HTTP, for operational systems that cannot link it. The
- * same calls, the same validation, the same sealing and the same delivery guarantee: 202 means the
- * event is acknowledged by Kafka or fsync'd in the local spool. Bodies are never logged (they hold
- * CPR numbers until they are sealed here).
+ * same calls, the same validation, the same sealing and the same delivery guarantee: 202 means every
+ * event of the body is acknowledged by Kafka or fsync'd in the local spool. Bodies are never logged
+ * (they hold CPR numbers until they are sealed here).
  *
- * The body's JSON Schema is derived from the Avro schemas (request-schema.ts). Validation is fastify's
- * ajv with its defaults except removeAdditional: note that those defaults include coerceTypes: 'array'
- * (a number where a string is expected is accepted as that number's text, a scalar where an array is
- * expected as a one-item array): the endpoint has always accepted that, and a test pins it, so that
- * turning it off (which would refuse requests accepted so far) is a deliberate change.
+ * Every request carries an OAuth2 access token (verified before the body is read); its client is a
+ * configured producer, and the events are recorded as that producer (their sourceSystem), never as
+ * what the body says. A rate limit applies per client.
+ *
+ * The whole body is checked first (validate-body.ts): any invalid item is a 400 listing each bad
+ * item's index and field, and nothing is sent; then every item is authorized (403 for the whole
+ * request, nothing sent). Then the events are recorded in order; when the transport refuses one
+ * (spool full ...), the ones after it are not sent (one subject's events keep their order) and the
+ * answer lists each item's outcome: 207 when some were accepted, the failure's own status (503 for
+ * SPB_ERR_SPOOL_FULL) when none was. A client retries exactly the items not accepted, with the same
+ * eventIds: the ingest stores an eventId once.
  */
 export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
   const { producerFor, verifyToken, producerOf, authorize } = options;
   const maxBatch = options.maxBatch ?? 500;
-  const eventSchema = httpEventBodySchema(options.catalogue);
+  const schemas = httpEventSchemas(options.catalogue);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 4 * 1024 * 1024,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
+    ajv: { customOptions: { ...GATEWAY_AJV_OPTIONS } },
   });
   app.setErrorHandler((error, _request, reply) => {
     if (isSporbarError(error)) {
@@ -123,33 +145,64 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
 
   // In a plugin scope, so that @fastify/rate-limit is loaded when the route is added.
   void app.register(async (scope) => {
-    scope.post<{ Body: HttpEvent | { events: HttpEvent[] } }>(
+    scope.post(
       '/v1/events',
       {
         onRequest: authenticate,
         config: { rateLimit: { max, timeWindow } },
-        schema: {
-          body: { oneOf: [eventSchema, { type: 'object', required: ['events'], additionalProperties: false, properties: { events: { type: 'array', minItems: 1, maxItems: maxBatch, items: eventSchema } } }] },
-        },
+        // The envelope only: each item is validated against its own event type's schema in the
+        // handler, so that a batch's answer can name every bad item by index.
+        schema: { body: { type: 'object' } },
       },
       async (request, reply) => {
-        const body = request.body as HttpEvent | { events: HttpEvent[] };
-        const events = 'events' in body ? (body.events as HttpEvent[]) : [body as HttpEvent];
+        const validatorFor = (type: HttpEventType): Validator => request.compileValidationSchema(schemas[type], 'body') as unknown as Validator;
+        const checked = checkBody(request.body, validatorFor, maxBatch);
+        if (!checked.ok) {
+          const first = checked.problems[0]!;
+          const codes = new Set(checked.problems.map((p) => p.code));
+          return reply.status(400).send({
+            code: codes.size === 1 ? first.code : 'SPB_ERR_SCHEMA_INVALID',
+            message: `${checked.problems.length} problem(s); nothing was sent. First: ${checked.batch && first.path !== 'events' ? `events[${first.index}].` : ''}${first.message}`,
+            problems: checked.problems,
+          });
+        }
         const { producerId } = principalOf(request);
         // Every event is authorized before any is recorded: a refused request records nothing.
-        for (const [i, e] of events.entries()) {
+        for (const [i, e] of checked.events.entries()) {
           const activity = typeof e['activity'] === 'string' ? e['activity'] : null;
           if (!(await authorize(producerId, e.type as HttpEventType, activity))) {
-            const where = 'events' in body ? `events[${i}]` : 'the event';
+            const where = checked.batch ? `events[${i}]` : 'the event';
             throw new SporbarError('SPB_ERR_PRODUCER_NOT_ALLOWED', `${where}: producer ${producerId} may not send ${e.type}${activity ? ` for activity ${activity}` : ''}`);
           }
         }
         // The recorded sourceSystem is the authenticated producer, never what the body says.
         const producer = producerFor(producerId);
-        // In order: one subject's events keep their order through the transport.
-        const accepted: Recorded[] = [];
-        for (const e of events) accepted.push(await record(producer, e));
-        return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
+        // In order: one subject's events keep their order through the transport. After a refusal the
+        // rest is not sent, so a retry of the items not accepted keeps that order too.
+        const results: ItemResult[] = [];
+        let failure: { status: number; code: ErrorCode; message: string } | null = null;
+        for (const [index, e] of checked.events.entries()) {
+          if (failure) {
+            results.push({ index, eventId: e.eventId, eventType: e.type, status: 'not_sent', code: failure.code });
+            continue;
+          }
+          try {
+            const r = await record(producer, e);
+            results.push({ index, eventId: r.eventId, eventType: r.eventType, status: 'accepted' });
+          } catch (err) {
+            failure = isSporbarError(err) ? { status: err.statusCode, code: err.code, message: err.message } : { status: 500, code: 'SPB_ERR_INTERNAL', message: 'internal error' };
+            if (!isSporbarError(err)) request.log.error({ err: { name: (err as Error).name } }, 'recording an event failed');
+            results.push({ index, eventId: e.eventId, eventType: e.type, status: 'failed', code: failure.code });
+          }
+        }
+        const accepted = results.filter((r) => r.status === 'accepted');
+        if (!failure) return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
+        if (accepted.length === 0) return reply.status(failure.status).send({ code: failure.code, message: `${failure.message}; nothing of this request was accepted`, results });
+        return reply.status(207).send({
+          code: failure.code,
+          message: `${accepted.length} of ${results.length} accepted; retry the others (same eventIds)`,
+          results,
+        });
       },
     );
   });

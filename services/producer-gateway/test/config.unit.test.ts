@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store/producer-auth';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { readGatewayConfig } from '../src/config.ts';
 
@@ -8,7 +9,7 @@ const key = () => randomBytes(32).toString('base64url');
 
 describe('the producer gateway configuration', () => {
   it('keeps the documented defaults', () => {
-    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven' };
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
     const config = readGatewayConfig(keys);
     expect(config.clients.get('mitid-gw')).toEqual({ clientId: 'mitid-gw', producerId: 'mitid-core', eventTypes: new Set(['ConsentGiven']) });
     expect({ ...config, clients: undefined }).toEqual({
@@ -26,11 +27,12 @@ describe('the producer gateway configuration', () => {
       tokenMaxLifetimeSeconds: 3600,
       clockSkewSeconds: 10,
       rateLimit: { max: 600, windowMs: 60_000 },
+        producerKey: developmentProducerKey('http-ingest'),
     });
   });
 
   it('its Kafka producer principal: TLS and SCRAM, never SCRAM without TLS', () => {
-    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven' };
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
     const scram = { KAFKA_SASL_USERNAME: 'producer-gateway', KAFKA_SASL_PASSWORD: 'gw-password-0123' };
     expect(readGatewayConfig({ ...keys, ...scram, KAFKA_SSL: 'true' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
@@ -43,13 +45,13 @@ describe('the producer gateway configuration', () => {
   it('lists every problem at once, and never shows a secret', () => {
     const short = randomBytes(8).toString('base64url');
     const err = refusal(() => readGatewayConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SPORBAR_ROUTING_SECRET: short }));
-    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
+    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER', 'SPORBAR_PRODUCER_KEY', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
     expect(err.message).not.toContain(short);
   });
 
   it('refuses an issuer that is not an http(s) URL and a client list that allows nothing', () => {
     const err = refusal(() =>
-      readGatewayConfig({ SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'idp.example', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core' }),
+      readGatewayConfig({ SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'idp.example', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) }),
     );
     expect(variables(err).sort()).toEqual(['SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER']);
   });

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '@sporbar/schemas';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
-import { createInProcessTransport, type OutgoingMessage } from '@sporbar/producer';
+import { createInProcessTransport, developmentProducerKey, type OutgoingMessage } from '@sporbar/producer';
+import { formatProducerKey } from '@sporbar/key-store/producer-auth';
 import { buildGateway, readGatewayConfig } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
 
@@ -20,6 +21,7 @@ describe('the gateway as main.ts wires it, from its environment', () => {
       SPORBAR_GATEWAY_ISSUER: iss.issuer,
       SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven,nemkonto-gw=nemkonto:ErasureRequested',
       SPORBAR_GATEWAY_RATE_LIMIT_MAX: '3',
+      SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')),
     });
     const sent: OutgoingMessage[] = [];
     const gateway = buildGateway(config, createInProcessTransport(async (m) => void sent.push(...m)));

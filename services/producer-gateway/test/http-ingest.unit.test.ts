@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '@sporbar/schemas';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
-import { authorizeByEventType, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient, type Authorize } from '../src/index.ts';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { authorizeByEventType, buildHttpIngest, createTokenVerifier, GATEWAY_AJV_OPTIONS, httpEventBodySchema, parseGatewayClients, producerOfClient, type Authorize } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
 
 const codec = createCodec();
@@ -24,7 +24,7 @@ const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>, extra
   const transport = createInProcessTransport(handler ?? (async (m) => void sent.push(...m)));
   const routingSecret = randomBytes(32).toString('base64url');
   const app = buildHttpIngest({
-    producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId }),
+    producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId, producerKey: developmentProducerKey('http-ingest') }),
     verifyToken: createTokenVerifier({ issuer: iss.issuer, audience: 'sporbar-producer-gateway', maxLifetimeSeconds: 3600, clockSkewSeconds: 5 }),
     producerOf: producerOfClient(CLIENTS),
     authorize: extra.authorize ?? authorizeByEventType(CLIENTS),
@@ -86,12 +86,108 @@ describe('POST /v1/events', () => {
     expect(sent).toHaveLength(0);
   });
 
-  it('today the endpoint coerces scalars (fastify\'s default ajv coerceTypes: \'array\'): pinned, so that turning it off is a deliberate change', async () => {
+  it.each([
+    ['a number where a string is declared', { correlationId: 42 }, 'correlationId'],
+    ['a boolean where a string is declared', { purpose: true }, 'purpose'],
+    ['a string where an array is declared', { legalBases: 'LBK_494_2023' }, 'legalBases'],
+    ['a string where an object is declared', { recipient: 'danish-tax-authority' }, 'recipient'],
+    ['a number-like string where a string is fine, but in an array of strings a number', { dataCategories: [7] }, 'dataCategories[0]'],
+  ])('no type coercion: %s is a 400 naming the field, nothing sent', async (_name, patch, path) => {
     const { app, sent } = setup();
-    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { ...disclosure(), correlationId: 42, purpose: true, legalBases: 'LBK_494_2023' } });
-    expect(res.statusCode).toBe(202);
-    const e = codec.decode(sent[0]!.value).event as { correlationId: string; purpose: string; legalBases: string[] };
-    expect(e).toMatchObject({ correlationId: '42', purpose: 'true', legalBases: ['LBK_494_2023'] });
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { ...disclosure(), ...patch } });
+    expect(res.statusCode).toBe(400);
+    const body = res.json() as { code: string; problems: Array<{ index: number; path: string; code: string }> };
+    expect(body.code).toBe('SPB_ERR_SCHEMA_INVALID');
+    expect(body.problems).toContainEqual(expect.objectContaining({ index: 0, path, code: 'SPB_ERR_SCHEMA_INVALID' }));
+    expect(sent).toHaveLength(0);
+  });
+
+  it('unknown properties are refused, not silently dropped; no default is filled in (none declared, useDefaults off)', async () => {
+    expect(GATEWAY_AJV_OPTIONS).toMatchObject({ coerceTypes: false, useDefaults: false, removeAdditional: false });
+    expect(JSON.stringify(httpEventBodySchema())).not.toContain('"default"');
+    const { app, sent } = setup();
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { ...disclosure(), recipient: { id: 'x', role: 'PUBLIC_AUTHORITY', note: 'y' } } });
+    expect(res.statusCode).toBe(400);
+    expect((res.json() as { problems: Array<{ path: string; message: string }> }).problems).toEqual([expect.objectContaining({ path: 'recipient', message: expect.stringContaining("unknown property 'note'") })]);
+    const cprKey = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { ...disclosure(), '210376-4411': 'x' } });
+    expect(cprKey.statusCode).toBe(400);
+    expect(cprKey.body).not.toContain('210376');
+    expect(sent).toHaveLength(0);
+  });
+
+  it.each([
+    ['a NUL in recipient.id', { recipient: { id: 'danish\u0000tax', role: 'PUBLIC_AUTHORITY' } }, 'recipient.id', 'SPB_ERR_CONTROL_CHARACTER'],
+    ['a line feed in correlationId', { correlationId: 'a\nb' }, 'correlationId', 'SPB_ERR_CONTROL_CHARACTER'],
+    ['a right-to-left override in purpose', { purpose: 'nemkonto\u202epayments' }, 'purpose', 'SPB_ERR_CONTROL_CHARACTER'],
+    ['a CPR number in correlationId', { correlationId: 'case 210376-4411' }, 'correlationId', 'SPB_ERR_CPR_IN_TEXT'],
+    ['a CPR number without the dash in recipient.id', { recipient: { id: 'citizen2103764411', role: 'PUBLIC_AUTHORITY' } }, 'recipient.id', 'SPB_ERR_CPR_IN_TEXT'],
+    ['a NUL in a personal detail', { personalDetails: { freeText: 'x\u0000' } }, 'personalDetails.freeText', 'SPB_ERR_CONTROL_CHARACTER'],
+  ])('%s is a 400 with its own code naming the field, never the value', async (_name, patch, path, code) => {
+    const { app, sent } = setup();
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { ...disclosure(), ...patch } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code, problems: [{ index: 0, path, code }] });
+    expect(res.body).not.toMatch(/210376|danish.tax|nemkonto.payments/);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('an erasure reason is single-line and holds no CPR number; personal details may hold line breaks', async () => {
+    const { app, sent } = setup();
+    const erasure = (reason: string) => ({ type: 'ErasureRequested', eventId: randomUUID(), subject: { cpr: '210376-4411' }, reason });
+    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: erasure('by letter\nsigned') })).json()).toMatchObject({ code: 'SPB_ERR_CONTROL_CHARACTER' });
+    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: erasure('for 2103764411') })).json()).toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT' });
+    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: erasure('order 4512345678, tel. +45 33926700') })).statusCode).toBe(202);
+    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { ...disclosure(), personalDetails: { freeText: 'line 1\r\nline 2' } } })).statusCode).toBe(202);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a batch [valid, valid, bad, bad] is a 400 listing each bad item by index and field; nothing of it is sent', async () => {
+    const { app, sent } = setup();
+    const batch = [disclosure(), disclosure(), { ...disclosure(), recipient: { id: 'x\u0000', role: 'PUBLIC_AUTHORITY' } }, { ...disclosure(), legalBases: 'LBK_494_2023', correlationId: 42 }];
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { events: batch } });
+    expect(res.statusCode).toBe(400);
+    const body = res.json() as { code: string; message: string; problems: Array<{ index: number; path: string; code: string }> };
+    expect(body.code).toBe('SPB_ERR_SCHEMA_INVALID'); // several codes: the generic one, each problem has its own
+    expect(body.message).toMatch(/^3 problem\(s\); nothing was sent\. First: events\[2\]\.recipient\.id: /);
+    expect(body.problems.map((p) => [p.index, p.path, p.code])).toEqual([
+      [2, 'recipient.id', 'SPB_ERR_CONTROL_CHARACTER'],
+      [3, 'legalBases', 'SPB_ERR_SCHEMA_INVALID'],
+      [3, 'correlationId', 'SPB_ERR_SCHEMA_INVALID'],
+    ]);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('a transport that fails mid-batch: 207 with each item\'s outcome; the ones after the failure are not sent; a retry of exactly those completes the batch', async () => {
+    const { SporbarError } = await import('@sporbar/common/errors');
+    let room = 2;
+    const { app, sent } = setup(async (m) => {
+      if (room <= 0) throw new SporbarError('SPB_ERR_SPOOL_FULL', 'spool full');
+      room -= m.length;
+      sent.push(...m);
+    });
+    const batch = [disclosure(), disclosure(), disclosure(), disclosure()];
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { events: batch } });
+    expect(res.statusCode).toBe(207);
+    const body = res.json() as { code: string; results: Array<{ index: number; eventId: string; status: string; code?: string }> };
+    expect(body.code).toBe('SPB_ERR_SPOOL_FULL');
+    expect(body.results).toEqual([
+      { index: 0, eventId: batch[0]!.eventId, eventType: 'DisclosureRecorded', status: 'accepted' },
+      { index: 1, eventId: batch[1]!.eventId, eventType: 'DisclosureRecorded', status: 'accepted' },
+      { index: 2, eventId: batch[2]!.eventId, eventType: 'DisclosureRecorded', status: 'failed', code: 'SPB_ERR_SPOOL_FULL' },
+      { index: 3, eventId: batch[3]!.eventId, eventType: 'DisclosureRecorded', status: 'not_sent', code: 'SPB_ERR_SPOOL_FULL' },
+    ]);
+    expect(sent.map((m) => codec.decode(m.value).event.eventId)).toEqual([batch[0]!.eventId, batch[1]!.eventId]);
+
+    // None accepted: the failure's own status (503), the results still listed.
+    const none = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { events: batch.slice(2) } });
+    expect(none.statusCode).toBe(503);
+    expect((none.json() as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['failed', 'not_sent']);
+
+    room = 10;
+    const retry = body.results.filter((r) => r.status !== 'accepted').map((r) => batch[r.index]!);
+    const again = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { events: retry } });
+    expect(again.statusCode).toBe(202);
+    expect(sent.map((m) => codec.decode(m.value).event.eventId)).toEqual(batch.map((e) => e.eventId));
   });
 
   it('when the transport cannot take the event (spool full), the caller gets a 503, not a 202', async () => {

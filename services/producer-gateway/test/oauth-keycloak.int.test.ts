@@ -9,7 +9,7 @@ import { clientCredentialsToken, provisionRealm, type ProvisionedRealm } from '@
 import { keycloakAvailable, startTestKeycloak, type TestKeycloak } from '@sporbar/keycloak-infra/vitest';
 import { createCodec } from '@sporbar/schemas';
 import { generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
-import { createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
+import { createInProcessTransport, createProducer, developmentProducerKey, type OutgoingMessage } from '@sporbar/producer';
 import { authorizeByEventType, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
 
 const AUDIENCE = 'sporbar-producer-gateway';
@@ -43,7 +43,7 @@ describe.skipIf(!available)('POST /v1/events with access tokens from a real Keyc
     const transport = createInProcessTransport(async (m) => void sent.push(...m));
     const routingSecret = randomBytes(32).toString('base64url');
     return buildHttpIngest({
-      producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId }),
+      producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId, producerKey: developmentProducerKey('http-ingest') }),
       verifyToken: createTokenVerifier({ issuer, audience: AUDIENCE, maxLifetimeSeconds: 3600, clockSkewSeconds: extra.clockSkewSeconds ?? 5 }),
       producerOf: producerOfClient(clients),
       authorize: authorizeByEventType(clients),

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
 import { kafkaClientOptions, kafkaClientSettingsFromEnv, librdkafkaProperties, startKafkaBroker } from '../../../infra/kafka/src/index.ts';
-import { createInProcessTransport, createKafkaTransport, createProducer, type KafkaTransportOptions, type OutgoingMessage, type Producer } from '../src/index.ts';
+import { developmentProducerKey, createInProcessTransport, createKafkaTransport, createProducer, type KafkaTransportOptions, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { benchDisclosure as disclosure } from './bench-events.ts';
 
 const N = Number(process.env['BENCH_EVENTS'] ?? 100_000);
@@ -92,7 +92,7 @@ async function drive(producer: Producer, n: number, privacy: boolean): Promise<R
   return { rate: (n / (performance.now() - t0)) * 1000, cpu: (c.user + c.system) / n };
 }
 
-const producerOf = (transport: Parameters<typeof createProducer>[0]['transport']) => createProducer({ transport, sealPublicKey: seal.publicKey, routingSecret, sourceSystem: 'mitid-core' });
+const producerOf = (transport: Parameters<typeof createProducer>[0]['transport']) => createProducer({ transport, sealPublicKey: seal.publicKey, routingSecret, producerKey: developmentProducerKey('mitid-core') });
 
 async function sdkToKafka(privacy: boolean): Promise<Rate> {
   const topic = await newTopic(privacy ? 'on' : 'off');

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { SporbarError } from '@sporbar/common/errors';
 import { createCache } from '@sporbar/common/cache';
-import { createCodec, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole } from '@sporbar/schemas';
+import { assertTextRules, createCodec, normaliseCpr, toMicros, type Codec, type ConsentScope, type DisclosureRecorded, type EventMap, type EventType, type LegalBasis, type RecipientRole, type SubjectRef, type TransferSafeguard, type ViewerRole } from '@sporbar/schemas';
 import { createSubjectSealer } from '@sporbar/key-store/seal';
 import { type PersonalDetails, canonicalDetails, detailCategories } from '@sporbar/key-store/envelope';
 import { PSEUDONYM_PATTERN } from '@sporbar/key-store/pseudonym';
 import { routingHasher } from '@sporbar/key-store/routing';
+import { createProducerSigner, HEADER_AUTH, HEADER_KEY_ID, HEADER_PRODUCER, type ProducerKey } from '@sporbar/key-store/producer-auth';
 import { HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT, type OutgoingMessage, type Transport } from './transport.ts';
 
 export interface ProducerOptions {
@@ -14,8 +15,14 @@ export interface ProducerOptions {
   readonly sealPublicKey: string;
   /** Secret for partition keys (base64url, ≥ 32 bytes); the same for every producer. */
   readonly routingSecret: string;
-  /** Which operational system this is, e.g. 'mitid-core'. */
-  readonly sourceSystem: string;
+  /**
+   * This producer's key (its id in the producer registry, the key id, the secret): every event is
+   * authenticated with it (headers sporbar-producer, sporbar-key-id, sporbar-auth), and the ingest
+   * stores nothing it cannot verify against the registry.
+   */
+  readonly producerKey: ProducerKey;
+  /** Which operational system this is, e.g. 'mitid-core'; default the producer key's producer id (the ingest refuses a sourceSystem the registry does not allow that producer). */
+  readonly sourceSystem?: string;
   /** The data controller's CVR number; default Digitaliseringsstyrelsen, 34051178. */
   readonly controllerCvr?: string;
   readonly codec?: Codec;
@@ -87,6 +94,9 @@ export interface Producer {
   close(): Promise<void>;
 }
 
+/** The subject of a draft event, before the real one is sealed (or checked): no text to check. */
+const DRAFT_SUBJECT: SubjectRef = Object.freeze({ scheme: 'PSEUDONYM', value: '' });
+
 /** How many pseudonyms' routing keys a producer remembers. */
 const ROUTING_KEY_CACHE = 16_384;
 
@@ -102,7 +112,9 @@ export function createProducer(options: ProducerOptions): Producer {
   if (routing.length < 32) throw new SporbarError('SPB_ERR_CONFIG', 'routingSecret must be at least 32 bytes (base64url)');
   const routingKeyOf = routingHasher(routing);
   const controllerCvr = options.controllerCvr ?? '34051178';
-  const { transport, sourceSystem } = options;
+  const { transport } = options;
+  const sourceSystem = options.sourceSystem ?? options.producerKey.producerId;
+  const signer = createProducerSigner(options.producerKey);
 
   const fingerprints = new Map<EventType, string>();
   const fingerprintHex = (eventType: EventType): string => {
@@ -121,30 +133,53 @@ export function createProducer(options: ProducerOptions): Producer {
   };
 
   /**
-   * Seals (CPR) or checks (pseudonym) the subject, builds, validates and encodes the event, and hands
-   * it to the transport. `build` spells the head fields out rather than spreading them: V8 builds an
-   * object literal that starts with a spread and goes on with more fields some 20× slower.
+   * Checks, seals (CPR) or checks (pseudonym) the subject, builds, validates and encodes the event,
+   * and hands it to the transport. The text rules (no control characters, nothing shaped like a CPR
+   * number outside the subject: @sporbar/schemas text-rules) are applied to a draft of the event
+   * before anything is sealed or sent. `build` spells the head fields out rather than spreading
+   * them: V8 builds an object literal that starts with a spread and goes on with more fields some 20×
+   * slower.
    */
-  async function send<K extends EventType>(eventType: K, input: Common, build: (eventId: string, occurredAt: number, subject: SubjectRef) => EventMap[K]): Promise<Recorded> {
+  async function send<K extends EventType>(
+    eventType: K,
+    input: Common,
+    build: (eventId: string, occurredAt: number, subject: SubjectRef) => EventMap[K],
+    details?: PersonalDetails | null,
+  ): Promise<Recorded> {
     const eventId = input.eventId ?? randomUUID();
     const occurredAt = toMicros(input.occurredAt ?? new Date());
     const subjectInput = input.subject;
-    let subject: SubjectRef;
+    const event = build(eventId, occurredAt, DRAFT_SUBJECT) as EventMap[K] & { subject: SubjectRef; personalDetails?: unknown };
+    // The personal details in clear are checked too (multi-line text allowed, no control characters).
+    assertTextRules(details ? { ...event, personalDetails: details } : event, eventType);
     let key: string;
     if ('cpr' in subjectInput) {
       key = routingKeyOf(normaliseCpr(subjectInput.cpr)); // = routingKey(cpr, routingSecret); validates the CPR shape first
       // The same subject's envelope is reused within a seal session, found by its routing key (no CPR
       // is kept): the message key already tells one subject's events apart, so this reveals nothing more.
-      subject = { scheme: 'SEALED', value: await sealer.seal(subjectInput.cpr, { reuseFor: key }) };
+      event.subject = { scheme: 'SEALED', value: await sealer.seal(subjectInput.cpr, { reuseFor: key }) };
     } else {
       if (!PSEUDONYM_PATTERN.test(subjectInput.pseudonym)) {
         throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject.pseudonym: not a Sporbar pseudonym', { details: { path: 'subject.pseudonym' } });
       }
-      subject = { scheme: 'PSEUDONYM', value: subjectInput.pseudonym };
+      event.subject = { scheme: 'PSEUDONYM', value: subjectInput.pseudonym };
       key = routingKeyOfPseudonym(subjectInput.pseudonym);
     }
-    const value = codec.encode(eventType, build(eventId, occurredAt, subject)); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
-    const message: OutgoingMessage = { key, value, headers: { [HEADER_EVENT_TYPE]: eventType, [HEADER_FINGERPRINT]: fingerprintHex(eventType), [HEADER_EVENT_ID]: eventId } };
+    if (details) event.personalDetails = await sealer.sealBytes(Buffer.from(canonicalDetails(details)));
+    const value = codec.encode(eventType, event); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
+    const auth = signer(value); // over exactly these bytes (which hold the eventId), the producer id and the key id
+    const message: OutgoingMessage = {
+      key,
+      value,
+      headers: {
+        [HEADER_EVENT_TYPE]: eventType,
+        [HEADER_FINGERPRINT]: fingerprintHex(eventType),
+        [HEADER_EVENT_ID]: eventId,
+        [HEADER_PRODUCER]: auth[HEADER_PRODUCER],
+        [HEADER_KEY_ID]: auth[HEADER_KEY_ID],
+        [HEADER_AUTH]: auth[HEADER_AUTH],
+      },
+    };
     await transport.send([message]);
     return { eventId, eventType };
   }
@@ -152,7 +187,6 @@ export function createProducer(options: ProducerOptions): Producer {
   return {
     async recordDisclosure(input) {
       const details = input.personalDetails ?? null;
-      const sealedDetails = details ? await sealer.sealBytes(Buffer.from(canonicalDetails(details))) : null;
       return send(
         'DisclosureRecorded',
         input,
@@ -168,9 +202,10 @@ export function createProducer(options: ProducerOptions): Producer {
           legalBases: [...input.legalBases],
           dataCategories: details ? [...new Set([...input.dataCategories, ...detailCategories(details)])] : [...new Set(input.dataCategories)],
           transfer: input.transfer ? { country: input.transfer.country, safeguard: input.transfer.safeguard } : null,
-          personalDetails: sealedDetails,
+          personalDetails: null, // sealed by send() once the draft passed the text rules
           correlationId: input.correlationId ?? null,
         }),
+        details,
       );
     },
     giveConsent: (input) => send('ConsentGiven', input, (eventId, occurredAt, subject) => ({ eventId, occurredAt, subject, sourceSystem, activity: input.activity, scope: input.scope })),

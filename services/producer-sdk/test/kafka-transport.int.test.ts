@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
 import { checkPrerequisites, getFreePort, kafkaClientOptions, kafkaJarsPresent, startKafkaBroker, type KafkaBroker } from '../../../infra/kafka/src/index.ts';
-import { createKafkaTransport, createProducer, FlushTimeoutError, Spool, TransportClosedError, type KafkaTransport, type TransportLogger } from '../src/index.ts';
+import { developmentProducerKey, createKafkaTransport, createProducer, FlushTimeoutError, Spool, TransportClosedError, type KafkaTransport, type TransportLogger } from '../src/index.ts';
 import { fastProduceRequests } from '../src/kafka-fast-produce.ts';
 import { analyse, consumeAll, createTopic, secureTestBroker, waitFor } from './helpers/kafka.ts';
 import { makeMessage, sendRange } from './helpers/messages.ts';
@@ -188,7 +188,7 @@ describe.skipIf(!canStartBroker && !ci)('Kafka transport against a real broker',
         transport: track(createKafkaTransport({ fastEncoder, ...kafkaClientOptions(broker), topic, spoolDir: spoolDir() })),
         sealPublicKey: keys.publicKey,
         routingSecret: randomBytes(32).toString('base64url'),
-        sourceSystem: 'mitid-core',
+        producerKey: developmentProducerKey('mitid-core'),
       });
       const recorded = await Promise.all(
         Array.from({ length: 50 }, (_, n) =>

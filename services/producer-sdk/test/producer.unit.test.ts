@@ -4,7 +4,8 @@ import { isSporbarError } from '@sporbar/common/errors';
 import { createCodec } from '@sporbar/schemas';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { routingKey } from '@sporbar/key-store/routing';
-import { createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
+import { createProducerVerifier, developmentProducerRegistry } from '@sporbar/key-store';
+import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage, type Producer } from '../src/index.ts';
 import { routingHasher } from '@sporbar/key-store/routing';
 
 const CPR = '150872-3341';
@@ -23,7 +24,7 @@ const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>) => {
     transport: createInProcessTransport(handler ?? (async (m) => void sent.push(...m))),
     sealPublicKey: keys.publicKey,
     routingSecret: randomBytes(32).toString('base64url'),
-    sourceSystem: 'mitid-core',
+    producerKey: developmentProducerKey('mitid-core'),
   });
 };
 
@@ -75,7 +76,23 @@ describe('producer SDK', () => {
       'sporbar-event-type': 'DisclosureRecorded',
       'sporbar-fingerprint': codec.fingerprintHex('DisclosureRecorded'),
       'sporbar-event-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'sporbar-producer': 'mitid-core',
+      'sporbar-key-id': 'dev1',
+      'sporbar-auth': expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
+    // The authenticator verifies over exactly the value with the development registry's key, and over no other event's.
+    const verify = createProducerVerifier(developmentProducerRegistry());
+    for (const m of sent) expect(verify(m.value, m.headers)).toBe('mitid-core');
+    expect(() => verify(sent[1]!.value, sent[0]!.headers)).toThrow(/does not verify/);
+  });
+
+  it('signs with an Ed25519 key when given one', async () => {
+    const out: OutgoingMessage[] = [];
+    const desk = createProducer({ transport: createInProcessTransport(async (m) => void out.push(...m)), sealPublicKey: keys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: developmentProducerKey('sporbar-privacy-desk', 'ed25519') });
+    await desk.requestErasure({ subject: { cpr: '150872-3341' }, reason: 'Art. 17 request' });
+    expect(out[0]!.headers['sporbar-auth']).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(createProducerVerifier(developmentProducerRegistry())(out[0]!.value, out[0]!.headers)).toBe('sporbar-privacy-desk');
+    expect(createCodec().decode(out[0]!.value).event).toMatchObject({ sourceSystem: 'sporbar-privacy-desk' });
   });
 
   it('validates against the schema before sending, naming the field', async () => {
@@ -85,6 +102,31 @@ describe('producer SDK', () => {
     await expect(producer.recordDisclosure({ ...login, eventId: 'nope' })).rejects.toThrow(/eventId: expected uuid/);
     await expect(producer.recordDisclosure({ ...login, subject: { cpr: '99999' } })).rejects.toSatisfy((e) => isSporbarError(e, 'SPB_ERR_SCHEMA_INVALID'));
     expect(sent).toHaveLength(0);
+  });
+
+  it.each([
+    ['a NUL in recipient.id', { ...login, recipient: { id: 'mitid\u0000broker', role: 'SUB_PROCESSOR' as const } }, 'SPB_ERR_CONTROL_CHARACTER', 'recipient.id'],
+    ['a line feed in correlationId', { ...login, correlationId: 'a\nb' }, 'SPB_ERR_CONTROL_CHARACTER', 'correlationId'],
+    ['a CPR number in correlationId', { ...login, correlationId: `case ${CPR}` }, 'SPB_ERR_CPR_IN_TEXT', 'correlationId'],
+    ['a CPR number in a data category', { ...login, dataCategories: ['risk-data', 'x1508723341'] }, 'SPB_ERR_CPR_IN_TEXT', 'dataCategories[1]'],
+    ['a NUL in a personal detail', { ...login, personalDetails: { freeText: 'a\u0000' } }, 'SPB_ERR_CONTROL_CHARACTER', 'personalDetails.freeText'],
+  ])('refuses %s before anything is sent, naming the field, never the value', async (_name, input, code, path) => {
+    setup();
+    const e = await producer.recordDisclosure(input).catch((err: unknown) => err);
+    expect(isSporbarError(e, code as 'SPB_ERR_CPR_IN_TEXT')).toBe(true);
+    expect((e as Error).message.startsWith(`DisclosureRecorded.${path}:`)).toBe(true);
+    expect((e as Error).message).not.toMatch(/150872|1508723341|mitid.broker/);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('allows line breaks and CPR numbers inside personal details (sealed), and the erasure reason is single-line', async () => {
+    setup();
+    await producer.recordDisclosure({ ...login, personalDetails: { freeText: `line one\nCPR ${CPR}` } });
+    expect(sent).toHaveLength(1);
+    await expect(producer.requestErasure({ subject: { cpr: CPR }, reason: 'by letter\nsigned' })).rejects.toMatchObject({ code: 'SPB_ERR_CONTROL_CHARACTER' });
+    await expect(producer.requestErasure({ subject: { cpr: CPR }, reason: `erase ${CPR.replace('-', '')}` })).rejects.toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT' });
+    await expect(producer.recordReportViewed({ subject: { pseudonym: 'x' }, viewerId: 'dpo-0101901234', viewerRole: 'DPO', view: 'art15' })).rejects.toMatchObject({ code: 'SPB_ERR_CPR_IN_TEXT' });
+    expect(sent).toHaveLength(1);
   });
 
   it('records consent, withdrawal and erasure requests', async () => {
@@ -133,7 +175,7 @@ describe('producer SDK', () => {
     }
     const secret = randomBytes(32);
     sent = [];
-    producer = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: keys.publicKey, routingSecret: secret.toString('base64url'), sourceSystem: 'mitid-core' });
+    producer = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: keys.publicKey, routingSecret: secret.toString('base64url'), producerKey: developmentProducerKey('mitid-core') });
     const pseudonym = `psn_k1_${'b'.repeat(43)}`;
     for (let i = 0; i < 3; i++) {
       await producer.recordDisclosure(login);

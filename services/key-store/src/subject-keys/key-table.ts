@@ -20,8 +20,12 @@ import { type MasterKey, newDataKeys, unwrapDataKey, wrapDataKey } from './maste
  * itself is made and kept up to date by versioned migrations (`migrateSubjectKeys`, ./migrations).
  *
  * Unwrapped keys are cached (LRU, bounded, with a time to live). Within one store, shred and key
- * loads for a subject are serialised, so the cache never outlives a shred done by the same store;
- * a shred done by another process reaches this cache at the latest after `cacheTtlMs`.
+ * loads for a subject are serialised, so the cache never outlives a shred done by the same store.
+ * `decrypt` trusts the cache: a shred done by another process reaches it at the latest after
+ * `cacheTtlMs` (the ingest, which is the one that shreds, uses it). `decryptMany` does not: it asks
+ * the table, in one indexed query, which of the key ids it is about to use are shredded, so a shred
+ * committed by any process before the call is seen by the call (what every reader of details, the
+ * access API, uses); the cache then only saves the unwrapping.
  */
 export interface SubjectKeySql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
@@ -71,6 +75,13 @@ export type DetailsDecryptResult =
   | { readonly status: 'shredded'; readonly keyId: string; readonly shreddedAt: Date; readonly cause: ShredCause }
   | { readonly status: 'unreadable'; readonly reason: UnreadableReason; readonly keyId?: string };
 
+/** One blob to open: the key scope it was encrypted for, the event it belongs to, the blob. */
+export interface DecryptRequest {
+  readonly subject: string;
+  readonly eventId: string;
+  readonly blob: Uint8Array;
+}
+
 export interface SubjectKeyStoreOptions {
   readonly db: SubjectKeySql;
   /** The master key new data keys are wrapped under. */
@@ -81,7 +92,7 @@ export interface SubjectKeyStoreOptions {
   readonly table?: string;
   /** Unwrapped keys kept in memory (LRU); default 10,000; 0 turns the cache off. */
   readonly cacheSize?: number;
-  /** How long a live key stays cached: the bound on how late another process's shred is seen; default 60 s. */
+  /** How long a live key stays cached: the bound on how late `decrypt` sees another process's shred (`decryptMany` sees it at once); default 60 s. */
   readonly cacheTtlMs?: number;
   /** The clock (ms) that times `cacheTtlMs` (default: `performance.now`); tests inject their own. */
   readonly now?: () => number;
@@ -103,8 +114,17 @@ export interface SubjectKeyStore {
   prepare(subjects: Iterable<string>): Promise<void>;
   /** Encrypts details under the subject's live key, bound to eventId and subject. */
   encrypt(subject: string, eventId: string, details: PersonalDetails): Promise<Buffer>;
-  /** Opens a blob; a shredded key or a bad blob is a result, never an exception. */
+  /**
+   * Opens a blob; a shredded key or a bad blob is a result, never an exception. Trusts the cache: a
+   * shred by another process is seen at the latest after `cacheTtlMs`.
+   */
   decrypt(subject: string, eventId: string, blob: Uint8Array): Promise<DetailsDecryptResult>;
+  /**
+   * Opens many blobs (index for index), seeing every shred committed before the call, whichever
+   * process did it: one query settles which of the key ids named are shredded (and loads the ones not
+   * cached), by primary key, whatever the cache holds. What a reader that is not the shredder uses.
+   */
+  decryptMany(blobs: readonly DecryptRequest[]): Promise<DetailsDecryptResult[]>;
   /**
    * Destroys the wrapped key material of every live key of the subject and evicts them from the
    * cache. Returns the key ids shredded by this call, plus, when `causationEventId` is given, those
@@ -278,6 +298,71 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
     });
   }
 
+  function open(subject: string, eventId: string, blob: Uint8Array, keyId: string, entry: KeyEntry | 'foreign' | undefined): DetailsDecryptResult {
+    if (!entry) return { status: 'unreadable', reason: 'unknown-key', keyId };
+    if (entry === 'foreign') return { status: 'unreadable', reason: 'wrong-subject', keyId };
+    if (entry.state === 'shredded') return { status: 'shredded', keyId, shreddedAt: entry.shreddedAt, cause: entry.cause };
+    try {
+      return { status: 'ok', keyId, details: decryptDetails({ id: keyId, key: entry.key }, blob, { eventId, subject }) };
+    } catch (e) {
+      if (isSporbarError(e, 'SPB_ERR_MALFORMED_BODY')) return { status: 'unreadable', reason: 'authentication-failed', keyId };
+      throw e;
+    }
+  }
+
+  async function decryptMany(requests: readonly DecryptRequest[]): Promise<DetailsDecryptResult[]> {
+    const results = new Array<DetailsDecryptResult>(requests.length);
+    const named: Array<{ readonly i: number; readonly keyId: string }> = [];
+    for (const [i, r] of requests.entries()) {
+      checkSubject(r.subject);
+      try {
+        named.push({ i, keyId: readDetailsKeyId(r.blob) });
+      } catch {
+        results[i] = { status: 'unreadable', reason: 'malformed' };
+      }
+    }
+    // Tombstones never come back to life: only the other key ids need asking about.
+    const cached = new Map<string, KeyEntry>();
+    const ask = new Set<string>();
+    const load = new Set<string>();
+    for (const { keyId } of named) {
+      const hit = keys.get(keyId);
+      if (hit) cached.set(keyId, hit);
+      if (hit?.state === 'shredded') continue;
+      ask.add(keyId);
+      if (!hit) load.add(keyId);
+    }
+    // What the table says now: the shredded among the cached, every row of the not cached.
+    const fresh = new Map<string, KeyEntry>();
+    if (ask.size > 0) {
+      const epoch = shredEpoch;
+      const { rows } = await db.query<KeyRow>(
+        `SELECT key_id, subject, master_key_id, shredded_at, shred_cause, CASE WHEN key_id = ANY($2::text[]) THEN wrapped END AS wrapped
+         FROM ${t} WHERE key_id = ANY($1::text[]) AND (shredded_at IS NOT NULL OR key_id = ANY($2::text[]))`,
+        [[...ask], [...load]],
+      );
+      for (const row of rows) {
+        const entry = entryOf(row);
+        fresh.set(row.key_id, entry);
+        if (entry.state === 'shredded') {
+          keys.set(row.key_id, entry, Number.POSITIVE_INFINITY);
+          if (current.get(row.subject) === row.key_id) current.delete(row.subject);
+        } else if (shredEpoch === epoch) {
+          keys.set(row.key_id, entry, ttl); // no shred by this store overlapped the read
+        }
+      }
+    }
+    for (const { i, keyId } of named) {
+      const { subject, eventId, blob } = requests[i]!;
+      // A cached live key the query did not name shredded is live (rows are never deleted).
+      const entry = fresh.get(keyId) ?? cached.get(keyId);
+      if (!load.has(keyId)) hits++;
+      results[i] = open(subject, eventId, blob, keyId, entry && entry.subject !== subject ? 'foreign' : entry);
+    }
+    misses += load.size;
+    return results;
+  }
+
   async function prepare(subjects: Iterable<string>): Promise<void> {
     const wanted: string[] = [];
     for (const s of new Set(subjects)) {
@@ -342,17 +427,10 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
       } catch {
         return { status: 'unreadable', reason: 'malformed' };
       }
-      const entry = await entryByKeyId(subject, keyId);
-      if (!entry) return { status: 'unreadable', reason: 'unknown-key', keyId };
-      if (entry === 'foreign') return { status: 'unreadable', reason: 'wrong-subject', keyId };
-      if (entry.state === 'shredded') return { status: 'shredded', keyId, shreddedAt: entry.shreddedAt, cause: entry.cause };
-      try {
-        return { status: 'ok', keyId, details: decryptDetails({ id: keyId, key: entry.key }, blob, { eventId, subject }) };
-      } catch (e) {
-        if (isSporbarError(e, 'SPB_ERR_MALFORMED_BODY')) return { status: 'unreadable', reason: 'authentication-failed', keyId };
-        throw e;
-      }
+      return open(subject, eventId, blob, keyId, await entryByKeyId(subject, keyId));
     },
+
+    decryptMany,
 
     async shred(subject, cause, shredOptions = {}) {
       checkSubject(subject);
