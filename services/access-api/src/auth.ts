@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createCache, type BoundedCache } from '@sporbar/common/cache';
 import { SporbarError } from '@sporbar/common/errors';
-import type { ViewerRole } from '@sporbar/schemas';
+import { findControlCharacter, findCprLike, type ViewerRole } from '@sporbar/schemas';
 import type { Pseudonymiser } from '@sporbar/key-store';
 
 export type Role = 'citizen' | 'caseworker' | 'dpo' | 'auditor';
@@ -151,6 +151,9 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
     if (tooLong) throw new SporbarError('SPB_ERR_UNAUTHORIZED', `bearer token refused: it ${tooLong}`);
     const role = payload.role as Role;
     if (!ROLES.includes(role) || typeof payload.sub !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'bearer token has no valid role or subject');
+    // The sub becomes the viewer id in ReportViewed events and the access log: never a CPR number
+    // (the citizen's CPR number travels in its own claim and is pseudonymised), never control characters.
+    if (findCprLike(payload.sub) || findControlCharacter(payload.sub)) throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'bearer token refused: its sub holds something shaped like a CPR number or a control character');
     let subjects: string[] = [];
     if (role === 'citizen') {
       if (typeof payload.cpr !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'a citizen token must carry the cpr claim');

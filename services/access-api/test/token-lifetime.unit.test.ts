@@ -57,4 +57,15 @@ describe('access tokens have a maximum lifetime', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/me/disclosures', headers: bearer(token({ iat: now(), exp: now() + 120 })) })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/v1/me/disclosures', headers: bearer(token({ iat: now(), exp: now() + 60 })) })).statusCode).toBe(200);
   });
+
+  it('a sub shaped like a CPR number, or holding a control character, is refused 401 and never echoed', async () => {
+    const t = await testApp(() => Promise.resolve());
+    app = t.app;
+    for (const sub of ['0101901234', 'caseworker-010190-1234', 'c-me\u0000']) {
+      const res = await app.inject({ method: 'GET', url: '/v1/me/disclosures', headers: bearer(token({ sub, exp: now() + 600 })) });
+      expect(res.statusCode).toBe(401);
+      expect(res.body).not.toMatch(/0101901234|010190-1234/);
+    }
+    expect((await app.inject({ method: 'GET', url: '/v1/me/disclosures', headers: bearer(token({ sub: 'caseworker-4711', exp: now() + 600 })) })).statusCode).toBe(200);
+  });
 });

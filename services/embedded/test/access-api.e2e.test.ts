@@ -10,7 +10,8 @@ import { startEmbeddedSystem, type EmbeddedSystem } from '../src/index.ts';
 const ME = '150377-2814';
 const OTHER = '020202-4242';
 let system: EmbeddedSystem;
-const citizen = (cpr = ME) => devToken({ role: 'citizen', sub: `citizen-${cpr}`, cpr });
+// The sub is an account id, never the CPR number (a CPR-shaped sub is refused): the CPR number has its own claim.
+const citizen = (cpr = ME) => devToken({ role: 'citizen', sub: `citizen-${cpr === ME ? 'me' : 'other'}`, cpr });
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
 beforeAll(async () => {
