@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const key = () => randomBytes(32).toString('base64url');
@@ -17,6 +18,9 @@ describe('the ingest refuses to send Kafka credentials in clear', () => {
       SPORBAR_SEAL_PRIVATE_KEY: key(),
       SPORBAR_PSEUDONYM_KEY: key(),
       SPORBAR_MASTER_KEY: key(),
+      // Everything else valid (checks across variables run once each one is): the development registry.
+      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+      SPORBAR_ENV: 'development',
     };
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', command], { cwd: PACKAGE_DIR, env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(1);
