@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { testKafkaBrokers, testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
-import { devPublicKey, devToken } from '@sporbar/access-api';
+import { devToken } from '@sporbar/access-api';
 import { createKafkaTransport, createProducer, developmentProducerKey, type Producer } from '@sporbar/producer';
-import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, formatProducerKey, generateSealKeyPair } from '@sporbar/key-store';
+import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, waitFor, pipelineEnv } from './support.ts';
 
 /**
  * Erasure takes effect in every API instance at once. Two access API processes (each with its own key
@@ -57,23 +56,7 @@ describe.skipIf(!brokers || !pgProbe.url)('erasure across two access API process
       { topic: `${topic}.dlq`, numPartitions: 1 },
     ]);
     const seal = await generateSealKeyPair();
-    Object.assign(env, {
-      KAFKA_BROKERS: brokers!.join(','),
-      SPORBAR_TOPIC: topic,
-      SPORBAR_GROUP_ID: randomName('ingest'),
-      SPORBAR_STORE: 'postgres',
-      DATABASE_URL: db.url,
-      SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
-      SPORBAR_SEAL_PUBLIC_KEY: seal.publicKey,
-      SPORBAR_ROUTING_SECRET: randomBytes(32).toString('base64url'),
-      SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
-      SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
-      SPORBAR_JWT_PUBLIC_KEY: devPublicKey().export({ format: 'pem', type: 'spki' }).toString(),
-      SPORBAR_ENV: 'development',
-      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
-      SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
-      METRICS_PORT: '0',
-    });
+    Object.assign(env, pipelineEnv({ topic, databaseUrl: db.url, seal }));
     spoolDir = mkdtempSync(join(tmpdir(), 'sporbar-spool-'));
     const transport = createKafkaTransport({ ...testKafkaClientOptions()!, topic, spoolDir });
     const routingSecret = env['SPORBAR_ROUTING_SECRET']!;

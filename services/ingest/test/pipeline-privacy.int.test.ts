@@ -1,5 +1,4 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers, testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
-import { devPublicKey, devToken } from '@sporbar/access-api';
+import { devToken } from '@sporbar/access-api';
 import { developmentProducerKey, createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
 import { register } from '@sporbar/schemas';
-import { DEVELOPMENT_PRODUCER_REGISTRY_FILE, formatProducerKey, generateSealKeyPair } from '@sporbar/key-store';
+import { generateSealKeyPair } from '@sporbar/key-store';
 import { ensureTopics } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, waitFor, pipelineEnv } from './support.ts';
 
 /**
  * No CPR number in clear anywhere: 10,000 events through the real pipeline — SDK (Kafka transport)
@@ -61,22 +60,7 @@ describe.skipIf(!brokers || !pgProbe.url)('privacy across the real pipeline', ()
     ]);
     const seal = await generateSealKeyPair();
     apiPort = 20000 + Math.floor(Math.random() * 20000);
-    Object.assign(env, {
-      // KAFKA_* (brokers, and for a secured broker the CA and the admin's SCRAM login) come with process.env
-      SPORBAR_TOPIC: topic,
-      SPORBAR_GROUP_ID: randomName('ingest'),
-      SPORBAR_STORE: 'postgres',
-      DATABASE_URL: db.url,
-      SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
-      SPORBAR_SEAL_PUBLIC_KEY: seal.publicKey,
-      SPORBAR_ROUTING_SECRET: randomBytes(32).toString('base64url'),
-      SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
-      SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
-      SPORBAR_JWT_PUBLIC_KEY: devPublicKey().export({ format: 'pem', type: 'spki' }).toString(),
-      SPORBAR_ENV: 'development',
-      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
-      SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
-      METRICS_PORT: '0',
+    Object.assign(env, pipelineEnv({ topic, databaseUrl: db.url, seal }), {
       PORT: String(apiPort),
     });
     spoolDir = mkdtempSync(join(tmpdir(), 'sporbar-spool-'));

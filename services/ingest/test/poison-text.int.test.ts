@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import pg from 'pg';
 import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
-import { devPublicKey } from '@sporbar/access-api';
 import { createCodec, register, toMicros } from '@sporbar/schemas';
-import { createSubjectSealer, DEVELOPMENT_PRODUCER_REGISTRY_FILE, formatProducerKey, generateSealKeyPair, routingKey } from '@sporbar/key-store';
+import { createSubjectSealer, formatProducerKey, generateSealKeyPair, routingKey } from '@sporbar/key-store';
 import { developmentProducerKey, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT } from '@sporbar/producer';
 import { startTestIssuer, type TestIssuer } from '../../producer-gateway/test/support/oidc-issuer.ts';
 import { DLQ_HEADER_REASON, DLQ_HEADER_REASON_CODE, ensureTopics } from '../src/index.ts';
-import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor } from './support.ts';
+import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor, pipelineEnv } from './support.ts';
 
 /**
  * The NUL case end to end, each service its own process on a real broker and PostgreSQL: a `\u0000`
@@ -81,22 +80,7 @@ describe.skipIf(!brokers || !pgProbe.url)('poison text through the real pipeline
     spoolDir = mkdtempSync(join(tmpdir(), 'sporbar-gw-spool-'));
     const gatewayPort = 20000 + Math.floor(Math.random() * 20000);
     gateway = `http://127.0.0.1:${gatewayPort}`;
-    Object.assign(env, {
-      KAFKA_BROKERS: brokers!.join(','),
-      SPORBAR_TOPIC: topic,
-      SPORBAR_GROUP_ID: randomName('ingest'),
-      SPORBAR_STORE: 'postgres',
-      DATABASE_URL: db.url,
-      SPORBAR_SEAL_PRIVATE_KEY: seal.privateKey,
-      SPORBAR_SEAL_PUBLIC_KEY: seal.publicKey,
-      SPORBAR_ROUTING_SECRET: randomBytes(32).toString('base64url'),
-      SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
-      SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
-      SPORBAR_JWT_PUBLIC_KEY: devPublicKey().export({ format: 'pem', type: 'spki' }).toString(),
-      SPORBAR_ENV: 'development',
-      SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
-      METRICS_PORT: '0',
-    });
+    Object.assign(env, pipelineEnv({ topic, databaseUrl: db.url, seal }));
     issuer = await startTestIssuer();
     token = await issuer.sign({ azp: 'nemkonto-gw' });
     start('ingest', [root('services/ingest/src/main.ts'), 'run']);

@@ -1,4 +1,6 @@
-import { createProducerSigner, developmentProducerKey } from '@sporbar/key-store/producer-auth';
+import { createProducerSigner, developmentProducerKey, formatProducerKey } from '@sporbar/key-store/producer-auth';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
+import { devPublicKey } from '@sporbar/access-api';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 import { testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
@@ -46,3 +48,28 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessa
 
 /** The authenticator headers a registered producer (development key) puts on a record value: for tests that hand-craft records. */
 export const signedBy = (producerId: string, value: Uint8Array): Record<string, string> => ({ ...createProducerSigner(developmentProducerKey(producerId))(value) });
+
+/**
+ * The environment the pipeline tests give the ingest, the projector and the access API they spawn
+ * (KAFKA_* come with process.env: the suite's broker, secured under CI): one topic and group, the
+ * store in `databaseUrl`, fresh secrets, the development producer registry (so SPORBAR_ENV=development)
+ * and the access API's development producer key.
+ */
+export function pipelineEnv(o: { topic: string; databaseUrl: string; seal: { privateKey: string; publicKey: string } }): Record<string, string> {
+  return {
+    SPORBAR_TOPIC: o.topic,
+    SPORBAR_GROUP_ID: randomName('ingest'),
+    SPORBAR_STORE: 'postgres',
+    DATABASE_URL: o.databaseUrl,
+    SPORBAR_SEAL_PRIVATE_KEY: o.seal.privateKey,
+    SPORBAR_SEAL_PUBLIC_KEY: o.seal.publicKey,
+    SPORBAR_ROUTING_SECRET: randomBytes(32).toString('base64url'),
+    SPORBAR_PSEUDONYM_KEY: randomBytes(32).toString('base64url'),
+    SPORBAR_MASTER_KEY: randomBytes(32).toString('base64url'),
+    SPORBAR_JWT_PUBLIC_KEY: devPublicKey().export({ format: 'pem', type: 'spki' }).toString(),
+    SPORBAR_ENV: 'development',
+    SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE,
+    SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
+    METRICS_PORT: '0',
+  };
+}
