@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresEventStore, type EventStore, type EventToAppend } from '@sporbar/event-store';
-import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
-import { storedMetadata } from '../bench/generate.ts';
+import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
+import { register, type DisclosureRecorded } from '@sporbar/schemas';
+import { codec, disclosureOf, stored } from './support/disclosures.ts';
 import { allProjections, createProjectionRunner, createProjectorMetrics, fromPgPool, serveProjectorMetrics, type AnyProjection, type SqlDatabase } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, probePostgres } from '../../services/event-store/test/support/postgres.ts';
 
@@ -19,28 +19,8 @@ if (probe.skip) console.warn(`quarantine-ops: skipping: ${probe.skip}`);
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
-const codec = createCodec();
-let ids = 0;
-const uuid = () => `00000000-0000-4000-8000-${(++ids).toString(16).padStart(12, '0')}`;
-const activity = register.activities[0]!;
-const flow = activity.flows[0]!;
-const disclosure = (over: Partial<DisclosureRecorded> = {}): DisclosureRecorded => ({
-  eventId: uuid(),
-  occurredAt: Date.UTC(2026, 0, 10) * 1000,
-  sourceSystem: activity.id,
-  controllerCvr: '34051178',
-  activity: activity.id,
-  subject: { scheme: 'PSEUDONYM', value: `psn_k1_${'r'.repeat(43)}` },
-  recipient: { id: flow.recipientId, role: flow.roles[0]! },
-  purpose: flow.purposeIds[0]!,
-  legalBases: [...flow.legalBases],
-  dataCategories: flow.categoryIds.slice(0, 1),
-  transfer: null,
-  personalDetails: null,
-  correlationId: null,
-  ...over,
-});
-const stored = (d: DisclosureRecorded): EventToAppend => ({ eventId: d.eventId, type: 'DisclosureRecorded', data: codec.encode('DisclosureRecorded', d), metadata: storedMetadata(register, codec, 'DisclosureRecorded', d) });
+const flow = register.activities[0]!.flows[0]!;
+const disclosure = (over: Partial<DisclosureRecorded> = {}): DisclosureRecorded => disclosureOf('r', over);
 
 /** The subject-disclosures projection as a buggy release had it: it throws on one event. */
 const buggy = (poisonId: string): AnyProjection[] =>

@@ -1,33 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore, type EventToAppend } from '@sporbar/event-store';
-import { createCodec, register, type DisclosureRecorded } from '@sporbar/schemas';
-import { storedMetadata } from '../bench/generate.ts';
+import { register, type DisclosureRecorded } from '@sporbar/schemas';
+import { codec, disclosureOf, stored, uuid } from './support/disclosures.ts';
 import { allProjections, createProjectionRunner, fromPglite, type AnyProjection, type QuarantineEntry, type SqlDatabase } from '../src/index.ts';
 
 /** A poison event is quarantined, not fatal: every read model keeps moving; a fixed projection re-applies it exactly once. */
-const codec = createCodec();
-let ids = 0;
-const uuid = () => `00000000-0000-4000-8000-${(++ids).toString(16).padStart(12, '0')}`;
 const flow = register.activities[0]!.flows[0]!;
-const activity = register.activities[0]!;
-const disclosure = (over: Partial<DisclosureRecorded> = {}): DisclosureRecorded => ({
-  eventId: uuid(),
-  occurredAt: Date.UTC(2026, 0, 10) * 1000,
-  sourceSystem: activity.id,
-  controllerCvr: '34051178',
-  activity: activity.id,
-  subject: { scheme: 'PSEUDONYM', value: `psn_k1_${'q'.repeat(43)}` },
-  recipient: { id: flow.recipientId, role: flow.roles[0]! },
-  purpose: flow.purposeIds[0]!,
-  legalBases: [...flow.legalBases],
-  dataCategories: flow.categoryIds.slice(0, 1),
-  transfer: null,
-  personalDetails: null,
-  correlationId: null,
-  ...over,
-});
-const stored = (d: DisclosureRecorded): EventToAppend => ({ eventId: d.eventId, type: 'DisclosureRecorded', data: codec.encode('DisclosureRecorded', d), metadata: storedMetadata(register, codec, 'DisclosureRecorded', d) });
+const disclosure = (over: Partial<DisclosureRecorded> = {}): DisclosureRecorded => disclosureOf('q', over);
 
 /** A probe read model whose project() throws on one event until it is "fixed" (version 2); a second apply of an event would violate its key. */
 const probe = (poisonId: string, fixed: boolean): AnyProjection => ({
