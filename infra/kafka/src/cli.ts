@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Usage: tsx src/cli.ts <start|stop|status|fetch-jars|provision> [--port 9092] [--name default] [--fresh] [--secure]
+// Usage: tsx src/cli.ts <start|stop|status|fetch-jars|provision|topics> [--port 9092] [--name default] [--fresh] [--secure]
 //   start       start a broker in the background (detached) and return once it is healthy;
 //               prints the bootstrap address on stdout. Idempotent: if already running, prints it again.
 //               --secure: TLS + SASL/SCRAM-SHA-512 + ACLs (README "Secured mode"); prints the KAFKA_*
 //               variables of its admin principal on stderr.
 //   provision <principals.json>  create the SCRAM users and ACLs listed in the file (a JSON array of
 //               KafkaPrincipalSpec) on the running secured broker --name.
+//   topics <name[:partitions]>...  create the topics that do not exist yet, as the admin of the running
+//               broker --name (on a secured broker nobody else may create topics).
 //   stop        SIGTERM the background broker (SIGKILL after 30 s).
 //   status      print the address and pid if running (exit 1 if not).
 //   fetch-jars  resolve the Kafka jars into libs/ with Maven (no-op if already there).
@@ -16,6 +18,7 @@ import type { KafkaPrincipalSpec } from './acl.ts';
 import type { KafkaClientSettings } from './client-settings.ts';
 import { provisionKafkaPrincipals } from './principals.ts';
 import { ensureKafkaJars, kafkaJarsPresent } from './jars.ts';
+import { ensureTopics, parseTopicSpec } from './topics.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -108,8 +111,24 @@ async function main(): Promise<number> {
       console.error(`users ${result.users.join(', ') || '(none)'} and ${result.acls} ACL entries provisioned in ${result.ms} ms`);
       return 0;
     }
+    case 'topics': {
+      const specs = positionals.slice(1).map(parseTopicSpec);
+      if (specs.length === 0) {
+        console.error('usage: topics <name[:partitions]>... [--name default]');
+        return 2;
+      }
+      const state = readBrokerState(name);
+      if (!state) {
+        console.error(`no Kafka broker "${name}" is running`);
+        return 1;
+      }
+      const admin: KafkaClientSettings = state.secure ? (JSON.parse(fs.readFileSync(state.secure.adminClientFile, 'utf8')) as KafkaClientSettings) : { brokers: state.brokers };
+      const { created, existing } = await ensureTopics(admin, specs);
+      console.error(`topics created: ${created.join(', ') || '(none)'}; already there: ${existing.join(', ') || '(none)'}`);
+      return 0;
+    }
     default:
-      console.error(`unknown command ${JSON.stringify(command)}; use start | stop | status | fetch-jars | provision`);
+      console.error(`unknown command ${JSON.stringify(command)}; use start | stop | status | fetch-jars | provision | topics`);
       return 2;
   }
 }

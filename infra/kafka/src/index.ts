@@ -28,3 +28,4 @@ export { BROKER_TLS_PRINCIPAL, brokerTlsValid, createCertificateAuthority, ensur
 export { ensureKafkaJars, kafkaJarsPresent } from './jars.ts';
 export { checkPrerequisites, type Prerequisites } from './prereqs.ts';
 export { KAFKA_VERSION, LIBS_DIR, RUN_ROOT } from './paths.ts';
+export { ensureTopics, parseTopicSpec, type TopicSpec } from './topics.ts';

@@ -1,4 +1,5 @@
 export { startKeycloak, stopKeycloak, readKeycloakState, keycloakTargetOf, getFreePort, type KeycloakServer, type KeycloakState, type KeycloakTarget, type StartKeycloakOptions } from './server.ts';
+export { provisionRealmFiles } from './provision-files.ts';
 export { provisionRealm, adminToken, clientCredentialsToken, clientRepresentation, keycloakAnswers, type ClientSpec, type RealmSpec, type ProvisionedRealm, type TokenResponse } from './admin.ts';
 export { ensureKeycloakDist, keycloakDistPresent } from './dist.ts';
 export { checkPrerequisites, type Prerequisites } from './prereqs.ts';
