@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    projects: ['schemas', 'projections', 'services/*', 'infra/kafka', 'infra/keycloak', 'infra/production'],
+    projects: ['schemas', 'projections', 'services/*', 'infra/kafka', 'infra/keycloak', 'infra/production', 'infra/tlog-interop'],
     fileParallelism: false,
     reporters: ['default', './tools/summary-reporter.ts'],
   },

@@ -27,9 +27,10 @@ export const allowedImports = {
   'infra/kafka': [],
   'infra/keycloak': [],
   'infra/production': [],
+  'infra/tlog-interop': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'kafka-infra', 'keycloak-infra', 'production'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {
