@@ -22,6 +22,7 @@ describe('the ingest configuration', () => {
       store: { adapter: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:5432/sporbar' },
       keysDatabaseUrl: 'postgres://postgres@127.0.0.1:5432/sporbar',
       sealPrivateKey: keys.SPORBAR_SEAL_PRIVATE_KEY,
+      previousSealPrivateKeys: [],
       pseudonymKey: { id: 'k1', secret: keys.SPORBAR_PSEUDONYM_KEY },
       masterKey: undefined,
       producers: undefined,
@@ -86,6 +87,14 @@ describe('the ingest configuration', () => {
       store: { adapter: 'eventstoredb', connectionString: 'esdb://h' },
       keysDatabaseUrl: 'postgres://k/db',
     });
+  });
+
+  it('previous seal keys (a seal key rotation): a list of 32-byte keys, each checked, none echoed', () => {
+    const [a, b] = [key(), key()];
+    expect(ingestConfigFromEnv({ ...keys, SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS: ` ${a}, ${b},` }).previousSealPrivateKeys).toEqual([a, b]);
+    const err = refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS: `${a},c2hvcnQ` }));
+    expect(variables(err)).toEqual(['SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS']);
+    expect(err.message).not.toContain(a);
   });
 
   it('redrive needs the topics only', () => {

@@ -21,7 +21,7 @@ export const FILES = {
   pseudonymKey: 'pseudonym.key',
   pseudonymPrevious: 'pseudonym-previous.keys',
   masterKey: 'master.key',
-  masterNext: 'master-next.key',
+  masterPrevious: 'master-previous.keys',
   routingSecret: 'routing.secret',
   checkpointKey: 'checkpoint.key',
   checkpointPub: 'checkpoint.pub.pem',
@@ -218,9 +218,10 @@ export interface EnvContext {
   readonly dir: string;
   readonly ids: KeyIds;
   readonly shape: Shape;
-  /** Whether pseudonym-previous.keys / seal-previous.keys exist (after a rotation). */
+  /** Whether pseudonym-previous.keys / seal-previous.keys / master-previous.keys exist (during or after a rotation). */
   readonly pseudonymPrevious: boolean;
   readonly sealPrevious: boolean;
+  readonly masterPrevious: boolean;
 }
 
 /** Each program's env file: only what it needs, secrets only by *_FILE. */
@@ -229,7 +230,11 @@ export function envFiles(c: EnvContext): Map<string, EnvLines> {
   const kafka = (user: string): EnvLines => [['KAFKA_SASL_USERNAME', user], ['KAFKA_SASL_PASSWORD_FILE', f(kafkaPasswordFile(user))]];
   const sealPublic: EnvLines = [['SPORBAR_SEAL_PUBLIC_KEY_FILE', f(FILES.sealPub)], ['SPORBAR_ROUTING_SECRET_FILE', f(FILES.routingSecret)]];
   const pseudonym: EnvLines = [['SPORBAR_PSEUDONYM_KEY_FILE', f(FILES.pseudonymKey)], ['SPORBAR_PSEUDONYM_KEY_ID', c.ids.pseudonymKeyId]];
-  const master: EnvLines = [['SPORBAR_MASTER_KEY_FILE', f(FILES.masterKey)], ['SPORBAR_MASTER_KEY_ID', c.ids.masterKeyId]];
+  const master: EnvLines = [
+    ['SPORBAR_MASTER_KEY_FILE', f(FILES.masterKey)],
+    ['SPORBAR_MASTER_KEY_ID', c.ids.masterKeyId],
+    ...(c.masterPrevious ? [['SPORBAR_MASTER_PREVIOUS_KEYS_FILE', f(FILES.masterPrevious)] as const] : []),
+  ];
   const files = new Map<string, EnvLines>([
     ['ingest.env', [
       ['SPORBAR_SEAL_PRIVATE_KEY_FILE', f(FILES.sealKey)],
@@ -402,7 +407,7 @@ export async function planKeyDir(dir: string, existing: ReadonlyMap<string, stri
   }
   await ensure(FILES.kafkaPrincipals, () => `${JSON.stringify(principals, null, 2)}\n`);
 
-  const envs = envFiles({ dir, ids, shape, pseudonymPrevious: content.has(FILES.pseudonymPrevious), sealPrevious: content.has(FILES.sealPrevious) });
+  const envs = envFiles({ dir, ids, shape, pseudonymPrevious: content.has(FILES.pseudonymPrevious), sealPrevious: content.has(FILES.sealPrevious), masterPrevious: content.has(FILES.masterPrevious) });
   for (const [name, lines] of envs) await ensure(name, () => envFileText(lines));
 
   if (problems.length > 0) return { create: [], kept, problems };

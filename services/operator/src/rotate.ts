@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { configError, envString, loadConfig, type ConfigProblem } from '@sporbar/common/config';
-import { createSubjectKeyStore, generateSealKeyPair, parseMasterKey, parsePreviousPseudonymKeys } from '@sporbar/key-store';
+import { createSubjectKeyStore, generateSealKeyPair, parseMasterKey, parsePreviousMasterKeys, parsePreviousPseudonymKeys } from '@sporbar/key-store';
 import { parseProducerRegistry, processingRegister, type ProducerRegistry } from '@sporbar/schemas';
 import {
   checkpointPublicOf,
@@ -41,7 +41,7 @@ export interface RotateOptions {
 
 /** The rotation's database: only `keys rotate master` reads it. */
 export const rotateMasterEnv = {
-  DATABASE_URL: envString({ required: true, redact: true, meaning: 'PostgreSQL of the subject key table whose data keys `sporbar keys rotate master` re-wraps' }),
+  DATABASE_URL: envString({ required: true, redact: true, meaning: 'PostgreSQL of the subject key table whose data keys `sporbar keys rotate master --finish` re-wraps' }),
 } as const;
 
 const refuse = (command: string, problems: ConfigProblem[]) => configError(`sporbar keys rotate ${command}`, problems);
@@ -72,7 +72,7 @@ function rewriteEnvFiles(dir: string): string[] {
   const files = readKeyDir(dir);
   const ids = JSON.parse(files.get(FILES.keyIds)!) as KeyIds;
   const registry = parseProducerRegistry(JSON.parse(files.get(FILES.producers)!), processingRegister);
-  const envs = envFiles({ dir, ids, shape: shapeOf(registry), pseudonymPrevious: files.has(FILES.pseudonymPrevious), sealPrevious: files.has(FILES.sealPrevious) });
+  const envs = envFiles({ dir, ids, shape: shapeOf(registry), pseudonymPrevious: files.has(FILES.pseudonymPrevious), sealPrevious: files.has(FILES.sealPrevious), masterPrevious: files.has(FILES.masterPrevious) });
   const changed: string[] = [];
   for (const [name, lines] of envs) {
     const text = envFileText(lines);
@@ -113,9 +113,9 @@ async function rotatePseudonym(d: Dir): Promise<string> {
     // The old key joins the previous keys (look-ups only), newest first.
     const previous = parsePreviousPseudonymKeys(d.files.get(FILES.pseudonymPrevious)).filter((k) => k.id !== s.fromId);
     replaceFile(d.dir, FILES.pseudonymPrevious, `${[{ id: s.fromId, secret: current }, ...previous].map((k) => `${k.id}:${k.secret}`).join(',')}\n`);
-    writeIds(d, { ...d.ids, pseudonymKeyId: s.id });
     replaceFile(d.dir, FILES.pseudonymKey, `${s.secret}\n`);
   }
+  writeIds(d, { ...d.ids, pseudonymKeyId: s.id });
   unstage(d, 'pseudonym');
   return report(
     [
@@ -126,34 +126,57 @@ async function rotatePseudonym(d: Dir): Promise<string> {
   );
 }
 
-async function rotateMaster(d: Dir, env: RotateOptions['env']): Promise<string> {
-  const { DATABASE_URL } = loadConfig('sporbar keys rotate master', rotateMasterEnv, env);
-  const s = stage(d, 'master', () => ({ fromId: d.ids.masterKeyId, id: nextKeyId(d.ids.masterKeyId), secret: randomSecret() }));
-  const current = secretOf(d, FILES.masterKey);
-  const next = parseMasterKey({ id: s.id, secret: s.secret }, 'the new master key');
-  let rewrapped = 0;
-  let ms = 0;
-  if (current !== s.secret) {
-    const old = parseMasterKey({ id: s.fromId, secret: current }, `${FILES.masterKey}`);
+/**
+ * Two steps, no downtime: the new master becomes current and the old one "previous" (the ingest and
+ * the API unwrap with both, wrap with the new one); `--finish` re-wraps every data key still under an
+ * old master in DATABASE_URL, checks none is left and drops the old master.
+ */
+async function rotateMaster(d: Dir, o: RotateOptions): Promise<string> {
+  const previousText = d.files.get(FILES.masterPrevious);
+  if (o.finish) {
+    const { DATABASE_URL } = loadConfig('sporbar keys rotate master --finish', rotateMasterEnv, o.env);
+    if (previousText === undefined) throw refuse('master', [{ variable: '--finish', problem: `no master rotation is under way (${FILES.masterPrevious} is absent)` }]);
+    const current = parseMasterKey({ id: d.ids.masterKeyId, secret: secretOf(d, FILES.masterKey) }, FILES.masterKey);
+    const previous = parsePreviousMasterKeys(previousText);
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    let rewrapped: number;
+    const started = performance.now();
     try {
-      const started = performance.now();
-      const keys = createSubjectKeyStore({ db: pool, masterKey: old, cacheSize: 0 });
-      rewrapped = (await keys.rotateMaster(next)).rewrapped;
-      ms = performance.now() - started;
-      const left = await pool.query<{ n: string }>('SELECT count(*) AS n FROM public.subject_keys WHERE wrapped IS NOT NULL AND master_key_id IS DISTINCT FROM $1', [s.id]);
-      if (Number(left.rows[0]!.n) > 0) throw new Error(`${left.rows[0]!.n} data keys are still wrapped under another master (a writer ran during the rotation?): run the rotation again`);
+      const keys = createSubjectKeyStore({ db: pool, masterKey: current, previousMasterKeys: previous, cacheSize: 0 });
+      rewrapped = (await keys.rotateMaster(current)).rewrapped;
+      const left = await pool.query<{ n: string }>('SELECT count(*) AS n FROM public.subject_keys WHERE wrapped IS NOT NULL AND master_key_id IS DISTINCT FROM $1', [current.id]);
+      if (Number(left.rows[0]!.n) > 0) {
+        throw new Error(`${left.rows[0]!.n} data keys are still wrapped under an old master: an ingest or API instance still runs without the new master key. Restart every instance with the new env files and run this again`);
+      }
     } finally {
       await pool.end();
     }
-    writeIds(d, { ...d.ids, masterKeyId: s.id });
+    const ms = performance.now() - started;
+    rmSync(`${d.dir}/${FILES.masterPrevious}`);
+    return report(
+      [
+        `master key ${current.id}: ${rewrapped} data keys re-wrapped in ${Math.round(ms)} ms; none is left under ${previous.map((k) => k.id).join(', ')}, which ${FILES.masterPrevious} no longer holds.`,
+        'restart every ingest and access API instance (the old master leaves their memory).',
+      ],
+      rewriteEnvFiles(d.dir),
+    );
+  }
+  if (previousText !== undefined && !d.files.has('rotation-master.json')) {
+    throw refuse('master', [{ variable: FILES.masterPrevious, problem: 'a master rotation is under way: run keys rotate master --finish first' }]);
+  }
+  const s = stage(d, 'master', () => ({ fromId: d.ids.masterKeyId, id: nextKeyId(d.ids.masterKeyId), secret: randomSecret() }));
+  parseMasterKey({ id: s.id, secret: s.secret }, 'the new master key');
+  const current = secretOf(d, FILES.masterKey);
+  if (current !== s.secret) {
+    replaceFile(d.dir, FILES.masterPrevious, `${s.fromId}:${current}\n`);
     replaceFile(d.dir, FILES.masterKey, `${s.secret}\n`);
   }
+  writeIds(d, { ...d.ids, masterKeyId: s.id });
   unstage(d, 'master');
   return report(
     [
-      `master key ${s.fromId} → ${s.id}: ${rewrapped} data keys re-wrapped in ${Math.round(ms)} ms.`,
-      'the ingest and the access API must have been stopped while it ran (they hold one master key); start them now with the new env files.',
+      `master key ${s.fromId} → ${s.id}; ${s.fromId} moved to ${FILES.masterPrevious} (SPORBAR_MASTER_PREVIOUS_KEYS_FILE of the ingest and the access API: it still unwraps, never wraps).`,
+      'restart every ingest and access API instance, then run: DATABASE_URL=… npx sporbar keys rotate master --finish --keys <dir>',
     ],
     rewriteEnvFiles(d.dir),
   );
@@ -176,6 +199,9 @@ async function rotateProducer(d: Dir, o: RotateOptions): Promise<string> {
     lines.push(`${id}: ${dropped.length ? `key(s) ${dropped.join(', ')} removed` : 'no old key left'}; ${inUse} stays.`, 'restart the ingest: events signed with a removed key now go to the dead-letter topic.');
   } else {
     const newest = p.keys.at(-1)!;
+    if (newest.keyId === inUse && p.keys.length > 1) {
+      throw refuse('producer', [{ variable: '--producer', problem: `a rotation of ${id} is under way (keys ${p.keys.map((k) => k.keyId).join(', ')} listed, ${inUse} in use): run it with --finish first` }]);
+    }
     if (newest.keyId === inUse) {
       // The new key is listed beside the old one: the ingest accepts both until --finish.
       const used = new Set(p.keys.map((k) => k.keyId));
@@ -274,12 +300,12 @@ async function rotateKafka(d: Dir, o: RotateOptions): Promise<string> {
 /** Rotates one kind of key in the key directory `dir`; returns what to tell the operator. */
 export async function rotate(kind: RotationKind, dir: string, o: RotateOptions): Promise<string> {
   const d = openDir(dir, kind);
-  if (o.finish && !['producer', 'seal'].includes(kind)) throw refuse(kind, [{ variable: '--finish', problem: 'ends a producer or seal rotation only' }]);
+  if (o.finish && !['producer', 'seal', 'master'].includes(kind)) throw refuse(kind, [{ variable: '--finish', problem: 'ends a producer, seal or master rotation only' }]);
   switch (kind) {
     case 'pseudonym':
       return rotatePseudonym(d);
     case 'master':
-      return rotateMaster(d, o.env);
+      return rotateMaster(d, o);
     case 'producer':
       return rotateProducer(d, o);
     case 'routing':
