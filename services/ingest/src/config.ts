@@ -1,7 +1,7 @@
 import { SporbarError } from '@sporbar/common/errors';
 import { checkBase64urlBytes, envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
-import { loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, parseMasterKey, type MasterKey } from '@sporbar/key-store';
+import { createPseudonymiser, loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parsePreviousPseudonymKeys, parsePreviousMasterKeys, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 import type { ProducerRegistry } from '@sporbar/schemas';
 
 /** `key,key,…` → keys (blank entries dropped). */
@@ -32,6 +32,10 @@ export const ingestEnv = {
   }),
   SPORBAR_PSEUDONYM_KEY: envSecret({ required: true, bytes: { min: 32 }, meaning: 'HMAC key (≥ 32 bytes, base64url) of the pseudonyms' }),
   SPORBAR_PSEUDONYM_KEY_ID: envString({ default: 'k1', pattern: '^[a-z0-9]{1,8}$', meaning: "the pseudonym key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_PSEUDONYM_PREVIOUS_KEYS: envSecret({
+    meaning: 'rotated-out pseudonym keys `id:secret,…`: an erasure shreds the data keys under every pseudonym of the subject',
+    check: (value) => void parsePreviousPseudonymKeys(value),
+  }),
   SPORBAR_MASTER_KEY: envSecret({
     required: true,
     meaning: '32 bytes base64url: wraps the per-subject data keys',
@@ -68,6 +72,8 @@ export interface IngestConfig extends IngestKafkaConfig {
   /** Rotated-out seal keys that still open envelopes (SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS). */
   readonly previousSealPrivateKeys: readonly string[];
   readonly pseudonymKey: { readonly id: string; readonly secret: string };
+  /** After a pseudonym key rotation: the old keys, so an erasure reaches what was stored under them. */
+  readonly previousPseudonymKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
   /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
   readonly masterKey: MasterKey;
   /** Masters being rotated out (SPORBAR_MASTER_PREVIOUS_KEYS): they still unwrap, never wrap. */
@@ -102,6 +108,11 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     sealPrivateKey: v.SPORBAR_SEAL_PRIVATE_KEY,
     previousSealPrivateKeys: sealKeyList(v.SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS),
     pseudonymKey: { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY },
+    previousPseudonymKeys: problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => {
+      const previous = parsePreviousPseudonymKeys(v.SPORBAR_PSEUDONYM_PREVIOUS_KEYS);
+      createPseudonymiser({ id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY }, previous);
+      return previous;
+    }),
     masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
     previousMasterKeys: parsePreviousMasterKeys(v.SPORBAR_MASTER_PREVIOUS_KEYS),
     metricsPort: v.METRICS_PORT,

@@ -76,7 +76,7 @@ program
       store,
       register,
       opener: createSubjectOpener(config.sealPrivateKey, { previousPrivateKeys: config.previousSealPrivateKeys }),
-      pseudonymiser: createPseudonymiser(config.pseudonymKey),
+      pseudonymiser: createPseudonymiser(config.pseudonymKey, config.previousPseudonymKeys),
       keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
       producers: config.producers,

@@ -24,6 +24,8 @@ describe('the ingest configuration', () => {
       sealPrivateKey: keys.SPORBAR_SEAL_PRIVATE_KEY,
       previousSealPrivateKeys: [],
       pseudonymKey: { id: 'k1', secret: keys.SPORBAR_PSEUDONYM_KEY },
+      previousPseudonymKeys: [],
+      previousMasterKeys: [],
       masterKey: undefined,
       producers: undefined,
       metricsPort: 9464,

@@ -240,6 +240,7 @@ export function envFiles(c: EnvContext): Map<string, EnvLines> {
       ['SPORBAR_SEAL_PRIVATE_KEY_FILE', f(FILES.sealKey)],
       ...(c.sealPrevious ? [['SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS_FILE', f(FILES.sealPrevious)] as const] : []),
       ...pseudonym,
+      ...(c.pseudonymPrevious ? [['SPORBAR_PSEUDONYM_PREVIOUS_KEYS_FILE', f(FILES.pseudonymPrevious)] as const] : []),
       ...master,
       ['SPORBAR_PRODUCER_REGISTRY', f(FILES.producers)],
       ...kafka('sporbar-ingest'),
