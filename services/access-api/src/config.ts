@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
-import { MASTER_KEY_ID_PATTERN, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
+import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
 
 /** The access API's principal in the producer registry: it may send ReportViewed only. */
 export const ACCESS_API_PRODUCER_ID = 'sporbar-access-api';
@@ -53,6 +53,10 @@ export const accessApiEnv = {
     check: (secret) => void parseMasterKey({ id: 'm1', secret }, 'the master key'),
   }),
   SPORBAR_MASTER_KEY_ID: envString({ default: 'm1', pattern: MASTER_KEY_ID_PATTERN.source, meaning: "the master key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_MASTER_PREVIOUS_KEYS: envSecret({
+    meaning: 'masters being rotated out, `id:secret,…`: they still unwrap data keys `sporbar keys rotate master --finish` has not re-wrapped yet',
+    check: (value) => void parsePreviousMasterKeys(value),
+  }),
   SPORBAR_JWT_PUBLIC_KEY: envSecret({ required: true, check: pemPublicKey, meaning: 'PEM public key (ES256) that signs access tokens' }),
   RATE_LIMIT_PER_MINUTE: envInteger({ default: 600, minimum: 1, meaning: 'requests per client address' }),
   SPORBAR_SELF_VIEWS: envOneOf(['async', 'sync'], { default: 'async', meaning: "`sync` awaits citizens' own views too (see Access API)" }),
@@ -79,6 +83,8 @@ export interface AccessApiConfig {
   /** After a rotation: the old keys, so old pseudonyms stay findable. */
   readonly previousPseudonymKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
   readonly masterKey: MasterKey;
+  /** Masters being rotated out (SPORBAR_MASTER_PREVIOUS_KEYS): they still unwrap, never wrap. */
+  readonly previousMasterKeys: readonly MasterKey[];
   /** Authenticates the ReportViewed events it sends (principal sporbar-access-api). */
   readonly producerKey: ProducerKey;
   readonly jwtPublicKey: string;
@@ -116,6 +122,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       pseudonymKey,
       previousPseudonymKeys,
       masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
+      previousMasterKeys: parsePreviousMasterKeys(v.SPORBAR_MASTER_PREVIOUS_KEYS),
       producerKey: parseProducerKey(ACCESS_API_PRODUCER_ID, v.SPORBAR_PRODUCER_KEY),
       jwtPublicKey: v.SPORBAR_JWT_PUBLIC_KEY,
       rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,

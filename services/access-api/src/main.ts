@@ -32,7 +32,7 @@ const transport = createKafkaTransport({
 });
 const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, producerKey: config.producerKey });
 await migrateSubjectKeys(pgPoolSqlClient(pool));
-const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey });
+const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys });
 
 const app = await buildApp({
   readModels,

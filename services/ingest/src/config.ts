@@ -1,8 +1,11 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
+import { checkBase64urlBytes, envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
-import { loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
+import { createPseudonymiser, loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parsePreviousPseudonymKeys, parsePreviousMasterKeys, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 import type { ProducerRegistry } from '@sporbar/schemas';
+
+/** `key,key,…` → keys (blank entries dropped). */
+const sealKeyList = (value: string | undefined): string[] => (value ?? '').split(',').map((k) => k.trim()).filter(Boolean);
 
 /** The ingest runs on every adapter; SPORBAR_STORE defaults to postgres. */
 const STORE: EventStoreEnvOptions = { databaseUrlNote: 'and of the subject key table (beside EventStoreDB too)' };
@@ -23,14 +26,26 @@ export const ingestEnv = {
   SPORBAR_INGEST_CONCURRENCY: envInteger({ default: 3, minimum: 1, meaning: 'partitions worked on at once per instance (CPU of one overlaps the database write of another)' }),
   ...eventStoreEnv(STORE),
   SPORBAR_SEAL_PRIVATE_KEY: envSecret({ required: true, bytes: 32, meaning: 'base64url X25519 private key that opens sealed subjects' }),
+  SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS: envSecret({
+    meaning: 'seal private keys rotated out, `key,key,…` (base64url): envelopes sealed to them still open until every producer uses the new public key',
+    check: (value) => sealKeyList(value).forEach((k) => checkBase64urlBytes(k, 32)),
+  }),
   SPORBAR_PSEUDONYM_KEY: envSecret({ required: true, bytes: { min: 32 }, meaning: 'HMAC key (≥ 32 bytes, base64url) of the pseudonyms' }),
   SPORBAR_PSEUDONYM_KEY_ID: envString({ default: 'k1', pattern: '^[a-z0-9]{1,8}$', meaning: "the pseudonym key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_PSEUDONYM_PREVIOUS_KEYS: envSecret({
+    meaning: 'rotated-out pseudonym keys `id:secret,…`: an erasure shreds the data keys under every pseudonym of the subject',
+    check: (value) => void parsePreviousPseudonymKeys(value),
+  }),
   SPORBAR_MASTER_KEY: envSecret({
     required: true,
     meaning: '32 bytes base64url: wraps the per-subject data keys',
     check: (secret) => void parseMasterKey({ id: 'm1', secret }, 'the master key'),
   }),
   SPORBAR_MASTER_KEY_ID: envString({ default: 'm1', pattern: MASTER_KEY_ID_PATTERN.source, meaning: "the master key's id (1-8 of a-z 0-9)" }),
+  SPORBAR_MASTER_PREVIOUS_KEYS: envSecret({
+    meaning: 'masters being rotated out, `id:secret,…`: they still unwrap data keys `sporbar keys rotate master --finish` has not re-wrapped yet',
+    check: (value) => void parsePreviousMasterKeys(value),
+  }),
   SPORBAR_PRODUCER_REGISTRY: envString({
     required: true,
     meaning: 'path of the producer registry (JSON): who may write, with which keys, which event types and activities; a secret file when it holds HMAC keys',
@@ -54,9 +69,15 @@ export interface IngestConfig extends IngestKafkaConfig {
   /** The subject key table's database: the store's with postgres, DATABASE_URL beside EventStoreDB. */
   readonly keysDatabaseUrl: string;
   readonly sealPrivateKey: string;
+  /** Rotated-out seal keys that still open envelopes (SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS). */
+  readonly previousSealPrivateKeys: readonly string[];
   readonly pseudonymKey: { readonly id: string; readonly secret: string };
+  /** After a pseudonym key rotation: the old keys, so an erasure reaches what was stored under them. */
+  readonly previousPseudonymKeys: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
   /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
   readonly masterKey: MasterKey;
+  /** Masters being rotated out (SPORBAR_MASTER_PREVIOUS_KEYS): they still unwrap, never wrap. */
+  readonly previousMasterKeys: readonly MasterKey[];
   readonly metricsPort: number;
   /** The producer registry read from SPORBAR_PRODUCER_REGISTRY (checked against the processing register). */
   readonly producers: ProducerRegistry;
@@ -85,8 +106,15 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     store: eventStoreConfigFrom(v, problems, STORE),
     keysDatabaseUrl: databaseUrlFrom(v, STORE)!,
     sealPrivateKey: v.SPORBAR_SEAL_PRIVATE_KEY,
+    previousSealPrivateKeys: sealKeyList(v.SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS),
     pseudonymKey: { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY },
+    previousPseudonymKeys: problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => {
+      const previous = parsePreviousPseudonymKeys(v.SPORBAR_PSEUDONYM_PREVIOUS_KEYS);
+      createPseudonymiser({ id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY }, previous);
+      return previous;
+    }),
     masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
+    previousMasterKeys: parsePreviousMasterKeys(v.SPORBAR_MASTER_PREVIOUS_KEYS),
     metricsPort: v.METRICS_PORT,
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
       const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);

@@ -45,8 +45,16 @@ export function createIngest(ingestOptions: IngestOptions) {
   const { codec, store, deadLetters, producers } = options;
   const verifyProducer = createProducerVerifier(producers);
 
-  /** Destroys the subject's data key(s) and records each as a SubjectKeyShredded event. */
+  /**
+   * Destroys the subject's data key(s) and records each as a SubjectKeyShredded event in the stream of
+   * the pseudonym it belonged to: the current one, and for an erasure after a pseudonym key rotation
+   * each former one too.
+   */
   async function shred(effect: AfterEffect): Promise<void> {
+    for (const pseudonym of [effect.pseudonym, ...effect.formerPseudonyms]) await shredUnder({ ...effect, pseudonym });
+  }
+
+  async function shredUnder(effect: AfterEffect): Promise<void> {
     const scopes = effect.activity ? [keyScope(effect.pseudonym, effect.activity)] : await options.keys.liveScopes(effect.pseudonym);
     if (effect.cause === 'ERASURE_REQUESTED' && !effect.activity) scopes.push(effect.pseudonym);
     const keyIds = new Set<string>();

@@ -67,7 +67,7 @@ program
     ]);
     const { store, keysDb, keysSql, close } = await openStorage(config);
     await migrateSubjectKeys(keysSql); // the key table, under the same per-schema migration lock as the event store
-    const keys = createSubjectKeyStore({ db: keysDb, masterKey: config.masterKey });
+    const keys = createSubjectKeyStore({ db: keysDb, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys });
     const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await dlqProducer.connect();
     const metrics = createIngestMetrics();
@@ -75,8 +75,8 @@ program
       codec: createCodec(),
       store,
       register,
-      opener: createSubjectOpener(config.sealPrivateKey),
-      pseudonymiser: createPseudonymiser(config.pseudonymKey),
+      opener: createSubjectOpener(config.sealPrivateKey, { previousPrivateKeys: config.previousSealPrivateKeys }),
+      pseudonymiser: createPseudonymiser(config.pseudonymKey, config.previousPseudonymKeys),
       keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
       producers: config.producers,

@@ -20,7 +20,15 @@ export interface PrepareDeps {
 }
 
 /** What must happen once the event is durably stored: crypto-shredding. */
-export type AfterEffect = { readonly kind: 'shred'; readonly pseudonym: string; readonly activity: string | null; readonly cause: 'ERASURE_REQUESTED' | 'RETENTION_EXPIRED'; readonly causationEventId: string };
+export type AfterEffect = {
+  readonly kind: 'shred';
+  readonly pseudonym: string;
+  /** The subject's pseudonyms under rotated-out keys (an erasure of a sealed subject): their data keys are shredded too. */
+  readonly formerPseudonyms: readonly string[];
+  readonly activity: string | null;
+  readonly cause: 'ERASURE_REQUESTED' | 'RETENTION_EXPIRED';
+  readonly causationEventId: string;
+};
 
 export interface PreparedEvent {
   readonly streamName: string;
@@ -33,19 +41,24 @@ export const subjectStream = (pseudonym: string): string => `subject-${pseudonym
 export const CHECKPOINT_STREAM = 'log-checkpoints';
 
 /** Replaces a sealed subject with its pseudonym: the CPR number exists only inside this function. */
-async function pseudonymise(subject: SubjectRef, deps: PrepareDeps): Promise<SubjectRef> {
+async function pseudonymise(subject: SubjectRef, deps: PrepareDeps, withFormer = false): Promise<{ subject: SubjectRef; former: string[] }> {
   if (subject.scheme === 'PSEUDONYM') {
     if (!PSEUDONYM_PATTERN.test(subject.value)) {
       throw new SporbarError('SPB_ERR_SCHEMA_INVALID', 'subject.value: not a Sporbar pseudonym', { details: { path: 'subject.value' } });
     }
-    return subject;
+    return { subject, former: [] };
+  }
+  if (withFormer) {
+    // An erasure: the subject's pseudonyms under every key (after a pseudonym key rotation), not cached.
+    const [current, ...former] = deps.pseudonymiser.all(await deps.opener.open(subject.value));
+    return { subject: { scheme: 'PSEUDONYM', value: current! }, former };
   }
   let pseudonym = deps.sealedSubjects?.get(subject.value);
   if (pseudonym === undefined) {
     pseudonym = deps.pseudonymiser.pseudonym(await deps.opener.open(subject.value));
     deps.sealedSubjects?.set(subject.value, pseudonym);
   }
-  return { scheme: 'PSEUDONYM', value: pseudonym };
+  return { subject: { scheme: 'PSEUDONYM', value: pseudonym }, former: [] };
 }
 
 /**
@@ -130,6 +143,8 @@ export interface OpenedEvent {
   readonly eventType: DecodedEvent['eventType'];
   readonly event: Record<string, unknown>;
   readonly pseudonym: string | null;
+  /** An erasure's subject under rotated-out pseudonym keys (see AfterEffect). */
+  readonly formerPseudonyms?: readonly string[];
   /** The authenticated producer id (verified against the producer registry), stored in the event's metadata. */
   readonly producer: string | null;
 }
@@ -144,12 +159,14 @@ export async function openEvent(decoded: DecodedEvent, deps: PrepareDeps, produc
   assertTextRules(decoded.event, decoded.eventType);
   const event = { ...(decoded.event as unknown as Record<string, unknown>) };
   let pseudonym: string | null = null;
+  let former: string[] = [];
   if (event['subject']) {
-    const subject = await pseudonymise(event['subject'] as SubjectRef, deps);
-    event['subject'] = subject;
-    pseudonym = subject.value;
+    const opened = await pseudonymise(event['subject'] as SubjectRef, deps, decoded.eventType === 'ErasureRequested');
+    event['subject'] = opened.subject;
+    pseudonym = opened.subject.value;
+    former = opened.former;
   }
-  return { eventType: decoded.eventType, event, pseudonym, producer };
+  return { eventType: decoded.eventType, event, pseudonym, ...(former.length ? { formerPseudonyms: former } : {}), producer };
 }
 
 /** The data-key scope step two will encrypt under, if any: a batch loads all of them at once. */
@@ -177,6 +194,7 @@ export async function finishEvent(opened: OpenedEvent, deps: PrepareDeps): Promi
     after = {
       kind: 'shred',
       pseudonym: pseudonym!,
+      formerPseudonyms: opened.formerPseudonyms ?? [],
       activity: (event['activity'] as string | null) ?? null,
       cause: eventType === 'ErasureRequested' ? 'ERASURE_REQUESTED' : 'RETENTION_EXPIRED',
       causationEventId: event['eventId'] as string,

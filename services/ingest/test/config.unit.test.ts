@@ -22,7 +22,10 @@ describe('the ingest configuration', () => {
       store: { adapter: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:5432/sporbar' },
       keysDatabaseUrl: 'postgres://postgres@127.0.0.1:5432/sporbar',
       sealPrivateKey: keys.SPORBAR_SEAL_PRIVATE_KEY,
+      previousSealPrivateKeys: [],
       pseudonymKey: { id: 'k1', secret: keys.SPORBAR_PSEUDONYM_KEY },
+      previousPseudonymKeys: [],
+      previousMasterKeys: [],
       masterKey: undefined,
       producers: undefined,
       metricsPort: 9464,
@@ -86,6 +89,28 @@ describe('the ingest configuration', () => {
       store: { adapter: 'eventstoredb', connectionString: 'esdb://h' },
       keysDatabaseUrl: 'postgres://k/db',
     });
+  });
+
+  it('previous seal keys (a seal key rotation): a list of 32-byte keys, each checked, none echoed', () => {
+    const [a, b] = [key(), key()];
+    expect(ingestConfigFromEnv({ ...keys, SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS: ` ${a}, ${b},` }).previousSealPrivateKeys).toEqual([a, b]);
+    const err = refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS: `${a},c2hvcnQ` }));
+    expect(variables(err)).toEqual(['SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS']);
+    expect(err.message).not.toContain(a);
+  });
+
+  it('rotation: previous master keys and previous pseudonym keys are checked like the current ones', () => {
+    const old = key();
+    const c = ingestConfigFromEnv({ ...keys, SPORBAR_MASTER_KEY_ID: 'm2', SPORBAR_MASTER_PREVIOUS_KEYS: `m1:${old}`, SPORBAR_PSEUDONYM_KEY_ID: 'k2', SPORBAR_PSEUDONYM_PREVIOUS_KEYS: `k1:${old}` });
+    expect(c.previousMasterKeys.map((k) => [k.id, k.key.toString('base64url')])).toEqual([['m1', old]]);
+    expect(c.previousPseudonymKeys).toEqual([{ id: 'k1', secret: old }]);
+    const err = refusal(() =>
+      ingestConfigFromEnv({ ...keys, SPORBAR_MASTER_PREVIOUS_KEYS: `m1:${Buffer.alloc(32).toString('base64url')}`, SPORBAR_PSEUDONYM_PREVIOUS_KEYS: `k1:${old}` }),
+    );
+    // a placeholder master (checks across variables, like a previous pseudonym key with the current key's id, run once each variable is valid)
+    expect(variables(err)).toEqual(['SPORBAR_MASTER_PREVIOUS_KEYS']);
+    expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_PSEUDONYM_PREVIOUS_KEYS: `k1:${old}` })))).toEqual(['SPORBAR_PSEUDONYM_PREVIOUS_KEYS']);
+    expect(err.message).not.toContain(old);
   });
 
   it('redrive needs the topics only', () => {

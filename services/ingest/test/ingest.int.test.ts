@@ -11,7 +11,8 @@ import { signedBy } from './support.ts';
 
 const CPR = '240365-1187';
 const codec = createCodec();
-const pseudonymiser = createPseudonymiser({ id: 't1', secret: randomBytes(32).toString('base64url') });
+const T1_SECRET = randomBytes(32).toString('base64url');
+const pseudonymiser = createPseudonymiser({ id: 't1', secret: T1_SECRET });
 let pglite: PGlite;
 let store: EventStore;
 let ingest: Ingest;
@@ -19,9 +20,10 @@ let producer: Producer;
 let captured: OutgoingMessage[];
 let deadLetters: Awaited<ReturnType<typeof createSqlDeadLetterSink>>;
 let keys: SubjectKeyStore;
+let sealKeys: Awaited<ReturnType<typeof generateSealKeyPair>>;
 
 beforeEach(async () => {
-  const sealKeys = await generateSealKeyPair();
+  sealKeys = await generateSealKeyPair();
   pglite = await PGlite.create();
   store = await createPgliteEventStore({ db: pglite });
   deadLetters = await createSqlDeadLetterSink(pglite);
@@ -91,6 +93,31 @@ describe('ingest', () => {
     const later = await producer.recordDisclosure({ ...declared, personalDetails: details });
     const laterEvent = codec.decode((await all()).find((e) => e.eventId === later.eventId)!.data).event as DisclosureRecorded;
     expect(await keys.decrypt(keyScope(psn, 'mitid-core'), later.eventId, laterEvent.personalDetails!)).toMatchObject({ status: 'ok', details });
+  });
+
+  it('after a pseudonym key rotation, an erasure shreds the data keys under the old and the new pseudonym', async () => {
+    const before = await producer.recordDisclosure({ ...declared, personalDetails: { ipAddress: '192.0.2.1' } });
+    // The rotated ingest: t2 current, t1 (what was stored before) previous.
+    const rotated = createPseudonymiser({ id: 't2', secret: randomBytes(32).toString('base64url') }, [{ id: 't1', secret: T1_SECRET }]);
+    const ingest2 = createIngest({ producers: developmentProducerRegistry(), codec, store, register, pseudonymiser: rotated, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+    const producer2 = createProducer({
+      transport: createInProcessTransport(async (m) => void (await ingest2.handle(m.map((x) => ({ value: x.value, headers: x.headers, origin: 'in-process' }))))),
+      sealPublicKey: sealKeys.publicKey,
+      routingSecret: randomBytes(32).toString('base64url'),
+      producerKey: developmentProducerKey('embedded-demo'),
+    });
+    const after = await producer2.recordDisclosure({ ...declared, personalDetails: { ipAddress: '192.0.2.2' } });
+    const [oldPsn, newPsn] = [pseudonymiser.pseudonym(CPR), rotated.pseudonym(CPR)];
+    expect(rotated.all(CPR)).toEqual([newPsn, oldPsn]);
+    const blob = async (eventId: string) => (codec.decode((await all()).find((e) => e.eventId === eventId)!.data).event as DisclosureRecorded).personalDetails!;
+    expect(await keys.decrypt(keyScope(oldPsn, 'mitid-core'), before.eventId, await blob(before.eventId))).toMatchObject({ status: 'ok' });
+
+    const erasure = await producer2.requestErasure({ subject: { cpr: CPR }, reason: 'Art. 17 request after a key rotation' });
+    const shredded = (await all()).filter((e) => e.type === 'SubjectKeyShredded');
+    expect(shredded.map((e) => e.streamName).sort()).toEqual([subjectStream(newPsn), subjectStream(oldPsn)].sort());
+    for (const e of shredded) expect(codec.decode(e.data).event).toMatchObject({ cause: 'ERASURE_REQUESTED', causationEventId: erasure.eventId, subject: { value: e.streamName.slice('subject-'.length) } });
+    expect((await keys.decrypt(keyScope(oldPsn, 'mitid-core'), before.eventId, await blob(before.eventId))).status).toBe('shredded');
+    expect((await keys.decrypt(keyScope(newPsn, 'mitid-core'), after.eventId, await blob(after.eventId))).status).toBe('shredded');
   });
 
   it('stores a disclosure under the subject pseudonym, classified as declared', async () => {

@@ -112,16 +112,26 @@ export interface SubjectOpener {
   openBytes(sealed: Uint8Array): Promise<Buffer>;
 }
 
-export function createSubjectOpener(privateKey: string, options: { cachedSessions?: number } = {}): SubjectOpener {
-  const recipientKey = suite.kem.deserializePrivateKey(keyBytes(privateKey, 'the seal private key'));
-  const sessions = createCache<string, Promise<Buffer>>(options.cachedSessions ?? 1024);
-  const sessionKey = (enc: string): Promise<Buffer> => {
+/**
+ * @param options.previousPrivateKeys seal keys rotated out (SPORBAR_SEAL_PREVIOUS_PRIVATE_KEYS): an
+ * envelope sealed to one of them still opens, so producers can switch to the new public key one by
+ * one. Each new session then costs one HPKE derivation per key (only while previous keys are given).
+ */
+export function createSubjectOpener(privateKey: string, options: { cachedSessions?: number; previousPrivateKeys?: readonly string[] } = {}): SubjectOpener {
+  const recipientKeys = [privateKey, ...(options.previousPrivateKeys ?? [])].map((k, i) =>
+    suite.kem.deserializePrivateKey(keyBytes(k, i === 0 ? 'the seal private key' : 'a previous seal private key')),
+  );
+  // enc → the session key under each recipient key (current first)
+  const sessions = createCache<string, Promise<Buffer[]>>(options.cachedSessions ?? 1024);
+  const sessionKey = (enc: string): Promise<Buffer[]> => {
     let key = sessions.get(enc);
     if (!key) {
-      key = (async () => {
-        const ctx = await suite.createRecipientContext({ recipientKey: await recipientKey, enc: new Uint8Array(Buffer.from(enc, 'base64url')), info: INFO });
-        return Buffer.from(await ctx.export(EXPORT_LABEL, 32));
-      })();
+      key = Promise.all(
+        recipientKeys.map(async (recipientKey) => {
+          const ctx = await suite.createRecipientContext({ recipientKey: await recipientKey, enc: new Uint8Array(Buffer.from(enc, 'base64url')), info: INFO });
+          return Buffer.from(await ctx.export(EXPORT_LABEL, 32));
+        }),
+      );
       key.catch(() => sessions.delete(enc));
       sessions.set(enc, key);
     }
@@ -132,21 +142,25 @@ export function createSubjectOpener(privateKey: string, options: { cachedSession
   /** @param enc the HPKE enc in base64url: 43 characters, 32 bytes (checked by the callers). */
   const decrypt = async (what: string, enc: string, nonce: Buffer, ct: Buffer, aad: Buffer): Promise<Buffer> => {
     if (nonce.length !== 12 || ct.length < 17) throw fail(what, 'wrong part lengths');
-    let key: Buffer;
+    let keys: Buffer[];
     try {
-      key = await sessionKey(enc);
+      keys = await sessionKey(enc);
     } catch (cause) {
       throw fail(what, 'the session key cannot be derived', cause);
     }
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, nonce).setAAD(aad);
-      decipher.setAuthTag(ct.subarray(ct.length - 16));
-      const plain = decipher.update(ct.subarray(0, ct.length - 16));
-      decipher.final(); // checks the tag (GCM has no output left): nothing is returned before it passes
-      return plain;
-    } catch (cause) {
-      throw fail(what, 'authentication failed (wrong key or tampered envelope)', cause);
+    let failure: unknown;
+    for (const key of keys) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, nonce).setAAD(aad);
+        decipher.setAuthTag(ct.subarray(ct.length - 16));
+        const plain = decipher.update(ct.subarray(0, ct.length - 16));
+        decipher.final(); // checks the tag (GCM has no output left): nothing is returned before it passes
+        return plain;
+      } catch (cause) {
+        failure = cause;
+      }
     }
+    throw fail(what, 'authentication failed (wrong key or tampered envelope)', failure);
   };
   return {
     async open(envelope) {

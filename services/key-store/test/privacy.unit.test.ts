@@ -88,6 +88,21 @@ describe('sealed subject identifiers (HPKE export + AES-256-GCM)', () => {
     await expect(opener.openBytes(asBytes)).rejects.toThrow(/authentication failed/);
   });
 
+  it('opens envelopes sealed to a previous key while it is listed (seal key rotation), and only then', async () => {
+    const [old, fresh] = [await generateSealKeyPair(), await generateSealKeyPair()];
+    const rotating = createSubjectOpener(fresh.privateKey, { previousPrivateKeys: [old.privateKey] });
+    const oldEnvelope = await createSubjectSealer(old.publicKey).seal('010190-1234');
+    const newEnvelope = await createSubjectSealer(fresh.publicKey).seal('020290-2345');
+    const oldBytes = await createSubjectSealer(old.publicKey).sealBytes(Buffer.from('details'));
+    expect(await rotating.open(oldEnvelope)).toBe('0101901234');
+    expect(await rotating.open(newEnvelope)).toBe('0202902345');
+    expect((await rotating.openBytes(oldBytes)).toString()).toBe('details');
+    const finished = createSubjectOpener(fresh.privateKey);
+    await expect(finished.open(oldEnvelope)).rejects.toMatchObject({ code: 'SPB_ERR_MALFORMED_BODY' });
+    expect(await finished.open(newEnvelope)).toBe('0202902345');
+    expect(() => createSubjectOpener(fresh.privateKey, { previousPrivateKeys: ['c2hvcnQ'] })).toThrow(/previous seal private key must be 32 bytes/);
+  });
+
   it('refuses keys of the wrong length at start', () => {
     expect(() => createSubjectSealer('c2hvcnQ')).toThrow(/32 bytes/);
   });

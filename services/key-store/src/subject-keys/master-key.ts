@@ -55,6 +55,19 @@ export function parseMasterKey(cfg: MasterKeyConfig, what = 'the master key (SPO
   return { id, key };
 }
 
+/**
+ * `id:secret,id:secret` (SPORBAR_MASTER_PREVIOUS_KEYS: masters being rotated out, which still unwrap
+ * the data keys not yet re-wrapped) → keys, each checked as `parseMasterKey` does.
+ */
+export function parsePreviousMasterKeys(value: string | undefined): MasterKey[] {
+  if (!value?.trim()) return [];
+  return value.split(',').filter((pair) => pair.trim()).map((pair) => {
+    const [id, secret, ...rest] = pair.trim().split(':');
+    if (!id || !secret || rest.length > 0) throw config('previous master keys are id:secret pairs separated by commas');
+    return parseMasterKey({ id, secret }, `the previous master key '${id.slice(0, 8)}'`);
+  });
+}
+
 /** 32 random bytes in base64url: a new master key secret for configuration. */
 export function generateMasterKeySecret(): string {
   return randomBytes(32).toString('base64url');
