@@ -17,7 +17,7 @@ import { auditorConfigFromEnv, type AuditorEnvConfig } from './config.ts';
 import { openDatabase, openLog, sameLocation, type OpenedDatabase, type StoreConfig } from './log/open.ts';
 import { verifyInclusion } from './merkle/rfc9162.ts';
 import { createProgress, rate } from './progress.ts';
-import { diffReadModels, formatDiff, liveCheckpoint, livePrefix, replay, type ReplayPoint } from './replay.ts';
+import { diffReadModels, diffScope, formatDiff, liveCheckpoint, livePrefix, replay, REPLAY_PREFIX, type DiffScope, type ReplayPoint } from './replay.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
 
@@ -171,19 +171,22 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .description('compare the read models replayed from the log with the live read model, row by row')
     .requiredOption('--against <dir|url>', 'the live read-model database (the embedded data dir, or a PostgreSQL URL)')
     .option('--replayed <dir|url>', 'a database filled by `replay` (default: replay now, in memory, up to the live checkpoint)')
-    .option('--at <time|position>', 'replay up to this point (default: the live read model checkpoint)')
+    .option('--at <time|position>', 'replay up to this point and compare only what the log held then (default: the live read model checkpoint)')
     .option('--max <n>', 'list at most n differences', '1000')
     .action(async (o: { against: string; replayed?: string; at?: string; max: string }) => {
       const log = await openLog(storeConfig(g()));
       const opened: OpenedDatabase[] = [];
       try {
         const live = sameLocation(o.against, log.database.location) ? log.database : (opened[opened.length] = await openDatabase(o.against));
+        const liveAt = await liveCheckpoint(live.db, await livePrefix(live.db));
         let replayedDb;
+        let scope: DiffScope | undefined;
         if (o.replayed) {
           replayedDb = (opened[opened.length] = await openDatabase(o.replayed)).db;
+          const replayedAt = await liveCheckpoint(replayedDb, REPLAY_PREFIX);
+          if (replayedAt !== undefined) scope = await diffScope(log.source, { replayedAt, liveAt, label: `the replayed point (position ${replayedAt})` });
         } else {
-          const prefix = await livePrefix(live.db);
-          const checkpoint = await liveCheckpoint(live.db, prefix);
+          const checkpoint = liveAt;
           const at: ReplayPoint = o.at ? parsePoint(o.at, '--at') : checkpoint !== undefined ? { position: checkpoint } : { head: true };
           const pglite = await PGlite.create();
           opened.push({ location: 'memory', db: fromPglite(pglite), pglite, close: () => pglite.close() });
@@ -192,8 +195,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           const started = Date.now();
           const r = await replay({ source: log.source, codec, into: replayedDb, at, onProgress: (n) => p.update(`replay: ${rate(n, started)}`) });
           p.done(g().quiet ? undefined : `replayed ${r.events} event(s) up to position ${r.position} (the live read model's checkpoint: ${checkpoint ?? 'none'})`);
+          scope = await diffScope(log.source, { replayedAt: r.position, liveAt, label: o.at ? `T = ${o.at} (position ${r.position})` : `the live checkpoint (position ${r.position})` });
         }
-        const d = await diffReadModels({ replayed: replayedDb, live: live.db, maxDifferences: Number(o.max) });
+        const d = await diffReadModels({ replayed: replayedDb, live: live.db, maxDifferences: Number(o.max), ...(scope ? { scope } : {}) });
         io.out(`${formatDiff(d)}\n`);
         code = d.differences.length === 0 ? 0 : 1;
       } finally {
