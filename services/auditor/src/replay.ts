@@ -268,7 +268,11 @@ export async function diffReadModels(options: DiffOptions): Promise<DiffResult> 
       let notYetInLog = 0;
       let notYetLive = 0;
       if (scope && eventKeyed) {
-        for (const [k, row] of a) if (!scope.held.has(eventOf(row))) (a.delete(k), notYetLive++);
+        for (const [k, row] of a) {
+          if (scope.held.has(eventOf(row))) continue;
+          a.delete(k);
+          notYetLive++;
+        }
       }
       const found: [string, RowDifference][] = [];
       const push = (d: RowDifference) => found.push([JSON.stringify(Object.values(d.key)), d]);
