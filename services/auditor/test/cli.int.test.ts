@@ -127,6 +127,9 @@ describe('sporbar-audit on the embedded data directory', () => {
     expect(r.out).toContain(`first differing leaf is at leaf index 39 / position 40 (event ${written.leaves[39]})`);
     const json = JSON.parse((await cli('-q', 'verify', '--json')).out) as { ok: boolean; findings: { position: string }[] };
     expect(json).toMatchObject({ ok: false, findings: [{ position: '40' }] });
+    const ref = await cli('-q', 'verify', '--reference', join(dir, 'whole.ndjson'));
+    expect(ref.code, ref.out + ref.err).toBe(1);
+    expect(ref.out).toContain(`first differing leaf is at leaf index 39 / position 40 (event ${written.leaves[39]})`);
     const c = await cli('-q', 'compare', join(dir, 'whole.ndjson'));
     expect(c.code, c.out + c.err).toBe(1);
     expect(c.out).toMatch(/^DIFFERS: first differing position 40 \(leaf index 39\): /);
