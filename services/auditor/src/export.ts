@@ -265,6 +265,7 @@ async function* avroEvents(path: string): AsyncGenerator<EventLine> {
 
 async function* ndjsonEvents(path: string): AsyncGenerator<EventLine> {
   for await (const o of ndjsonLines(path)) {
+    if (o['kind'] === 'checkpoint') return; // the trailer follows the last event
     if (o['kind'] !== 'event') continue;
     yield { position: String(o['position']), leafIndex: Number(o['leafIndex']), eventId: String(o['eventId']), storedBytes: Buffer.from(String(o['storedBytes']), 'base64') };
   }
