@@ -137,7 +137,8 @@ export async function diffScope(source: LogSource, args: { replayedAt: bigint; l
   const held = new Set<string>();
   const later = new Set<string>();
   await source.scan((row) => void (row.position <= upTo ? held : later).add(row.eventId.toLowerCase()), { columns: 'leaf' });
-  return { upTo, replayedAt: args.replayedAt, liveAt: args.liveAt, label: args.label, held, later };
+  const label = upTo < args.replayedAt ? `${args.label}, cut to position ${upTo} where the live read model stands` : args.label;
+  return { upTo, replayedAt: args.replayedAt, liveAt: args.liveAt, label, held, later };
 }
 
 /** Two column values equal, set-valued columns as sets (pure). */

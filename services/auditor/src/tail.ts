@@ -64,9 +64,9 @@ export function formatDuration(ms: number): string {
 export interface TailFacts {
   /** Leaves in the log. */
   readonly leaves: number;
-  /** The largest tree size certified by a checkpoint that verified (0: none). */
+  /** The largest tree size (within the log) certified by a checkpoint whose signature verified (0: none). */
   readonly coveredSize: number;
-  /** Verified checkpoints (0: none at all). */
+  /** Checkpoints whose signature verified (0: none at all). */
   readonly checkpointsVerified: number;
   /** Uncovered events that are not checkpoints. */
   readonly uncovered: number;

@@ -322,9 +322,11 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     findings.push(await narrow({ source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad, signedLeaves, ...(options.reference ? { reference: options.reference } : {}) }));
   }
 
-  // The tail: what no verified checkpoint covers.
+  // The tail: what no signed checkpoint covers. A signed checkpoint whose root disagrees still claims
+  // its prefix (and is a finding of its own), so the tail starts after the largest signed size.
   const warnings: Finding[] = [];
-  const coveredSize = good.reduce((m, v) => Math.max(m, v.size), 0);
+  const signed = valid.filter((v) => v.size <= leaves);
+  const coveredSize = signed.reduce((m, v) => Math.max(m, v.size), 0);
   const checkpointLeavesAfter = found.filter((c) => c.index >= coveredSize).length;
   const uncoveredEvents = Math.max(0, leaves - coveredSize - checkpointLeavesAfter);
   if (uncoveredEvents > 0) {
@@ -338,7 +340,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
       { after: snapshots.get(coveredSize)?.lastPosition ?? 0n, maxCount: checkpointLeavesAfter + 1 },
     );
     const verdict = judgeTail(
-      { leaves, coveredSize, checkpointsVerified: good.length, uncovered: uncoveredEvents, lastPosition, now: options.now ?? new Date(), ...(oldest ? { oldest } : {}) },
+      { leaves, coveredSize, checkpointsVerified: signed.length, uncovered: uncoveredEvents, lastPosition, now: options.now ?? new Date(), ...(oldest ? { oldest } : {}) },
       options.tailGrace ?? DEFAULT_TAIL_GRACE,
       options.allowUncoveredTail === true,
     );

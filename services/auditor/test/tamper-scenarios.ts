@@ -235,11 +235,19 @@ export function tamperSuite(open: Open): void {
     }
   });
 
-  withLog('a truncated tail: the position counter gives it away', async (log, written) => {
+  withLog('a truncated tail: the position counter gives it away; compare names the first missing position', async (log, written) => {
+    const saved = await exportNow(log);
     await log.sql('DELETE FROM {events} WHERE global_position > 50');
     const { first } = await run(log, written);
     expect(first.kind).toBe('truncated');
     expect(first.message).toContain('the log ends at position 50 (50 leaves) but the store handed out positions up to 69: 19 event(s) are missing from the tail');
+    try {
+      const c = await compareExport({ source: log.source, path: saved.path });
+      expect(c).toMatchObject({ same: false, differing: 15, first: { kind: 'missing', leafIndex: 50, position: 51n, eventId: written.leaves[50] } });
+      expect(c.first!.message).toContain('but the store ends at leaf index 49 / position 50');
+    } finally {
+      saved.remove();
+    }
   });
 
   withLog('a truncated tail with the counter rewound: a checkpoint kept outside the store catches it', async (log, written) => {
