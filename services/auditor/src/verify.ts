@@ -26,7 +26,7 @@ import { DEFAULT_TAIL_GRACE, judgeTail, type TailGrace } from './tail.ts';
  * one leaf or a reference is given: an export whose inclusion proofs verify against a signed
  * checkpoint gives the trusted leaf at every index it holds, and the first that differs is the answer.
  *
- * Then the tail: the events after the largest verified checkpoint are unproven. No verified checkpoint
+ * Then the tail: the events after the largest signed checkpoint are unproven. No signed checkpoint
  * at all (in a non-empty log) fails; an uncovered tail older or longer than the grace fails; within
  * the grace it is a warning (`tail.ts`).
  */
