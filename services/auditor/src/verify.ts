@@ -57,7 +57,7 @@ export interface VerifyReport {
   readonly findings: readonly Finding[];
   /** What is not wrong but not proven either: an uncovered tail within the grace (or allowed). */
   readonly warnings: readonly Finding[];
-  /** Events after the largest verified checkpoint that are not checkpoints themselves. */
+  /** Events after the largest signed checkpoint that are not checkpoints themselves. */
   readonly uncoveredEvents: number;
   readonly seconds: number;
   readonly source: string;
