@@ -1,5 +1,5 @@
 /**
- * `verify` and `export` over a real PostgreSQL log, side by side with the limit: plain SHA-256 per
+ * `verify`, `export` and `compare` over a real PostgreSQL log, side by side with the limit: plain SHA-256 per
  * event over the same bytes, read the same way (one COPY … TO STDOUT (FORMAT binary)).
  *
  *   BENCH_EVENTS (default 1,000,000)   events of ~300 bytes, appended with the postgres adapter in batches of 1,000
@@ -23,6 +23,7 @@ import { createCodec } from '@sporbar/schemas';
 import { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
 import { ORIGIN_METADATA_KEY, signCheckpointEvent } from '../src/checkpoint/checkpoint-event.ts';
 import { generateSigningKey, logOrigin } from '../src/checkpoint/signed-tree-head.ts';
+import { compareExport, formatCompare } from '../src/compare.ts';
 import { exportLog } from '../src/export.ts';
 import { CHECKPOINT_STREAM, storeLogSource, type LogSource } from '../src/log/source.ts';
 import { CompactRange } from '../src/merkle/compact-range.ts';
@@ -138,6 +139,11 @@ try {
         const r = await exportLog({ source: copy, codec, format, out, publicKey: key });
         const size = statSync(out).size + (format === 'avro' ? statSync(`${out}.proofs.ndjson`).size : 0);
         return `${r.events.toLocaleString('en-US')} events, ${mb(size)} written`;
+      });
+      await timed(`compare ${format} export with the store`, async () => {
+        const r = await compareExport({ source: copy, path: out });
+        if (!r.same) throw new Error(formatCompare(r, out));
+        return `${r.compared.toLocaleString('en-US')} leaves compared`;
       });
     }
   } finally {

@@ -10,17 +10,19 @@ import { isSporbarError } from '@sporbar/common/errors';
 import { createCodec } from '@sporbar/schemas';
 import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead } from './checkpoint/signed-tree-head.ts';
-import { exportLog, verifyExport, type Bound } from './export.ts';
+import { compareExport, formatCompare } from './compare.ts';
+import { exportLog, exportReference, verifyExport, type Bound } from './export.ts';
 import { createLogService } from './log-service.ts';
 import { auditorConfigFromEnv, type AuditorEnvConfig } from './config.ts';
 import { openDatabase, openLog, sameLocation, type OpenedDatabase, type StoreConfig } from './log/open.ts';
 import { verifyInclusion } from './merkle/rfc9162.ts';
 import { createProgress, rate } from './progress.ts';
-import { diffReadModels, formatDiff, liveCheckpoint, livePrefix, replay, type ReplayPoint } from './replay.ts';
+import { diffReadModels, diffScope, formatDiff, liveCheckpoint, livePrefix, replay, REPLAY_PREFIX, type DiffScope, type ReplayPoint } from './replay.ts';
+import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
 
 /**
- * sporbar-audit: verify, replay, diff, export and prove the Sporbar log.
+ * sporbar-audit: verify, replay, diff, export, compare and prove the Sporbar log.
  * Exit codes: 0 all good, 1 the log / export / read model disagrees, 2 bad usage or configuration.
  */
 export interface CliIo {
@@ -96,7 +98,18 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .option('--file <export>', 'verify an export offline instead of the store')
     .option('--checkpoint <file...>', 'checkpoint notes kept outside the store (catches a truncated tail)')
     .option('--json', 'print the report as JSON')
-    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean }) => {
+    .option('--tail-grace <duration,count>', `how long (90s, 5m, 2h) and/or how many (10000events) events may wait for a checkpoint before verify fails (default ${formatGrace(DEFAULT_TAIL_GRACE)})`)
+    .option('--allow-uncovered-tail', 'development logs only: a log without checkpoints, or an old uncovered tail, is a warning instead of a failure')
+    .option('--reference <export>', 'an earlier export (checked first, as verify --file does): names the exact leaf of an edit the signed roots only bound to a range')
+    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string }) => {
+      let tailGrace: TailGrace = DEFAULT_TAIL_GRACE;
+      if (o.tailGrace !== undefined) {
+        try {
+          tailGrace = parseTailGrace(o.tailGrace);
+        } catch (err) {
+          throw usage((err as Error).message);
+        }
+      }
       const key = loadVerifyingKey(publicKeyOf(g(), env));
       if (o.file) {
         const r = await verifyExport(o.file, key, g().origin ? { origin: g().origin! } : {});
@@ -104,6 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         code = r.ok ? 0 : 1;
         return;
       }
+      const reference = o.reference ? await exportReference(o.reference, key, g().origin ? { origin: g().origin! } : {}) : undefined;
       const log = await openLog(storeConfig(g()));
       try {
         const p = progress();
@@ -114,6 +128,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           publicKey: key,
           ...(g().origin ? { origin: g().origin! } : {}),
           knownCheckpoints: (o.checkpoint ?? []).map((f) => readFileSync(f, 'utf8')),
+          tailGrace,
+          allowUncoveredTail: o.allowUncoveredTail === true,
+          ...(reference ? { reference } : {}),
           onProgress: (n, pos) => p.update(`verify: ${rate(n, started)}, position ${pos}`),
         });
         p.done();
@@ -154,19 +171,22 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .description('compare the read models replayed from the log with the live read model, row by row')
     .requiredOption('--against <dir|url>', 'the live read-model database (the embedded data dir, or a PostgreSQL URL)')
     .option('--replayed <dir|url>', 'a database filled by `replay` (default: replay now, in memory, up to the live checkpoint)')
-    .option('--at <time|position>', 'replay up to this point (default: the live read model checkpoint)')
+    .option('--at <time|position>', 'replay up to this point and compare only what the log held then (default: the live read model checkpoint)')
     .option('--max <n>', 'list at most n differences', '1000')
     .action(async (o: { against: string; replayed?: string; at?: string; max: string }) => {
       const log = await openLog(storeConfig(g()));
       const opened: OpenedDatabase[] = [];
       try {
         const live = sameLocation(o.against, log.database.location) ? log.database : (opened[opened.length] = await openDatabase(o.against));
+        const liveAt = await liveCheckpoint(live.db, await livePrefix(live.db));
         let replayedDb;
+        let scope: DiffScope | undefined;
         if (o.replayed) {
           replayedDb = (opened[opened.length] = await openDatabase(o.replayed)).db;
+          const replayedAt = await liveCheckpoint(replayedDb, REPLAY_PREFIX);
+          if (replayedAt !== undefined) scope = await diffScope(log.source, { replayedAt, liveAt, label: `the replayed point (position ${replayedAt})` });
         } else {
-          const prefix = await livePrefix(live.db);
-          const checkpoint = await liveCheckpoint(live.db, prefix);
+          const checkpoint = liveAt;
           const at: ReplayPoint = o.at ? parsePoint(o.at, '--at') : checkpoint !== undefined ? { position: checkpoint } : { head: true };
           const pglite = await PGlite.create();
           opened.push({ location: 'memory', db: fromPglite(pglite), pglite, close: () => pglite.close() });
@@ -175,8 +195,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           const started = Date.now();
           const r = await replay({ source: log.source, codec, into: replayedDb, at, onProgress: (n) => p.update(`replay: ${rate(n, started)}`) });
           p.done(g().quiet ? undefined : `replayed ${r.events} event(s) up to position ${r.position} (the live read model's checkpoint: ${checkpoint ?? 'none'})`);
+          scope = await diffScope(log.source, { replayedAt: r.position, liveAt, label: o.at ? `T = ${o.at} (position ${r.position})` : `the live checkpoint (position ${r.position})` });
         }
-        const d = await diffReadModels({ replayed: replayedDb, live: live.db, maxDifferences: Number(o.max) });
+        const d = await diffReadModels({ replayed: replayedDb, live: live.db, maxDifferences: Number(o.max), ...(scope ? { scope } : {}) });
         io.out(`${formatDiff(d)}\n`);
         code = d.differences.length === 0 ? 0 : 1;
       } finally {
@@ -217,6 +238,32 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         p.done();
         io.out(`exported ${r.events} event(s) with inclusion proofs against tree size ${r.treeSize} to ${r.files.join(', ')} in ${r.seconds.toFixed(2)} s\n`);
         if (r.uncovered) io.err.write('note: events after the checkpoint are in the requested range but not covered yet; export again after the next checkpoint\n');
+      } finally {
+        await log.close();
+      }
+    });
+
+  program
+    .command('compare')
+    .description('compare an export with the store, leaf by leaf, and name the first differing position (exit 0 same, 1 differs)')
+    .argument('<export>', 'an export file (avro or ndjson) written by `export`')
+    .action(async (path: string) => {
+      if (!existsSync(path)) throw usage(`no export at ${path}`);
+      let trust: string;
+      try {
+        const v = await verifyExport(path, loadVerifyingKey(publicKeyOf(g(), env)), g().origin ? { origin: g().origin! } : {});
+        trust = v.ok
+          ? `the export verifies against the signed checkpoint of tree size ${v.treeSize}`
+          : `the export itself does NOT verify (${v.problems.join('; ')}): where it differs from the store, either may be the altered one`;
+      } catch (err) {
+        if (err instanceof ExitError) trust = 'the export was not checked: no checkpoint public key (pass --public-key)';
+        else throw err;
+      }
+      const log = await openLog(storeConfig(g()));
+      try {
+        const r = await compareExport({ source: log.source, path });
+        io.out(`${formatCompare(r, path)}\n  ${trust}\n`);
+        code = r.same ? 0 : 1;
       } finally {
         await log.close();
       }

@@ -10,6 +10,7 @@ import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoin
 import type { LogRow, LogSource } from './log/source.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';
 import { leafHash, verifyInclusion } from './merkle/rfc9162.ts';
+import type { ReferenceLeaf, ReferenceLeaves } from './verify.ts';
 
 /**
  * `export`: a slice of the log, with what an auditor needs to check it offline.
@@ -264,6 +265,7 @@ async function* avroEvents(path: string): AsyncGenerator<EventLine> {
 
 async function* ndjsonEvents(path: string): AsyncGenerator<EventLine> {
   for await (const o of ndjsonLines(path)) {
+    if (o['kind'] === 'checkpoint') return; // the trailer follows the last event
     if (o['kind'] !== 'event') continue;
     yield { position: String(o['position']), leafIndex: Number(o['leafIndex']), eventId: String(o['eventId']), storedBytes: Buffer.from(String(o['storedBytes']), 'base64') };
   }
@@ -338,4 +340,35 @@ export async function verifyExport(path: string, publicKey: string | KeyObject |
     await events.return(undefined);
     await proofs.return(undefined);
   }
+}
+
+// ---- an export as trusted leaves (verify --reference, compare) ----
+
+/** The events of an export, in file order (avro or ndjson), without checking anything. */
+export async function* exportedEvents(path: string): AsyncGenerator<{ position: bigint; leafIndex: number; eventId: string; storedBytes: Buffer }> {
+  for await (const e of isAvroFile(path) ? avroEvents(path) : ndjsonEvents(path)) yield { position: BigInt(e.position), leafIndex: e.leafIndex, eventId: e.eventId, storedBytes: e.storedBytes };
+}
+
+/**
+ * An export as a reference for `verify --reference`: checked first with `verifyExport` (its checkpoint
+ * verifies under the key and every event's inclusion proof holds), so each leaf it holds is the leaf
+ * a signer saw. Throws SPB_ERR_BAD_REQUEST naming the problems when the export does not verify.
+ */
+export async function exportReference(path: string, publicKey: string | KeyObject | VerifyingKey, options: { origin?: string } = {}): Promise<ReferenceLeaves & { treeSize: number; events: number }> {
+  const v = await verifyExport(path, publicKey, options);
+  if (!v.ok) throw new SporbarError('SPB_ERR_BAD_REQUEST', `the reference export ${path} does not verify, so it cannot be trusted: ${v.problems.join('; ')}`);
+  const treeSize = v.treeSize!;
+  return {
+    description: `the export ${path} (proven against the checkpoint of tree size ${treeSize})`,
+    treeSize,
+    events: v.events,
+    async leaves(fromIndex, toIndex) {
+      const out = new Map<number, ReferenceLeaf>();
+      for await (const e of exportedEvents(path)) {
+        if (e.leafIndex > toIndex) break;
+        if (e.leafIndex >= fromIndex) out.set(e.leafIndex, { position: e.position, eventId: e.eventId, storedBytes: e.storedBytes });
+      }
+      return out;
+    },
+  };
 }

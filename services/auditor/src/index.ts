@@ -13,3 +13,5 @@ export * from './export.ts';
 export * from './replay.ts';
 export * from './progress.ts';
 export * from './config.ts';
+export * from './tail.ts';
+export * from './compare.ts';

@@ -10,7 +10,11 @@ import type { LogSource } from './log/source.ts';
  * and including it) or a time (the longest prefix of the log recorded at or before it: read models
  * follow the log's order, so a replay never skips an earlier event to take a later one).
  *
- * `diff`: compares two sets of read-model tables (replayed vs live) row by row, by primary key.
+ * `diff`: compares two sets of read-model tables (replayed vs live) row by row, by primary key. With a
+ * scope (`diffScope`), it compares like with like: rows of event-keyed tables only for the events the
+ * log held at the replayed point (a live row for a later event is "not yet in the log at T", not a
+ * difference; one for an event the log does not hold at all is), and aggregate tables only when both
+ * sides stop at the same position. Set-valued columns (`SET_COLUMNS`) are compared as sets.
  */
 export type ReplayPoint = { readonly position: bigint } | { readonly time: Date } | { readonly head: true };
 
@@ -105,17 +109,75 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
 // ---- diff ----
 
+/**
+ * Read-model columns whose value is a set (the order of the array carries no meaning: a summary of one
+ * disclosure keeps the event's order, one of several the sorted union). Every text[] column of the
+ * read models must be listed here or in ORDERED_ARRAY_COLUMNS (a test checks), so a new one is a decision.
+ */
+export const SET_COLUMNS: ReadonlySet<string> = new Set(['legal_bases', 'data_categories', 'activities', 'purposes', 'reasons']);
+export const ORDERED_ARRAY_COLUMNS: ReadonlySet<string> = new Set<string>();
+
+/** What the log held at the replayed point: the comparison's scope. */
+export interface DiffScope {
+  /** Events at or before this position are compared (the replayed point, or the live checkpoint when that is earlier). */
+  readonly upTo: bigint;
+  /** Where the replay stopped and where the live read model stands (undefined: not known, taken as the head). */
+  readonly replayedAt: bigint;
+  readonly liveAt: bigint | undefined;
+  /** How the point is named in the output: 'T (position 30)', 'the live checkpoint (position 69)'. */
+  readonly label: string;
+  /** Event ids (lower case) the log holds at or before upTo, and after it. */
+  readonly held: ReadonlySet<string>;
+  readonly later: ReadonlySet<string>;
+}
+
+/** One pass over the log (leaf columns): which event ids it holds up to `upTo` and after. Memory: one id per event. */
+export async function diffScope(source: LogSource, args: { replayedAt: bigint; liveAt: bigint | undefined; label: string }): Promise<DiffScope> {
+  const upTo = args.liveAt !== undefined && args.liveAt < args.replayedAt ? args.liveAt : args.replayedAt;
+  const held = new Set<string>();
+  const later = new Set<string>();
+  await source.scan((row) => void (row.position <= upTo ? held : later).add(row.eventId.toLowerCase()), { columns: 'leaf' });
+  const label = upTo < args.replayedAt ? `${args.label}, cut to position ${upTo} where the live read model stands` : args.label;
+  return { upTo, replayedAt: args.replayedAt, liveAt: args.liveAt, label, held, later };
+}
+
+/** Two column values equal, set-valued columns as sets (pure). */
+export function sameValue(column: string, a: unknown, b: unknown): boolean {
+  if (SET_COLUMNS.has(column) && Array.isArray(a) && Array.isArray(b)) {
+    const x = [...new Set(a.map((v) => JSON.stringify(v)))].sort();
+    const y = [...new Set(b.map((v) => JSON.stringify(v)))].sort();
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export interface RowDifference {
   readonly table: string;
-  readonly kind: 'missing' | 'extra' | 'changed';
+  /** 'unknown-event': a live row for an event the log does not hold at all (with a scope). */
+  readonly kind: 'missing' | 'extra' | 'changed' | 'unknown-event';
   /** The primary key, column → value. */
   readonly key: Record<string, unknown>;
   /** For 'changed': column → [replayed, live]. */
   readonly columns?: Record<string, [unknown, unknown]>;
 }
 
+export interface TableDiff {
+  readonly table: string;
+  readonly replayed: number;
+  readonly live: number;
+  readonly differences: number;
+  /** Live rows for events the log held only after the scope's point: not compared. */
+  readonly notYetInLog?: number;
+  /** Replayed rows for events the live read model has not reached (its checkpoint is earlier): not compared. */
+  readonly notYetLive?: number;
+  /** Why the table was not compared (an aggregate, with the two sides at different points). */
+  readonly skipped?: string;
+}
+
 export interface DiffResult {
-  readonly tables: { table: string; replayed: number; live: number; differences: number }[];
+  readonly tables: TableDiff[];
+  /** The scope the comparison kept to, when one was given. */
+  readonly scope?: { readonly upTo: bigint; readonly label: string };
   readonly differences: RowDifference[];
   /** More differences than `maxDifferences` were found; only the first are listed. */
   readonly truncated: boolean;
@@ -168,6 +230,8 @@ export interface DiffOptions {
   readonly register?: ProcessingRegister;
   readonly projections?: readonly AnyProjection[];
   readonly maxDifferences?: number;
+  /** Compare only what the log held at the replayed point (`diffScope`). */
+  readonly scope?: DiffScope;
 }
 
 /**
@@ -179,8 +243,9 @@ export async function diffReadModels(options: DiffOptions): Promise<DiffResult> 
   const rp = options.replayedPrefix ?? REPLAY_PREFIX;
   const lp = options.livePrefix ?? (await livePrefix(options.live));
   const max = options.maxDifferences ?? 1000;
+  const scope = options.scope;
   const differences: RowDifference[] = [];
-  const tables: DiffResult['tables'] = [];
+  const tables: TableDiff[] = [];
   let total = 0;
   for (const p of projections) {
     for (const t of p.tables) {
@@ -189,6 +254,27 @@ export async function diffReadModels(options: DiffOptions): Promise<DiffResult> 
       const key = await primaryKey(options.replayed, replayedTable);
       const a = await loadRows(options.replayed, replayedTable, key);
       const b = await loadRows(options.live, liveTable, key);
+      const eventKeyed = key.length === 1 && key[0] === 'event_id';
+      if (scope && !eventKeyed && scope.liveAt !== undefined && scope.liveAt !== scope.replayedAt) {
+        tables.push({
+          table: t,
+          replayed: a.size,
+          live: b.size,
+          differences: 0,
+          skipped: `it aggregates many events, and the replay stops at position ${scope.replayedAt} while the live read model stands at position ${scope.liveAt}: no row of it can be compared like with like (diff without --at compares it)`,
+        });
+        continue;
+      }
+      const eventOf = (row: Record<string, unknown>) => String(row['event_id']).toLowerCase();
+      let notYetInLog = 0;
+      let notYetLive = 0;
+      if (scope && eventKeyed) {
+        for (const [k, row] of a) {
+          if (scope.held.has(eventOf(row))) continue;
+          a.delete(k);
+          notYetLive++;
+        }
+      }
       const found: [string, RowDifference][] = [];
       const push = (d: RowDifference) => found.push([JSON.stringify(Object.values(d.key)), d]);
       const keyOf = (row: Record<string, unknown>) => Object.fromEntries(key.map((k) => [k, row[k]]));
@@ -200,27 +286,60 @@ export async function diffReadModels(options: DiffOptions): Promise<DiffResult> 
         }
         const columns: Record<string, [unknown, unknown]> = {};
         for (const c of new Set([...Object.keys(row), ...Object.keys(other)])) {
-          if (JSON.stringify(row[c]) !== JSON.stringify(other[c])) columns[c] = [row[c], other[c]];
+          if (!sameValue(c, row[c], other[c])) columns[c] = [row[c], other[c]];
         }
         if (Object.keys(columns).length > 0) push({ table: t, kind: 'changed', key: keyOf(row), columns });
       }
-      for (const [k, row] of b) if (!a.has(k)) push({ table: t, kind: 'extra', key: keyOf(row) });
+      for (const [k, row] of b) {
+        if (a.has(k)) continue;
+        if (scope && eventKeyed && !scope.held.has(eventOf(row))) {
+          if (scope.later.has(eventOf(row))) notYetInLog++;
+          else push({ table: t, kind: 'unknown-event', key: keyOf(row) });
+          continue;
+        }
+        push({ table: t, kind: 'extra', key: keyOf(row) });
+      }
       found.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
       for (const [, d] of found) if (differences.length < max) differences.push(d);
       total += found.length;
-      tables.push({ table: t, replayed: a.size, live: b.size, differences: found.length });
+      tables.push({
+        table: t,
+        replayed: a.size,
+        live: b.size - notYetInLog,
+        differences: found.length,
+        ...(notYetInLog > 0 ? { notYetInLog } : {}),
+        ...(notYetLive > 0 ? { notYetLive } : {}),
+      });
     }
   }
-  return { tables, differences, truncated: total > differences.length };
+  return { tables, differences, truncated: total > differences.length, ...(scope ? { scope: { upTo: scope.upTo, label: scope.label } } : {}) };
 }
 
-/** "missing" = in the replay, not in the live read model; "extra" = only in the live one. */
+/**
+ * "missing" = in the replay, not in the live read model; "extra" = only in the live one, for an event
+ * the log held at the point (or, without a scope, anywhere); "unknown-event" = only in the live one, for
+ * an event the log does not hold at all. Rows for events not yet in the log at the point are counted,
+ * not listed.
+ */
 export function formatDiff(d: DiffResult): string {
-  const lines = d.tables.map((t) => `${t.table}: replayed ${t.replayed} row(s), live ${t.live}, ${t.differences} difference(s)`);
+  const at = d.scope?.label ?? 'the replayed point';
+  const lines: string[] = [];
+  if (d.scope) lines.push(`compared like with like: the events the log held at ${d.scope.label}`);
+  for (const t of d.tables) {
+    if (t.skipped) {
+      lines.push(`${t.table}: not compared: ${t.skipped}`);
+      continue;
+    }
+    const notes: string[] = [];
+    if (t.notYetInLog) notes.push(`${t.notYetInLog} live row(s) for events not yet in the log at ${at}, not compared`);
+    if (t.notYetLive) notes.push(`${t.notYetLive} replayed row(s) for events the live read model has not reached yet, not compared`);
+    lines.push(`${t.table}: replayed ${t.replayed} row(s), live ${t.live}, ${t.differences} difference(s)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`);
+  }
   for (const x of d.differences) {
     const key = JSON.stringify(x.key);
     if (x.kind === 'missing') lines.push(`  ${x.table} ${key}: missing from the live read model`);
-    else if (x.kind === 'extra') lines.push(`  ${x.table} ${key}: extra in the live read model (the log does not produce it)`);
+    else if (x.kind === 'unknown-event') lines.push(`  ${x.table} ${key}: extra in the live read model: no event in the log produces it`);
+    else if (x.kind === 'extra') lines.push(`  ${x.table} ${key}: extra in the live read model: ${d.scope ? `the log held its event at ${at}, and replaying it does not produce this row` : 'the replay does not produce it'}`);
     else lines.push(`  ${x.table} ${key}: changed ${Object.entries(x.columns!).map(([c, [r, l]]) => `${c}: replayed ${JSON.stringify(r)} ≠ live ${JSON.stringify(l)}`).join('; ')}`);
   }
   if (d.truncated) lines.push('  … more differences not listed');

@@ -5,6 +5,7 @@ import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoin
 import type { LogRow, LogSource } from './log/source.ts';
 import { CapturingRange, consistencyProofFromCapture, wantConsistencyNodes } from './merkle/frontier-proof.ts';
 import { leafHash, verifyConsistency } from './merkle/rfc9162.ts';
+import { DEFAULT_TAIL_GRACE, judgeTail, type TailGrace } from './tail.ts';
 
 /**
  * `verify`: one streaming pass over the global log (O(log n) hashes of tree state, plus a few per
@@ -21,10 +22,16 @@ import { leafHash, verifyConsistency } from './merkle/rfc9162.ts';
  * good checkpoint and it. That range is then re-read and each row checked on its own (decodes? the
  * eventId inside the bytes is the row's? the type too? positions contiguous? a bad checkpoint?) to
  * name the first differing leaf when the rows give it away. Edits that keep valid Avro and match their
- * row leave only the range: no signed data pins a single leaf below a checkpoint.
+ * row leave only the range (no signed data pins a single leaf below a checkpoint), unless the range is
+ * one leaf or a reference is given: an export whose inclusion proofs verify against a signed
+ * checkpoint gives the trusted leaf at every index it holds, and the first that differs is the answer.
+ *
+ * Then the tail: the events after the largest signed checkpoint are unproven. No signed checkpoint
+ * at all (in a non-empty log) fails; an uncovered tail older or longer than the grace fails; within
+ * the grace it is a warning (`tail.ts`).
  */
 
-export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency';
+export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency' | 'no-checkpoint' | 'uncovered';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -48,6 +55,10 @@ export interface VerifyReport {
   readonly consistencyProofsChecked: number;
   readonly latestVerifiedTreeSize: number;
   readonly findings: readonly Finding[];
+  /** What is not wrong but not proven either: an uncovered tail within the grace (or allowed). */
+  readonly warnings: readonly Finding[];
+  /** Events after the largest signed checkpoint that are not checkpoints themselves. */
+  readonly uncoveredEvents: number;
   readonly seconds: number;
   readonly source: string;
 }
@@ -61,6 +72,27 @@ export interface VerifyOptions {
   /** Checkpoints kept outside the store (notes fetched earlier from /v1/log/checkpoint): truncation below them is caught. */
   readonly knownCheckpoints?: readonly string[];
   readonly onProgress?: (leaves: number, position: bigint) => void;
+  /** How long (and how many) events may wait for a checkpoint: default DEFAULT_TAIL_GRACE (5 minutes). */
+  readonly tailGrace?: TailGrace;
+  /** The explicit escape hatch for development logs: no checkpoint, or an old uncovered tail, is a warning. */
+  readonly allowUncoveredTail?: boolean;
+  /** The time the tail's age is measured against (default: now). */
+  readonly now?: Date;
+  /** Trusted leaves (an export proven against a signed checkpoint) that pin a valid-Avro edit to its leaf. */
+  readonly reference?: ReferenceLeaves;
+}
+
+export interface ReferenceLeaf {
+  readonly position: bigint;
+  readonly eventId: string;
+  readonly storedBytes: Buffer;
+}
+
+/** Leaves known from elsewhere, by leaf index, already checked against a signed checkpoint. */
+export interface ReferenceLeaves {
+  readonly description: string;
+  /** The leaves it holds in [fromIndex, toIndex] (inclusive). */
+  leaves(fromIndex: number, toIndex: number): Promise<Map<number, ReferenceLeaf>>;
 }
 
 interface Snapshot {
@@ -286,7 +318,36 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   }
 
   if (firstBad) {
-    findings.push(await narrow({ source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad }));
+    const signedLeaves = new Set(good.filter((v) => !v.cp.external).map((v) => v.cp.index));
+    findings.push(await narrow({ source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad, signedLeaves, ...(options.reference ? { reference: options.reference } : {}) }));
+  }
+
+  // The tail: what no signed checkpoint covers. A signed checkpoint whose root disagrees still claims
+  // its prefix (and is a finding of its own), so the tail starts after the largest signed size.
+  const warnings: Finding[] = [];
+  const signed = valid.filter((v) => v.size <= leaves);
+  const coveredSize = signed.reduce((m, v) => Math.max(m, v.size), 0);
+  const checkpointLeavesAfter = found.filter((c) => c.index >= coveredSize).length;
+  const uncoveredEvents = Math.max(0, leaves - coveredSize - checkpointLeavesAfter);
+  if (uncoveredEvents > 0) {
+    let oldest: { index: number; position: bigint; eventId: string; recordedAt: Date } | undefined;
+    let index = coveredSize;
+    await source.scan(
+      (row) => {
+        if (!oldest && !isCheckpoint(row.data)) oldest = { index, position: row.position, eventId: row.eventId, recordedAt: row.recordedAt };
+        index++;
+      },
+      { after: snapshots.get(coveredSize)?.lastPosition ?? 0n, maxCount: checkpointLeavesAfter + 1 },
+    );
+    const verdict = judgeTail(
+      { leaves, coveredSize, checkpointsVerified: signed.length, uncovered: uncoveredEvents, lastPosition, now: options.now ?? new Date(), ...(oldest ? { oldest } : {}) },
+      options.tailGrace ?? DEFAULT_TAIL_GRACE,
+      options.allowUncoveredTail === true,
+    );
+    if (verdict) {
+      const f: Finding = { kind: verdict.kind, index: verdict.index, ...(verdict.position !== undefined ? { position: verdict.position } : {}), ...(verdict.eventId ? { eventId: verdict.eventId } : {}), message: verdict.message };
+      (verdict.level === 'failure' ? findings : warnings).push(f);
+    }
   }
 
   findings.sort((a, b) => a.index - b.index);
@@ -300,6 +361,8 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     consistencyProofsChecked: consistencyChecked,
     latestVerifiedTreeSize: lastGood,
     findings,
+    warnings,
+    uncoveredEvents,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     source: source.description,
   };
@@ -315,8 +378,11 @@ async function narrow(args: {
   snapshots: Map<number, Snapshot>;
   badLeaves: Map<number, string>;
   laterBad: number;
+  /** Leaf indexes of checkpoints whose signature verified and whose root matches: signer output, not suspects. */
+  signedLeaves: Set<number>;
+  reference?: ReferenceLeaves;
 }): Promise<Finding> {
-  const { source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad } = args;
+  const { source, codec, firstBad, lastGood, leaves, snapshots, badLeaves, laterBad, signedLeaves, reference } = args;
   const cpWhere = firstBad.cp.external ? 'the checkpoint given with --checkpoint' : `(position ${firstBad.cp.position}, event ${firstBad.cp.eventId})`;
   const head = `checkpoint at tree size ${firstBad.size} ${cpWhere}`;
   const later = laterBad > 0 ? `; ${laterBad} later checkpoint(s) disagree as well, as every later tree contains the damage` : '';
@@ -326,6 +392,10 @@ async function narrow(args: {
   let firstPos: bigint | undefined;
   let lastPos: bigint | undefined;
   let lastId: string | undefined;
+  let byReference: { index: number; position: bigint; eventId: string; reason: string } | undefined;
+  const suspects: { index: number; position: bigint; eventId: string }[] = [];
+  let referenceHeld = 0;
+  const trusted = reference && end > lastGood ? await reference.leaves(lastGood, end - 1) : undefined;
   if (end > lastGood && base) {
     let index = lastGood;
     let prev = base.lastPosition;
@@ -338,11 +408,28 @@ async function narrow(args: {
           const reason = rowProblem(codec, row, prev, source.contiguousPositions) ?? badLeaves.get(index);
           if (reason) found = { index, position: row.position, eventId: row.eventId, reason };
         }
+        if (!signedLeaves.has(index) && suspects.length < 2) suspects.push({ index, position: row.position, eventId: row.eventId });
+        const known = trusted?.get(index);
+        if (known) referenceHeld++;
+        if (known && !byReference) {
+          const reason = referenceProblem(row, known, reference!.description);
+          if (reason) byReference = { index, position: row.position, eventId: row.eventId, reason };
+        }
         prev = row.position;
         index++;
       },
       { after: base.lastPosition, maxCount: end - lastGood },
     );
+  }
+  // The reference pins the first leaf that differs from trusted bytes; a row that gives itself away
+  // earlier comes first. One suspect leaf between two checkpoints is pinned by the signed roots alone
+  // (verified checkpoints in the range are the signer's own output, not suspects).
+  if (byReference && (!found || byReference.index < found.index)) found = byReference;
+  if (!found && suspects.length === 1 && !firstBad.truncated) {
+    found = {
+      ...suspects[0]!,
+      reason: `it is the only leaf between the matching checkpoint of tree size ${lastGood} and this one that is not a verified checkpoint, so the signed roots pin it: its bytes are not what the signer saw (edited, or inserted with the positions after it renumbered and the counter moved, or an event just before it was deleted the same way)`,
+    };
   }
   if (found) {
     return {
@@ -371,8 +458,26 @@ async function narrow(args: {
     index: lastGood,
     ...(firstPos !== undefined ? { position: firstPos } : {}),
     range: { fromIndex: lastGood, toIndex: firstBad.size - 1, ...(firstPos !== undefined ? { fromPosition: firstPos, toPosition: lastPos! } : {}) },
-    message: `${head} does not match the log: the first differing leaf is in ${rangeText}, after tree size ${lastGood} (the last checkpoint that matches). Those rows decode and carry their own ids, so bytes were edited into other valid events or rows were inserted; compare with an export to name the leaf${later}`,
+    message: `${head} does not match the log: the first differing leaf is in ${rangeText}, after tree size ${lastGood} (the last checkpoint that matches). Those rows decode and carry their own ids, so bytes were edited into other valid events or rows were inserted; ${
+      reference
+        ? `${reference.description} holds ${referenceHeld} of those leaves and they all match, so the edit is in a leaf it does not hold`
+        : 'the signed roots cannot tell which: pass an earlier export with --reference (or run `compare <export>`) to name the leaf'
+    }${later}`,
   };
+}
+
+/** Why a row differs from the trusted leaf at its index, or undefined when its bytes are the same. */
+function referenceProblem(row: LogRow, known: ReferenceLeaf, description: string): string | undefined {
+  const data = Buffer.from(row.data);
+  if (data.equals(known.storedBytes)) return undefined;
+  if (row.eventId.toLowerCase() !== known.eventId.toLowerCase()) {
+    return `${description} holds event ${known.eventId} (position ${known.position}) at this leaf index: an event was inserted, deleted or moved here`;
+  }
+  let at = 0;
+  while (at < data.length && at < known.storedBytes.length && data[at] === known.storedBytes[at]) at++;
+  return `its stored bytes differ from ${description} (the same event, proven against a signed checkpoint) from byte ${at} of ${known.storedBytes.length}${
+    data.length !== known.storedBytes.length ? ` (length ${data.length}, was ${known.storedBytes.length})` : ''
+  }: the bytes were edited and still decode`;
 }
 
 /** Why one row is not what its table row says it is, or undefined. */
@@ -394,8 +499,9 @@ function rowProblem(codec: Codec, row: LogRow, prev: bigint, contiguous: boolean
 export function formatReport(r: VerifyReport): string {
   const lines: string[] = [];
   lines.push(
-    `${r.ok ? 'OK' : 'FAILED'}: ${r.leaves} leaves (last position ${r.lastPosition}), ${r.checkpoints} checkpoint(s), ${r.checkpointsVerified} verified, ${r.consistencyProofsChecked} consistency proof(s) checked; latest verified tree size ${r.latestVerifiedTreeSize}; origin ${r.origin ?? '(unknown)'}; ${r.source}; ${r.seconds.toFixed(2)} s`,
+    `${r.ok ? (r.warnings.length > 0 ? 'OK (with warnings)' : 'OK') : 'FAILED'}: ${r.leaves} leaves (last position ${r.lastPosition}), ${r.checkpoints} checkpoint(s), ${r.checkpointsVerified} verified, ${r.consistencyProofsChecked} consistency proof(s) checked; latest verified tree size ${r.latestVerifiedTreeSize}; origin ${r.origin ?? '(unknown)'}; ${r.source}; ${r.seconds.toFixed(2)} s`,
   );
   for (const f of r.findings) lines.push(`  [${f.kind}] ${f.message}`);
+  for (const f of r.warnings) lines.push(`  [${f.kind}] (warning) ${f.message}`);
   return lines.join('\n');
 }

@@ -55,10 +55,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('sporbar-audit on the embedded data directory', () => {
-  it('verify: OK and exit 0 on an untouched log', async () => {
+  it('verify: OK and exit 0 on an untouched log, naming the tail no checkpoint covers yet; beyond the grace exit 1', async () => {
     const r = await cli('--quiet', 'verify');
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toMatch(/^OK: 69 leaves \(last position 69\), 6 checkpoint\(s\), 6 verified, 5 consistency proof\(s\) checked; latest verified tree size 65; origin sporbar\.v1\/test-log/);
+    expect(r.out).toMatch(/^OK \(with warnings\): 69 leaves \(last position 69\), 6 checkpoint\(s\), 6 verified, 5 consistency proof\(s\) checked; latest verified tree size 65; origin sporbar\.v1\/test-log/);
+    expect(r.out).toContain('[uncovered] (warning) 3 event(s) after tree size 65 are not covered by any signed checkpoint, positions 67..69');
+    const strict = await cli('--quiet', 'verify', '--tail-grace', '2events');
+    expect(strict.code, strict.out).toBe(1);
+    expect(strict.out).toMatch(/^FAILED: .*\n {2}\[uncovered\] 3 event\(s\) after tree size 65 .* beyond the grace of 2 event\(s\)/);
+    expect((await cli('--quiet', 'verify', '--tail-grace', '2events', '--allow-uncovered-tail')).code).toBe(0);
+    expect((await cli('--quiet', 'verify', '--tail-grace', 'soon')).code).toBe(2);
   });
 
   it('proof: prints an inclusion proof and checks it against the checkpoint', async () => {
@@ -90,13 +96,29 @@ describe('sporbar-audit on the embedded data directory', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('replayed 30 event(s) up to position 30');
     expect(existsSync(join(scratch, 'PG_VERSION'))).toBe(true);
+    // Like with like: the live rows of the 35 events after position 30 are not yet in the log at that point.
     const d = await cli('-q', 'diff', '--against', dir, '--replayed', scratch);
-    expect(d.code).toBe(1);
-    expect(d.out).toContain('subject_disclosures: replayed 28 row(s), live 63, 35 difference(s)');
+    expect(d.code, d.out).toBe(0);
+    expect(d.out).toContain('subject_disclosures: replayed 28 row(s), live 28, 0 difference(s); 35 live row(s) for events not yet in the log at the replayed point (position 30), not compared');
+    expect(d.out).toContain('subject_recipients: not compared: it aggregates many events');
+    expect(d.out).not.toContain('does not produce');
+    const at = await cli('-q', 'diff', '--against', dir, '--at', '30');
+    expect(at.code, at.out).toBe(0);
+    expect(at.out).toContain('compared like with like: the events the log held at T = 30 (position 30)');
     expect((await cli('replay', '--at', '30', '--into', join(dir, 'pglite'))).code).toBe(2);
   });
 
-  it('verify: exit 1 naming the position after an edit in the store', async () => {
+  it('compare: an export against the store, exit 0 when the same', async () => {
+    const out = join(dir, 'whole.ndjson');
+    expect((await cli('-q', 'export', '--format', 'ndjson', '--out', out)).code).toBe(0);
+    const r = await cli('-q', 'compare', out);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain(`SAME: the store holds the 65 exported event(s) of ${out} (leaf index 0..64) byte for byte`);
+    expect(r.out).toContain('the export verifies against the signed checkpoint of tree size 65');
+    expect((await cli('-q', 'compare', join(dir, 'no-such-export'))).code).toBe(2);
+  });
+
+  it('verify: exit 1 naming the position after an edit in the store; compare names it too', async () => {
     await withPglite((db) => db.query(`UPDATE ${storeTables('sporbar').events} SET data = set_byte(data, 14, get_byte(data, 14) # 1) WHERE global_position = 40`));
     const r = await cli('--quiet', 'verify');
     expect(r.code).toBe(1);
@@ -105,6 +127,13 @@ describe('sporbar-audit on the embedded data directory', () => {
     expect(r.out).toContain(`first differing leaf is at leaf index 39 / position 40 (event ${written.leaves[39]})`);
     const json = JSON.parse((await cli('-q', 'verify', '--json')).out) as { ok: boolean; findings: { position: string }[] };
     expect(json).toMatchObject({ ok: false, findings: [{ position: '40' }] });
+    const ref = await cli('-q', 'verify', '--reference', join(dir, 'whole.ndjson'));
+    expect(ref.code, ref.out + ref.err).toBe(1);
+    expect(ref.out).toContain(`first differing leaf is at leaf index 39 / position 40 (event ${written.leaves[39]})`);
+    const c = await cli('-q', 'compare', join(dir, 'whole.ndjson'));
+    expect(c.code, c.out + c.err).toBe(1);
+    expect(c.out).toMatch(/^DIFFERS: first differing position 40 \(leaf index 39\): /);
+    expect(c.out).toContain('1 of the 65 exported leaves (leaf index 0..64) differ');
   });
 
   it('usage errors exit 2; keygen writes a key pair', async () => {

@@ -4,7 +4,7 @@ import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { allProjections, createProjectionRunner, fromPglite, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
 import { register } from '@sporbar/schemas';
 import { storeLogSource } from '../src/log/source.ts';
-import { diffReadModels, formatDiff, replay } from '../src/replay.ts';
+import { diffReadModels, diffScope, formatDiff, ORDERED_ARRAY_COLUMNS, replay, SET_COLUMNS } from '../src/replay.ts';
 import { appendDisclosures, codec } from './support.ts';
 
 // The embedded layout: one PGlite holds the event store (schema sporbar) and the live read models (rm_*).
@@ -66,6 +66,47 @@ describe('replay and diff', () => {
     expect(disclosures).toHaveLength(12);
     expect(disclosures.every((x) => x.kind === 'extra')).toBe(true);
     expect(d.differences.some((x) => x.table === 'subject_recipients' && x.kind === 'changed')).toBe(true);
+  });
+
+  it('diff at T compares like with like: only the events the log held at T; later ones are "not yet in the log at T"', async () => {
+    const head = await store.headPosition();
+    const scope = await diffScope(source(), { replayedAt: savedPosition, liveAt: head, label: `T (position ${savedPosition})` });
+    const d = await diffReadModels({ replayed: fromPglite(scratch), live: db, scope });
+    expect(d.differences, formatDiff(d)).toEqual([]);
+    expect(d.tables.find((t) => t.table === 'subject_disclosures')).toMatchObject({ replayed: 25, live: 25, differences: 0, notYetInLog: 12 });
+    expect(d.tables.find((t) => t.table === 'subject_recipients')!.skipped).toContain(`the replay stops at position ${savedPosition} while the live read model stands at position ${head}`);
+    const text = formatDiff(d);
+    expect(text).toContain(`subject_disclosures: replayed 25 row(s), live 25, 0 difference(s); 12 live row(s) for events not yet in the log at T (position ${savedPosition}), not compared`);
+    expect(text).not.toContain('does not produce');
+    // A live row for an event the log does not hold at all is a difference, and said so.
+    const forged = '00000000-0000-4000-8000-00000000f00d';
+    await db.query(`INSERT INTO rm_subject_disclosures SELECT $1::uuid, subject, position, occurred_at, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories,
+      transfer_country, transfer_safeguard, classification, reasons, correlation_id, details FROM rm_subject_disclosures LIMIT 1`, [forged]);
+    try {
+      const withForged = await diffReadModels({ replayed: fromPglite(scratch), live: db, scope });
+      expect(withForged.differences).toEqual([{ table: 'subject_disclosures', kind: 'unknown-event', key: { event_id: forged } }]);
+      expect(formatDiff(withForged)).toContain(`subject_disclosures {"event_id":"${forged}"}: extra in the live read model: no event in the log produces it`);
+    } finally {
+      await db.query('DELETE FROM rm_subject_disclosures WHERE event_id = $1', [forged]);
+    }
+  });
+
+  it('set-valued columns are compared as sets; every array column of the read models is declared one way or the other', async () => {
+    await replay({ source: source(), codec, into: fromPglite(scratch), at: { position: await store.headPosition() } });
+    const { rows } = await db.query<{ event_id: string }>('SELECT event_id FROM rm_subject_disclosures ORDER BY event_id LIMIT 1');
+    const id = rows[0]!.event_id;
+    await db.query('UPDATE rm_subject_disclosures SET legal_bases = ARRAY(SELECT x FROM unnest(legal_bases) WITH ORDINALITY AS u(x, i) ORDER BY i DESC) WHERE event_id = $1', [id]);
+    const scope = await diffScope(source(), { replayedAt: await store.headPosition(), liveAt: await store.headPosition(), label: 'the head' });
+    expect((await diffReadModels({ replayed: fromPglite(scratch), live: db, scope })).differences).toEqual([]);
+    await db.query(`UPDATE rm_subject_disclosures SET data_categories = ARRAY['health'] WHERE event_id = $1`, [id]);
+    const d = await diffReadModels({ replayed: fromPglite(scratch), live: db, scope });
+    expect(d.differences).toEqual([{ table: 'subject_disclosures', kind: 'changed', key: { event_id: id }, columns: { data_categories: [['transaction-history'], ['health']] } }]);
+    await db.query(`UPDATE rm_subject_disclosures SET data_categories = ARRAY['transaction-history'], legal_bases = ARRAY['LBK_494_2023', 'GDPR_ART6_1_E'] WHERE event_id = $1`, [id]);
+    const arrays = await fromPglite(scratch).query<{ column_name: string }>(
+      `SELECT DISTINCT column_name FROM information_schema.columns WHERE table_name LIKE 'rm\\_%' AND data_type = 'ARRAY' ORDER BY 1`,
+    );
+    expect(arrays.rows.length).toBeGreaterThan(0);
+    for (const { column_name } of arrays.rows) expect(SET_COLUMNS.has(column_name) || ORDERED_ARRAY_COLUMNS.has(column_name), column_name).toBe(true);
   });
 
   it('diff names every row a tampered live read model gets wrong', async () => {
