@@ -60,6 +60,10 @@ export interface LogService {
   consistencyProof(from: number, to: number): ConsistencyProofView;
   /** Leaves seen so far. */
   readonly treeSize: number;
+  /** Global position of the last event seen (0n before any): caught up when it reaches the store's head. */
+  readonly position: bigint;
+  /** Leaves that are not checkpoints and are not yet covered by the latest served checkpoint. */
+  readonly uncovered: number;
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
@@ -82,13 +86,20 @@ export function createLogService(options: LogServiceOptions): LogService {
   let latest: CheckpointView | undefined;
   let position = 0n;
   let subscription: Subscription | undefined;
+  /** Index of the last leaf that is not a checkpoint, and the checkpoint leaves at or after the latest checkpoint's size. */
+  let lastRealIndex = -1;
+  let checkpointLeaves: number[] = [];
 
   const observe = (e: RecordedEvent): void => {
     const leafIndex = tree.size;
     tree.appendLeaf(e.data);
     indexOf.set(e.eventId.toLowerCase(), leafIndex);
     position = e.globalPosition;
-    if (!isCheckpoint(e.data)) return;
+    if (!isCheckpoint(e.data)) {
+      lastRealIndex = leafIndex;
+      return;
+    }
+    checkpointLeaves.push(leafIndex);
     let event: CheckpointSigned;
     try {
       event = codec.decode(e.data).event as CheckpointSigned;
@@ -113,7 +124,10 @@ export function createLogService(options: LogServiceOptions): LogService {
       checkpoint: text,
     };
     checkpoints.set(event.treeSize, view);
-    if (!latest || view.treeSize > latest.treeSize) latest = view;
+    if (!latest || view.treeSize > latest.treeSize) {
+      latest = view;
+      checkpointLeaves = checkpointLeaves.filter((i) => i >= view.treeSize);
+    }
   };
 
   return {
@@ -123,6 +137,8 @@ export function createLogService(options: LogServiceOptions): LogService {
       checkpoints = new Map();
       latest = undefined;
       position = 0n;
+      lastRealIndex = -1;
+      checkpointLeaves = [];
       for await (const e of store.readAll({ batchSize: 5000 })) observe(e);
       subscription = store.subscribe(observe, { after: position });
       subscription.done.catch((err) => options.onError?.(err));
@@ -163,6 +179,13 @@ export function createLogService(options: LogServiceOptions): LogService {
     },
     get treeSize() {
       return tree.size;
+    },
+    get position() {
+      return position;
+    },
+    get uncovered() {
+      const covered = latest?.treeSize ?? 0;
+      return lastRealIndex < covered ? 0 : tree.size - covered - checkpointLeaves.length;
     },
   };
 }
