@@ -12,7 +12,6 @@ export { createTestDatabase, dropTestDatabase, probePostgres } from '../../event
 export { appendDisclosures, codec, disclosure, toAppend } from '../../auditor/test/support.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
-export const TSX = root('node_modules/.bin/tsx');
 export const LOG_MAIN = root('services/log/src/main.ts');
 export const ORIGIN = 'sporbar.v1/log-test';
 
@@ -51,9 +50,17 @@ export interface LogProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** Starts `sporbar-log` as its own process (no variable of the test's own environment but PATH and HOME). */
+/**
+ * Starts `sporbar-log` as its own process (no variable of the test's own environment but PATH and
+ * HOME): one node process with tsx as a loader (the `tsx` command would put a wrapper process in
+ * between, and a kill -9 of the wrapper would leave the service running).
+ */
 export function startLogProcess(env: Record<string, string>, name = 'log'): LogProcess {
-  const child = spawn(TSX, [LOG_MAIN], { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', LOG_MAIN], {
+    cwd: root(''),
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let onAddress: (url: string) => void;
   const ready = new Promise<string>((resolve, reject) => {
