@@ -59,6 +59,7 @@ export const accessApiEnv = {
   TOKEN_CACHE_SIZE: envInteger({ default: 10_000, minimum: 0, meaning: 'verified tokens cached until their expiry (`0` = off)' }),
   SPORBAR_LOG_URL: envString({
     pattern: '^https?://',
+    defaultDoc: '— (required unless `SPORBAR_ENV=development`)',
     meaning: "the log service (`sporbar-log`): the report's integrity section and `/v1/log/*` come from it; required unless SPORBAR_ENV=development",
   }),
   SPORBAR_LOG_TIMEOUT_MS: envInteger({ default: 2000, minimum: 100, maximum: 60_000, meaning: 'how long a request to the log service may take; then the report says integrity `unavailable`' }),

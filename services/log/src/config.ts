@@ -20,9 +20,9 @@ export const logServiceEnv = {
   PORT: envInteger({ default: 3200, minimum: 0, maximum: 65535, meaning: 'where the log service listens (0 picks a free port)' }),
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only exactly `development` lets the log origin default to `sporbar.v1/development`' }),
   ...eventStoreEnv(STORE),
-  SPORBAR_LOG_ORIGIN: envString({ meaning: 'the log\'s origin line, `sporbar.v1/<log id>` (or give `SPORBAR_LOG_ID`); required in production' }),
+  SPORBAR_LOG_ORIGIN: envString({ defaultDoc: '— (required unless `SPORBAR_ENV=development`)', meaning: 'the log\'s origin line, `sporbar.v1/<log id>` (or give `SPORBAR_LOG_ID`); required in production' }),
   SPORBAR_LOG_ID: envString({ meaning: 'the log id: the origin is `sporbar.v1/<log id>`' }),
-  SPORBAR_CHECKPOINT_KEY: envSecret({ meaning: 'the checkpoint signing key, Ed25519 PKCS#8 PEM (`sporbar keys init` writes `checkpoint.key`); or a signer command' }),
+  SPORBAR_CHECKPOINT_KEY: envSecret({ defaultDoc: '— (this or a signer command)', meaning: 'the checkpoint signing key, Ed25519 PKCS#8 PEM (`sporbar keys init` writes `checkpoint.key`); or a signer command' }),
   SPORBAR_CHECKPOINT_SIGNER_COMMAND: envString({
     meaning: 'instead of a key file, a KMS-style signer: a command (`/bin/sh -c`) that gets the bytes to sign on stdin and as the file `$SPORBAR_SIGN_MESSAGE_FILE` and prints the Ed25519 signature, raw or base64; with `SPORBAR_CHECKPOINT_PUBLIC_KEY`',
   }),

@@ -44,22 +44,8 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
     return transitions;
   };
 
-  let lease: SignerLease | undefined;
-  const metrics = createLogMetrics({
-    treeSize: () => log.treeSize,
-    latestCheckpoint: () => log.latestCheckpoint(),
-    uncovered: () => log.uncovered,
-    isSigner: () => lease?.isLeader ?? false,
-  });
-  // Fenced: the lock is checked on its own session right before each signature.
-  const fenced: CheckpointSigner = {
-    keyId: signer.keyId,
-    sign: async (message) => {
-      await lease!.assertHeld();
-      return signer.sign(message);
-    },
-  };
-  lease = createSignerLease({
+  // Created before the metrics and the fenced signer its callbacks use; they run only after lease.start() below.
+  const lease: SignerLease = createSignerLease({
     connectionString: config.lockDatabaseUrl,
     lockKey: signerLockKey(config.origin),
     retryMs: config.leaderRetryMs,
@@ -94,6 +80,20 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
         await c?.stop();
       }),
   });
+  const metrics = createLogMetrics({
+    treeSize: () => log.treeSize,
+    latestCheckpoint: () => log.latestCheckpoint(),
+    uncovered: () => log.uncovered,
+    isSigner: () => lease.isLeader,
+  });
+  // Fenced: the lock is checked on its own session right before each signature.
+  const fenced: CheckpointSigner = {
+    keyId: signer.keyId,
+    sign: async (message) => {
+      await lease.assertHeld();
+      return signer.sign(message);
+    },
+  };
   lease.start();
 
   const app: FastifyInstance = Fastify({ logger: false });
@@ -107,7 +107,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
       return reply.status(503).send({ status: 'unavailable', store: 'unreachable', reason: (err as Error).message });
     }
     const caughtUp = log.position >= head;
-    const body = { status: caughtUp ? 'ready' : 'catching up', store: 'ok', position: log.position.toString(), head: head.toString(), treeSize: log.treeSize, signer: lease!.isLeader };
+    const body = { status: caughtUp ? 'ready' : 'catching up', store: 'ok', position: log.position.toString(), head: head.toString(), treeSize: log.treeSize, signer: lease.isLeader };
     return reply.status(caughtUp ? 200 : 503).send(body);
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
@@ -124,7 +124,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
       await transition(async () => {
         const c = checkpointer;
         checkpointer = undefined;
-        if (c && lease!.isLeader) {
+        if (c && lease.isLeader) {
           try {
             // Cover what was stored up to now: let the checkpointer's subscription reach the head first (at most 5 s).
             if (store.contiguousPositions) {
@@ -141,7 +141,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
         }
         await c?.stop();
       });
-      await lease!.stop();
+      await lease.stop();
       await transitions;
       await app.close();
       await log.stop();

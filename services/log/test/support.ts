@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHECKPOINT_STREAM, checkpointTextOf, type CheckpointSigned } from '@sporbar/auditor';
+import { CHECKPOINT_STREAM, checkpointTextOf } from '@sporbar/auditor';
+import type { CheckpointSigned } from '@sporbar/schemas';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { codec } from '../../auditor/test/support.ts';
 
