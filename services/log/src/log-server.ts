@@ -102,7 +102,12 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
   app.get('/ready', async (_request, reply) => {
     let head: bigint;
     try {
-      head = await store.headPosition();
+      // The store retries a lost connection for seconds; a readiness probe wants an answer sooner.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the event store did not answer within 2 s')), 2000);
+      });
+      head = await Promise.race([store.headPosition(), late]).finally(() => clearTimeout(timer));
     } catch (err) {
       return reply.status(503).send({ status: 'unavailable', store: 'unreachable', reason: (err as Error).message });
     }
