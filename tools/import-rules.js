@@ -21,9 +21,10 @@ export const allowedImports = {
   'services/producer-gateway': ['common', 'schemas', 'key-store', 'producer'],
   'services/ingest': ['common', 'schemas', 'key-store', 'event-store'],
   projections: ['common', 'schemas', 'key-store', 'event-store'],
-  'services/access-api': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/auditor': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
-  'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor'],
+  'services/log': ['common', 'schemas', 'event-store', 'auditor'],
+  'services/access-api': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections', 'log'],
+  'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor', 'log'],
   // The operator's command line (keys, tokens): imported by no package.
   'services/operator': ['common', 'schemas', 'key-store', 'auditor'],
   'infra/kafka': [],
@@ -32,7 +33,7 @@ export const allowedImports = {
   'infra/tlog-interop': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'operator', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'log', 'embedded', 'operator', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {

@@ -14,7 +14,7 @@ import { recordViewWith, type SelfViewMode, type ViewSink } from './record-view.
 import { caseworkerRoutes } from './routes/caseworker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { oversightRoutes } from './routes/oversight.ts';
-import { logRoutes, type LogServiceLike } from './routes/log.ts';
+import { logRoutes, type LogServiceLike } from '@sporbar/log/routes';
 import { staticHelmetHeaders } from './security-headers.ts';
 
 export interface AppOptions {

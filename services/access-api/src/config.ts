@@ -61,6 +61,12 @@ export const accessApiEnv = {
   RATE_LIMIT_PER_MINUTE: envInteger({ default: 600, minimum: 1, meaning: 'requests per client address' }),
   SPORBAR_SELF_VIEWS: envOneOf(['async', 'sync'], { default: 'async', meaning: "`sync` awaits citizens' own views too (see Access API)" }),
   TOKEN_CACHE_SIZE: envInteger({ default: 10_000, minimum: 0, meaning: 'verified tokens cached until their expiry (`0` = off)' }),
+  SPORBAR_LOG_URL: envString({
+    pattern: '^https?://',
+    defaultDoc: '— (required unless `SPORBAR_ENV=development`)',
+    meaning: "the log service (`sporbar-log`): the report's integrity section and `/v1/log/*` come from it; required unless SPORBAR_ENV=development",
+  }),
+  SPORBAR_LOG_TIMEOUT_MS: envInteger({ default: 2000, minimum: 100, maximum: 60_000, meaning: 'how long a request to the log service may take; then the report says integrity `unavailable`' }),
   TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
@@ -92,6 +98,9 @@ export interface AccessApiConfig {
   readonly selfViews: 'async' | 'sync';
   readonly tokenCacheSize: number;
   readonly tokenMaxLifetimeSeconds: number;
+  /** The log service's URL (undefined only in development: then the API has no log). */
+  readonly logUrl: string | undefined;
+  readonly logTimeoutMs: number;
 }
 
 /** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
@@ -105,6 +114,9 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
     if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
       problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused unless SPORBAR_ENV=development');
+    }
+    if (production && v.SPORBAR_LOG_URL === undefined) {
+      problems.add('SPORBAR_LOG_URL', "is required unless SPORBAR_ENV=development: the log service (`npm run start -w @sporbar/log`) gives the report its integrity section");
     }
     return {
       logLevel: v.LOG_LEVEL,
@@ -129,6 +141,8 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       selfViews: v.SPORBAR_SELF_VIEWS,
       tokenCacheSize: v.TOKEN_CACHE_SIZE,
       tokenMaxLifetimeSeconds: v.TOKEN_MAX_LIFETIME_SECONDS,
+      logUrl: v.SPORBAR_LOG_URL,
+      logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
     };
   });
 }

@@ -8,6 +8,7 @@ import { configOrExit } from '@sporbar/common/config';
 import { pgPoolSqlClient } from '@sporbar/common/sql';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
+import { createLogClient } from '@sporbar/log/client';
 import { buildApp } from './app.ts';
 import { accessApiConfigFromEnv } from './config.ts';
 import { watchActiveReadModels } from './read-models.ts';
@@ -50,6 +51,8 @@ const app = await buildApp({
   selfViews: config.selfViews,
   tokenCacheSize: config.tokenCacheSize,
   tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds,
+  // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
+  ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
 });
 const address = await app.listen({ host: config.host, port: config.port });
 log.info({ address, production }, 'access API listening');

@@ -15,6 +15,7 @@ const complete = {
   SPORBAR_MASTER_KEY: key(),
   SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
   SPORBAR_JWT_PUBLIC_KEY: jwtKey,
+  SPORBAR_LOG_URL: 'http://127.0.0.1:3200',
 };
 
 
@@ -38,6 +39,15 @@ describe('the access API configuration', () => {
       selfViews: 'async',
       tokenCacheSize: 10_000,
     });
+  });
+
+  it('requires the log service (SPORBAR_LOG_URL) unless SPORBAR_ENV=development, and an http(s) URL', () => {
+    const { SPORBAR_LOG_URL: _l, ...rest } = complete;
+    expect(variables(refusal(() => accessApiConfigFromEnv(rest)))).toEqual(['SPORBAR_LOG_URL']);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...rest, SPORBAR_ENV: 'Development' })))).toEqual(['SPORBAR_LOG_URL']);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_LOG_URL: 'log-service:3200' })))).toEqual(['SPORBAR_LOG_URL']);
+    expect(accessApiConfigFromEnv({ ...rest, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: jwtKey }).logUrl).toBeUndefined();
+    expect(accessApiConfigFromEnv(complete)).toMatchObject({ logUrl: 'http://127.0.0.1:3200', logTimeoutMs: 2000 });
   });
 
   it('its ReportViewed producer principal: TLS and SCRAM, never SCRAM without TLS', () => {

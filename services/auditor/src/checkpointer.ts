@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from '@sporbar/event-store';
 import type { CheckpointSigned, Codec } from '@sporbar/schemas';
-import { ORIGIN_METADATA_KEY, checkpointMatcher, signCheckpointEvent } from './checkpoint/checkpoint-event.ts';
+import { ORIGIN_METADATA_KEY, checkpointMatcher, signCheckpointEventAsync } from './checkpoint/checkpoint-event.ts';
 import type { CheckpointSigner } from './checkpoint/signed-tree-head.ts';
 import { CHECKPOINT_STREAM } from './log/source.ts';
 import { CompactRange } from './merkle/compact-range.ts';
@@ -89,7 +89,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     // Synchronous snapshot: the tree cannot move between reading the size and the root.
     const treeSize = range.size;
     const rootHash = range.root();
-    const { event, text } = signCheckpointEvent({ origin, treeSize, rootHash }, signer);
+    // A remote signer (HSM, KMS, a command) may take a while; the snapshot above is what it signs.
+    const { event, text } = await signCheckpointEventAsync({ origin, treeSize, rootHash }, signer);
     await store.append(CHECKPOINT_STREAM, [{ eventId: event.eventId, type: 'CheckpointSigned', data: codec.encode('CheckpointSigned', event), metadata: { [ORIGIN_METADATA_KEY]: origin } }]);
     if (treeSize > latestSize) {
       latestSize = treeSize;

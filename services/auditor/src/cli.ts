@@ -287,7 +287,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         await service.start();
         await service.stop();
         const size = o.checkpointSize !== undefined ? Number(o.checkpointSize) : undefined;
-        const proof = service.inclusionProof(o.event, size);
+        const proof = await service.inclusionProof(o.event, size);
         if (!proof.checkpoint) throw new ExitError(1, `no verified checkpoint of tree size ${proof.treeSize} in the log`);
         const cp = verifyTreeHead(proof.checkpoint, key, { origin });
         const ok =

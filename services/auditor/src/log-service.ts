@@ -13,6 +13,12 @@ export interface LogServiceOptions {
   readonly publicKey: string | KeyObject | VerifyingKey;
   /** `sporbar.v1/<logId>`. */
   readonly origin: string;
+  /**
+   * How an eventId finds its leaf. 'store': ask the store (`positionsOf`, one query per request) and
+   * map position → leaf, keeping nothing per event but the tree's hashes; 'memory': a Map eventId →
+   * leaf index (~85 B more per event). Default: 'store' when the store has `positionsOf`, else 'memory'.
+   */
+  readonly index?: 'store' | 'memory';
   readonly onError?: (error: unknown) => void;
 }
 
@@ -56,18 +62,32 @@ export interface LogService {
   stop(): Promise<void>;
   publicKey(): { publicKeyPem: string; keyId: string; origin: string; algorithm: 'ED25519' };
   latestCheckpoint(): CheckpointView | undefined;
-  inclusionProof(eventId: string, treeSize?: number): InclusionProofView;
+  inclusionProof(eventId: string, treeSize?: number): Promise<InclusionProofView>;
+  /** Proofs of several events (a report's page) against `treeSize` or the latest checkpoint; one store look-up for all. */
+  inclusionProofs(eventIds: readonly string[], treeSize?: number): Promise<{ checkpoint: CheckpointView | null; treeSize: number | null; proofs: InclusionProofView[]; pending: string[] }>;
   consistencyProof(from: number, to: number): ConsistencyProofView;
   /** Leaves seen so far. */
   readonly treeSize: number;
+  /** Global position of the last event seen (0n before any): caught up when it reaches the store's head. */
+  readonly position: bigint;
+  /** Leaves that are not checkpoints and are not yet covered by the latest served checkpoint. */
+  readonly uncovered: number;
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Where the leaf numbering restarts relative to the store's positions: leaf = leafIndex + (position − from). One entry per gap in the positions. */
+interface Run {
+  readonly from: bigint;
+  readonly leafIndex: number;
+}
+
 /**
  * Serves the log's proofs to the API. On start it builds a `MerkleTree` from the whole log (64 B of
- * hashes per event, plus a Map eventId → leaf index), then follows the live subscription.
+ * hashes per event), then follows the live subscription. An event's leaf comes from the store
+ * (`positionsOf`: leaf = position − 1 in a gap-free log; the runs below keep any gap exact) or, for a
+ * store without that look-up, from a Map eventId → leaf index kept here.
  *
  * Only checkpoints that verify under the configured key *and* whose root equals this service's own
  * tree at that size are served: a forged or stale CheckpointSigned in the store is never handed out.
@@ -77,18 +97,30 @@ export function createLogService(options: LogServiceOptions): LogService {
   const key = loadVerifyingKey(options.publicKey);
   const isCheckpoint = checkpointMatcher(codec);
   let tree = new MerkleTree();
+  const useStore = (options.index ?? (store.positionsOf ? 'store' : 'memory')) === 'store';
+  if (useStore && !store.positionsOf) throw new SporbarError('SPB_ERR_CONFIG', `the ${store.adapter} event store cannot look events up by id: use index 'memory'`);
   let indexOf = new Map<string, number>();
+  let runs: Run[] = [];
   let checkpoints = new Map<number, CheckpointView>();
   let latest: CheckpointView | undefined;
   let position = 0n;
   let subscription: Subscription | undefined;
+  /** Index of the last leaf that is not a checkpoint, and the checkpoint leaves at or after the latest checkpoint's size. */
+  let lastRealIndex = -1;
+  let checkpointLeaves: number[] = [];
 
   const observe = (e: RecordedEvent): void => {
     const leafIndex = tree.size;
     tree.appendLeaf(e.data);
-    indexOf.set(e.eventId.toLowerCase(), leafIndex);
+    if (!useStore) indexOf.set(e.eventId.toLowerCase(), leafIndex);
+    const run = runs.at(-1);
+    if (!run || run.leafIndex + Number(e.globalPosition - run.from) !== leafIndex) runs.push({ from: e.globalPosition, leafIndex });
     position = e.globalPosition;
-    if (!isCheckpoint(e.data)) return;
+    if (!isCheckpoint(e.data)) {
+      lastRealIndex = leafIndex;
+      return;
+    }
+    checkpointLeaves.push(leafIndex);
     let event: CheckpointSigned;
     try {
       event = codec.decode(e.data).event as CheckpointSigned;
@@ -113,16 +145,63 @@ export function createLogService(options: LogServiceOptions): LogService {
       checkpoint: text,
     };
     checkpoints.set(event.treeSize, view);
-    if (!latest || view.treeSize > latest.treeSize) latest = view;
+    if (!latest || view.treeSize > latest.treeSize) {
+      latest = view;
+      checkpointLeaves = checkpointLeaves.filter((i) => i >= view.treeSize);
+    }
+  };
+
+  /** Leaf indexes of events this service has seen (others are absent): from the store's positions, or the Map. */
+  const leavesOf = async (ids: readonly string[]): Promise<Map<string, number>> => {
+    if (!useStore) return new Map(ids.flatMap((id) => (indexOf.has(id) ? [[id, indexOf.get(id)!] as const] : [])));
+    const seen = position;
+    const found = await store.positionsOf!(ids);
+    const out = new Map<string, number>();
+    for (const [id, p] of found) {
+      if (p > seen) continue; // stored, but not yet in this tree
+      let lo = 0;
+      let hi = runs.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (runs[mid]!.from <= p) lo = mid;
+        else hi = mid - 1;
+      }
+      const run = runs[lo];
+      if (run && run.from <= p) out.set(id, run.leafIndex + Number(p - run.from));
+    }
+    return out;
+  };
+
+  const proofAt = (id: string, leafIndex: number | undefined, treeSize: number | undefined): InclusionProofView => {
+    if (leafIndex === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', `no event ${id} in the log`);
+    const size = treeSize ?? latest?.treeSize;
+    if (size === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no signed checkpoint yet');
+    if (!Number.isSafeInteger(size) || size > tree.size) throw new SporbarError('SPB_ERR_BAD_REQUEST', `tree size ${size} is beyond the log (${tree.size} leaves)`);
+    if (leafIndex >= size) {
+      throw new SporbarError(treeSize === undefined ? 'SPB_ERR_NOT_FOUND' : 'SPB_ERR_BAD_REQUEST', `event ${id} is leaf ${leafIndex}, not inside a tree of size ${size}${treeSize === undefined ? ' (not yet covered by a checkpoint)' : ''}`);
+    }
+    const checkpoint = checkpoints.get(size)?.checkpoint;
+    return {
+      eventId: id,
+      leafIndex,
+      treeSize: size,
+      leafHash: b64(tree.leafHash(leafIndex)),
+      rootHash: b64(tree.root(size)),
+      proof: tree.inclusionProof(leafIndex, size).map(b64),
+      ...(checkpoint ? { checkpoint } : {}),
+    };
   };
 
   return {
     async start() {
       tree = new MerkleTree();
       indexOf = new Map();
+      runs = [];
       checkpoints = new Map();
       latest = undefined;
       position = 0n;
+      lastRealIndex = -1;
+      checkpointLeaves = [];
       for await (const e of store.readAll({ batchSize: 5000 })) observe(e);
       subscription = store.subscribe(observe, { after: position });
       subscription.done.catch((err) => options.onError?.(err));
@@ -134,27 +213,26 @@ export function createLogService(options: LogServiceOptions): LogService {
       return { publicKeyPem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(), keyId: key.keyId, origin, algorithm: 'ED25519' };
     },
     latestCheckpoint: () => latest,
-    inclusionProof(eventId, treeSize) {
+    async inclusionProof(eventId, treeSize) {
       const id = eventId.toLowerCase();
       if (!UUID.test(id)) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'eventId must be a uuid');
-      const leafIndex = indexOf.get(id);
-      if (leafIndex === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', `no event ${id} in the log`);
-      const size = treeSize ?? latest?.treeSize;
-      if (size === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no signed checkpoint yet');
-      if (!Number.isSafeInteger(size) || size > tree.size) throw new SporbarError('SPB_ERR_BAD_REQUEST', `tree size ${size} is beyond the log (${tree.size} leaves)`);
-      if (leafIndex >= size) {
-        throw new SporbarError(treeSize === undefined ? 'SPB_ERR_NOT_FOUND' : 'SPB_ERR_BAD_REQUEST', `event ${id} is leaf ${leafIndex}, not inside a tree of size ${size}${treeSize === undefined ? ' (not yet covered by a checkpoint)' : ''}`);
+      return proofAt(id, (await leavesOf([id])).get(id), treeSize);
+    },
+    async inclusionProofs(eventIds, treeSize) {
+      const ids = eventIds.map((id) => id.toLowerCase());
+      const bad = ids.find((id) => !UUID.test(id));
+      if (bad !== undefined) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'every eventId must be a uuid');
+      const size = treeSize ?? latest?.treeSize ?? null;
+      if (size !== null && size > tree.size) throw new SporbarError('SPB_ERR_BAD_REQUEST', `tree size ${size} is beyond the log (${tree.size} leaves)`);
+      const leaves = await leavesOf(ids);
+      const proofs: InclusionProofView[] = [];
+      const pending: string[] = [];
+      for (const id of ids) {
+        const leafIndex = leaves.get(id);
+        if (size === null || leafIndex === undefined || leafIndex >= size) pending.push(id);
+        else proofs.push(proofAt(id, leafIndex, size));
       }
-      const checkpoint = checkpoints.get(size)?.checkpoint;
-      return {
-        eventId: id,
-        leafIndex,
-        treeSize: size,
-        leafHash: b64(tree.leafHash(leafIndex)),
-        rootHash: b64(tree.root(size)),
-        proof: tree.inclusionProof(leafIndex, size).map(b64),
-        ...(checkpoint ? { checkpoint } : {}),
-      };
+      return { checkpoint: latest ?? null, treeSize: size, proofs, pending };
     },
     consistencyProof(from, to) {
       if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to) throw new SporbarError('SPB_ERR_BAD_REQUEST', `need 0 ≤ from ≤ to, got from=${from} to=${to}`);
@@ -163,6 +241,13 @@ export function createLogService(options: LogServiceOptions): LogService {
     },
     get treeSize() {
       return tree.size;
+    },
+    get position() {
+      return position;
+    },
+    get uncovered() {
+      const covered = latest?.treeSize ?? 0;
+      return lastRealIndex < covered ? 0 : tree.size - covered - checkpointLeaves.length;
     },
   };
 }

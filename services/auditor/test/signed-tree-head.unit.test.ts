@@ -12,6 +12,7 @@ import {
   logOrigin,
   publicKeyBase64url,
   signTreeHead,
+  signTreeHeadAsync,
   signingKeySeed,
   verifyTreeHead,
 } from '../src/index.ts';
@@ -125,6 +126,13 @@ describe('sign and verify', () => {
     const both = cp + signTreeHead(head, key).split('\n')[4]! + '\n';
     expect(verifyTreeHead(both, key).ok).toBe(true);
     expect(verifyTreeHead(both, other).ok).toBe(true);
+  });
+
+  it('a signer that answers with a promise (HSM, KMS, a command) signs through signTreeHeadAsync only', async () => {
+    const remote: CheckpointSigner = { keyId: key.keyId, sign: async (m) => key.sign(m) };
+    expect(await signTreeHeadAsync(head, remote)).toBe(signTreeHead(head, key));
+    expect(() => signTreeHead(head, remote)).toThrow(/signTreeHeadAsync/);
+    await expect(signTreeHeadAsync(head, { keyId: key.keyId, sign: async () => new Uint8Array(10) })).rejects.toMatchObject({ code: 'SPB_ERR_CONFIG' });
   });
 
   it('fails for a forged key id: another key signing under our id', () => {

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   // Producer gateway
   SPB_ERR_PRODUCER_NOT_ALLOWED: { status: 403, retriable: false, doc: 'The authenticated client is no known producer, or its producer may not send this event type or activity; nothing of the request was recorded.' },
   SPB_ERR_AUTH_UNAVAILABLE: { status: 503, retriable: true, doc: "The authorization server's discovery document or signing keys cannot be fetched right now, so no token can be checked; retry with backoff." },
+  // Log service (and its client in the access API)
+  SPB_ERR_LOG_UNAVAILABLE: { status: 503, retriable: true, doc: "The log service (`SPORBAR_LOG_URL`) cannot be reached, did not answer in time or answered something unexpected; the citizen report still answers, its integrity section says `unavailable`." },
   SPB_ERR_INTERNAL: { status: 500, retriable: false, doc: 'Something failed that should not have; the log has the details (never personal data).' },
   // Configuration
   SPB_ERR_CONFIG: { status: 500, retriable: false, doc: 'The configuration is missing a value or has a wrong one; the service refuses to start.' },

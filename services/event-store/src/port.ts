@@ -160,6 +160,13 @@ export interface EventStore {
    * (EventStoreDB: `headPosition` is read from the log itself there).
    */
   lastAssignedPosition?(): Promise<bigint>;
+  /**
+   * Where events are in the global log, by eventId (lower case; ids not stored are absent). SQL
+   * adapters: one query on the unique event_id index. With `contiguousPositions`, a reader maps an
+   * event to its Merkle leaf (position − 1) without an index of its own (the log service). Absent
+   * where the store has no such index (EventStoreDB).
+   */
+  positionsOf?(eventIds: readonly string[]): Promise<ReadonlyMap<string, bigint>>;
   /** Catch-up from the checkpoint, then live. The handler runs one event at a time, in global order. */
   subscribe(handler: (event: RecordedEvent) => Promise<void> | void, options?: SubscribeOptions): Subscription;
   /** The highest globalPosition a reader may currently see (0n when empty). */

@@ -3,7 +3,7 @@ import { accessLogPage, disclosuresPage } from '@sporbar/projections';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import type { SubjectKeyStore } from '@sporbar/key-store';
 import { openDetails, withDetails } from '../details.ts';
-import type { LogServiceLike } from './log.ts';
+import { inclusionProofsOf, type LogServiceLike } from '@sporbar/log/routes';
 import { requireRole } from '../auth.ts';
 import { renderCitizenReport } from '../html/citizen-report.ts';
 import { art15Report, type ReadModels } from '../read-models.ts';
@@ -78,26 +78,21 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
   /**
    * Inclusion proofs for the subject's latest entries against the latest signed checkpoint: with
    * GET /v1/log/key anyone can check offline that these disclosures are in the log as recorded.
-   * Entries newer than the checkpoint are listed as pending (the next checkpoint covers them).
+   * Entries newer than the checkpoint are listed as pending (the next checkpoint covers them). One
+   * request to the log (its batch call). If the log cannot answer (the log service is down), the
+   * report still answers: `status: 'unavailable'`, every entry pending.
    */
   async function integrity(subject: readonly string[]) {
     if (!log) return null;
-    const checkpoint = await log.latestCheckpoint();
     const latest = await disclosuresPage(readModels.db, subject, { limit: 100 }, readModels.prefix());
-    const proofs = [];
-    const pending: string[] = [];
-    for (const item of latest.items) {
-      if (!checkpoint) {
-        pending.push(item.eventId);
-        continue;
-      }
-      try {
-        proofs.push(await log.inclusionProof(item.eventId, checkpoint.treeSize));
-      } catch {
-        pending.push(item.eventId); // not yet covered by the checkpoint
-      }
+    const eventIds = latest.items.map((item) => item.eventId);
+    try {
+      const { checkpoint, proofs, pending } = await inclusionProofsOf(log, eventIds);
+      return { status: 'ok' as const, checkpoint: checkpoint ?? null, inclusionProofs: proofs, pending };
+    } catch (err) {
+      app.log.warn({ err: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'the log could not give the report its integrity section');
+      return { status: 'unavailable' as const, checkpoint: null, inclusionProofs: [], pending: eventIds };
     }
-    return { checkpoint: checkpoint ?? null, inclusionProofs: proofs, pending };
   }
 
   app.get<{ Querystring: { cursor?: string; limit: number } }>(

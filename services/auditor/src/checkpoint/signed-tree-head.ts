@@ -18,7 +18,8 @@ import { HASH_BYTES } from '../merkle/rfc9162.ts';
  *
  * Signing is kept apart from storage (as Trillian Tessera keeps its note.Signer): `signTreeHead`
  * takes a required `CheckpointSigner`. `loadSigningKey` / `generateSigningKey` give an in-process
- * Ed25519 one; an HSM or KMS signer only needs to implement the same two members.
+ * Ed25519 one; an HSM or KMS signer only needs to implement the same two members, and may answer
+ * with a promise (then sign with `signTreeHeadAsync`; `@sporbar/log`'s command signer does).
  */
 
 export const ORIGIN_PREFIX = 'sporbar.v1/';
@@ -42,8 +43,8 @@ export interface TreeHead {
 export interface CheckpointSigner {
   /** 8 hex characters: SHA-256(raw Ed25519 public key)[0:4]. */
   readonly keyId: string;
-  /** An Ed25519 signature (64 bytes) over `message`. */
-  sign(message: Uint8Array): Uint8Array;
+  /** An Ed25519 signature (64 bytes) over `message`; a remote signer (HSM, KMS) answers with a promise. */
+  sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 export interface VerifyingKey {
@@ -55,6 +56,8 @@ export interface VerifyingKey {
 
 export interface SigningKey extends VerifyingKey, CheckpointSigner {
   readonly privateKey: KeyObject;
+  /** In process: synchronous. */
+  sign(message: Uint8Array): Uint8Array;
 }
 
 export type CheckpointVerification =
@@ -165,14 +168,31 @@ export function checkpointBody(head: TreeHead): string {
   return `${head.origin}\n${head.treeSize}\n${Buffer.from(head.rootHash).toString('base64')}\n`;
 }
 
-/** Signs a tree head; returns the checkpoint text (body, blank line, one signature line). */
+/** Signs a tree head with a synchronous signer (an in-process key); returns the checkpoint text (body, blank line, one signature line). */
 export function signTreeHead(head: TreeHead, signer: CheckpointSigner): string {
   const body = checkpointBody(head);
-  if (!/^[0-9a-f]{8}$/.test(signer.keyId)) throw configError(`signer key id must be 8 hex characters, got '${signer.keyId}'`);
+  checkSignerKeyId(signer);
   const signature = signer.sign(Buffer.from(body, 'utf8'));
+  if (signature instanceof Promise) throw new TypeError('this checkpoint signer answers with a promise: sign with signTreeHeadAsync');
+  return checkpointText(head.origin, body, signer.keyId, signature);
+}
+
+/** Signs a tree head with any signer, a remote one (HSM, KMS, an external command) included. */
+export async function signTreeHeadAsync(head: TreeHead, signer: CheckpointSigner): Promise<string> {
+  const body = checkpointBody(head);
+  checkSignerKeyId(signer);
+  const signature = await signer.sign(Buffer.from(body, 'utf8'));
+  return checkpointText(head.origin, body, signer.keyId, signature);
+}
+
+function checkSignerKeyId(signer: CheckpointSigner): void {
+  if (!/^[0-9a-f]{8}$/.test(signer.keyId)) throw configError(`signer key id must be 8 hex characters, got '${signer.keyId}'`);
+}
+
+function checkpointText(origin: string, body: string, keyId: string, signature: Uint8Array): string {
   if (signature.length !== SIGNATURE_BYTES) throw configError(`signer returned ${signature.length} bytes, an Ed25519 signature has ${SIGNATURE_BYTES}`);
-  const blob = Buffer.concat([Buffer.from(signer.keyId, 'hex'), signature]).toString('base64');
-  return `${body}\n\u2014 ${head.origin} ${blob}\n`;
+  const blob = Buffer.concat([Buffer.from(keyId, 'hex'), signature]).toString('base64');
+  return `${body}\n\u2014 ${origin} ${blob}\n`;
 }
 
 /** Parses a checkpoint's body without checking any signature. */

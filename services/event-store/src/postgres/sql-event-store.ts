@@ -6,6 +6,7 @@ import type { EventStore, ScanAllOptions, ScannedEvent, StreamMetadata, Subscrip
 import type { SqlClient } from '@sporbar/common/sql';
 import { appendAnyMany, appendEvents } from './append.ts';
 import { headPosition } from './head-position.ts';
+import { positionsOf } from './positions-of.ts';
 import { readAllBatch, readAllPaged } from './read-all.ts';
 import { readStreamPage, readStreamPaged } from './read-stream.ts';
 import { scanAllPage, scanAllPaged } from './scan-all.ts';
@@ -119,6 +120,11 @@ export function createSqlEventStore(p: SqlEventStoreParams): EventStore {
       assertOpen();
       // The counter the append function moves (<schema>.positions), which headPosition reads too.
       return p.run(() => headPosition(db, schema));
+    },
+
+    async positionsOf(eventIds) {
+      assertOpen();
+      return p.run(() => positionsOf(db, schema, eventIds));
     },
 
     subscribe(handler, options) {

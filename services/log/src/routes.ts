@@ -5,11 +5,14 @@ import type {} from '@fastify/swagger';
 
 /**
  * The Merkle log's public face: the checkpoint key, the latest signed checkpoint, inclusion and
- * consistency proofs. No auth: everything here is hashes and signatures, never personal data.
+ * consistency proofs (one event, or up to 100 in one request). No auth: everything here is hashes
+ * and signatures, never personal data.
  *
- * `LogServiceLike` is structural so the API does not depend on the auditor package; the auditor's
- * `createLogService` satisfies it. Methods may answer synchronously or with a promise, and throw a
- * SporbarError (SPB_ERR_NOT_FOUND, SPB_ERR_BAD_REQUEST) for requests they cannot answer.
+ * One definition serves both the log service (`sporbar-log`, over the auditor's `createLogService`)
+ * and the access API (over the same in process in the embedded default, or over `createLogClient`,
+ * the log service's HTTP client, in production). `LogServiceLike` is structural: methods may answer
+ * synchronously or with a promise, and throw a SporbarError (SPB_ERR_NOT_FOUND, SPB_ERR_BAD_REQUEST,
+ * SPB_ERR_LOG_UNAVAILABLE) for requests they cannot answer.
  */
 export interface LogCheckpointLike {
   readonly treeSize: number;
@@ -26,14 +29,65 @@ export interface LogCheckpointLike {
 
 type MaybePromise<T> = T | Promise<T>;
 
+export interface InclusionProofLike {
+  readonly eventId: string;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leafHash: string;
+  readonly rootHash: string;
+  readonly proof: readonly string[];
+  readonly checkpoint?: string;
+}
+
+/** Proofs of several events against one tree size: the latest checkpoint's unless one is asked for. */
+export interface InclusionProofsLike {
+  /** The latest signed checkpoint (null: none yet). */
+  readonly checkpoint: LogCheckpointLike | null;
+  /** The tree size the proofs are for (null: no checkpoint yet and none asked for). */
+  readonly treeSize: number | null;
+  readonly proofs: readonly InclusionProofLike[];
+  /** Events not inside that tree (not yet covered by a checkpoint, or not in the log yet), in the order asked. */
+  readonly pending: readonly string[];
+}
+
+/** At most this many event ids in one batch request (a report's page). */
+export const MAX_BATCH = 100;
+
 export interface LogServiceLike {
   publicKey(): MaybePromise<{ publicKeyPem: string; keyId: string; origin: string; algorithm: string }>;
   latestCheckpoint(): MaybePromise<LogCheckpointLike | undefined>;
-  inclusionProof(
-    eventId: string,
-    treeSize?: number,
-  ): MaybePromise<{ eventId: string; leafIndex: number; treeSize: number; leafHash: string; rootHash: string; proof: string[]; checkpoint?: string }>;
+  inclusionProof(eventId: string, treeSize?: number): MaybePromise<InclusionProofLike>;
+  /** Several proofs in one call; without it, `inclusionProofsOf` asks one by one. */
+  inclusionProofs?(eventIds: readonly string[], treeSize?: number): MaybePromise<InclusionProofsLike>;
   consistencyProof(from: number, to: number): MaybePromise<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }>;
+}
+
+/**
+ * Inclusion proofs of `eventIds` against `treeSize` (default: the latest checkpoint's): the log's own
+ * batch call when it has one, else one call per event. An event the tree does not hold yet is pending;
+ * any other failure (a bad size, the log unreachable) is thrown.
+ */
+export async function inclusionProofsOf(log: LogServiceLike, eventIds: readonly string[], treeSize?: number): Promise<InclusionProofsLike> {
+  if (eventIds.length > MAX_BATCH) throw new SporbarError('SPB_ERR_BAD_REQUEST', `at most ${MAX_BATCH} event ids in one request, got ${eventIds.length}`);
+  if (log.inclusionProofs) return log.inclusionProofs(eventIds, treeSize);
+  const checkpoint = (await log.latestCheckpoint()) ?? null;
+  const size = treeSize ?? checkpoint?.treeSize ?? null;
+  const proofs: InclusionProofLike[] = [];
+  const pending: string[] = [];
+  for (const eventId of eventIds) {
+    if (size === null) {
+      pending.push(eventId);
+      continue;
+    }
+    try {
+      proofs.push(await log.inclusionProof(eventId, size));
+    } catch (err) {
+      // Not in the log yet, or a leaf beyond this tree: the next checkpoint covers it.
+      if (isSporbarError(err, 'SPB_ERR_NOT_FOUND') || (isSporbarError(err, 'SPB_ERR_BAD_REQUEST') && /not inside a tree/.test(err.message))) pending.push(eventId);
+      else throw err;
+    }
+  }
+  return { checkpoint, treeSize: size, proofs, pending };
 }
 
 export interface LogRoutesOptions {
@@ -65,8 +119,14 @@ const checkpointSchema = {
 } as const;
 
 const proofList = { type: 'array', maxItems: 64, items: B64_HASH } as const;
+const inclusionProofSchema = {
+  type: 'object',
+  required: ['eventId', 'leafIndex', 'treeSize', 'leafHash', 'rootHash', 'proof'],
+  additionalProperties: false,
+  properties: { eventId: { type: 'string' }, leafIndex: SIZE, treeSize: SIZE, leafHash: B64_HASH, rootHash: B64_HASH, proof: proofList, checkpoint: { type: 'string' } },
+} as const;
 
-/** GET /v1/log/key, /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/proof/consistency. */
+/** GET /v1/log/key, /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/proof/consistency; POST /v1/log/proof/inclusions (up to 100 events). */
 export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log }) => {
   // Same error shape as the app's handler, so the plugin answers alike when mounted on its own.
   app.setErrorHandler((error, _request, reply) => {
@@ -111,18 +171,41 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log
           additionalProperties: false,
           properties: { eventId: { type: 'string', pattern: UUID }, treeSize: { ...SIZE, minimum: 1 } },
         },
+        response: { 200: inclusionProofSchema, ...errors },
+      },
+    },
+    async (request) => log.inclusionProof(request.query.eventId, request.query.treeSize),
+  );
+
+  app.post<{ Body: { eventIds: string[]; treeSize?: number } }>(
+    '/v1/log/proof/inclusions',
+    {
+      schema: {
+        tags: ['log'],
+        description: `Inclusion proofs of up to ${MAX_BATCH} events (a report's page) in one request, against \`treeSize\` or the latest checkpoint; events the tree does not hold yet are listed as pending.`,
+        body: {
+          type: 'object',
+          required: ['eventIds'],
+          additionalProperties: false,
+          properties: { eventIds: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: { type: 'string', pattern: UUID } }, treeSize: { ...SIZE, minimum: 1 } },
+        },
         response: {
           200: {
             type: 'object',
-            required: ['eventId', 'leafIndex', 'treeSize', 'leafHash', 'rootHash', 'proof'],
+            required: ['checkpoint', 'treeSize', 'proofs', 'pending'],
             additionalProperties: false,
-            properties: { eventId: { type: 'string' }, leafIndex: SIZE, treeSize: SIZE, leafHash: B64_HASH, rootHash: B64_HASH, proof: proofList, checkpoint: { type: 'string' } },
+            properties: {
+              checkpoint: { anyOf: [checkpointSchema, { type: 'null' }] },
+              treeSize: { anyOf: [SIZE, { type: 'null' }] },
+              proofs: { type: 'array', maxItems: MAX_BATCH, items: inclusionProofSchema },
+              pending: { type: 'array', maxItems: MAX_BATCH, items: { type: 'string' } },
+            },
           },
           ...errors,
         },
       },
     },
-    async (request) => log.inclusionProof(request.query.eventId, request.query.treeSize),
+    async (request) => inclusionProofsOf(log, request.body.eventIds, request.body.treeSize),
   );
 
   app.get<{ Querystring: { from: number; to?: number } }>(

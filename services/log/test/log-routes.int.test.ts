@@ -1,14 +1,20 @@
 import { PGlite } from '@electric-sql/pglite';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logRoutes } from '../../access-api/src/routes/log.ts';
-import { ORIGIN_METADATA_KEY, signCheckpointEvent } from '../src/checkpoint/checkpoint-event.ts';
-import { generateSigningKey, verifyTreeHead } from '../src/checkpoint/signed-tree-head.ts';
-import { createCheckpointer } from '../src/checkpointer.ts';
-import { createLogService, type LogService } from '../src/log-service.ts';
-import { CHECKPOINT_STREAM } from '../src/log/source.ts';
-import { verifyConsistency, verifyInclusion } from '../src/merkle/rfc9162.ts';
-import { ORIGIN, appendDisclosures, codec, pgliteTestLog, waitFor, writeLog, type TestLog, type WrittenLog } from './support.ts';
+import {
+  CHECKPOINT_STREAM,
+  ORIGIN_METADATA_KEY,
+  createCheckpointer,
+  createLogService,
+  generateSigningKey,
+  signCheckpointEvent,
+  verifyConsistency,
+  verifyInclusion,
+  verifyTreeHead,
+  type LogService,
+} from '@sporbar/auditor';
+import { logRoutes } from '../src/routes.ts';
+import { ORIGIN, appendDisclosures, codec, pgliteTestLog, waitFor, writeLog, type TestLog, type WrittenLog } from '../../auditor/test/support.ts';
 
 const b = (s: string) => Buffer.from(s, 'base64');
 let db: PGlite;
