@@ -21,6 +21,7 @@ export const allowedImports = {
   'services/producer-gateway': ['common', 'schemas', 'key-store', 'producer'],
   'services/ingest': ['common', 'schemas', 'key-store', 'event-store'],
   projections: ['common', 'schemas', 'key-store', 'event-store'],
+  'services/retention': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/access-api': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/auditor': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor'],
@@ -28,7 +29,7 @@ export const allowedImports = {
   'infra/keycloak': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'kafka-infra', 'keycloak-infra'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'retention', 'access-api', 'auditor', 'embedded', 'kafka-infra', 'keycloak-infra'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {
