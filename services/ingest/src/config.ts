@@ -36,7 +36,8 @@ export const ingestEnv = {
     meaning: 'path of the producer registry (JSON): who may write, with which keys, which event types and activities; a secret file when it holds HMAC keys',
   }),
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
-  METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` and `/health`' }),
+  METRICS_HOST: envString({ default: '127.0.0.1', meaning: 'where `/metrics`, `/health` and `/ready` listen (`0.0.0.0` for a scraper on another host)' }),
+  METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics`, `/health` and `/ready`; 0 picks a free port' }),
 } as const;
 
 export interface IngestKafkaConfig {
@@ -57,6 +58,7 @@ export interface IngestConfig extends IngestKafkaConfig {
   readonly pseudonymKey: { readonly id: string; readonly secret: string };
   /** Wraps the per-subject data keys (kept in the subject_keys table of the same database). */
   readonly masterKey: MasterKey;
+  readonly metricsHost: string;
   readonly metricsPort: number;
   /** The producer registry read from SPORBAR_PRODUCER_REGISTRY (checked against the processing register). */
   readonly producers: ProducerRegistry;
@@ -87,6 +89,7 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     sealPrivateKey: v.SPORBAR_SEAL_PRIVATE_KEY,
     pseudonymKey: { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY },
     masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
+    metricsHost: v.METRICS_HOST,
     metricsPort: v.METRICS_PORT,
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
       const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);

@@ -25,6 +25,7 @@ describe('the ingest configuration', () => {
       pseudonymKey: { id: 'k1', secret: keys.SPORBAR_PSEUDONYM_KEY },
       masterKey: undefined,
       producers: undefined,
+      metricsHost: '127.0.0.1',
       metricsPort: 9464,
     });
     expect(c.producers.producers.map((p) => p.id)).toContain('mitid-core');
