@@ -21,6 +21,7 @@ export const allowedImports = {
   'services/producer-gateway': ['common', 'schemas', 'key-store', 'producer'],
   'services/ingest': ['common', 'schemas', 'key-store', 'event-store'],
   projections: ['common', 'schemas', 'key-store', 'event-store'],
+  'services/retention': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/auditor': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/log': ['common', 'schemas', 'event-store', 'auditor'],
   'services/access-api': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections', 'log'],
@@ -33,7 +34,7 @@ export const allowedImports = {
   'infra/tlog-interop': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'log', 'embedded', 'operator', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'retention', 'access-api', 'auditor', 'log', 'embedded', 'operator', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { createEventStore } from '@sporbar/event-store';
 import { configOrExit } from '@sporbar/common/config';
+import { probe, readiness } from '@sporbar/common/health';
 import { createCodec, register } from '@sporbar/schemas';
 import { allProjections } from './all-projections.ts';
 import { projectorConfigFromEnv } from './config.ts';
@@ -34,8 +35,16 @@ program
   .action(async () => {
     const { config, store, pool, db, codec, projections } = await open();
     let runner: ProjectionRunner | undefined;
-    const metrics = createProjectorMetrics({ db, runner: () => runner });
-    const server = await serveProjectorMetrics(metrics, { port: config.metricsPort, healthy: () => runner !== undefined }).catch((err: Error) => {
+    let stopping = false;
+    const metrics = createProjectorMetrics({ db, runner: () => runner, headPosition: () => store.headPosition() });
+    const server = await serveProjectorMetrics(metrics, {
+      host: config.metricsHost,
+      port: config.metricsPort,
+      // Alive while a runner projects (a failed one exits the process: the supervisor restarts it).
+      healthy: () => runner !== undefined && !stopping,
+      // Ready while the event store and the read models' database both answer.
+      ready: () => readiness({ eventStore: () => probe(() => store.headPosition()), readModels: () => probe(() => pool.query('SELECT 1')) }),
+    }).catch((err: Error) => {
       log.error({ err: err.message, metricsPort: config.metricsPort }, 'cannot serve /metrics and /health: exiting');
       process.exit(1);
     });
@@ -81,10 +90,13 @@ program
         .catch((err) => log.error({ err: (err as Error).message }, 'following the active read models failed'));
     }, 1000);
     const stop = async (signal: string) => {
+      stopping = true;
       clearInterval(follow);
       log.info({ signal, position: String(runner?.position) }, 'stopping');
+      // The batch in hand commits with its checkpoint (or not at all): the next start resumes from it.
       await runner?.stop();
       server.close();
+      server.closeAllConnections();
       await store.close();
       await pool.end();
       process.exit(0);

@@ -10,13 +10,15 @@ export const projectorEnv = {
   ...eventStoreEnv(STORE),
   READ_MODELS_DATABASE_URL: envString({ redact: true, defaultDoc: '`DATABASE_URL`', meaning: 'where the read models live' }),
   // 9465: next to the ingest's 9464, so both run on one host with their defaults.
-  METRICS_PORT: envInteger({ default: 9465, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` (quarantined events, position) and `/health` of `run`, on 127.0.0.1; 0 picks a free port' }),
+  METRICS_HOST: envString({ default: '127.0.0.1', meaning: 'where `/metrics`, `/health` and `/ready` listen (`0.0.0.0` for a scraper on another host)' }),
+  METRICS_PORT: envInteger({ default: 9465, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` (quarantined events, position, checkpoint lag), `/health` and `/ready` of `run`; 0 picks a free port' }),
 } as const;
 
 export interface ProjectorConfig {
   readonly logLevel: string;
   readonly store: EventStoreConfig;
   readonly readModelsDatabaseUrl: string;
+  readonly metricsHost: string;
   readonly metricsPort: number;
 }
 
@@ -25,6 +27,7 @@ export function projectorConfigFromEnv(env: Env = process.env): ProjectorConfig 
     logLevel: v.LOG_LEVEL,
     store: eventStoreConfigFrom(v, problems, STORE),
     readModelsDatabaseUrl: v.READ_MODELS_DATABASE_URL ?? databaseUrlFrom(v, STORE)!,
+    metricsHost: v.METRICS_HOST,
     metricsPort: v.METRICS_PORT,
   }));
 }

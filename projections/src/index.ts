@@ -14,3 +14,4 @@ export * from './params.ts';
 export * from './rebuild.ts';
 export * from './retention/retention-worker.ts';
 export * from './metrics.ts';
+export * from './ops-server.ts';

@@ -1,5 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OpsCheck } from '@sporbar/common/health';
+import { serveOps } from './ops-server.ts';
 import type { QuarantineEntry } from './runner.ts';
 import type { SqlDatabase } from './sql.ts';
 
@@ -8,6 +10,8 @@ export interface ProjectorMetricsOptions {
   readonly db: SqlDatabase;
   /** The runner now projecting: its checkpoint name (`read-models:<prefix>`) and position. A rebuild switch changes it. */
   readonly runner: () => { readonly name: string; readonly position: bigint } | undefined;
+  /** The event store's head position (its last event), for the checkpoint lag; without it the lag is not exported. */
+  readonly headPosition?: () => Promise<bigint>;
 }
 
 /**
@@ -50,6 +54,20 @@ export function createProjectorMetrics(options: ProjectorMetricsOptions) {
       if (runner) this.set(Number(runner.position));
     },
   });
+  const { headPosition } = options;
+  if (headPosition) {
+    new Gauge({
+      name: 'sporbar_projector_checkpoint_lag',
+      help: "Events between the event store's head position and the read models' checkpoint (0 = caught up): alert when it keeps growing.",
+      registers: [registry],
+      async collect() {
+        const runner = options.runner();
+        if (!runner) return;
+        const head = await headPosition();
+        this.set(Math.max(0, Number(head - runner.position)));
+      },
+    });
+  }
   return {
     registry,
     /** The runner's `onQuarantine`: counts the entry (codes only, never content). */
@@ -61,24 +79,16 @@ export function createProjectorMetrics(options: ProjectorMetricsOptions) {
 
 export type ProjectorMetrics = ReturnType<typeof createProjectorMetrics>;
 
-/** `/metrics` (Prometheus text) and `/health` (200 while `healthy()`, else 503) on host:port; resolves once listening. */
-export async function serveProjectorMetrics(metrics: ProjectorMetrics, options: { port: number; host?: string; healthy: () => boolean }): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
-        .catch(() => res.writeHead(503).end('metrics unavailable\n'));
-    } else if (req.url === '/health') {
-      const ok = options.healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
-    } else {
-      res.writeHead(404).end();
-    }
+/** `/metrics` (Prometheus text), `/health` (200 while `healthy()`, else 503) and `/ready` on host:port; resolves once listening. */
+export async function serveProjectorMetrics(
+  metrics: ProjectorMetrics,
+  options: { port: number; host?: string; healthy: () => boolean; ready?: () => Promise<OpsCheck> },
+): Promise<Server> {
+  return serveOps({
+    registry: metrics.registry,
+    port: options.port,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    health: () => ({ ok: options.healthy() }),
+    ...(options.ready ? { ready: options.ready } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  return server;
 }

@@ -17,8 +17,17 @@ const ACTIVE_DDL = `CREATE TABLE IF NOT EXISTS read_model_active (
 export const DEFAULT_PREFIX = 'rm_';
 const PREFIX_PATTERN = /^rm_([a-z0-9]{1,16}_)?$/;
 
+/**
+ * Two processes creating the table at once on a fresh database (the projector, the API and the
+ * retention worker start together) race in PostgreSQL's catalogue: the loser gets a unique violation
+ * on pg_type (23505) or "already exists" (42P07 for the relation, 42710 for its row type). Either way the table is there now.
+ */
+const createdMeanwhile = (err: unknown): boolean => ['23505', '42P07', '42710'].includes((err as { code?: string }).code ?? '');
+
 export async function activePrefix(db: Sql): Promise<string> {
-  await db.query(ACTIVE_DDL);
+  await db.query(ACTIVE_DDL).catch((err: unknown) => {
+    if (!createdMeanwhile(err)) throw err;
+  });
   const { rows } = await db.query<{ prefix: string }>('SELECT prefix FROM read_model_active WHERE id = 1');
   return rows[0]?.prefix ?? DEFAULT_PREFIX;
 }

@@ -87,7 +87,7 @@ describe.skipIf(probe.skip !== undefined)('quarantine in operation: metrics and 
     // A buggy release quarantines the poison event (subject-disclosures) beside the NUL one the database refuses.
     const errors: unknown[] = [];
     let runner: ReturnType<typeof createProjectionRunner> | undefined;
-    const metrics = createProjectorMetrics({ db, runner: () => runner });
+    const metrics = createProjectorMetrics({ db, runner: () => runner, headPosition: () => store.headPosition() });
     const server = await serveProjectorMetrics(metrics, { port: 0, healthy: () => runner !== undefined });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
@@ -125,6 +125,10 @@ describe.skipIf(probe.skip !== undefined)('quarantine in operation: metrics and 
       const after = await (await fetch(`${base}/metrics`)).text();
       expect(sample(after, 'sporbar_projector_quarantine_open')).toBe(3);
       expect(sample(after, 'sporbar_projector_quarantine_open', { projection: 'subject-disclosures' })).toBe(1);
+      // The checkpoint lag: the events stored since the read models' checkpoint (the runner is stopped at the head).
+      expect(sample(after, 'sporbar_projector_checkpoint_lag')).toBe(0);
+      for (const d of [disclosure(), disclosure()]) await store.append('quarantine-ops', [stored(d)]);
+      expect(sample(await (await fetch(`${base}/metrics`)).text(), 'sporbar_projector_checkpoint_lag')).toBe(2);
     } finally {
       server.close();
     }

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isSporbarError } from '@sporbar/common/errors';
+import { checkAnswer, type OpsCheck } from '@sporbar/common/health';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import type { Pseudonymiser, SubjectKeyStore } from '@sporbar/key-store';
 import { authPlugin } from './auth.ts';
@@ -43,6 +44,8 @@ export interface AppOptions {
   readonly tokenCacheSize?: number;
   /** The longest access-token lifetime accepted, in seconds (default 3600): a far-future `exp` is refused. */
   readonly tokenMaxLifetimeSeconds?: number;
+  /** `GET /ready`: whether its dependencies answer (the read models' database, the views' producer). Default: always ready. */
+  readonly ready?: () => Promise<OpsCheck>;
 }
 
 interface ValidationIssue {
@@ -154,6 +157,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(oversightRoutes, common);
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { schema: { hide: true } }, async (_req, reply) => {
+    const { status, body } = checkAnswer(options.ready ? await options.ready() : { ok: true }, 'ready');
+    return reply.status(status).send(body);
+  });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   const index = publicFile('index.html');
   const js = publicFile('citizen.js');

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { fromPgPool } from '@sporbar/projections';
 import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { configOrExit } from '@sporbar/common/config';
+import { probe, readiness } from '@sporbar/common/health';
 import { pgPoolSqlClient } from '@sporbar/common/sql';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
@@ -34,6 +35,17 @@ const transport = createKafkaTransport({
 const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, producerKey: config.producerKey });
 await migrateSubjectKeys(pgPoolSqlClient(pool));
 const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys });
+let spoolOpen = false;
+transport.ready.then(() => void (spoolOpen = true)).catch(() => undefined);
+/**
+ * Ready while the read models' database answers and the views' producer has its spool open. Kafka
+ * away is shown but not a failure: views are fsync'd into the spool meanwhile, and every instance sees
+ * the same Kafka, so taking this one out of rotation would not help.
+ */
+const ready = async () => {
+  const check = await readiness({ readModels: () => probe(() => pool.query('SELECT 1')), viewsSpool: async () => (spoolOpen ? 'ok' : 'not open') });
+  return { ok: check.ok, detail: { ...check.detail, kafka: transport.stats().mode === 'spool' ? 'spooling (Kafka away)' : 'ok' } };
+};
 
 const app = await buildApp({
   readModels,
@@ -53,12 +65,19 @@ const app = await buildApp({
   tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds,
   // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
   ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
+  ready,
 });
 const address = await app.listen({ host: config.host, port: config.port });
 log.info({ address, production }, 'access API listening');
 
+/** SIGTERM: requests in flight finish, views are flushed (what Kafka has not taken stays in the spool), exit 0; past this, exit 1. */
+const SHUTDOWN_BOUND_MS = 20_000;
 const shutdown = async (signal: string) => {
   log.info({ signal }, 'stopping');
+  setTimeout(() => {
+    log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'did not stop in time: exiting');
+    process.exit(1);
+  }, SHUTDOWN_BOUND_MS).unref();
   await app.close();
   await views.close();
   readModels.stop();

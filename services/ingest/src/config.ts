@@ -51,7 +51,8 @@ export const ingestEnv = {
     meaning: 'path of the producer registry (JSON): who may write, with which keys, which event types and activities; a secret file when it holds HMAC keys',
   }),
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
-  METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` and `/health`' }),
+  METRICS_HOST: envString({ default: '127.0.0.1', meaning: 'where `/metrics`, `/health` and `/ready` listen (`0.0.0.0` for a scraper on another host)' }),
+  METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics`, `/health` and `/ready`; 0 picks a free port' }),
 } as const;
 
 export interface IngestKafkaConfig {
@@ -78,6 +79,7 @@ export interface IngestConfig extends IngestKafkaConfig {
   readonly masterKey: MasterKey;
   /** Masters being rotated out (SPORBAR_MASTER_PREVIOUS_KEYS): they still unwrap, never wrap. */
   readonly previousMasterKeys: readonly MasterKey[];
+  readonly metricsHost: string;
   readonly metricsPort: number;
   /** The producer registry read from SPORBAR_PRODUCER_REGISTRY (checked against the processing register). */
   readonly producers: ProducerRegistry;
@@ -115,6 +117,7 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     }),
     masterKey: problems.check('SPORBAR_MASTER_KEY', () => parseMasterKey({ id: v.SPORBAR_MASTER_KEY_ID, secret: v.SPORBAR_MASTER_KEY }, 'the master key')),
     previousMasterKeys: parsePreviousMasterKeys(v.SPORBAR_MASTER_PREVIOUS_KEYS),
+    metricsHost: v.METRICS_HOST,
     metricsPort: v.METRICS_PORT,
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
       const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);

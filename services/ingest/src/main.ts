@@ -9,6 +9,7 @@ import pg from 'pg';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
 import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
 import { configOrExit, type KafkaClientOptions } from '@sporbar/common/config';
+import { checkAnswer, probe, readiness, type OpsCheck } from '@sporbar/common/health';
 import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, type SubjectKeySql } from '@sporbar/key-store';
 import type { IngestConfig } from './config.ts';
@@ -51,6 +52,11 @@ async function openStorage(config: IngestConfig): Promise<{ store: EventStore; k
   return { store, keysDb: pool, keysSql: pgPoolSqlClient(pool), close: async () => (await store.close(), await pool.end()) };
 }
 
+/** SIGTERM: the batch in hand gets this long to become durable and be committed; past it, it is abandoned (uncommitted, so Kafka delivers it again). */
+const STOP_BATCH_MS = 10_000;
+/** Past this the process exits 1: something did not close. */
+const SHUTDOWN_BOUND_MS = 25_000;
+
 const program = new Command('sporbar-ingest').description('Kafka → event store ingest of Sporbar events');
 
 program
@@ -82,20 +88,74 @@ program
       producers: config.producers,
     });
     const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log, concurrency: config.concurrency });
+    // Liveness: the consumer loop runs (kafkajs restarts it after a retriable crash; a crash it does not restart is fatal).
+    let consumerDead = false;
+    let stopping = false;
+    running.consumer.on(running.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) {
+        consumerDead = true;
+        log.error({ err: e.payload.error.message }, 'the consumer crashed and will not restart: /health answers 503');
+      }
+    });
+    // Readiness: the store, the key table and the brokers answer (a metadata request for the topic this principal reads).
+    const admin = kafka.admin();
+    let adminConnected: Promise<void> | undefined;
+    const kafkaProbe = async () => {
+      adminConnected ??= admin.connect().catch((err: unknown) => {
+        adminConnected = undefined;
+        throw err;
+      });
+      await adminConnected;
+      await admin.fetchTopicMetadata({ topics: [config.topic] });
+    };
+    const health = (): OpsCheck => ({ ok: !consumerDead && !stopping, detail: { consumer: consumerDead ? 'crashed' : stopping ? 'stopping' : 'running' } });
+    const ready = (): Promise<OpsCheck> =>
+      readiness({
+        eventStore: () => probe(() => store.headPosition()),
+        keyTable: () => probe(() => keysSql.query('SELECT 1')),
+        kafka: () => probe(kafkaProbe, 5000),
+      });
+    const send = (res: import('node:http').ServerResponse, a: { status: number; body: unknown }) =>
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body));
     const server = createServer((req, res) => {
-      if (req.url === '/metrics') {
-        void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
-      } else if (req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const path = (req.url ?? '').split('?')[0];
+      if (path === '/metrics') {
+        metrics.registry
+          .metrics()
+          .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body))
+          .catch(() => res.writeHead(503).end('metrics unavailable\n'));
+      } else if (path === '/health') {
+        send(res, checkAnswer(health(), 'ok'));
+      } else if (path === '/ready') {
+        void ready().then((check) => send(res, checkAnswer(check, 'ready')));
       } else res.writeHead(404).end();
-    }).listen(config.metricsPort, '127.0.0.1');
-    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort: config.metricsPort }, 'ingest running');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.metricsPort, config.metricsHost, () => resolve());
+    }).catch((err: Error) => {
+      log.error({ err: err.message, metricsPort: config.metricsPort }, 'cannot serve /metrics, /health and /ready: exiting');
+      process.exit(1);
+    });
+    const address = server.address();
+    const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
+    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort }, 'ingest running');
     const shutdown = async (signal: string) => {
+      stopping = true;
       log.info({ signal }, 'stopping: finishing the batch in hand');
-      await running.stop();
-      await dlqProducer.disconnect();
-      await close();
+      setTimeout(() => {
+        log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'did not stop in time: exiting');
+        process.exit(1);
+      }, SHUTDOWN_BOUND_MS).unref();
+      // A batch still waiting for the store (retried while it is away) is abandoned after STOP_BATCH_MS:
+      // its offsets are not committed, so the group delivers it again (eventIds make that harmless).
+      const stopped = await Promise.race([running.stop().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_BATCH_MS).unref())]);
+      if (!stopped) log.warn({ afterMs: STOP_BATCH_MS }, 'abandoning the batch in hand: not committed, it will be delivered again');
+      await admin.disconnect().catch(() => undefined);
+      await dlqProducer.disconnect().catch(() => undefined);
+      await close().catch((err: Error) => log.warn({ err: err.message }, 'closing the store'));
       server.close();
+      server.closeAllConnections();
       process.exit(0);
     };
     process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -28,6 +28,7 @@ describe('the ingest configuration', () => {
       previousMasterKeys: [],
       masterKey: undefined,
       producers: undefined,
+      metricsHost: '127.0.0.1',
       metricsPort: 9464,
     });
     expect(c.producers.producers.map((p) => p.id)).toContain('mitid-core');

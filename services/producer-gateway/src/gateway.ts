@@ -1,12 +1,16 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { OpsCheck } from '@sporbar/common/health';
 import { createProducer, type Producer, type Transport } from '@sporbar/producer';
 import { authorizeByEventType, producerOfClient, type Authorize } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { buildHttpIngest } from './http-ingest.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { createTokenVerifier } from './token-verifier.ts';
 
 export interface Gateway {
   readonly app: FastifyInstance;
+  /** Served on GET /metrics. */
+  readonly metrics: GatewayMetrics;
   /** Closes the HTTP side, then flushes and closes the transport. */
   close(): Promise<void>;
 }
@@ -16,7 +20,12 @@ export interface Gateway {
  * configured issuer, one SDK producer per producer id (its sourceSystem) over the one transport, and
  * `authorize` (default: the event types configured per client; a producer registry passes its own).
  */
-export function buildGateway(config: GatewayConfig, transport: Transport, options: { logger?: FastifyBaseLogger; authorize?: Authorize } = {}): Gateway {
+export function buildGateway(
+  config: GatewayConfig,
+  transport: Transport,
+  options: { logger?: FastifyBaseLogger; authorize?: Authorize; ready?: () => Promise<OpsCheck> } = {},
+): Gateway {
+  const metrics = createGatewayMetrics();
   const producers = new Map<string, Producer>();
   const producerFor = (producerId: string): Producer => {
     let p = producers.get(producerId);
@@ -34,10 +43,13 @@ export function buildGateway(config: GatewayConfig, transport: Transport, option
     producerOf: producerOfClient(config.clients),
     authorize: options.authorize ?? authorizeByEventType(config.clients),
     rateLimit: config.rateLimit,
+    metrics,
+    ...(options.ready ? { ready: options.ready } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return {
     app,
+    metrics,
     close: async () => {
       await app.close();
       await transport.flush?.();

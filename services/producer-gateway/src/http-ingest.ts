@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { isSporbarError, SporbarError, type ErrorCode } from '@sporbar/common/errors';
+import { checkAnswer, type OpsCheck } from '@sporbar/common/health';
+import type { GatewayMetrics } from './metrics.ts';
 import type { SchemaCatalogue } from '@sporbar/schemas';
 import type { Producer, Recorded } from '@sporbar/producer';
 import { httpEventSchemas, HTTP_EVENT_TYPES, type HttpEventType } from './request-schema.ts';
@@ -30,6 +32,10 @@ export interface HttpIngestOptions {
   readonly maxBatch?: number;
   /** Where the request schema comes from. Default: schemas/avro (loadSchemaCatalogue()). */
   readonly catalogue?: SchemaCatalogue;
+  /** Counted as requests are answered, and served on GET /metrics. */
+  readonly metrics?: GatewayMetrics;
+  /** `GET /ready`: whether its dependencies answer. Default: always ready. */
+  readonly ready?: () => Promise<OpsCheck>;
 }
 
 /** One event in the body: any of the accepted event types (oneOf, told apart by `type`). */
@@ -82,15 +88,40 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
     bodyLimit: 4 * 1024 * 1024,
     ajv: { customOptions: { ...GATEWAY_AJV_OPTIONS } },
   });
-  app.setErrorHandler((error, _request, reply) => {
+  const { metrics } = options;
+  /** The items of a parsed body (one event, or `{ events }`). */
+  const itemsOf = (body: unknown): number => {
+    if (typeof body !== 'object' || body === null) return 0;
+    const events = (body as { events?: unknown }).events;
+    return Array.isArray(events) ? events.length : 1;
+  };
+  const refused = (request: FastifyRequest, code: string) => {
+    if (!metrics || request.routeOptions.url !== '/v1/events') return;
+    metrics.refusedRequests.inc({ reason: code });
+    const items = itemsOf(request.body);
+    if (items > 0) metrics.refusedEvents.inc({ reason: code }, items);
+    if (code === 'SPB_ERR_RATE_LIMITED') metrics.rateLimited.inc({ client: principals.get(request)?.clientId ?? 'unknown' });
+  };
+  if (metrics) {
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.requests.observe({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+  app.setErrorHandler((error, request, reply) => {
     if (isSporbarError(error)) {
+      refused(request, error.code);
       // RFC 6750: a refused bearer token says so in WWW-Authenticate.
       if (error.code === 'SPB_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer error="invalid_token"');
       return reply.status(error.statusCode).send({ code: error.code, message: error.message });
     }
     const e = error as { validation?: unknown; statusCode?: number; message: string };
     // Validation messages name the field, never echo its value.
-    if (e.validation || (e.statusCode && e.statusCode < 500)) return reply.status(e.statusCode ?? 400).send({ code: 'SPB_ERR_SCHEMA_INVALID', message: e.message });
+    if (e.validation || (e.statusCode && e.statusCode < 500)) {
+      refused(request, 'SPB_ERR_SCHEMA_INVALID');
+      return reply.status(e.statusCode ?? 400).send({ code: 'SPB_ERR_SCHEMA_INVALID', message: e.message });
+    }
+    refused(request, 'SPB_ERR_INTERNAL');
     return reply.status(500).send({ code: 'SPB_ERR_INTERNAL', message: 'internal error' });
   });
 
@@ -160,8 +191,10 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
         if (!checked.ok) {
           const first = checked.problems[0]!;
           const codes = new Set(checked.problems.map((p) => p.code));
+          const code = codes.size === 1 ? first.code : 'SPB_ERR_SCHEMA_INVALID';
+          refused(request, code);
           return reply.status(400).send({
-            code: codes.size === 1 ? first.code : 'SPB_ERR_SCHEMA_INVALID',
+            code,
             message: `${checked.problems.length} problem(s); nothing was sent. First: ${checked.batch && first.path !== 'events' ? `events[${first.index}].` : ''}${first.message}`,
             problems: checked.problems,
           });
@@ -196,6 +229,11 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
           }
         }
         const accepted = results.filter((r) => r.status === 'accepted');
+        for (const r of results) {
+          if (r.status === 'accepted') metrics?.acceptedEvents.inc({ event_type: r.eventType });
+          else metrics?.refusedEvents.inc({ reason: r.code ?? 'SPB_ERR_INTERNAL' });
+        }
+        if (failure && accepted.length === 0) metrics?.refusedRequests.inc({ reason: failure.code });
         if (!failure) return reply.status(202).send({ accepted: accepted.map((a) => ({ eventId: a.eventId, eventType: a.eventType })) });
         if (accepted.length === 0) return reply.status(failure.status).send({ code: failure.code, message: `${failure.message}; nothing of this request was accepted`, results });
         return reply.status(207).send({
@@ -207,5 +245,10 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
     );
   });
   app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    const { status, body } = checkAnswer(options.ready ? await options.ready() : { ok: true }, 'ready');
+    return reply.status(status).send(body);
+  });
+  if (metrics) app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app;
 }

@@ -5,3 +5,4 @@ export { gatewayEnv, readGatewayConfig, type GatewayConfig } from './config.ts';
 export { buildGateway, type Gateway } from './gateway.ts';
 export { parseGatewayClients, producerOfClient, authorizeByEventType, PRODUCER_ID, type Authorize, type GatewayClient, type GatewayClients } from './clients.ts';
 export { createTokenVerifier, bearerToken, clientIdOf, checkLifetime, TOKEN_ALGORITHMS, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token-verifier.ts';
+export { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
