@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
+import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 import { loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 import type { ProducerRegistry } from '@sporbar/schemas';
@@ -36,6 +36,11 @@ export const ingestEnv = {
     meaning: 'path of the producer registry (JSON): who may write, with which keys, which event types and activities; a secret file when it holds HMAC keys',
   }),
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
+  SPORBAR_INSECURE_NO_PRODUCER_AUTH: envOneOf(['true', 'false'], {
+    default: 'false',
+    meaning:
+      '`true` stores events without checking their producer authenticator or allow-list (the pipeline bench\'s authentication-off side); refused unless `SPORBAR_ENV=development` exactly, logged as a warning at start',
+  }),
   METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics` and `/health`' }),
 } as const;
 
@@ -62,6 +67,11 @@ export interface IngestConfig extends IngestKafkaConfig {
   readonly producers: ProducerRegistry;
   /** Partitions consumed at the same time (SPORBAR_INGEST_CONCURRENCY, default 3). */
   readonly concurrency: number;
+  /**
+   * SPORBAR_INSECURE_NO_PRODUCER_AUTH=true: no authenticator or allow-list check (development only, for
+   * measuring what producer authentication costs); refused in production.
+   */
+  readonly unauthenticatedProducers: boolean;
 }
 
 const kafkaPart = (v: EnvValues<typeof ingestKafkaEnv>, problems: ConfigProblems): IngestKafkaConfig => ({
@@ -74,6 +84,17 @@ const kafkaPart = (v: EnvValues<typeof ingestKafkaEnv>, problems: ConfigProblems
 /** `sporbar-ingest redrive`: the topics only, no keys. */
 export function redriveConfigFromEnv(env: Env = process.env): IngestKafkaConfig {
   return loadConfig('sporbar-ingest redrive', ingestKafkaEnv, env, kafkaPart);
+}
+
+/**
+ * The authentication-off switch: honoured only with SPORBAR_ENV=development exactly (fail closed: any
+ * other value, unset included, is production, and the switch is then a configuration problem).
+ */
+function unauthenticatedProducers(v: EnvValues<typeof ingestEnv>, problems: ConfigProblems): boolean {
+  if (v.SPORBAR_INSECURE_NO_PRODUCER_AUTH !== 'true') return false;
+  if (v.SPORBAR_ENV === 'development') return true;
+  problems.add('SPORBAR_INSECURE_NO_PRODUCER_AUTH', 'stores events without checking their producer: refused unless SPORBAR_ENV=development');
+  return false;
 }
 
 export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
@@ -93,5 +114,6 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
       if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
       return registry;
     }),
+    unauthenticatedProducers: unauthenticatedProducers(v, problems),
   }));
 }

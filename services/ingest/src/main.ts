@@ -59,6 +59,12 @@ program
   .action(async () => {
     const config = configOrExit(() => ingestConfigFromEnv(process.env));
     log.level = config.logLevel;
+    if (config.unauthenticatedProducers) {
+      log.warn(
+        { SPORBAR_INSECURE_NO_PRODUCER_AUTH: 'true', SPORBAR_ENV: 'development' },
+        'PRODUCER AUTHENTICATION IS OFF: events are stored without checking who wrote them (development only, for the pipeline bench; never in production)',
+      );
+    }
     assertValidRegister(register);
     const kafka = kafkaFor(config.kafka);
     await ensureTopics(kafka, [
@@ -80,6 +86,7 @@ program
       keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
       producers: config.producers,
+      unauthenticatedProducers: config.unauthenticatedProducers,
     });
     const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log, concurrency: config.concurrency });
     const server = createServer((req, res) => {
@@ -89,7 +96,7 @@ program
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       } else res.writeHead(404).end();
     }).listen(config.metricsPort, '127.0.0.1');
-    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort: config.metricsPort }, 'ingest running');
+    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort: config.metricsPort, producerAuthentication: config.unauthenticatedProducers ? 'OFF' : 'on' }, 'ingest running');
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'stopping: finishing the batch in hand');
       await running.stop();
