@@ -16,7 +16,7 @@ const transport = createKafkaTransport({
   flushTimeoutMs: 10_000,
   logger: log.child({ component: 'kafka-transport' }),
 });
-// Until the producer registry exists, authorize allows the event types configured per client in SPORBAR_GATEWAY_CLIENTS.
+// Each client's producer's allow-list (SPORBAR_PRODUCER_REGISTRY) is applied to every item before anything is sent.
 const gateway = buildGateway(config, transport, { logger: log });
 const address = await gateway.app.listen({ host: config.host, port: config.port });
 log.info({ address, issuer: config.issuer, clients: [...config.clients.keys()] }, 'POST /v1/events ready');
