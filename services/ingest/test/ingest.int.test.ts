@@ -19,9 +19,10 @@ let producer: Producer;
 let captured: OutgoingMessage[];
 let deadLetters: Awaited<ReturnType<typeof createSqlDeadLetterSink>>;
 let keys: SubjectKeyStore;
+let sealKeys: Awaited<ReturnType<typeof generateSealKeyPair>>;
 
 beforeEach(async () => {
-  const sealKeys = await generateSealKeyPair();
+  sealKeys = await generateSealKeyPair();
   pglite = await PGlite.create();
   store = await createPgliteEventStore({ db: pglite });
   deadLetters = await createSqlDeadLetterSink(pglite);
@@ -224,5 +225,20 @@ describe('ingest', () => {
     expect(rows[2]!.reason).toMatch(/sealed subject/);
     expect(await deadLetters.count()).toBe(3);
     expect((await all()).map((e) => e.eventId)).toContain(other.eventId);
+  });
+
+  it("authentication off (development only: the pipeline bench's other side) stores unsigned events without a producer; the normal ingest dead-letters the same bytes", async () => {
+    const sent: OutgoingMessage[] = [];
+    const unsigned = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: null, sourceSystem: 'mitid-core' });
+    await unsigned.recordDisclosure(declared);
+    expect(Object.keys(sent[0]!.headers).filter((h) => h.startsWith('sporbar-producer') || h === 'sporbar-auth')).toEqual([]);
+    const incoming = sent.map((m) => ({ value: m.value, headers: m.headers, origin: 'in-process' }));
+    expect(await ingest.handle(incoming)).toEqual({ appended: 0, duplicates: 0, deadLettered: 1 });
+    expect((await pglite.query<{ reason_code: string }>('SELECT reason_code FROM dead_letters')).rows).toEqual([{ reason_code: 'SPB_ERR_UNKNOWN_PRODUCER' }]);
+    const off = createIngest({ producers: developmentProducerRegistry(), unauthenticatedProducers: true, codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+    expect(await off.handle(incoming)).toEqual({ appended: 1, duplicates: 0, deadLettered: 0 });
+    const [event] = await all();
+    expect(event!.metadata['producer']).toBeUndefined();
+    expect(event!.metadata['classification']).toBe('declared');
   });
 });
