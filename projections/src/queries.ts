@@ -140,12 +140,14 @@ export interface AlertItem {
   readonly recipientId: string;
   readonly purpose: string;
   readonly reasons: string[];
+  /** The producer the ingest authenticated for the disclosure; null when it was stored without one. */
+  readonly producer: string | null;
 }
 
 export function alertsPage(db: Sql, f: { cursor?: string; limit: number; reason?: string }, prefix = 'rm_'): Promise<Page<AlertItem>> {
   return page(
     db,
-    { table: `${prefix}compliance_alerts`, where: f.reason ? ['$1 = ANY(reasons)'] : [], params: f.reason ? [f.reason] : [], columns: 'subject, activity, recipient_id, purpose, reasons' },
+    { table: `${prefix}compliance_alerts`, where: f.reason ? ['$1 = ANY(reasons)'] : [], params: f.reason ? [f.reason] : [], columns: 'subject, activity, recipient_id, purpose, reasons, producer' },
     f.cursor,
     f.limit,
     (r) => ({
@@ -154,6 +156,7 @@ export function alertsPage(db: Sql, f: { cursor?: string; limit: number; reason?
       recipientId: r['recipient_id'] as string,
       purpose: r['purpose'] as string,
       reasons: r['reasons'] as string[],
+      producer: (r['producer'] as string | null) ?? null,
     }),
   );
 }

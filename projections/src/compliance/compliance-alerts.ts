@@ -25,6 +25,11 @@ export interface AlertRow {
   readonly recipientId: string;
   readonly purpose: string;
   readonly reasons: readonly string[];
+  /**
+   * The producer the ingest authenticated (the event's metadata `producer`); null for events stored
+   * without one (before producer authentication, or by a development ingest with it off).
+   */
+  readonly producer: string | null;
 }
 
 export function createComplianceAlerts(register: ProcessingRegister): Projection<ComplianceChange> {
@@ -40,8 +45,12 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
         activity text NOT NULL,
         recipient_id text NOT NULL,
         purpose text NOT NULL,
-        reasons text[] NOT NULL
+        reasons text[] NOT NULL,
+        producer text
       )`,
+      // Tables made before alerts carried the producer: the column is added (null in the rows already
+      // there, until a rebuild — npm run rebuild -w @sporbar/projections — replays them from the log).
+      `ALTER TABLE {prefix}compliance_alerts ADD COLUMN IF NOT EXISTS producer text`,
     ],
     indexes: [
       `CREATE INDEX IF NOT EXISTS {prefix}compliance_alerts_by_time ON {prefix}compliance_alerts (occurred_at DESC, event_id)`,
@@ -58,6 +67,7 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
         activity: d.activity,
         recipientId: d.recipient.id,
         purpose: d.purpose,
+        producer: event.metadata['producer'] ?? null,
       };
       if (event.metadata['classification'] === 'undeclared') {
         return [{ kind: 'undeclared', row: { ...row, reasons: (event.metadata['reasons'] ?? '').split(',').filter(Boolean) } }];
@@ -88,11 +98,12 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
         (r) => r.recipientId,
         (r) => r.purpose,
         (r) => arrayLiteral(r.reasons),
+        (r) => r.producer,
       ];
-      const insert = `INSERT INTO {prefix}compliance_alerts (event_id, position, subject, occurred_at, activity, recipient_id, purpose, reasons)
-        SELECT u.event_id, u.position, u.subject, to_timestamp(u.occurred / 1000000), u.activity, u.recipient_id, u.purpose, u.reasons::text[]`;
-      const rows = `unnest($1::uuid[], $2::bigint[], $3::text[], $4::double precision[], $5::text[], $6::text[], $7::text[], $8::text[]`;
-      const as = `u(event_id, position, subject, occurred, activity, recipient_id, purpose, reasons`;
+      const insert = `INSERT INTO {prefix}compliance_alerts (event_id, position, subject, occurred_at, activity, recipient_id, purpose, reasons, producer)
+        SELECT u.event_id, u.position, u.subject, to_timestamp(u.occurred / 1000000), u.activity, u.recipient_id, u.purpose, u.reasons::text[], u.producer`;
+      const rows = `unnest($1::uuid[], $2::bigint[], $3::text[], $4::double precision[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]`;
+      const as = `u(event_id, position, subject, occurred, activity, recipient_id, purpose, reasons, producer`;
       if (undeclared.length > 0) {
         statements.push([withPrefix(`${insert} FROM ${rows}) AS ${as}) ON CONFLICT (event_id) DO NOTHING`, prefix), columns(undeclared, ...rowColumns)]);
       }
@@ -101,13 +112,13 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
         // Consents of this batch that come later in the log than the disclosure are not seen yet.
         statements.push([
           withPrefix(
-            `${insert} FROM ${rows}, $9::text[]) AS ${as}, scopes)
+            `${insert} FROM ${rows}, $10::text[]) AS ${as}, scopes)
               WHERE NOT EXISTS (
                 SELECT 1 FROM (
                   SELECT DISTINCT ON (c.scope) c.given FROM {prefix}consent_events c
                    WHERE c.subject = u.subject AND c.activity = u.activity AND c.scope = ANY(u.scopes::text[])
                      AND c.occurred_at <= to_timestamp(u.occurred / 1000000)
-                     AND NOT EXISTS (SELECT 1 FROM unnest($10::uuid[], $11::bigint[]) AS later(event_id, position)
+                     AND NOT EXISTS (SELECT 1 FROM unnest($11::uuid[], $12::bigint[]) AS later(event_id, position)
                                       WHERE later.event_id = c.event_id AND later.position > u.position)
                    ORDER BY c.scope, c.occurred_at DESC, c.event_id DESC
                 ) latest WHERE latest.given)

@@ -82,6 +82,22 @@ export const disclosureItem = {
   },
 } as const;
 
+/** One compliance alert (GET /v1/alerts): an undeclared or consent-missing disclosure, and the producer the ingest authenticated for it. */
+export const alertItem = {
+  type: 'object',
+  required: ['eventId', 'occurredAt', 'subject', 'activity', 'recipientId', 'purpose', 'reasons', 'producer'],
+  properties: {
+    eventId: { type: 'string' },
+    occurredAt: { type: 'string', format: 'date-time' },
+    subject: { type: 'string' },
+    activity: { type: 'string' },
+    recipientId: { type: 'string' },
+    purpose: { type: 'string' },
+    reasons: { type: 'array', items: { type: 'string' } },
+    producer: { type: ['string', 'null'], description: 'the producer id the ingest authenticated (producer registry); null for a disclosure stored without one' },
+  },
+} as const;
+
 export const pageOf = (item: object) => ({ type: 'object', required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: item }, nextCursor: { type: ['string', 'null'] } } }) as const;
 
 export const errorSchema = { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;

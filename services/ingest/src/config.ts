@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { checkBase64urlBytes, envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
+import { checkBase64urlBytes, envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 import { createPseudonymiser, loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parsePreviousPseudonymKeys, parsePreviousMasterKeys, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 import type { ProducerRegistry } from '@sporbar/schemas';
@@ -51,6 +51,11 @@ export const ingestEnv = {
     meaning: 'path of the producer registry (JSON): who may write, with which keys, which event types and activities; a secret file when it holds HMAC keys',
   }),
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
+  SPORBAR_INSECURE_NO_PRODUCER_AUTH: envOneOf(['true', 'false'], {
+    default: 'false',
+    meaning:
+      '`true` stores events without checking their producer authenticator or allow-list (the pipeline bench\'s authentication-off side); refused unless `SPORBAR_ENV=development` exactly, logged as a warning at start',
+  }),
   METRICS_HOST: envString({ default: '127.0.0.1', meaning: 'where `/metrics`, `/health` and `/ready` listen (`0.0.0.0` for a scraper on another host)' }),
   METRICS_PORT: envInteger({ default: 9464, minimum: 0, maximum: 65535, meaning: 'Prometheus `/metrics`, `/health` and `/ready`; 0 picks a free port' }),
 } as const;
@@ -85,6 +90,11 @@ export interface IngestConfig extends IngestKafkaConfig {
   readonly producers: ProducerRegistry;
   /** Partitions consumed at the same time (SPORBAR_INGEST_CONCURRENCY, default 3). */
   readonly concurrency: number;
+  /**
+   * SPORBAR_INSECURE_NO_PRODUCER_AUTH=true: no authenticator or allow-list check (development only, for
+   * measuring what producer authentication costs); refused in production.
+   */
+  readonly unauthenticatedProducers: boolean;
 }
 
 const kafkaPart = (v: EnvValues<typeof ingestKafkaEnv>, problems: ConfigProblems): IngestKafkaConfig => ({
@@ -97,6 +107,17 @@ const kafkaPart = (v: EnvValues<typeof ingestKafkaEnv>, problems: ConfigProblems
 /** `sporbar-ingest redrive`: the topics only, no keys. */
 export function redriveConfigFromEnv(env: Env = process.env): IngestKafkaConfig {
   return loadConfig('sporbar-ingest redrive', ingestKafkaEnv, env, kafkaPart);
+}
+
+/**
+ * The authentication-off switch: honoured only with SPORBAR_ENV=development exactly (fail closed: any
+ * other value, unset included, is production, and the switch is then a configuration problem).
+ */
+function unauthenticatedProducers(v: EnvValues<typeof ingestEnv>, problems: ConfigProblems): boolean {
+  if (v.SPORBAR_INSECURE_NO_PRODUCER_AUTH !== 'true') return false;
+  if (v.SPORBAR_ENV === 'development') return true;
+  problems.add('SPORBAR_INSECURE_NO_PRODUCER_AUTH', 'stores events without checking their producer: refused unless SPORBAR_ENV=development');
+  return false;
 }
 
 export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
@@ -124,5 +145,6 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
       if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
       return registry;
     }),
+    unauthenticatedProducers: unauthenticatedProducers(v, problems),
   }));
 }

@@ -32,6 +32,12 @@ export interface IngestOptions extends PrepareDeps {
    * dead-lettered (SPB_ERR_UNKNOWN_PRODUCER, SPB_ERR_BAD_AUTHENTICATOR, SPB_ERR_NOT_ALLOWED).
    */
   readonly producers: ProducerRegistry;
+  /**
+   * Development only (SPORBAR_INSECURE_NO_PRODUCER_AUTH, refused in production by the configuration):
+   * store events without checking an authenticator or the allow-list, and with no `producer` in
+   * their metadata. It exists for one purpose: the pipeline bench's authentication-off side.
+   */
+  readonly unauthenticatedProducers?: boolean;
 }
 
 /**
@@ -44,6 +50,7 @@ export function createIngest(ingestOptions: IngestOptions) {
   const options: IngestOptions = { ...ingestOptions, sealedSubjects: ingestOptions.sealedSubjects ?? createCache<string, string>(SEALED_SUBJECT_CACHE) };
   const { codec, store, deadLetters, producers } = options;
   const verifyProducer = createProducerVerifier(producers);
+  const unauthenticated = ingestOptions.unauthenticatedProducers === true;
 
   /**
    * Destroys the subject's data key(s) and records each as a SubjectKeyShredded event in the stream of
@@ -94,6 +101,10 @@ export function createIngest(ingestOptions: IngestOptions) {
       const opened: Array<{ m: IncomingMessage; o: OpenedEvent }> = [];
       for (const m of messages) {
         try {
+          if (unauthenticated) {
+            opened.push({ m, o: await openEvent(codec.decode(m.value), options, null) });
+            continue;
+          }
           // Who wrote it, proven over exactly these bytes, before anything is decoded further or stored.
           const producer = verifyProducer(m.value, m.headers);
           const decoded = codec.decode(m.value);

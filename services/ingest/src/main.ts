@@ -65,6 +65,12 @@ program
   .action(async () => {
     const config = configOrExit(() => ingestConfigFromEnv(process.env));
     log.level = config.logLevel;
+    if (config.unauthenticatedProducers) {
+      log.warn(
+        { SPORBAR_INSECURE_NO_PRODUCER_AUTH: 'true', SPORBAR_ENV: 'development' },
+        'PRODUCER AUTHENTICATION IS OFF: events are stored without checking who wrote them (development only, for the pipeline bench; never in production)',
+      );
+    }
     assertValidRegister(register);
     const kafka = kafkaFor(config.kafka);
     await ensureTopics(kafka, [
@@ -86,6 +92,7 @@ program
       keys,
       deadLetters: createKafkaDeadLetterSink(dlqProducer, config.dlqTopic),
       producers: config.producers,
+      unauthenticatedProducers: config.unauthenticatedProducers,
     });
     const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log, concurrency: config.concurrency });
     // Liveness: the consumer loop runs (kafkajs restarts it after a retriable crash; a crash it does not restart is fatal).
@@ -139,7 +146,7 @@ program
     });
     const address = server.address();
     const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
-    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort }, 'ingest running');
+    log.info({ topic: config.topic, groupId: config.groupId, store: config.store.adapter, metricsPort, producerAuthentication: config.unauthenticatedProducers ? 'OFF' : 'on' }, 'ingest running');
     const shutdown = async (signal: string) => {
       stopping = true;
       log.info({ signal }, 'stopping: finishing the batch in hand');

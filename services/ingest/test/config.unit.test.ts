@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { ingestConfigFromEnv, redriveConfigFromEnv } from '../src/config.ts';
@@ -30,6 +33,7 @@ describe('the ingest configuration', () => {
       producers: undefined,
       metricsHost: '127.0.0.1',
       metricsPort: 9464,
+      unauthenticatedProducers: false,
     });
     expect(c.producers.producers.map((p) => p.id)).toContain('mitid-core');
     expect(c.masterKey.id).toBe('m1');
@@ -82,6 +86,28 @@ describe('the ingest configuration', () => {
     }
     expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_PRODUCER_REGISTRY: '/nonexistent/registry.json' })))).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
     expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_PRODUCER_REGISTRY: new URL(import.meta.url).pathname })))).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+  });
+
+  it('producer authentication off (the bench\'s other side): only with SPORBAR_ENV=development exactly, refused in production', () => {
+    // A registry that is not the development one, so production gets past the registry check and the switch alone is refused.
+    const dir = mkdtempSync(join(tmpdir(), 'sporbar-ingest-config-'));
+    const registry = join(dir, 'producers.json');
+    const { development: _, ...production } = JSON.parse(readFileSync(DEVELOPMENT_PRODUCER_REGISTRY_FILE, 'utf8')) as Record<string, unknown>;
+    writeFileSync(registry, JSON.stringify(production));
+    try {
+      const prod = { ...keys, SPORBAR_PRODUCER_REGISTRY: registry };
+      expect(ingestConfigFromEnv({ ...prod, SPORBAR_ENV: 'production' }).unauthenticatedProducers).toBe(false);
+      for (const env of [undefined, 'production', 'Development', 'dev', 'development ', '']) {
+        const err = refusal(() => ingestConfigFromEnv({ ...prod, SPORBAR_ENV: env, SPORBAR_INSECURE_NO_PRODUCER_AUTH: 'true' }));
+        expect(variables(err)).toEqual(['SPORBAR_INSECURE_NO_PRODUCER_AUTH']);
+        expect(err.message).toContain('refused unless SPORBAR_ENV=development');
+      }
+      expect(variables(refusal(() => ingestConfigFromEnv({ ...keys, SPORBAR_INSECURE_NO_PRODUCER_AUTH: 'yes' })))).toEqual(['SPORBAR_INSECURE_NO_PRODUCER_AUTH']);
+      expect(ingestConfigFromEnv({ ...keys, SPORBAR_INSECURE_NO_PRODUCER_AUTH: 'false' }).unauthenticatedProducers).toBe(false);
+      expect(ingestConfigFromEnv({ ...keys, SPORBAR_INSECURE_NO_PRODUCER_AUTH: 'true' }).unauthenticatedProducers).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('EventStoreDB needs its URL; the subject keys stay in DATABASE_URL', () => {

@@ -252,4 +252,19 @@ describe('ingest', () => {
     expect(await deadLetters.count()).toBe(3);
     expect((await all()).map((e) => e.eventId)).toContain(other.eventId);
   });
+
+  it("authentication off (development only: the pipeline bench's other side) stores unsigned events without a producer; the normal ingest dead-letters the same bytes", async () => {
+    const sent: OutgoingMessage[] = [];
+    const unsigned = createProducer({ transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: sealKeys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: null, sourceSystem: 'mitid-core' });
+    await unsigned.recordDisclosure(declared);
+    expect(Object.keys(sent[0]!.headers).filter((h) => h.startsWith('sporbar-producer') || h === 'sporbar-auth')).toEqual([]);
+    const incoming = sent.map((m) => ({ value: m.value, headers: m.headers, origin: 'in-process' }));
+    expect(await ingest.handle(incoming)).toEqual({ appended: 0, duplicates: 0, deadLettered: 1 });
+    expect((await pglite.query<{ reason_code: string }>('SELECT reason_code FROM dead_letters')).rows).toEqual([{ reason_code: 'SPB_ERR_UNKNOWN_PRODUCER' }]);
+    const off = createIngest({ producers: developmentProducerRegistry(), unauthenticatedProducers: true, codec, store, register, pseudonymiser, keys, opener: createSubjectOpener(sealKeys.privateKey), deadLetters });
+    expect(await off.handle(incoming)).toEqual({ appended: 1, duplicates: 0, deadLettered: 0 });
+    const [event] = await all();
+    expect(event!.metadata['producer']).toBeUndefined();
+    expect(event!.metadata['classification']).toBe('declared');
+  });
 });

@@ -89,7 +89,7 @@ describe.skipIf(!brokers || !pgProbe.url)('poison text through the real pipeline
       PORT: String(gatewayPort),
       SPORBAR_SPOOL_DIR: spoolDir,
       SPORBAR_GATEWAY_ISSUER: issuer.issuer,
-      SPORBAR_GATEWAY_CLIENTS: 'nemkonto-gw=nemkonto:DisclosureRecorded',
+      SPORBAR_GATEWAY_CLIENTS: 'nemkonto-gw=nemkonto',
       SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')),
     });
     await waitFor(async () => (await fetch(`${gateway}/health`).catch(() => null))?.ok === true, 60_000, 'gateway up');

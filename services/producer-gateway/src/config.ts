@@ -1,7 +1,9 @@
 import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { parseProducerKey, type ProducerKey } from '@sporbar/key-store/producer-auth';
+import { loadProducerRegistryFile } from '@sporbar/key-store';
 import { SporbarError } from '@sporbar/common/errors';
-import { parseGatewayClients, type GatewayClients } from './clients.ts';
+import type { ProducerRegistry } from '@sporbar/schemas';
+import { allowListsOf, clientsRegistryProblems, parseGatewayClients, type GatewayClients } from './clients.ts';
 
 /** The producer gateway's environment, declared once (the README's configuration table is generated from it). */
 export const gatewayEnv = {
@@ -25,9 +27,14 @@ export const gatewayEnv = {
   SPORBAR_GATEWAY_AUDIENCE: envString({ default: 'sporbar-producer-gateway', minLength: 1, meaning: 'a value the access token\'s `aud` must contain' }),
   SPORBAR_GATEWAY_CLIENTS: envString({
     required: true,
-    meaning: 'which OAuth2 clients may write, as which producer (the events\' `sourceSystem`), which event types: `<client id>=<producer id>:<EventType>+<EventType>,…`',
+    meaning: "which OAuth2 clients may write, as which producer of the producer registry (the events' `sourceSystem`, whose allow-list applies): `<client id>=<producer id>,…`",
     check: (v) => void parseGatewayClients(v),
   }),
+  SPORBAR_PRODUCER_REGISTRY: envString({
+    required: true,
+    meaning: "path of the producer registry (JSON, the ingest's): each client's producer's allow-list of event types and activities is applied before anything is sent (its keys are not kept)",
+  }),
+  SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
   SPORBAR_GATEWAY_TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'an access token living longer (exp − iat), or issued longer ago, is refused' }),
   SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS: envInteger({ default: 10, minimum: 0, maximum: 300, meaning: "allowed clock difference with the issuer for a token's exp, nbf and iat" }),
   SPORBAR_GATEWAY_RATE_LIMIT_MAX: envInteger({ default: 600, minimum: 1, meaning: 'requests per client per window; more are a 429 SPB_ERR_RATE_LIMITED' }),
@@ -53,6 +60,8 @@ export interface GatewayConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly clients: GatewayClients;
+  /** The producer registry's allow-lists (SPORBAR_PRODUCER_REGISTRY, keys dropped): what each client's producer, and the gateway, may send. */
+  readonly producers: ProducerRegistry;
   readonly tokenMaxLifetimeSeconds: number;
   readonly clockSkewSeconds: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
@@ -74,6 +83,12 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     issuer: v.SPORBAR_GATEWAY_ISSUER,
     audience: v.SPORBAR_GATEWAY_AUDIENCE,
     clients: parseGatewayClients(v.SPORBAR_GATEWAY_CLIENTS),
+    producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
+      const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);
+      if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
+      for (const problem of clientsRegistryProblems(parseGatewayClients(v.SPORBAR_GATEWAY_CLIENTS), registry, v.SPORBAR_GATEWAY_PRODUCER_ID)) problems.add('SPORBAR_GATEWAY_CLIENTS', problem);
+      return allowListsOf(registry);
+    }),
     tokenMaxLifetimeSeconds: v.SPORBAR_GATEWAY_TOKEN_MAX_LIFETIME_SECONDS,
     clockSkewSeconds: v.SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS,
     rateLimit: { max: v.SPORBAR_GATEWAY_RATE_LIMIT_MAX, windowMs: v.SPORBAR_GATEWAY_RATE_LIMIT_WINDOW_SECONDS * 1000 },

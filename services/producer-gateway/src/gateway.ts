@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { OpsCheck } from '@sporbar/common/health';
 import { createProducer, type Producer, type Transport } from '@sporbar/producer';
-import { authorizeByEventType, producerOfClient, type Authorize } from './clients.ts';
+import { authorizeByRegistry, producerOfClient, type Authorize } from './clients.ts';
 import type { GatewayConfig } from './config.ts';
 import { buildHttpIngest } from './http-ingest.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
@@ -18,7 +18,7 @@ export interface Gateway {
 /**
  * The gateway as `main.ts` runs it, from its configuration and a transport: the token verifier of the
  * configured issuer, one SDK producer per producer id (its sourceSystem) over the one transport, and
- * `authorize` (default: the event types configured per client; a producer registry passes its own).
+ * `authorize` (default: the producer registry's allow-lists of the client's producer and of the gateway itself).
  */
 export function buildGateway(
   config: GatewayConfig,
@@ -41,7 +41,7 @@ export function buildGateway(
     producerFor,
     verifyToken: createTokenVerifier({ issuer: config.issuer, audience: config.audience, maxLifetimeSeconds: config.tokenMaxLifetimeSeconds, clockSkewSeconds: config.clockSkewSeconds }),
     producerOf: producerOfClient(config.clients),
-    authorize: options.authorize ?? authorizeByEventType(config.clients),
+    authorize: options.authorize ?? authorizeByRegistry(config.producers, config.producerKey.producerId),
     rateLimit: config.rateLimit,
     metrics,
     ...(options.ready ? { ready: options.ready } : {}),

@@ -8,7 +8,7 @@ import type { Producer, Recorded } from '@sporbar/producer';
 import { httpEventSchemas, HTTP_EVENT_TYPES, type HttpEventType } from './request-schema.ts';
 import type { Authorize } from './clients.ts';
 import { bearerToken, type TokenVerifier } from './token-verifier.ts';
-import { checkBody, type HttpEvent, type Validator } from './validate-body.ts';
+import { checkBody, type HttpEvent, type ItemProblem, type Validator } from './validate-body.ts';
 
 /** Who sent a request: the OAuth2 client of its access token and the producer that client writes as. */
 export interface Principal {
@@ -23,7 +23,7 @@ export interface HttpIngestOptions {
   readonly verifyToken: TokenVerifier;
   /** The producer an OAuth2 client writes as; undefined: the client is not configured (403). */
   readonly producerOf: (clientId: string) => string | undefined;
-  /** Whether a producer may send this event type for this activity (403 otherwise, for the whole request). */
+  /** Whether a producer may send this event type for this activity, and if not which field is at fault (403 for the whole request, listing every refused item). */
   readonly authorize: Authorize;
   /** Requests per client per window. Default 600 per 60 s. */
   readonly rateLimit?: { readonly max: number; readonly windowMs: number };
@@ -72,8 +72,9 @@ export const GATEWAY_AJV_OPTIONS = { coerceTypes: false, useDefaults: false, rem
  * what the body says. A rate limit applies per client.
  *
  * The whole body is checked first (validate-body.ts): any invalid item is a 400 listing each bad
- * item's index and field, and nothing is sent; then every item is authorized (403 for the whole
- * request, nothing sent). Then the events are recorded in order; when the transport refuses one
+ * item's index and field, and nothing is sent; then every item is authorized against the producer
+ * registry's allow-list of the client's producer (403 for the whole request, listing each refused
+ * item's index and field, nothing sent). Then the events are recorded in order; when the transport refuses one
  * (spool full ...), the ones after it are not sent (one subject's events keep their order) and the
  * answer lists each item's outcome: 207 when some were accepted, the failure's own status (503 for
  * SPB_ERR_SPOOL_FULL) when none was. A client retries exactly the items not accepted, with the same
@@ -200,13 +201,21 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
           });
         }
         const { producerId } = principalOf(request);
-        // Every event is authorized before any is recorded: a refused request records nothing.
-        for (const [i, e] of checked.events.entries()) {
+        // Every event is authorized before any is recorded (the producer registry's allow-list): a
+        // refused item refuses the request, nothing is sent, and the answer names each refused item and field.
+        const refused: ItemProblem[] = [];
+        for (const [index, e] of checked.events.entries()) {
           const activity = typeof e['activity'] === 'string' ? e['activity'] : null;
-          if (!(await authorize(producerId, e.type as HttpEventType, activity))) {
-            const where = checked.batch ? `events[${i}]` : 'the event';
-            throw new SporbarError('SPB_ERR_PRODUCER_NOT_ALLOWED', `${where}: producer ${producerId} may not send ${e.type}${activity ? ` for activity ${activity}` : ''}`);
-          }
+          const verdict = authorize(producerId, e.type as HttpEventType, activity);
+          if (!verdict.ok) refused.push({ index, path: verdict.path, code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: `${verdict.path}: ${verdict.reason}` });
+        }
+        if (refused.length > 0) {
+          const first = refused[0]!;
+          return reply.status(403).send({
+            code: 'SPB_ERR_PRODUCER_NOT_ALLOWED',
+            message: `${refused.length} item(s) not allowed; nothing was sent. First: ${checked.batch ? `events[${first.index}].` : ''}${first.message}`,
+            problems: refused,
+          });
         }
         // The recorded sourceSystem is the authenticated producer, never what the body says.
         const producer = producerFor(producerId);

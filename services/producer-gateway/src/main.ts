@@ -17,7 +17,7 @@ const transport = createKafkaTransport({
   flushTimeoutMs: 10_000,
   logger: log.child({ component: 'kafka-transport' }),
 });
-// Until the producer registry exists, authorize allows the event types configured per client in SPORBAR_GATEWAY_CLIENTS.
+// Each client's producer's allow-list (SPORBAR_PRODUCER_REGISTRY) is applied to every item before anything is sent.
 let spoolOpen = false;
 transport.ready.then(() => void (spoolOpen = true)).catch(() => undefined);
 /**

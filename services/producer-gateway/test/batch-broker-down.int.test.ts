@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
+import { developmentProducerRegistry } from '@sporbar/key-store';
 import { createKafkaTransport, createProducer, developmentProducerKey } from '@sporbar/producer';
 import { getFreePort } from '../../../infra/kafka/src/index.ts';
 import { testKafkaClient, testKafkaClientOptions } from '../../../infra/kafka/src/vitest.ts';
 import { consumeAll, createTopic } from '../../producer-sdk/test/helpers/kafka.ts';
-import { authorizeByEventType, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
+import { authorizeByRegistry, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
 
 /**
@@ -24,7 +25,7 @@ describe('POST /v1/events on the Kafka transport, the broker down', () => {
   let keys: SealKeyPair;
   let iss: TestIssuer;
   let token: string;
-  const clients = parseGatewayClients('nemkonto-gw=nemkonto:DisclosureRecorded');
+  const clients = parseGatewayClients('nemkonto-gw=nemkonto');
   const routingSecret = randomBytes(32).toString('base64url');
   const dirs: string[] = [];
   beforeAll(async () => {
@@ -64,7 +65,7 @@ describe('POST /v1/events on the Kafka transport, the broker down', () => {
       producerFor: () => producer,
       verifyToken: createTokenVerifier({ issuer: iss.issuer, audience: 'sporbar-producer-gateway', maxLifetimeSeconds: 3600, clockSkewSeconds: 5 }),
       producerOf: producerOfClient(clients),
-      authorize: authorizeByEventType(clients),
+      authorize: authorizeByRegistry(developmentProducerRegistry(), 'http-ingest'),
     });
     const batch = Array.from({ length: 200 }, disclosure);
     const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events: batch } });

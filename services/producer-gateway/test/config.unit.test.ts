@@ -2,17 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store/producer-auth';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
+import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
 import { readGatewayConfig } from '../src/config.ts';
+
+const registry = { SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE, SPORBAR_ENV: 'development' };
 
 const key = () => randomBytes(32).toString('base64url');
 
 
 describe('the producer gateway configuration', () => {
   it('keeps the documented defaults', () => {
-    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')), ...registry };
     const config = readGatewayConfig(keys);
-    expect(config.clients.get('mitid-gw')).toEqual({ clientId: 'mitid-gw', producerId: 'mitid-core', eventTypes: new Set(['ConsentGiven']) });
-    expect({ ...config, clients: undefined }).toEqual({
+    expect(config.clients.get('mitid-gw')).toEqual({ clientId: 'mitid-gw', producerId: 'mitid-core' });
+    expect(config.producers.producers.find((p) => p.id === 'mitid-core')).toMatchObject({ eventTypes: ['DisclosureRecorded', 'ConsentGiven', 'ConsentWithdrawn'], keys: [] });
+    expect({ ...config, clients: undefined, producers: undefined }).toEqual({
       host: '127.0.0.1',
       port: 3100,
       logLevel: 'info',
@@ -24,6 +28,7 @@ describe('the producer gateway configuration', () => {
       issuer: 'https://idp.example/realms/sporbar',
       audience: 'sporbar-producer-gateway',
       clients: undefined,
+      producers: undefined,
       tokenMaxLifetimeSeconds: 3600,
       clockSkewSeconds: 10,
       rateLimit: { max: 600, windowMs: 60_000 },
@@ -32,7 +37,7 @@ describe('the producer gateway configuration', () => {
   });
 
   it('its Kafka producer principal: TLS and SCRAM, never SCRAM without TLS', () => {
-    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) };
+    const keys = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')), ...registry };
     const scram = { KAFKA_SASL_USERNAME: 'producer-gateway', KAFKA_SASL_PASSWORD: 'gw-password-0123' };
     expect(readGatewayConfig({ ...keys, ...scram, KAFKA_SSL: 'true' }).kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
@@ -45,14 +50,28 @@ describe('the producer gateway configuration', () => {
   it('lists every problem at once, and never shows a secret', () => {
     const short = randomBytes(8).toString('base64url');
     const err = refusal(() => readGatewayConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', SPORBAR_ROUTING_SECRET: short }));
-    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER', 'SPORBAR_PRODUCER_KEY', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
+    expect(variables(err).sort()).toEqual(['LOG_LEVEL', 'PORT', 'SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER', 'SPORBAR_PRODUCER_KEY', 'SPORBAR_PRODUCER_REGISTRY', 'SPORBAR_ROUTING_SECRET', 'SPORBAR_SEAL_PUBLIC_KEY']);
     expect(err.message).not.toContain(short);
   });
 
   it('refuses an issuer that is not an http(s) URL and a client list that allows nothing', () => {
     const err = refusal(() =>
-      readGatewayConfig({ SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'idp.example', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')) }),
+      readGatewayConfig({ SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'idp.example', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core:ConsentGiven', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')), ...registry }),
     );
     expect(variables(err).sort()).toEqual(['SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_ISSUER']);
+  });
+
+  it('the producer registry: the development one only with SPORBAR_ENV=development exactly; every client a producer the registry and the gateway entry allow', () => {
+    const base = { SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core', SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')), ...registry };
+    for (const env of [undefined, 'production', 'Development', 'dev', '']) {
+      const err = refusal(() => readGatewayConfig({ ...base, SPORBAR_ENV: env }));
+      expect(variables(err)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+      expect(err.message).toContain('development producer registry');
+    }
+    expect(variables(refusal(() => readGatewayConfig({ ...base, SPORBAR_PRODUCER_REGISTRY: '/nonexistent/registry.json' })))).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+    const err = refusal(() => readGatewayConfig({ ...base, SPORBAR_GATEWAY_CLIENTS: 'a=stranger,b=sporbar-retention,c=nemkonto' }));
+    expect(variables(err)).toEqual(['SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_CLIENTS']);
+    expect(err.message).toContain('producer stranger is not in the producer registry');
+    expect(err.message).toContain("sporbar-retention is one of Sporbar's own principals");
   });
 });

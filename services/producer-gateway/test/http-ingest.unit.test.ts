@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCodec } from '@sporbar/schemas';
+import { createCodec, parseProducerRegistry } from '@sporbar/schemas';
+import { developmentCredential } from '@sporbar/key-store/producer-auth';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
-import { authorizeByEventType, buildHttpIngest, createTokenVerifier, GATEWAY_AJV_OPTIONS, httpEventBodySchema, parseGatewayClients, producerOfClient, type Authorize } from '../src/index.ts';
+import { authorizeByRegistry, buildHttpIngest, createTokenVerifier, GATEWAY_AJV_OPTIONS, httpEventBodySchema, parseGatewayClients, producerOfClient, type Authorize } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
 
 const codec = createCodec();
@@ -17,7 +18,15 @@ beforeAll(async () => {
 });
 afterAll(() => iss?.close());
 
-const CLIENTS = parseGatewayClients('payments-gw=legacy-payments:DisclosureRecorded+ConsentGiven+ErasureRequested,mitid-gw=mitid-core:ConsentGiven');
+const CLIENTS = parseGatewayClients('payments-gw=legacy-payments,mitid-gw=mitid-core');
+/** The producer registry of these tests: what each client's producer may send (the gateway's own entry allows all its clients send). */
+const REGISTRY = parseProducerRegistry({
+  producers: [
+    { id: 'legacy-payments', name: 'a legacy payment system', keys: [developmentCredential('legacy-payments')], eventTypes: ['DisclosureRecorded', 'ConsentGiven', 'ErasureRequested'], activities: '*' },
+    { id: 'mitid-core', name: 'MitID core', keys: [developmentCredential('mitid-core')], eventTypes: ['ConsentGiven'], activities: ['mitid-support'] },
+    { id: 'http-ingest', name: 'the gateway', sourceSystems: ['legacy-payments', 'mitid-core'], keys: [developmentCredential('http-ingest')], eventTypes: ['DisclosureRecorded', 'ConsentGiven', 'ConsentWithdrawn', 'ErasureRequested'], activities: '*' },
+  ],
+});
 
 const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>, extra: { authorize?: Authorize; rateLimit?: { max: number; windowMs: number } } = {}) => {
   const sent: OutgoingMessage[] = [];
@@ -27,7 +36,7 @@ const setup = (handler?: (m: readonly OutgoingMessage[]) => Promise<void>, extra
     producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId, producerKey: developmentProducerKey('http-ingest') }),
     verifyToken: createTokenVerifier({ issuer: iss.issuer, audience: 'sporbar-producer-gateway', maxLifetimeSeconds: 3600, clockSkewSeconds: 5 }),
     producerOf: producerOfClient(CLIENTS),
-    authorize: extra.authorize ?? authorizeByEventType(CLIENTS),
+    authorize: extra.authorize ?? authorizeByRegistry(REGISTRY, 'http-ingest'),
     ...(extra.rateLimit ? { rateLimit: extra.rateLimit } : {}),
   });
   return { sent, app };
@@ -230,15 +239,48 @@ describe('POST /v1/events: who may write what', () => {
     const erasure = { type: 'ErasureRequested', eventId: randomUUID(), subject: { cpr: '210376-4411' }, reason: 'Art. 17' };
     const res = await app.inject({ method: 'POST', url: '/v1/events', headers: mitid, payload: { events: [consent, erasure] } });
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toMatchObject({ code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: expect.stringContaining('events[1]: producer mitid-core may not send ErasureRequested') });
+    expect(res.json()).toEqual({
+      code: 'SPB_ERR_PRODUCER_NOT_ALLOWED',
+      message: '1 item(s) not allowed; nothing was sent. First: events[1].type: producer mitid-core may not send ErasureRequested',
+      problems: [{ index: 1, path: 'type', code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: 'type: producer mitid-core may not send ErasureRequested' }],
+    });
     expect(sent).toHaveLength(0);
     expect((await app.inject({ method: 'POST', url: '/v1/events', headers: mitid, payload: consent })).statusCode).toBe(202);
     expect((codec.decode(sent[0]!.value).event as { sourceSystem: string }).sourceSystem).toBe('mitid-core');
   });
 
+  it('an activity outside the producer allow-list is a 403 naming each refused item and field; the whole body is checked first, nothing sent', async () => {
+    const { app, sent } = setup();
+    const mitid = { authorization: `Bearer ${await iss.sign({ azp: 'mitid-gw' })}` };
+    const consent = (activity: string) => ({ type: 'ConsentGiven', eventId: randomUUID(), subject: { cpr: '210376-4411' }, activity, scope: 'CALL_RECORDING' });
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: mitid, payload: { events: [consent('mitid-support'), consent('nemkonto-support'), disclosure()] } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().problems).toEqual([
+      { index: 1, path: 'activity', code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: 'activity: producer mitid-core may not send ConsentGiven for activity nemkonto-support' },
+      { index: 2, path: 'type', code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: 'type: producer mitid-core may not send DisclosureRecorded' },
+    ]);
+    expect(res.json().message).toBe('2 item(s) not allowed; nothing was sent. First: events[1].activity: producer mitid-core may not send ConsentGiven for activity nemkonto-support');
+    // One event (not a batch): the message names the field without an index.
+    const one = await app.inject({ method: 'POST', url: '/v1/events', headers: mitid, payload: consent('nemkonto-support') });
+    expect(one.json().message).toBe('1 item(s) not allowed; nothing was sent. First: activity: producer mitid-core may not send ConsentGiven for activity nemkonto-support');
+    expect(sent).toHaveLength(0);
+  });
+
+  it("the gateway's own registry entry applies too (the ingest checks the event against it): outside it, a 403 before anything is sent", async () => {
+    const narrow = parseProducerRegistry({ producers: REGISTRY.producers.map((p) => (p.id === 'http-ingest' ? { ...p, eventTypes: ['DisclosureRecorded'] } : p)) });
+    const { app, sent } = setup(undefined, { authorize: authorizeByRegistry(narrow, 'http-ingest') });
+    const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: { type: 'ErasureRequested', eventId: randomUUID(), subject: { cpr: '210376-4411' }, reason: 'Art. 17' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().problems).toEqual([{ index: 0, path: 'type', code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: 'type: producer http-ingest may not send ErasureRequested' }]);
+    expect(sent).toHaveLength(0);
+    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: disclosure() })).statusCode).toBe(202);
+  });
+
   it('the authorize seam gets the producer, the event type and the activity', async () => {
     const calls: unknown[] = [];
-    const { app, sent } = setup(undefined, { authorize: (producerId, eventType, activity) => (calls.push([producerId, eventType, activity]), activity !== 'nemkonto-register') });
+    const { app, sent } = setup(undefined, {
+      authorize: (producerId, eventType, activity) => (calls.push([producerId, eventType, activity]), activity !== 'nemkonto-register' ? { ok: true } : { ok: false, path: 'activity', reason: 'no' }),
+    });
     const res = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: disclosure() });
     expect(res.statusCode).toBe(403);
     expect(calls).toEqual([['legacy-payments', 'DisclosureRecorded', 'nemkonto-register']]);
@@ -247,7 +289,7 @@ describe('POST /v1/events: who may write what', () => {
 
   it('limits requests per client (429 SPB_ERR_RATE_LIMITED), each client on its own budget', async () => {
     const { app } = setup(undefined, { rateLimit: { max: 2, windowMs: 60_000 } });
-    const post = async (headers: Record<string, string>) => (await app.inject({ method: 'POST', url: '/v1/events', headers, payload: { type: 'ConsentGiven', eventId: randomUUID(), subject: { cpr: '210376-4411' }, activity: 'a', scope: 'CALL_RECORDING' } })).statusCode;
+    const post = async (headers: Record<string, string>) => (await app.inject({ method: 'POST', url: '/v1/events', headers, payload: { type: 'ConsentGiven', eventId: randomUUID(), subject: { cpr: '210376-4411' }, activity: 'mitid-support', scope: 'CALL_RECORDING' } })).statusCode;
     expect([await post(auth()), await post(auth())]).toEqual([202, 202]);
     const limited = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(), payload: disclosure() });
     expect(limited.statusCode).toBe(429);

@@ -9,24 +9,27 @@ import { clientCredentialsToken, provisionRealm, type ProvisionedRealm } from '@
 import { keycloakAvailable, startTestKeycloak, type TestKeycloak } from '@sporbar/keycloak-infra/vitest';
 import { createCodec } from '@sporbar/schemas';
 import { generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
+import { developmentProducerRegistry } from '@sporbar/key-store';
 import { createInProcessTransport, createProducer, developmentProducerKey, type OutgoingMessage } from '@sporbar/producer';
-import { authorizeByEventType, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
+import { authorizeByRegistry, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
 
 const AUDIENCE = 'sporbar-producer-gateway';
 const available = keycloakAvailable();
 const codec = createCodec();
 const tag = randomBytes(3).toString('hex');
 
-const disclosure = () => ({
+/** A disclosure for `activity`: client A (producer mitid-core) may record MitID activities, client B (nemkonto) NemKonto ones. */
+const disclosure = (activity = 'mitid-core') => ({
   type: 'DisclosureRecorded',
   eventId: randomUUID(),
   subject: { cpr: '210376-4411' },
-  activity: 'nemkonto-register',
+  activity,
   recipient: { id: 'danish-tax-authority', role: 'PUBLIC_AUTHORITY' },
   purpose: 'nemkonto-payments',
   legalBases: ['LBK_494_2023'],
   dataCategories: ['transaction-history'],
 });
+const consent = (activity: string) => ({ type: 'ConsentGiven', eventId: randomUUID(), subject: { cpr: '210376-4411' }, activity, scope: 'CALL_RECORDING' });
 const erasure = () => ({ type: 'ErasureRequested', eventId: randomUUID(), subject: { cpr: '210376-4411' }, reason: 'Art. 17 by letter' });
 
 describe.skipIf(!available)('POST /v1/events with access tokens from a real Keycloak', () => {
@@ -37,7 +40,8 @@ describe.skipIf(!available)('POST /v1/events with access tokens from a real Keyc
   let short: ProvisionedRealm;
   let long: ProvisionedRealm;
   const sent: OutgoingMessage[] = [];
-  const clients = parseGatewayClients('client-a=mitid-core:DisclosureRecorded+ConsentGiven+ErasureRequested,client-b=nemkonto:DisclosureRecorded+ConsentGiven,client-noaud=nemkonto:DisclosureRecorded');
+  // Which producer each client writes as; what that producer may send is the (development) producer registry's allow-list, as at the ingest.
+  const clients = parseGatewayClients('client-a=mitid-core,client-b=nemkonto,client-noaud=nemkonto');
 
   const gateway = (issuer: string, extra: { rateLimit?: { max: number; windowMs: number }; clockSkewSeconds?: number } = {}) => {
     const transport = createInProcessTransport(async (m) => void sent.push(...m));
@@ -46,7 +50,7 @@ describe.skipIf(!available)('POST /v1/events with access tokens from a real Keyc
       producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId, producerKey: developmentProducerKey('http-ingest') }),
       verifyToken: createTokenVerifier({ issuer, audience: AUDIENCE, maxLifetimeSeconds: 3600, clockSkewSeconds: extra.clockSkewSeconds ?? 5 }),
       producerOf: producerOfClient(clients),
-      authorize: authorizeByEventType(clients),
+      authorize: authorizeByRegistry(developmentProducerRegistry(), 'http-ingest'),
       ...(extra.rateLimit ? { rateLimit: extra.rateLimit } : {}),
     });
   };
@@ -71,9 +75,9 @@ describe.skipIf(!available)('POST /v1/events with access tokens from a real Keyc
   it('a token of client A records the event (202), as producer mitid-core whatever the client claims to be', async () => {
     sent.length = 0;
     const app = gateway(main.issuer);
-    const res = await post(app, await tokenOf(main, 'client-a'), { events: [disclosure(), erasure()] });
+    const res = await post(app, await tokenOf(main, 'client-a'), { events: [disclosure(), consent('mitid-identity-verification')] });
     expect(res.statusCode).toBe(202);
-    expect(sent.map((m) => codec.decode(m.value).eventType)).toEqual(['DisclosureRecorded', 'ErasureRequested']);
+    expect(sent.map((m) => codec.decode(m.value).eventType)).toEqual(['DisclosureRecorded', 'ConsentGiven']);
     expect(sourceSystems()).toEqual(['mitid-core', 'mitid-core']);
     // A body naming a sourceSystem of its own is refused, not believed.
     expect((await post(app, await tokenOf(main, 'client-a'), { ...disclosure(), sourceSystem: 'sporbar-internal' })).statusCode).toBe(400);
@@ -122,17 +126,28 @@ describe.skipIf(!available)('POST /v1/events with access tokens from a real Keyc
     expect(res.json().message).toMatch(/lives longer/);
   });
 
-  it('client B sending ErasureRequested is a 403, and a client no producer is configured for is a 403; nothing recorded', async () => {
+  it("the producer registry's allow-list of the client's producer: an event type or an activity outside it is a 403 naming the item and field, a client no producer is configured for a 403; nothing recorded", async () => {
     sent.length = 0;
     const app = gateway(main.issuer);
     const b = await tokenOf(main, 'client-b');
-    const refused = await post(app, b, { events: [disclosure(), erasure()] });
+    const refused = await post(app, b, { events: [disclosure('nemkonto-register'), erasure()] });
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toMatchObject({ code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: expect.stringContaining('nemkonto may not send ErasureRequested') });
+    expect(refused.json()).toMatchObject({
+      code: 'SPB_ERR_PRODUCER_NOT_ALLOWED',
+      message: expect.stringContaining('events[1].type: producer nemkonto may not send ErasureRequested'),
+      problems: [{ index: 1, path: 'type', code: 'SPB_ERR_PRODUCER_NOT_ALLOWED' }],
+    });
+    // Client A's producer (mitid-core) records MitID activities only: a NemKonto disclosure in the middle of a batch refuses the whole batch.
+    const a = await tokenOf(main, 'client-a');
+    const outside = await post(app, a, { events: [disclosure(), disclosure('nemkonto-register'), consent('mitid-core')] });
+    expect(outside.statusCode).toBe(403);
+    expect(outside.json().problems).toEqual([
+      { index: 1, path: 'activity', code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: 'activity: producer mitid-core may not send DisclosureRecorded for activity nemkonto-register' },
+    ]);
     const unmapped = await post(app, await tokenOf(main, 'client-unmapped'), disclosure());
     expect(unmapped.statusCode).toBe(403);
     expect(sent).toHaveLength(0);
-    expect((await post(app, b, disclosure())).statusCode).toBe(202);
+    expect((await post(app, b, disclosure('nemkonto-register'))).statusCode).toBe(202);
     expect(sourceSystems()).toEqual(['nemkonto']);
   });
 
@@ -145,6 +160,6 @@ describe.skipIf(!available)('POST /v1/events with access tokens from a real Keyc
     const limited = await post(app, a, disclosure());
     expect(limited.json()).toMatchObject({ code: 'SPB_ERR_RATE_LIMITED' });
     expect(limited.headers['retry-after']).toBeDefined();
-    expect((await post(app, await tokenOf(main, 'client-b'), disclosure())).statusCode).toBe(202);
+    expect((await post(app, await tokenOf(main, 'client-b'), disclosure('nemkonto-register'))).statusCode).toBe(202);
   });
 });

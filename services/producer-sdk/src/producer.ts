@@ -18,9 +18,11 @@ export interface ProducerOptions {
   /**
    * This producer's key (its id in the producer registry, the key id, the secret): every event is
    * authenticated with it (headers sporbar-producer, sporbar-key-id, sporbar-auth), and the ingest
-   * stores nothing it cannot verify against the registry.
+   * stores nothing it cannot verify against the registry. `null`: events go out with no
+   * authenticator, which only an ingest started with SPORBAR_INSECURE_NO_PRODUCER_AUTH (development
+   * only) stores: the pipeline bench's authentication-off side; `sourceSystem` is then required.
    */
-  readonly producerKey: ProducerKey;
+  readonly producerKey: ProducerKey | null;
   /** Which operational system this is, e.g. 'mitid-core'; default the producer key's producer id (the ingest refuses a sourceSystem the registry does not allow that producer). */
   readonly sourceSystem?: string;
   /** The data controller's CVR number; default Digitaliseringsstyrelsen, 34051178. */
@@ -113,8 +115,9 @@ export function createProducer(options: ProducerOptions): Producer {
   const routingKeyOf = routingHasher(routing);
   const controllerCvr = options.controllerCvr ?? '34051178';
   const { transport } = options;
-  const sourceSystem = options.sourceSystem ?? options.producerKey.producerId;
-  const signer = createProducerSigner(options.producerKey);
+  const sourceSystem = options.sourceSystem ?? options.producerKey?.producerId;
+  if (sourceSystem === undefined) throw new SporbarError('SPB_ERR_CONFIG', 'sourceSystem is required when the producer has no producerKey');
+  const signer = options.producerKey ? createProducerSigner(options.producerKey) : null;
 
   const fingerprints = new Map<EventType, string>();
   const fingerprintHex = (eventType: EventType): string => {
@@ -167,18 +170,20 @@ export function createProducer(options: ProducerOptions): Producer {
     }
     if (details) event.personalDetails = await sealer.sealBytes(Buffer.from(canonicalDetails(details)));
     const value = codec.encode(eventType, event); // throws SPB_ERR_SCHEMA_INVALID before anything is sent
-    const auth = signer(value); // over exactly these bytes (which hold the eventId), the producer id and the key id
+    const auth = signer?.(value); // over exactly these bytes (which hold the eventId), the producer id and the key id
     const message: OutgoingMessage = {
       key,
       value,
-      headers: {
-        [HEADER_EVENT_TYPE]: eventType,
-        [HEADER_FINGERPRINT]: fingerprintHex(eventType),
-        [HEADER_EVENT_ID]: eventId,
-        [HEADER_PRODUCER]: auth[HEADER_PRODUCER],
-        [HEADER_KEY_ID]: auth[HEADER_KEY_ID],
-        [HEADER_AUTH]: auth[HEADER_AUTH],
-      },
+      headers: auth
+        ? {
+            [HEADER_EVENT_TYPE]: eventType,
+            [HEADER_FINGERPRINT]: fingerprintHex(eventType),
+            [HEADER_EVENT_ID]: eventId,
+            [HEADER_PRODUCER]: auth[HEADER_PRODUCER],
+            [HEADER_KEY_ID]: auth[HEADER_KEY_ID],
+            [HEADER_AUTH]: auth[HEADER_AUTH],
+          }
+        : { [HEADER_EVENT_TYPE]: eventType, [HEADER_FINGERPRINT]: fingerprintHex(eventType), [HEADER_EVENT_ID]: eventId },
     };
     await transport.send([message]);
     return { eventId, eventType };

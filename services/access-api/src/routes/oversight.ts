@@ -4,7 +4,7 @@ import { SporbarError } from '@sporbar/common/errors';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import { requireRole } from '../auth.ts';
 import type { ReadModels } from '../read-models.ts';
-import { DAY, pageQuery } from '../schemas.ts';
+import { alertItem, DAY, pageOf, pageQuery } from '../schemas.ts';
 
 export interface OversightRoutesOptions {
   readonly readModels: ReadModels;
@@ -54,6 +54,7 @@ export const oversightRoutes: FastifyPluginAsync<OversightRoutesOptions> = async
         tags: ['dpo'],
         security: [{ bearer: [] }],
         querystring: { type: 'object', additionalProperties: false, properties: { ...pageQuery, reason: { type: 'string', pattern: '^[A-Z_]{3,40}$' } } },
+        response: { 200: pageOf(alertItem) },
       },
     },
     async (request) => alertsPage(readModels.db, request.query, readModels.prefix()),
