@@ -38,6 +38,12 @@ export interface ProducerEntry {
 export interface ProducerRegistry {
   /** True for the development registry (public keys in the repository): a production service refuses it. */
   readonly development: boolean;
+  /**
+   * True for an allow-list copy (`allowListOf`): every producer's keys left out, so a program that only
+   * decides who may send what (the producer gateway) never holds another producer's secret. The ingest,
+   * which verifies authenticators, refuses it.
+   */
+  readonly keysOmitted?: boolean;
   readonly producers: readonly ProducerEntry[];
 }
 
@@ -56,10 +62,12 @@ export function parseProducerRegistry(doc: unknown, register?: ProcessingRegiste
   const bad = (path: string, what: string): void => void problems.push(`${path}: ${what}`);
   const activityIds = register ? new Set(register.activities.map((a) => a.id)) : undefined;
   const producers: ProducerEntry[] = [];
+  const keysOmitted = isObject(doc) && doc['keysOmitted'] === true;
   if (!isObject(doc)) bad('$', 'must be an object');
   else {
-    for (const k of Object.keys(doc)) if (k !== 'producers' && k !== 'development' && k !== '$comment') bad(`$.${k}`, 'unknown field');
+    for (const k of Object.keys(doc)) if (!['producers', 'development', 'keysOmitted', '$comment'].includes(k)) bad(`$.${k}`, 'unknown field');
     if (doc['development'] !== undefined && typeof doc['development'] !== 'boolean') bad('$.development', 'must be a boolean');
+    if (doc['keysOmitted'] !== undefined && typeof doc['keysOmitted'] !== 'boolean') bad('$.keysOmitted', 'must be a boolean');
     if (!Array.isArray(doc['producers'])) bad('$.producers', 'must be an array');
     const seen = new Set<string>();
     ((Array.isArray(doc['producers']) ? doc['producers'] : []) as unknown[]).forEach((p, i) => {
@@ -76,7 +84,9 @@ export function parseProducerRegistry(doc: unknown, register?: ProcessingRegiste
       const sources = p['sourceSystems'] ?? [id];
       if (!Array.isArray(sources) || sources.some((s) => typeof s !== 'string' || !ID.test(s))) bad(`${at}.sourceSystems`, 'must be an array of kebab-case ids');
       const keys: ProducerCredential[] = [];
-      if (!Array.isArray(p['keys']) || p['keys'].length === 0) bad(`${at}.keys`, 'must be a non-empty array');
+      if (keysOmitted) {
+        if (p['keys'] !== undefined && !(Array.isArray(p['keys']) && p['keys'].length === 0)) bad(`${at}.keys`, 'must be absent or empty in an allow-list (keysOmitted)');
+      } else if (!Array.isArray(p['keys']) || p['keys'].length === 0) bad(`${at}.keys`, 'must be a non-empty array');
       const keyIds = new Set<string>();
       ((Array.isArray(p['keys']) ? p['keys'] : []) as unknown[]).forEach((k, j) => {
         const kat = `${at}.keys[${j}]`;
@@ -122,7 +132,17 @@ export function parseProducerRegistry(doc: unknown, register?: ProcessingRegiste
     });
   }
   if (problems.length > 0) throw new SporbarError('SPB_ERR_CONFIG', `the producer registry is not valid: ${problems.join('; ')}`, { details: { problems } });
-  return { development: isObject(doc) && doc['development'] === true, producers };
+  return { development: isObject(doc) && doc['development'] === true, keysOmitted, producers };
+}
+
+/** The registry's allow-lists without any key (a JSON document `parseProducerRegistry` reads back with `keysOmitted`). */
+export function allowListOf(registry: ProducerRegistry): Record<string, unknown> {
+  return {
+    $comment: 'The producer registry without keys: who may send which event types and activities. For the producer gateway; the ingest needs the registry with keys.',
+    development: registry.development,
+    keysOmitted: true,
+    producers: registry.producers.map(({ keys: _keys, ...entry }) => ({ ...entry, activities: entry.activities === '*' ? '*' : [...entry.activities] })),
+  };
 }
 
 export type Authorization = { readonly ok: true; readonly producer: ProducerEntry } | { readonly ok: false; readonly code: ErrorCode; readonly reason: string };

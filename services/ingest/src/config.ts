@@ -143,6 +143,7 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
       const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);
       if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
+      if (registry.keysOmitted) throw new SporbarError('SPB_ERR_CONFIG', 'is an allow-list without keys (keysOmitted): the ingest verifies authenticators and needs the registry with keys');
       return registry;
     }),
     unauthenticatedProducers: unauthenticatedProducers(v, problems),

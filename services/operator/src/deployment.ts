@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateSigningKey, loadSigningKey, publicKeyBase64url } from '@sporbar/auditor/checkpoint';
 import type { ConfigProblem } from '@sporbar/common/config';
 import { formatProducerKey, parseProducerKey } from '@sporbar/key-store/producer-auth';
-import { parseProducerRegistry, processingRegister, type ProducerEntry, type ProducerRegistry } from '@sporbar/schemas';
+import { allowListOf, parseProducerRegistry, processingRegister, type ProducerEntry, type ProducerRegistry } from '@sporbar/schemas';
 
 // ---------------------------------------------------------------------------------------------------
 // Names
@@ -28,6 +28,8 @@ export const FILES = {
   accessTokenKey: 'access-token.key',
   accessTokenPub: 'access-token.pub.pem',
   producers: 'producers.json',
+  /** The registry without keys, for the gateway (it decides who may send what, and must not hold other producers' secrets). */
+  producersAllowList: 'producers.allowlist.json',
   kafkaPrincipals: 'kafka-principals.json',
 } as const;
 
@@ -261,7 +263,7 @@ export function envFiles(c: EnvContext): Map<string, EnvLines> {
     ['auditor.env', [['SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE', f(FILES.checkpointPub)]]],
   ]);
   if (c.shape.gateway) {
-    files.set('gateway.env', [...sealPublic, ['SPORBAR_GATEWAY_PRODUCER_ID', GATEWAY_PRODUCER], ['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(GATEWAY_PRODUCER))], ...kafka('producer-gateway')]);
+    files.set('gateway.env', [...sealPublic, ['SPORBAR_GATEWAY_PRODUCER_ID', GATEWAY_PRODUCER], ['SPORBAR_PRODUCER_REGISTRY', f(FILES.producersAllowList)], ['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(GATEWAY_PRODUCER))], ...kafka('producer-gateway')]);
   }
   for (const id of c.shape.systems) {
     files.set(producerEnvFile(id), [['SPORBAR_PRODUCER_ID', id], ...sealPublic, ['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(id))], ...kafka(`producer-${id}`)]);
@@ -380,6 +382,8 @@ export async function planKeyDir(dir: string, existing: ReadonlyMap<string, stri
   });
   if (!registry) return { create: [], kept, problems };
   for (const p of shapeProblems(registry)) problems.push({ variable: FILES.producers, problem: p });
+  const keyless = allowListOf(registry);
+  await ensure(FILES.producersAllowList, () => `${JSON.stringify(keyless, null, 2)}\n`);
   for (const p of registry.producers) {
     const fromRegistry = producerKeyFromRegistry(registry, p.id);
     const name = producerKeyFile(p.id);

@@ -203,18 +203,19 @@ export function buildHttpIngest(options: HttpIngestOptions): FastifyInstance {
         const { producerId } = principalOf(request);
         // Every event is authorized before any is recorded (the producer registry's allow-list): a
         // refused item refuses the request, nothing is sent, and the answer names each refused item and field.
-        const refused: ItemProblem[] = [];
+        const notAllowed: ItemProblem[] = [];
         for (const [index, e] of checked.events.entries()) {
           const activity = typeof e['activity'] === 'string' ? e['activity'] : null;
           const verdict = authorize(producerId, e.type as HttpEventType, activity);
-          if (!verdict.ok) refused.push({ index, path: verdict.path, code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: `${verdict.path}: ${verdict.reason}` });
+          if (!verdict.ok) notAllowed.push({ index, path: verdict.path, code: 'SPB_ERR_PRODUCER_NOT_ALLOWED', message: `${verdict.path}: ${verdict.reason}` });
         }
-        if (refused.length > 0) {
-          const first = refused[0]!;
+        if (notAllowed.length > 0) {
+          const first = notAllowed[0]!;
+          refused(request, 'SPB_ERR_PRODUCER_NOT_ALLOWED');
           return reply.status(403).send({
             code: 'SPB_ERR_PRODUCER_NOT_ALLOWED',
-            message: `${refused.length} item(s) not allowed; nothing was sent. First: ${checked.batch ? `events[${first.index}].` : ''}${first.message}`,
-            problems: refused,
+            message: `${notAllowed.length} item(s) not allowed; nothing was sent. First: ${checked.batch ? `events[${first.index}].` : ''}${first.message}`,
+            problems: notAllowed,
           });
         }
         // The recorded sourceSystem is the authenticated producer, never what the body says.

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SporbarError } from '@sporbar/common/errors';
 import { generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { developmentProducerKey, createInProcessTransport, createProducer } from '@sporbar/producer';
-import { authorizeByEventType, buildHttpIngest, createGatewayMetrics, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
+import { developmentProducerRegistry } from '@sporbar/key-store';
+import { authorizeByRegistry, buildHttpIngest, createGatewayMetrics, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
 import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
 
 /** GET /metrics counts what POST /v1/events did; GET /ready answers what the ready check says. */
@@ -15,8 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => iss?.close());
 
-const CLIENTS = parseGatewayClients('payments-gw=legacy-payments:DisclosureRecorded+ConsentGiven,mitid-gw=mitid-core:ConsentGiven');
-const consent = (activity = 'mitid-support') => ({ type: 'ConsentGiven', eventId: randomUUID(), subject: { cpr: '210376-4411' }, activity, scope: 'CALL_RECORDING' });
+const CLIENTS = parseGatewayClients('payments-gw=nemkonto,mitid-gw=mitid-support');
+const consent = (activity = 'nemkonto-support') => ({ type: 'ConsentGiven', eventId: randomUUID(), subject: { cpr: '210376-4411' }, activity, scope: 'CALL_RECORDING' });
 
 const setup = (options: { failAfter?: number; ready?: () => Promise<{ ok: boolean; detail?: Record<string, string> }> } = {}) => {
   let sent = 0;
@@ -30,7 +31,7 @@ const setup = (options: { failAfter?: number; ready?: () => Promise<{ ok: boolea
     producerFor: (producerId) => createProducer({ transport, sealPublicKey: keys.publicKey, routingSecret, sourceSystem: producerId, producerKey: developmentProducerKey('http-ingest') }),
     verifyToken: createTokenVerifier({ issuer: iss.issuer, audience: 'sporbar-producer-gateway', maxLifetimeSeconds: 3600, clockSkewSeconds: 5 }),
     producerOf: producerOfClient(CLIENTS),
-    authorize: authorizeByEventType(CLIENTS),
+    authorize: authorizeByRegistry(developmentProducerRegistry(), 'http-ingest'),
     rateLimit: { max: 4, windowMs: 60_000 },
     metrics,
     ...(options.ready ? { ready: options.ready } : {}),
@@ -53,7 +54,7 @@ describe('the gateway metrics', () => {
     expect(await post({ authorization: 'Bearer nope' }, consent())).toBe(401);
     expect(await post(payments, consent())).toBe(202);
     expect(await post(payments, consent())).toBe(429); // the fifth request of payments-gw in the window
-    expect(await post(await as('mitid-gw'), consent())).toBe(202);
+    expect(await post(await as('mitid-gw'), consent('mitid-support'))).toBe(202);
 
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
