@@ -36,6 +36,7 @@ interface GlobalOptions {
   databaseUrl?: string;
   schema: string;
   publicKey?: string;
+  previousPublicKey?: string[];
   origin?: string;
   quiet?: boolean;
 }
@@ -83,6 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .option('--database-url <url>', 'PostgreSQL connection string', env.databaseUrl)
     .option('--schema <name>', 'event-store schema', 'sporbar')
     .option('--public-key <pem file>', 'checkpoint public key (SPKI PEM)')
+    .option('--previous-public-key <pem file...>', 'checkpoint keys rotated out (checkpoint-<keyId>.pub.pem): checkpoints naming their key id verify with them')
     .option('--origin <origin>', "the log's origin line, e.g. sporbar.v1/dk-digst (default: from the checkpoints)")
     .option('-q, --quiet', 'no progress on stderr')
     .exitOverride()
@@ -126,6 +128,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           source: log.source,
           codec,
           publicKey: key,
+          previousPublicKeys: (g().previousPublicKey ?? []).map((f) => readFileSync(f, 'utf8')),
           ...(g().origin ? { origin: g().origin! } : {}),
           knownCheckpoints: (o.checkpoint ?? []).map((f) => readFileSync(f, 'utf8')),
           tailGrace,

@@ -67,6 +67,11 @@ export interface VerifyOptions {
   readonly source: LogSource;
   readonly codec: Codec;
   readonly publicKey: string | KeyObject | VerifyingKey;
+  /**
+   * Checkpoint keys rotated out (`sporbar keys rotate checkpoint` keeps them as
+   * checkpoint-<keyId>.pub.pem): a checkpoint naming one of their key ids is verified with it.
+   */
+  readonly previousPublicKeys?: ReadonlyArray<string | KeyObject | VerifyingKey>;
   /** Expected origin (`sporbar.v1/<logId>`); default: the one the checkpoints' metadata names. */
   readonly origin?: string;
   /** Checkpoints kept outside the store (notes fetched earlier from /v1/log/checkpoint): truncation below them is caught. */
@@ -121,6 +126,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   const started = process.hrtime.bigint();
   const { source, codec } = options;
   const key = loadVerifyingKey(options.publicKey);
+  const keysById = new Map([key, ...(options.previousPublicKeys ?? []).map(loadVerifyingKey)].map((k) => [k.keyId, k]));
   const isCheckpoint = checkpointMatcher(codec);
 
   // Phase 1: the checkpoint sizes to snapshot (cheap: by type column / stream; the pass finds the rest).
@@ -261,7 +267,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
         continue;
       }
       const text = checkpointTextOf(e, origin);
-      const v = text ? verifyTreeHead(text, key, { origin }) : { ok: false as const, reason: `key id '${e.keyId}' or signature length ${e.signature.length} is malformed` };
+      const v = text ? verifyTreeHead(text, keysById.get(e.keyId) ?? key, { origin }) : { ok: false as const, reason: `key id '${e.keyId}' or signature length ${e.signature.length} is malformed` };
       if (!v.ok) {
         findings.push({ kind: 'signature', index: cp.index, position: cp.position, eventId: cp.eventId, message: `${where} (tree size ${e.treeSize}) has a bad signature: ${v.reason}` });
         badLeaves.set(cp.index, `a checkpoint whose signature does not verify (${v.reason})`);

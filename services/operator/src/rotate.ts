@@ -268,7 +268,7 @@ async function rotateCheckpoint(d: Dir): Promise<string> {
     [
       `checkpoint key ${old.keyId} → ${fresh.keyId}; the old public key stays in ${retired} (checkpoints signed before verify with it).`,
       `checkpoint public key (raw Ed25519, base64url, for witnesses): ${fresh.raw}`,
-      'restart the log service; give witnesses and auditors the new public key (see the README: verify checks one key at a time).',
+      `restart the log service; give witnesses and auditors the new public key; verify with --public-key ${FILES.checkpointPub} --previous-public-key ${retired}.`,
     ],
     rewriteEnvFiles(d.dir),
   );

@@ -483,16 +483,24 @@ export function createSubjectKeyStore(options: SubjectKeyStoreOptions): SubjectK
           `SELECT ${selectColumns} FROM ${t} WHERE wrapped IS NOT NULL AND master_key_id IS DISTINCT FROM $1 AND key_id > $2 ORDER BY key_id LIMIT ${ROTATION_BATCH}`,
           [newMasterKey.id, after],
         );
-        for (const row of batch.rows) {
-          const ctx = { keyId: row.key_id, subject: row.subject };
-          const wrapped = wrapDataKey(newMasterKey, unwrap(row), ctx);
-          // compare-and-set: a row shredded meanwhile (wrapped IS NULL) is never given a key again
+        if (batch.rows.length > 0) {
+          // One UPDATE per batch (a round trip per key made 20,000 keys take minutes), each row a
+          // compare-and-set: a row shredded meanwhile (wrapped IS NULL) or re-wrapped by another run
+          // (its master changed) is left alone, never given a key again.
+          const params: unknown[] = [newMasterKey.id];
+          const values = batch.rows.map((row) => {
+            const wrapped = wrapDataKey(newMasterKey, unwrap(row), { keyId: row.key_id, subject: row.subject });
+            params.push(row.key_id, wrapped, row.master_key_id);
+            const n = params.length;
+            return `($${n - 2}::text, $${n - 1}::bytea, $${n}::text)`;
+          });
           const updated = await db.query<{ key_id: string }>(
-            `UPDATE ${t} SET wrapped = $1, master_key_id = $2 WHERE key_id = $3 AND master_key_id = $4 AND wrapped IS NOT NULL RETURNING key_id`,
-            [wrapped, newMasterKey.id, row.key_id, row.master_key_id],
+            `UPDATE ${t} AS k SET wrapped = v.wrapped, master_key_id = $1 FROM (VALUES ${values.join(', ')}) AS v(key_id, wrapped, old_master)
+             WHERE k.key_id = v.key_id AND k.master_key_id = v.old_master AND k.wrapped IS NOT NULL RETURNING k.key_id`,
+            params,
           );
           rewrapped += updated.rows.length;
-          after = row.key_id;
+          after = batch.rows.at(-1)!.key_id;
         }
         if (batch.rows.length < ROTATION_BATCH) break;
       }
