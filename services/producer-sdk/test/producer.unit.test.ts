@@ -183,4 +183,15 @@ describe('producer SDK', () => {
     }
     expect(sent.map((m) => m.key)).toEqual(Array.from({ length: 3 }, () => [routingKey(CPR, secret), createHmac('sha256', secret).update(pseudonym).digest('base64url').slice(0, 16)]).flat());
   });
+
+  it('producerKey: null (the pipeline bench\'s authentication-off side) sends no authenticator, and needs a sourceSystem', async () => {
+    const base = { transport: createInProcessTransport(async (m) => void sent.push(...m)), sealPublicKey: keys.publicKey, routingSecret: randomBytes(32).toString('base64url'), producerKey: null };
+    expect(() => createProducer(base)).toThrow(/sourceSystem is required/);
+    sent = [];
+    await createProducer({ ...base, sourceSystem: 'mitid-core' }).recordDisclosure(login);
+    expect(Object.keys(sent[0]!.headers).sort()).toEqual(['sporbar-event-id', 'sporbar-event-type', 'sporbar-fingerprint']);
+    expect((codec.decode(sent[0]!.value).event as { sourceSystem: string }).sourceSystem).toBe('mitid-core');
+    // The ingest's verifier refuses it: only an ingest with authentication off (development only) stores it.
+    expect(() => createProducerVerifier(developmentProducerRegistry())(sent[0]!.value, sent[0]!.headers)).toThrow(/names no producer/);
+  });
 });
