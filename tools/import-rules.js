@@ -23,6 +23,7 @@ export const allowedImports = {
   projections: ['common', 'schemas', 'key-store', 'event-store'],
   'services/access-api': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/auditor': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
+  'services/witness': ['common', 'auditor'],
   'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor'],
   'infra/kafka': [],
   'infra/keycloak': [],
@@ -30,7 +31,7 @@ export const allowedImports = {
   'infra/tlog-interop': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'access-api', 'auditor', 'embedded', 'witness', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {
