@@ -16,6 +16,8 @@ export interface TestLog {
   /** The signed checkpoint note of the first `size` leaves (default: all). */
   checkpoint(size?: number, extensions?: readonly string[]): string;
   proof(from: number, to?: number): Buffer[];
+  /** Any note text, signed with the log's key (to make well-signed but wrong checkpoints). */
+  sign(text: string): string;
   /** Another log with the same origin and key that shares the first `prefix` leaves, then diverges: a fork. */
   fork(prefix: number): TestLog;
 }
@@ -52,6 +54,7 @@ export function createTestLog(origin: string, key: KeyObject = generateKeyPairSy
       return signNote(text, origin, key);
     },
     proof: (from, to = leaves.length) => consistencyProof(leaves, from, to),
+    sign: (text) => signNote(text, origin, key),
     fork(prefix) {
       const other = createTestLog(origin, key, leaves.slice(0, prefix));
       other.append(leaves.length - prefix + 1, 'fork');
