@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
 import { submitToWitness } from '../src/client.ts';
 import { createCosigner, verifyCosignature } from '../src/cosignature.ts';
-import { parseNote, parseSignatureLine, parseVkey } from '../src/note.ts';
+import { parseNote, parseVkey } from '../src/note.ts';
 import { originHash } from '../src/witness.ts';
 import { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
 import { createTestLog } from './support/test-log.ts';
