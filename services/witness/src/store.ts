@@ -82,7 +82,8 @@ interface Row {
 
 /** The store on a PostgreSQL database, in `schema` (created and migrated here). */
 export async function openPostgresStore(connectionString: string, schema: string, options: { readonly poolSize?: number } = {}): Promise<CheckpointStore> {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 5 });
+  // synchronous_commit=on whatever the server's default: a COMMIT (hence an answer) only once the WAL is flushed.
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 5, options: '-c synchronous_commit=on' });
   pool.on('error', () => undefined); // an idle client's error: the next query fails and says why
   const sql: SqlClient = pgPoolSqlClient(pool);
   try {

@@ -50,7 +50,7 @@ describe.skipIf(probe.skip)('witness over HTTP (PostgreSQL state)', () => {
   });
   afterAll(async () => {
     await app?.close();
-    await store?.close();
+    await store?.close().catch(() => undefined); // the last test closed it already
     if (db) await dropTestDatabase(probe.url!, db.name);
   });
 
@@ -64,6 +64,8 @@ describe.skipIf(probe.skip)('witness over HTTP (PostgreSQL state)', () => {
     log.append(5);
     const first = await submitToWitness(url, { oldSize: 0, proof: [], checkpoint: log.checkpoint() }, { witnessKey: cosigner.vkey });
     expect(first).toHaveLength(1);
+    // The spec names no request Content-Type: none at all is read as well.
+    expect((await post(url, bodyOf(log, 5), null)).status).toBe(200);
     for (const grow of [1, 3, 17, 2]) {
       const from = log.size();
       log.append(grow);
@@ -178,5 +180,15 @@ describe.skipIf(probe.skip)('witness over HTTP (PostgreSQL state)', () => {
     expect(metrics).toMatch(/sporbar_witness_add_checkpoint_total\{origin="",status="404"\} [1-9]/);
     expect(metrics).toMatch(new RegExp(`sporbar_witness_inconsistent_total\\{origin="${log.origin}"\\} [1-9]`));
     expect(metrics).not.toContain(stranger.origin);
+  });
+
+  it('is not ready once its database is gone, and refuses to cosign (500) rather than answer without storing', async () => {
+    await store.close();
+    expect(await (await fetch(`${url}/ready`)).json()).toEqual({ status: 'unavailable', code: 'SPB_ERR_STORE_UNAVAILABLE' });
+    const from = log.size();
+    log.append(1);
+    const res = await post(url, bodyOf(log, from));
+    expect(res.status).toBe(500);
+    expect(res.text).not.toMatch(/\u2014/);
   });
 });

@@ -9,9 +9,13 @@ import type { TestLog } from './test-log.ts';
 export const PACKAGE_DIR = new URL('../..', import.meta.url).pathname;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 
-/** POST <url>/add-checkpoint with a raw body: status, content type, text. */
-export async function post(url: string, body: string | Buffer, contentType = 'text/plain') {
-  const res = await fetch(`${url}/add-checkpoint`, { method: 'POST', headers: { 'content-type': contentType }, body });
+/** POST <url>/add-checkpoint with a raw body (`contentType` null: no Content-Type header at all): status, content type, text. */
+export async function post(url: string, body: string | Buffer, contentType: string | null = 'text/plain') {
+  const res = await fetch(`${url}/add-checkpoint`, {
+    method: 'POST',
+    headers: contentType === null ? {} : { 'content-type': contentType },
+    body: contentType === null ? new Uint8Array(Buffer.from(body)) : body,
+  });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
 }
 
