@@ -10,7 +10,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
  *   key ID = SHA-256(key name ‖ 0x0A ‖ signature type ‖ public key)[:4]   (big-endian uint32)
  *   vkey   = <key name>+hex(key ID)+base64(signature type ‖ public key)
  *
- * Strictness (the spec's MUSTs, plus canonical base64 so one note has one encoding): valid UTF-8, no
+ * Strictness (the spec's MUSTs): valid UTF-8, no
  * control character but \n, text separated from the signatures by the last empty line, key names
  * non-empty without Unicode spaces or '+', signatures of at least 4 + 1 bytes, at most
  * MAX_SIGNATURES lines (the spec: accept at least 16; golang.org/x/mod's note allows 100).
@@ -72,11 +72,20 @@ export function hasControlCharacter(text: string, newline = false): boolean {
 /** Key names: non-empty, no Unicode space, no '+' (and no control character). */
 export const isValidKeyName = (name: string): boolean => name.length > 0 && !/[\s+]/u.test(name) && !hasControlCharacter(name);
 
-/** Standard base64 (RFC 4648 §4) in its canonical form only: decoding and re-encoding gives the input back. */
-export function decodeBase64Strict(text: string): Buffer | undefined {
+/**
+ * Standard base64 (RFC 4648 §4): its alphabet, padded to a multiple of 4. Unused trailing bits of the
+ * last character are ignored, as Go's base64.StdEncoding (and so note.Open and litewitness) ignores them:
+ * a signature altered there is a signature that fails (403), not a malformed note (400).
+ */
+export function decodeBase64(text: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : undefined;
+  return Buffer.from(text, 'base64');
+}
+
+/** Standard base64 in its canonical form only (decoding and re-encoding gives the input back): hashes, keys. */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  const bytes = decodeBase64(text);
+  return bytes && bytes.toString('base64') === text ? bytes : undefined;
 }
 
 /** SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4] as a big-endian uint32. */
@@ -168,9 +177,9 @@ export function parseSignatureLine(line: string): NoteSignature {
   const space = rest.indexOf(' ');
   if (space < 0) throw new NoteError('malformed', 'a signature line is — <name> <base64>');
   const name = rest.slice(0, space);
-  const bytes = decodeBase64Strict(rest.slice(space + 1));
+  const bytes = decodeBase64(rest.slice(space + 1));
   if (!isValidKeyName(name)) throw new NoteError('malformed', 'a signature line names an invalid key');
-  if (!bytes || bytes.length < 5) throw new NoteError('malformed', 'a signature is canonical base64 of a 4-byte key ID and a signature');
+  if (!bytes || bytes.length < 5) throw new NoteError('malformed', 'a signature is base64 of a 4-byte key ID and a signature');
   return { name, keyId: bytes.readUInt32BE(0), signature: Buffer.from(bytes.subarray(4)), line };
 }
 

@@ -1,5 +1,5 @@
 import { parseSize } from './checkpoint.ts';
-import { decodeBase64Strict } from './note.ts';
+import { decodeBase64 } from './note.ts';
 
 /**
  * The body of a tlog-witness add-checkpoint request (https://c2sp.org/tlog-witness), pure:
@@ -46,7 +46,8 @@ export function parseAddCheckpointBody(body: Uint8Array): AddCheckpointRequest {
   if (oldSize === undefined) throw new RequestError('the old size is not a decimal without leading zeroes within 0..2^53-1');
   if (proofLines.length > MAX_PROOF_LINES) throw new RequestError(`more than ${MAX_PROOF_LINES} consistency proof lines`);
   const proof = proofLines.map((line, i) => {
-    const hash = decodeBase64Strict(line);
+    // Unused trailing bits ignored, as Go's decoder does: what is checked is the 32 bytes.
+    const hash = decodeBase64(line);
     if (!hash || hash.length !== 32) throw new RequestError(`consistency proof line ${i + 1} is not base64 of a 32-byte hash`);
     return hash;
   });

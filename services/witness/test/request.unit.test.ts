@@ -64,6 +64,12 @@ describe('add-checkpoint request body', () => {
     expect(refused(body)).toBe('refused');
   });
 
+  it('reads a proof hash whose last character carries unused bits as Go does (the 32 bytes are what is checked)', () => {
+    const canonical = parseAddCheckpointBody(Buffer.from(`old 5\n${HASH}\n\n${NOTE}`)).proof[0]!;
+    const loose = parseAddCheckpointBody(Buffer.from(`old 5\n${HASH.slice(0, -2)}x=\n\n${NOTE}`)).proof[0]!;
+    expect(loose).toEqual(canonical);
+  });
+
   it('takes 63 proof lines, the most the spec allows', () => {
     expect(parseAddCheckpointBody(Buffer.from(`old 5\n${`${HASH}\n`.repeat(63)}\n${NOTE}`)).proof).toHaveLength(63);
   });
