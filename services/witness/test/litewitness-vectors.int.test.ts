@@ -49,7 +49,11 @@ describe.skipIf(probe.skip)("litewitness's add-checkpoint vectors", () => {
     store = await openPostgresStore(db.url, 'witness');
     const vkey = formatVkey(ORIGIN, 0x01, LOG_KEY);
     expect(vkey.split('+')[1]).toBe('5202289b');
-    const witness = createWitness({ cosigner, logs: parseLogsFile(JSON.stringify({ logs: [{ origin: ORIGIN, keys: [vkey] }] })), store });
+    const logs = [
+      { origin: ORIGIN, keys: [vkey] },
+      { origin: 'go.sum database tree', keys: ['sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8'] },
+    ];
+    const witness = createWitness({ cosigner, logs: parseLogsFile(JSON.stringify({ logs })), store });
     app = buildWitnessServer({ witness, store });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });
@@ -80,5 +84,13 @@ describe.skipIf(probe.skip)("litewitness's add-checkpoint vectors", () => {
     expect(await post(url, body(1, [P.k1, P.f, P.k4], CP5))).toMatchObject({ status: 409, type: 'text/x.tlog.size', text: '3\n' });
     expectCosigned(await post(url, body(3, [P.k2, P.k3, P.w, P.k4], CP5)), CP5);
     expect(await post(url, body(0, [], CP5))).toMatchObject({ status: 409, type: 'text/x.tlog.size', text: '5\n' });
+  });
+
+  it("cosigns a real checkpoint of the Go checksum database (litewitness's sumdb vector: origin with spaces, key name sum.golang.org)", async () => {
+    const checkpoint = `go.sum database tree\n35225469\nvt5T6GaLCXvyHFl9VUvvItR43XZxfLgftEcTyO3eJCQ=\n\n— sum.golang.org Az3grpukl5AXaVfYkLiDGORx/DN2nlcS5kZHR5uYOBV2KA2HgXpD+gu9HHONebHLAyaKbbTM75QTtPydhKCExixSfwQ=\n`;
+    const res = await post(url, body(0, [], checkpoint));
+    expect(res.status).toBe(200);
+    expect(verifyCosignature(parseVkey(cosigner.vkey), parseNote(checkpoint).text, parseSignatureLine(res.text.trimEnd())).ok).toBe(true);
+    expect(await post(url, body(0, [], checkpoint))).toMatchObject({ status: 409, text: '35225469\n' });
   });
 });
