@@ -70,7 +70,8 @@ export function hasControlCharacter(text: string, newline = false): boolean {
 }
 
 /** Key names: non-empty, no Unicode space, no '+' (and no control character). */
-export const isValidKeyName = (name: string): boolean => name.length > 0 && !/[\s+]/u.test(name) && !hasControlCharacter(name);
+// JavaScript's \s is Unicode's White_Space but for U+0085 (NEL), which Go's unicode.IsSpace counts too.
+export const isValidKeyName = (name: string): boolean => name.length > 0 && !/[\s\u0085+]/u.test(name) && !hasControlCharacter(name);
 
 /**
  * Standard base64 (RFC 4648 §4): its alphabet, padded to a multiple of 4. Unused trailing bits of the

@@ -40,6 +40,7 @@ describe('verifier keys', () => {
     expect(kind(() => parseVkey('Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW'))).toBe('malformed');
     expect(kind(() => parseVkey('PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW'))).toBe('malformed');
     expect(kind(() => parseVkey('PeterNeumann+c74f20a3'))).toBe('malformed');
+    for (const space of ['\u00a0', '\u0085', '\u2003', '\u3000']) expect(kind(() => formatVkey(`Peter${space}Neumann`, 0x01, Buffer.alloc(32)))).toBe('malformed');
     // Every truncation of the key fails, as in x/mod's TestNewVerifier.
     for (let i = PETER_VKEY.length - 1; i > 0; i--) expect(kind(() => ed25519NoteVerifier(PETER_VKEY.slice(0, i)))).toBe('malformed');
     // An unknown algorithm with a matching key ID parses as a vkey but is no Ed25519 verifier.
