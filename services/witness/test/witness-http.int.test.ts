@@ -12,7 +12,7 @@ import { createTestLog } from './support/test-log.ts';
 import { bodyOf, post, witnessFiles } from './support/witness.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 
 /**
  * The witness over real HTTP (one in-process server, its state in a fresh PostgreSQL database): every
@@ -124,6 +124,19 @@ describe.skipIf(probe.skip)('witness over HTTP (PostgreSQL state)', () => {
     const lines = await submitToWitness(url, { oldSize: 0, proof: [], checkpoint: edge.checkpoint(6, ['x-sporbar-extension 1']) }, { witnessKey: cosigner.vkey });
     const text = `${edge.origin}\n6\n${edge.root(6).toString('base64')}\nx-sporbar-extension 1\n`;
     expect(verifyCosignature(parseVkey(cosigner.vkey), text, parseSignatureLine(lines[0]!)).ok).toBe(true);
+  });
+
+  it('client: an unreachable witness and an answer without the expected cosigner are SPB_ERR_WITNESS_UNAVAILABLE (retriable)', async () => {
+    const closed = Fastify();
+    const gone = await closed.listen({ host: '127.0.0.1', port: 0 });
+    await closed.close();
+    const down = await error(submitToWitness(gone, { oldSize: 0, proof: [], checkpoint: log.checkpoint() }, { timeoutMs: 2000 }));
+    expect(down).toMatchObject({ code: 'SPB_ERR_WITNESS_UNAVAILABLE', retriable: true });
+    // A real 200 checked against another witness's vkey: its line is ignored, so no cosignature by the expected one.
+    const otherKey = createCosigner('witness.test/other', generateKeyPairSync('ed25519').privateKey).vkey;
+    const wrong = await error(submitToWitness(url, { oldSize: log.size(), proof: [], checkpoint: log.checkpoint() }, { witnessKey: otherKey }));
+    expect(wrong.code).toBe('SPB_ERR_WITNESS_UNAVAILABLE');
+    expect(wrong.message).toMatch(/no cosignature by witness.test\/other/);
   });
 
   it('answers 404 to a log it does not witness', async () => {
