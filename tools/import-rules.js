@@ -28,13 +28,14 @@ export const allowedImports = {
   'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor', 'log'],
   // The operator's command line (keys, tokens): imported by no package.
   'services/operator': ['common', 'schemas', 'key-store', 'auditor'],
+  'services/witness': ['common', 'auditor'],
   'infra/kafka': [],
   'infra/keycloak': [],
   'infra/production': [],
   'infra/tlog-interop': [],
 };
 
-const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'retention', 'access-api', 'auditor', 'log', 'embedded', 'operator', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
+const allPackages = ['common', 'schemas', 'key-store', 'event-store', 'producer', 'producer-gateway', 'ingest', 'projections', 'retention', 'access-api', 'auditor', 'log', 'embedded', 'operator', 'witness', 'kafka-infra', 'keycloak-infra', 'production', 'tlog-interop'];
 
 /** ESLint flat-config entries: one per package, on its sources only (src/). */
 export function importRuleConfigs() {

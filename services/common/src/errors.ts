@@ -46,6 +46,12 @@ export const ERROR_CODES = {
   // Log service (and its client in the access API)
   SPB_ERR_LOG_UNAVAILABLE: { status: 503, retriable: true, doc: "The log service (`SPORBAR_LOG_URL`) cannot be reached, did not answer in time or answered something unexpected; the citizen report still answers, its integrity section says `unavailable`." },
   SPB_ERR_INTERNAL: { status: 500, retriable: false, doc: 'Something failed that should not have; the log has the details (never personal data).' },
+  // Witness (c2sp.org/tlog-witness): the add-checkpoint answers, for the witness and the log's client alike
+  SPB_ERR_WITNESS_UNKNOWN_LOG: { status: 404, retriable: false, doc: "The witness does not witness the checkpoint's origin (no log of that origin is configured)." },
+  SPB_ERR_WITNESS_BAD_SIGNATURE: { status: 403, retriable: false, doc: "The checkpoint carries no valid signature from a key the witness trusts for its origin, or a signature by such a key fails to verify." },
+  SPB_ERR_WITNESS_CONFLICT: { status: 409, retriable: false, doc: 'The old size does not match the size of the checkpoint the witness last cosigned for that log; `details.witnessSize` holds the witness\'s size (the body, `text/x.tlog.size`): send a consistency proof from there.' },
+  SPB_ERR_WITNESS_INCONSISTENT: { status: 422, retriable: false, doc: 'The checkpoint is not consistent with what the witness saw: a consistency proof that does not verify, a different root for the same size (a fork), a proof from size 0, or a size-0 checkpoint whose root is not the empty tree\'s. Never cosigned; the witness keeps the signed checkpoint as evidence.' },
+  SPB_ERR_WITNESS_UNAVAILABLE: { status: 503, retriable: true, doc: 'The witness cannot be reached, timed out, or answered with a server error; retry later (a checkpoint waits for its cosignatures, the log goes on).' },
   // Configuration
   SPB_ERR_CONFIG: { status: 500, retriable: false, doc: 'The configuration is missing a value or has a wrong one; the service refuses to start.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; doc: string }>;
