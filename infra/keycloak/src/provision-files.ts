@@ -14,7 +14,12 @@ export async function provisionRealmFiles(target: KeycloakTarget, specFile: stri
   const issuer = `${target.url}/realms/${spec.realm}`;
   const token = await adminToken(target);
   const exists = await fetch(`${target.url}/admin/realms/${encodeURIComponent(spec.realm)}`, { headers: { authorization: `Bearer ${token}` } });
-  if (exists.ok) return { realm: spec.realm, issuer, created: false };
+  if (exists.ok) {
+    // Kept as it is; a secrets directory that lacks a client's secret gets it from the realm (a second
+    // host, or files lost), so running provision again always leaves every secret on disk.
+    await writeMissingSecrets(target, token, spec, secretsDir);
+    return { realm: spec.realm, issuer, created: false };
+  }
   if (exists.status !== 404) throw new Error(`Keycloak: looking up realm ${spec.realm}: HTTP ${exists.status}`);
   const realm = await provisionRealm(target, { ...spec, replace: false });
   fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
@@ -22,4 +27,20 @@ export async function provisionRealmFiles(target: KeycloakTarget, specFile: stri
     fs.writeFileSync(path.join(secretsDir, `${clientId}.secret`), `${secret}\n`, { mode: 0o600 });
   }
   return { realm: spec.realm, issuer: realm.issuer, created: true };
+}
+
+async function writeMissingSecrets(target: KeycloakTarget, token: string, spec: RealmSpec, secretsDir: string): Promise<void> {
+  fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const headers = { authorization: `Bearer ${token}` };
+  const base = `${target.url}/admin/realms/${encodeURIComponent(spec.realm)}/clients`;
+  for (const client of spec.clients) {
+    const file = path.join(secretsDir, `${client.clientId}.secret`);
+    if (fs.existsSync(file)) continue;
+    const found = await fetch(`${base}?clientId=${encodeURIComponent(client.clientId)}`, { headers });
+    const [rep] = found.ok ? ((await found.json()) as Array<{ id: string }>) : [];
+    if (!rep) throw new Error(`Keycloak: realm ${spec.realm} exists but has no client ${client.clientId}`);
+    const secret = await fetch(`${base}/${rep.id}/client-secret`, { headers });
+    if (!secret.ok) throw new Error(`Keycloak: reading the secret of ${client.clientId}: HTTP ${secret.status}`);
+    fs.writeFileSync(file, `${((await secret.json()) as { value: string }).value}\n`, { mode: 0o600 });
+  }
 }

@@ -34,7 +34,8 @@ export function openShellSession(options: { cwd: string; env: NodeJS.ProcessEnv 
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': it comes after the pipes are drained, so the step's last words are in the error.
+  child.on('close', (code, signal) => {
     exited = code;
     if (pending) {
       const p = pending;
@@ -69,7 +70,7 @@ export function openShellSession(options: { cwd: string; env: NodeJS.ProcessEnv 
       child.stdin.end();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => (child.kill('SIGKILL'), resolve()), 10_000);
-        child.once('exit', () => (clearTimeout(timer), resolve()));
+        child.once('close', () => (clearTimeout(timer), resolve()));
       });
     },
   };

@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,7 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     return { status: res.status, body: (await res.json().catch(() => undefined)) as T };
   };
   let stopped = false;
+  let operatorEnv: NodeJS.ProcessEnv = {};
 
   beforeAll(async () => {
     const home = mkdtempSync(join(tmpdir(), `sporbar-prod-${tag}-`));
@@ -70,7 +71,7 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     for (const name of ['KAFKA_PORT', 'KEYCLOAK_PORT', 'API_PORT', 'GATEWAY_PORT', 'LOG_PORT', 'INGEST_METRICS_PORT', 'PROJECTOR_METRICS_PORT', 'RETENTION_METRICS_PORT'] as const) ports[name] = await getFreePort();
     d = { home, db: `sporbar_prod_${tag}`, ports };
     // The operator's shell: nothing of the test run's own services leaks in (CI exports its broker's and Keycloak's variables).
-    const env: NodeJS.ProcessEnv = {};
+    const env: NodeJS.ProcessEnv = (operatorEnv = {});
     for (const [k, v] of Object.entries(process.env)) if (!/^(KAFKA_|KEYCLOAK_|SPORBAR_|DATABASE_URL$|PORT$|HOST$|METRICS_)/.test(k)) env[k] = v;
     Object.assign(env, { SPORBAR_HOME: home, SPORBAR_DB: d.db, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
     // Shorter than the production defaults (a minute each), so the test sees them work within seconds.
@@ -86,9 +87,18 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
 
   afterAll(async () => {
     await Promise.all(producers.map((p) => p.close().catch(() => undefined)));
-    if (shell && !stopped) await shell.run(stepScript(blocks, 'stop'), { timeoutMs: 120_000 }).catch((err) => console.error(String(err)));
+    if (shell && !stopped) {
+      // A step that failed ends its shell: the stop step then runs in a new one, with the same variables.
+      const stopIn = await shell.run('true', { timeoutMs: 5000 }).then(() => shell, () => openShellSession({ cwd: repo, env: operatorEnv }));
+      await stopIn.run(`set -uo pipefail; SPORBAR_HOME=${JSON.stringify(d.home)}\n${stepScript(blocks, 'stop')}`, { timeoutMs: 120_000 }).catch((err) => console.error(String(err)));
+      await stopIn.close();
+    }
     await shell?.close();
     if (d) {
+      // The services' logs outlive the run (git-ignored), for a failure to be read afterwards.
+      const keep = join(repo, 'test-artifacts', 'production');
+      rmSync(keep, { recursive: true, force: true });
+      if (existsSync(join(d.home, 'logs'))) cpSync(join(d.home, 'logs'), keep, { recursive: true });
       for (const f of existsSync(d.home) ? readdirSync(d.home).filter((n) => n.endsWith('.pid')) : []) {
         const pid = Number(readFileSync(join(d.home, f), 'utf8'));
         try {
@@ -230,8 +240,20 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
   });
 
   it('a short retention rule runs out: the retention worker records the expiry, the key is shredded, nothing stays overdue', async () => {
-    const verification = register.activities.find((a) => a.id === 'mitid-identity-verification')!;
-    await recordThroughSdk(sdkOf(systemOf(verification)), transaction(verification, citizenRetention!, new Date(Date.now() - 3 * 86_400_000)));
+    // A NemKonto support call 100 days ago with the caller's phone number (encrypted, so a data key exists):
+    // the register's 90-day rule for call data has run out.
+    const support = register.activities.find((a) => a.id === 'nemkonto-support')!;
+    await sdkOf(systemOf(support)).recordDisclosure({
+      subject: { cpr: citizenRetention! },
+      occurredAt: new Date(Date.now() - 100 * 86_400_000),
+      activity: support.id,
+      recipient: { id: 'danish-business-authority', role: 'PROCESSOR' },
+      purpose: 'nemkonto-support',
+      legalBases: ['GDPR_ART6_1_E'],
+      dataCategories: ['phone-number'],
+      personalDetails: { phoneNumber: '+4512345678' },
+    });
+    await sdkOf(systemOf(support)).flush();
     const dpo = token('--role', 'dpo', '--sub', 'dpo-1');
     const store = await createPostgresEventStore({ connectionString: `postgres://postgres@127.0.0.1:5432/${d.db}` });
     const types = async () => {
