@@ -3,7 +3,7 @@ import type { EventStore, RecordedEvent, Subscription } from '@sporbar/event-sto
 import { SporbarError } from '@sporbar/common/errors';
 import type { CheckpointSigned, Codec } from '@sporbar/schemas';
 import { ORIGIN_METADATA_KEY, checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
-import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
+import { loadVerifyingKey, noteKeyId, verifierKeyString, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';
 
 export interface LogServiceOptions {
@@ -60,7 +60,8 @@ export interface ConsistencyProofView {
 export interface LogService {
   start(): Promise<void>;
   stop(): Promise<void>;
-  publicKey(): { publicKeyPem: string; keyId: string; origin: string; algorithm: 'ED25519' };
+  /** `keyId` is the C2SP note key hash (what the checkpoints' signature lines carry), `verifierKey` the C2SP verifier key string. */
+  publicKey(): { publicKeyPem: string; keyId: string; verifierKey: string; origin: string; algorithm: 'ED25519' };
   latestCheckpoint(): CheckpointView | undefined;
   inclusionProof(eventId: string, treeSize?: number): Promise<InclusionProofView>;
   /** Proofs of several events (a report's page) against `treeSize` or the latest checkpoint; one store look-up for all. */
@@ -210,7 +211,7 @@ export function createLogService(options: LogServiceOptions): LogService {
       await subscription?.stop();
     },
     publicKey() {
-      return { publicKeyPem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(), keyId: key.keyId, origin, algorithm: 'ED25519' };
+      return { publicKeyPem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(), keyId: noteKeyId(origin, key.publicKeyRaw), verifierKey: verifierKeyString(origin, key.publicKeyRaw), origin, algorithm: 'ED25519' };
     },
     latestCheckpoint: () => latest,
     async inclusionProof(eventId, treeSize) {

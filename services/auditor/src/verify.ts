@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { CheckpointSigned, Codec } from '@sporbar/schemas';
 import { checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
-import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
+import { loadVerifyingKey, noteKeyId, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import type { LogRow, LogSource } from './log/source.ts';
 import { CapturingRange, consistencyProofFromCapture, wantConsistencyNodes } from './merkle/frontier-proof.ts';
 import { leafHash, verifyConsistency } from './merkle/rfc9162.ts';
@@ -126,7 +126,9 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   const started = process.hrtime.bigint();
   const { source, codec } = options;
   const key = loadVerifyingKey(options.publicKey);
-  const keysById = new Map([key, ...(options.previousPublicKeys ?? []).map(loadVerifyingKey)].map((k) => [k.keyId, k]));
+  const allKeys = [key, ...(options.previousPublicKeys ?? []).map(loadVerifyingKey)];
+  // A checkpoint names its key by the C2SP note key hash, which binds the origin: looked up per origin.
+  const keyOf = (origin: string, keyId: string) => allKeys.find((k) => noteKeyId(origin, k.publicKeyRaw) === keyId);
   const isCheckpoint = checkpointMatcher(codec);
 
   // Phase 1: the checkpoint sizes to snapshot (cheap: by type column / stream; the pass finds the rest).
@@ -267,7 +269,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
         continue;
       }
       const text = checkpointTextOf(e, origin);
-      const v = text ? verifyTreeHead(text, keysById.get(e.keyId) ?? key, { origin }) : { ok: false as const, reason: `key id '${e.keyId}' or signature length ${e.signature.length} is malformed` };
+      const v = text ? verifyTreeHead(text, keyOf(origin, e.keyId) ?? key, { origin }) : { ok: false as const, reason: `key id '${e.keyId}' or signature length ${e.signature.length} is malformed` };
       if (!v.ok) {
         findings.push({ kind: 'signature', index: cp.index, position: cp.position, eventId: cp.eventId, message: `${where} (tree size ${e.treeSize}) has a bad signature: ${v.reason}` });
         badLeaves.set(cp.index, `a checkpoint whose signature does not verify (${v.reason})`);

@@ -7,6 +7,8 @@ import {
   checkpointBody,
   generateSigningKey,
   keyIdOf,
+  noteKeyId,
+  verifierKeyString,
   loadSigningKey,
   loadVerifyingKey,
   logOrigin,
@@ -48,7 +50,9 @@ describe('checkpoint text', () => {
     expect(m).not.toBeNull();
     const blob = Buffer.from(m![1]!, 'base64');
     expect(blob).toHaveLength(68);
-    expect(blob.subarray(0, 4).toString('hex')).toBe(key.keyId);
+    // C2SP signed-note: the key hash is SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4], the name being the origin.
+    expect(blob.subarray(0, 4).toString('hex')).toBe(createHash('sha256').update(Buffer.concat([Buffer.from('sporbar.v1/dk-test-1\n'), Buffer.of(1), key.publicKeyRaw])).digest('hex').slice(0, 8));
+    expect(blob.subarray(0, 4).toString('hex')).toBe(noteKeyId('sporbar.v1/dk-test-1', key.publicKeyRaw));
     // The signature is plain Ed25519 over the three body lines, checkable without this module.
     expect(verify(null, Buffer.from(checkpointBody(head)), key.publicKey, blob.subarray(4))).toBe(true);
   });
@@ -75,7 +79,7 @@ describe('sign and verify', () => {
     expect(result.treeHead.origin).toBe('sporbar.v1/dk-test-1');
     expect(result.treeHead.treeSize).toBe(1000);
     expect(Buffer.from(result.treeHead.rootHash)).toEqual(range.root());
-    expect(result.treeHead.keyId).toBe(key.keyId);
+    expect(result.treeHead.keyId).toBe(noteKeyId('sporbar.v1/dk-test-1', key.publicKeyRaw));
   });
 
   it('round trip for the empty tree and the largest safe size', () => {
@@ -122,22 +126,22 @@ describe('sign and verify', () => {
   it('fails for a signature by another key, and ignores lines from other keys (witness cosignatures)', () => {
     const other = generateSigningKey();
     const cp = signTreeHead(head, other);
-    expect(verifyTreeHead(cp, key)).toEqual({ ok: false, reason: `no signature by key ${key.keyId} for sporbar.v1/dk-test-1` });
+    expect(verifyTreeHead(cp, key)).toEqual({ ok: false, reason: `no signature by key ${noteKeyId('sporbar.v1/dk-test-1', key.publicKeyRaw)} (key ${key.keyId}) for sporbar.v1/dk-test-1` });
     const both = cp + signTreeHead(head, key).split('\n')[4]! + '\n';
     expect(verifyTreeHead(both, key).ok).toBe(true);
     expect(verifyTreeHead(both, other).ok).toBe(true);
   });
 
   it('a signer that answers with a promise (HSM, KMS, a command) signs through signTreeHeadAsync only', async () => {
-    const remote: CheckpointSigner = { keyId: key.keyId, sign: async (m) => key.sign(m) };
+    const remote: CheckpointSigner = { keyId: key.keyId, publicKeyRaw: key.publicKeyRaw, sign: async (m) => key.sign(m) };
     expect(await signTreeHeadAsync(head, remote)).toBe(signTreeHead(head, key));
     expect(() => signTreeHead(head, remote)).toThrow(/signTreeHeadAsync/);
-    await expect(signTreeHeadAsync(head, { keyId: key.keyId, sign: async () => new Uint8Array(10) })).rejects.toMatchObject({ code: 'SPB_ERR_CONFIG' });
+    await expect(signTreeHeadAsync(head, { keyId: key.keyId, publicKeyRaw: key.publicKeyRaw, sign: async () => new Uint8Array(10) })).rejects.toMatchObject({ code: 'SPB_ERR_CONFIG' });
   });
 
   it('fails for a forged key id: another key signing under our id', () => {
     const other = generateSigningKey();
-    const impostor: CheckpointSigner = { keyId: key.keyId, sign: (m) => other.sign(m) };
+    const impostor: CheckpointSigner = { keyId: key.keyId, publicKeyRaw: key.publicKeyRaw, sign: (m) => other.sign(m) };
     expect(verifyTreeHead(signTreeHead(head, impostor), key)).toEqual({ ok: false, reason: 'the signature does not verify' });
   });
 
@@ -158,7 +162,15 @@ describe('sign and verify', () => {
 });
 
 describe('keys', () => {
-  it('keyId is the hex of the first 4 bytes of SHA-256 of the raw public key', () => {
+  it('the verifier key string is C2SP\'s: <name>+<hex key hash>+<base64(0x01 ‖ key)>', () => {
+    const vkey = verifierKeyString('sporbar.v1/dk-test-1', key.publicKeyRaw);
+    const [name, hash, material] = vkey.split('+');
+    expect(name).toBe('sporbar.v1/dk-test-1');
+    expect(hash).toBe(noteKeyId('sporbar.v1/dk-test-1', key.publicKeyRaw));
+    expect(Buffer.from(material!, 'base64')).toEqual(Buffer.concat([Buffer.of(1), key.publicKeyRaw]));
+  });
+
+  it('keyId (the fingerprint, not what checkpoints carry) is the hex of the first 4 bytes of SHA-256 of the raw public key', () => {
     const expected = createHash('sha256').update(key.publicKeyRaw).digest().subarray(0, 4).toString('hex');
     expect(key.keyId).toBe(expected);
     expect(key.keyId).toMatch(/^[0-9a-f]{8}$/);
@@ -202,8 +214,9 @@ describe('keys', () => {
       ['short public key', () => loadVerifyingKey(Buffer.alloc(16).toString('base64url'))],
       ['private key as public key', () => loadVerifyingKey(key.privateKey)],
       ['verify with bad key', () => verifyTreeHead(signTreeHead(head, key), 'nope')],
-      ['signer with a bad key id', () => signTreeHead(head, { keyId: 'xyz', sign: (m) => key.sign(m) })],
-      ['signer with a short signature', () => signTreeHead(head, { keyId: key.keyId, sign: () => new Uint8Array(10) })],
+      ['signer with a bad key id', () => signTreeHead(head, { keyId: 'xyz', publicKeyRaw: key.publicKeyRaw, sign: (m) => key.sign(m) })],
+      ['signer without its public key', () => signTreeHead(head, { keyId: key.keyId, publicKeyRaw: new Uint8Array(31), sign: (m) => key.sign(m) })],
+      ['signer with a short signature', () => signTreeHead(head, { keyId: key.keyId, publicKeyRaw: key.publicKeyRaw, sign: () => new Uint8Array(10) })],
     ];
     for (const [what, f] of cases) {
       try {

@@ -57,7 +57,7 @@ export function createLogClient(options: LogClientOptions): LogClient {
 
   return {
     async publicKey() {
-      return (await call<{ publicKeyPem: string; keyId: string; origin: string; algorithm: string }>('v1/log/key')).body;
+      return (await call<{ publicKeyPem: string; keyId: string; verifierKey: string; origin: string; algorithm: string }>('v1/log/key')).body;
     },
     async latestCheckpoint() {
       try {

@@ -54,7 +54,7 @@ export interface InclusionProofsLike {
 export const MAX_BATCH = 100;
 
 export interface LogServiceLike {
-  publicKey(): MaybePromise<{ publicKeyPem: string; keyId: string; origin: string; algorithm: string }>;
+  publicKey(): MaybePromise<{ publicKeyPem: string; keyId: string; verifierKey: string; origin: string; algorithm: string }>;
   latestCheckpoint(): MaybePromise<LogCheckpointLike | undefined>;
   inclusionProof(eventId: string, treeSize?: number): MaybePromise<InclusionProofLike>;
   /** Several proofs in one call; without it, `inclusionProofsOf` asks one by one. */
@@ -144,9 +144,9 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log
         response: {
           200: {
             type: 'object',
-            required: ['publicKeyPem', 'keyId', 'origin', 'algorithm'],
+            required: ['publicKeyPem', 'keyId', 'verifierKey', 'origin', 'algorithm'],
             additionalProperties: false,
-            properties: { publicKeyPem: { type: 'string' }, keyId: { type: 'string', pattern: '^[0-9a-f]{8}$' }, origin: { type: 'string' }, algorithm: { type: 'string', enum: ['ED25519'] } },
+            properties: { publicKeyPem: { type: 'string' }, keyId: { type: 'string', pattern: '^[0-9a-f]{8}$' }, verifierKey: { type: 'string', pattern: '^[\\x21-\\x7e]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$' }, origin: { type: 'string' }, algorithm: { type: 'string', enum: ['ED25519'] } },
           },
         },
       },

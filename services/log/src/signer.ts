@@ -40,6 +40,7 @@ export function createCommandSigner(options: CommandSignerOptions): CheckpointSi
   const timeout = options.timeoutMs ?? 10_000;
   return {
     keyId: options.publicKey.keyId,
+    publicKeyRaw: options.publicKey.publicKeyRaw,
     async sign(message) {
       const dir = await mkdtemp(join(tmpdir(), 'sporbar-sign-'));
       try {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointSigned, Codec } from '@sporbar/schemas';
-import { checkpointBody, generateSigningKey, loadSigningKey, signTreeHead, signTreeHeadAsync, signingKeySeed, type CheckpointSigner, type SigningKey } from './signed-tree-head.ts';
+import { checkpointBody, generateSigningKey, loadSigningKey, noteKeyId, signTreeHead, signTreeHeadAsync, signingKeySeed, type CheckpointSigner, type SigningKey } from './signed-tree-head.ts';
 
 /**
  * The bridge between signed tree heads (text notes, `signed-tree-head.ts`) and the `CheckpointSigned`
@@ -26,12 +26,12 @@ export function checkpointEventId(origin: string, treeSize: number): string {
 
 /** Builds the CheckpointSigned event (and its checkpoint text) for a tree head, with a synchronous signer. */
 export function signCheckpointEvent(head: { origin: string; treeSize: number; rootHash: Uint8Array }, signer: CheckpointSigner, occurredAtMicros = Date.now() * 1000): { event: CheckpointSigned; text: string } {
-  return checkpointEventOf(head, signer.keyId, signTreeHead(head, signer), occurredAtMicros);
+  return checkpointEventOf(head, noteKeyId(head.origin, signer.publicKeyRaw), signTreeHead(head, signer), occurredAtMicros);
 }
 
 /** The same with any signer, a remote one (HSM, KMS, an external command) included. */
 export async function signCheckpointEventAsync(head: { origin: string; treeSize: number; rootHash: Uint8Array }, signer: CheckpointSigner, occurredAtMicros = Date.now() * 1000): Promise<{ event: CheckpointSigned; text: string }> {
-  return checkpointEventOf(head, signer.keyId, await signTreeHeadAsync(head, signer), occurredAtMicros);
+  return checkpointEventOf(head, noteKeyId(head.origin, signer.publicKeyRaw), await signTreeHeadAsync(head, signer), occurredAtMicros);
 }
 
 function checkpointEventOf(head: { origin: string; treeSize: number; rootHash: Uint8Array }, keyId: string, text: string, occurredAtMicros: number): { event: CheckpointSigned; text: string } {

@@ -11,10 +11,16 @@ import { HASH_BYTES } from '../merkle/rfc9162.ts';
  *   \n
  *   — <origin> <base64(keyId[4] ‖ Ed25519 signature[64])>\n
  *
- * The signature is Ed25519 over the body (the first three lines, each with its newline). Differences
- * from C2SP: no extension lines are accepted (the body is exactly three lines, so one tree head has
- * one encoding), and the 4-byte key id is SHA-256(raw public key)[0:4] rather than C2SP's
- * SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[0:4].
+ * The signature is Ed25519 over the body (the first three lines, each with its newline), as C2SP
+ * signed-note and tlog-checkpoint say: the signature line names the key (the log's origin) and starts
+ * with its 4-byte key hash, SHA-256(name ‖ 0x0A ‖ 0x01 ‖ 32-byte public key)[0:4] (`noteKeyId`); the
+ * verifier key string `<name>+<hex key hash>+<base64(0x01 ‖ key)>` (`verifierKeyString`) is what the Go
+ * checksum database's `note.NewVerifier` reads, and a test opens our checkpoints with its `note.Open`.
+ * One restriction: no extension lines (the body is exactly three lines, so one tree head has one
+ * encoding).
+ *
+ * `VerifyingKey.keyId` (SHA-256(raw key)[0:4]) is only the key's fingerprint, for file names and
+ * messages; what a checkpoint carries is the note key id, which also binds the origin.
  *
  * Signing is kept apart from storage (as Trillian Tessera keeps its note.Signer): `signTreeHead`
  * takes a required `CheckpointSigner`. `loadSigningKey` / `generateSigningKey` give an in-process
@@ -39,10 +45,12 @@ export interface TreeHead {
   readonly rootHash: Uint8Array;
 }
 
-/** What `signTreeHead` needs from a key: its id and a way to sign bytes. */
+/** What `signTreeHead` needs from a key: its public half and a way to sign bytes. */
 export interface CheckpointSigner {
-  /** 8 hex characters: SHA-256(raw Ed25519 public key)[0:4]. */
+  /** 8 hex characters: the key's fingerprint, SHA-256(raw Ed25519 public key)[0:4] (messages, file names). */
   readonly keyId: string;
+  /** The 32-byte raw Ed25519 public key: the signature line's key hash is made from it and the origin. */
+  readonly publicKeyRaw: Uint8Array;
   /** An Ed25519 signature (64 bytes) over `message`; a remote signer (HSM, KMS) answers with a promise. */
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
@@ -71,8 +79,18 @@ export function logOrigin(logId: string): string {
   return origin;
 }
 
-/** keyId = hex of the first 4 bytes of SHA-256(raw 32-byte public key). */
+/** The key's fingerprint: hex of the first 4 bytes of SHA-256(raw 32-byte public key). Not what a checkpoint carries: see `noteKeyId`. */
 export const keyIdOf = (publicKeyRaw: Uint8Array): string => createHash('sha256').update(publicKeyRaw).digest().subarray(0, KEY_ID_BYTES).toString('hex');
+
+/** The C2SP signed-note key hash of an Ed25519 key named `name`: hex of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ raw key)[0:4]. */
+export function noteKeyId(name: string, publicKeyRaw: Uint8Array): string {
+  return createHash('sha256').update(name, 'utf8').update(Buffer.of(0x0a, 0x01)).update(publicKeyRaw).digest().subarray(0, KEY_ID_BYTES).toString('hex');
+}
+
+/** The C2SP verifier key string: `<name>+<hex key hash>+<base64(0x01 ‖ raw key)>` (Go's note.NewVerifier reads it). */
+export function verifierKeyString(name: string, publicKeyRaw: Uint8Array): string {
+  return `${name}+${noteKeyId(name, publicKeyRaw)}+${Buffer.concat([Buffer.of(0x01), publicKeyRaw]).toString('base64')}`;
+}
 
 const configError = (message: string, cause?: unknown): SporbarError => new SporbarError('SPB_ERR_CONFIG', message, { cause });
 
@@ -171,22 +189,23 @@ export function checkpointBody(head: TreeHead): string {
 /** Signs a tree head with a synchronous signer (an in-process key); returns the checkpoint text (body, blank line, one signature line). */
 export function signTreeHead(head: TreeHead, signer: CheckpointSigner): string {
   const body = checkpointBody(head);
-  checkSignerKeyId(signer);
+  checkSigner(signer);
   const signature = signer.sign(Buffer.from(body, 'utf8'));
   if (signature instanceof Promise) throw new TypeError('this checkpoint signer answers with a promise: sign with signTreeHeadAsync');
-  return checkpointText(head.origin, body, signer.keyId, signature);
+  return checkpointText(head.origin, body, noteKeyId(head.origin, signer.publicKeyRaw), signature);
 }
 
 /** Signs a tree head with any signer, a remote one (HSM, KMS, an external command) included. */
 export async function signTreeHeadAsync(head: TreeHead, signer: CheckpointSigner): Promise<string> {
   const body = checkpointBody(head);
-  checkSignerKeyId(signer);
+  checkSigner(signer);
   const signature = await signer.sign(Buffer.from(body, 'utf8'));
-  return checkpointText(head.origin, body, signer.keyId, signature);
+  return checkpointText(head.origin, body, noteKeyId(head.origin, signer.publicKeyRaw), signature);
 }
 
-function checkSignerKeyId(signer: CheckpointSigner): void {
+function checkSigner(signer: CheckpointSigner): void {
   if (!/^[0-9a-f]{8}$/.test(signer.keyId)) throw configError(`signer key id must be 8 hex characters, got '${signer.keyId}'`);
+  if (!(signer.publicKeyRaw instanceof Uint8Array) || signer.publicKeyRaw.length !== 32) throw configError('a checkpoint signer names its 32-byte raw Ed25519 public key');
 }
 
 function checkpointText(origin: string, body: string, keyId: string, signature: Uint8Array): string {
@@ -233,11 +252,12 @@ export function verifyTreeHead(checkpoint: string, publicKey: string | KeyObject
     signatures.push({ name: m[1]!, keyId: blob.subarray(0, KEY_ID_BYTES).toString('hex'), signature: blob.subarray(KEY_ID_BYTES) });
   }
   const bodyBytes = Buffer.from(body, 'utf8');
+  const ours = noteKeyId(origin, key.publicKeyRaw);
   let seenOurKey = false;
   for (const { name, keyId, signature } of signatures) {
-    if (name !== origin || keyId !== key.keyId) continue;
+    if (name !== origin || keyId !== ours) continue;
     seenOurKey = true;
-    if (verify(null, bodyBytes, key.publicKey, signature)) return { ok: true, treeHead: { ...parsed.treeHead, keyId: key.keyId } };
+    if (verify(null, bodyBytes, key.publicKey, signature)) return { ok: true, treeHead: { ...parsed.treeHead, keyId: ours } };
   }
-  return fail(seenOurKey ? 'the signature does not verify' : `no signature by key ${key.keyId} for ${origin}`);
+  return fail(seenOurKey ? 'the signature does not verify' : `no signature by key ${ours} (key ${key.keyId}) for ${origin}`);
 }
