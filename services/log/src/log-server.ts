@@ -89,6 +89,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
   // Fenced: the lock is checked on its own session right before each signature.
   const fenced: CheckpointSigner = {
     keyId: signer.keyId,
+    publicKeyRaw: signer.publicKeyRaw,
     sign: async (message) => {
       await lease.assertHeld();
       return signer.sign(message);

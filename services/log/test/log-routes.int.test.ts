@@ -7,7 +7,9 @@ import {
   createCheckpointer,
   createLogService,
   generateSigningKey,
+  noteKeyId,
   signCheckpointEvent,
+  verifierKeyString,
   verifyConsistency,
   verifyInclusion,
   verifyTreeHead,
@@ -48,14 +50,14 @@ describe('log routes (fastify inject) over the log service', () => {
   it('GET /v1/log/key gives the public key and its id', async () => {
     const { status, body } = await get('/v1/log/key');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ keyId: written.key.keyId, origin: ORIGIN, algorithm: 'ED25519' });
+    expect(body).toMatchObject({ keyId: noteKeyId(ORIGIN, written.key.publicKeyRaw), verifierKey: verifierKeyString(ORIGIN, written.key.publicKeyRaw), origin: ORIGIN, algorithm: 'ED25519' });
     expect(String(body['publicKeyPem'])).toContain('BEGIN PUBLIC KEY');
   });
 
   it('GET /v1/log/checkpoint gives the newest signed checkpoint, which verifies', async () => {
     const { status, body } = await get('/v1/log/checkpoint');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ treeSize: 65, keyId: written.key.keyId, leafIndex: 65, position: '66', eventId: written.checkpoints[5]!.eventId });
+    expect(body).toMatchObject({ treeSize: 65, keyId: noteKeyId(ORIGIN, written.key.publicKeyRaw), leafIndex: 65, position: '66', eventId: written.checkpoints[5]!.eventId });
     expect(body['checkpoint']).toBe(written.checkpoints[5]!.text);
     const v = verifyTreeHead(String(body['checkpoint']), String((await get('/v1/log/key')).body['publicKeyPem']), { origin: ORIGIN });
     expect(v.ok).toBe(true);

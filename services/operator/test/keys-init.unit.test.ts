@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
-const operatorAdds = () => ({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sporbar', KAFKA_BROKERS: 'kafka-1:9093', KAFKA_CA_FILE: caFile });
+const operatorAdds = () => ({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sporbar', KAFKA_BROKERS: 'kafka-1:9093', KAFKA_CA_FILE: caFile, SPORBAR_LOG_URL: 'http://log.internal:3200' });
 
 describe('every env file is accepted by its program', () => {
   it('ingest and redrive', () => {
@@ -42,9 +42,15 @@ describe('every env file is accepted by its program', () => {
     // least privilege: only the ingest opens seals and reads the registry; only the ingest and the API hold the master key
     for (const f of ['access-api.env', 'gateway.env', 'retention.env', 'producer-mitid-core.env', 'log.env', 'auditor.env', 'projector.env', 'redrive.env']) {
       expect(Object.keys(env(f)), f).not.toContain('SPORBAR_SEAL_PRIVATE_KEY_FILE');
-      expect(Object.keys(env(f)), f).not.toContain('SPORBAR_PRODUCER_REGISTRY');
+      if (f !== 'gateway.env') expect(Object.keys(env(f)), f).not.toContain('SPORBAR_PRODUCER_REGISTRY');
       if (f !== 'access-api.env') expect(Object.keys(env(f)), f).not.toContain('SPORBAR_MASTER_KEY_FILE');
     }
+    // the gateway decides who may send what from the registry's allow-lists, without any producer's key
+    expect(env('gateway.env')['SPORBAR_PRODUCER_REGISTRY']).toBe(join(dir, 'producers.allowlist.json'));
+    const allowList = loadProducerRegistryFile(env('gateway.env')['SPORBAR_PRODUCER_REGISTRY']!);
+    expect(allowList.keysOmitted).toBe(true);
+    expect(allowList.producers.flatMap((p) => p.keys)).toEqual([]);
+    expect(readFileSync(join(dir, 'producers.allowlist.json'), 'utf8')).not.toMatch(/secret/);
     // secrets only by *_FILE, paths absolute
     for (const f of ['ingest.env', 'access-api.env', 'gateway.env', 'retention.env', 'producer-mitid-core.env', 'log.env', 'auditor.env']) {
       for (const [k, v] of Object.entries(env(f))) if (k.endsWith('_FILE') || k === 'SPORBAR_PRODUCER_REGISTRY') expect(v.startsWith(dir), `${f} ${k}`).toBe(true);
@@ -59,7 +65,7 @@ describe('every env file is accepted by its program', () => {
     expect(api.producerKey.producerId).toBe('sporbar-access-api');
     expect(api.kafka.sasl).toMatchObject({ username: 'sporbar-access-api' });
     // the gateway's OAuth2 issuer and clients are the operator's (Keycloak): added as they would be
-    const gw = readGatewayConfig({ ...operatorAdds(), ...env('gateway.env'), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid=mitid-core:DisclosureRecorded' });
+    const gw = readGatewayConfig({ ...operatorAdds(), ...env('gateway.env'), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid=mitid-core' });
     expect(gw.producerKey.producerId).toBe('http-ingest');
     expect(gw.kafka.sasl).toMatchObject({ username: 'producer-gateway' });
     const auditor = auditorConfigFromEnv({ DATABASE_URL: operatorAdds().DATABASE_URL, ...env('auditor.env') });

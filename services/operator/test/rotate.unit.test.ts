@@ -32,7 +32,7 @@ async function deployment(name: string): Promise<string> {
   return dir;
 }
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
-const envOf = (dir: string, f: string) => ({ DATABASE_URL: 'postgres://h/db', KAFKA_BROKERS: 'k:9093', KAFKA_CA_FILE: CA_FILE, ...parseEnvFile(read(dir, f)) });
+const envOf = (dir: string, f: string) => ({ DATABASE_URL: 'postgres://h/db', KAFKA_BROKERS: 'k:9093', KAFKA_CA_FILE: CA_FILE, SPORBAR_LOG_URL: 'http://log.internal:3200', ...parseEnvFile(read(dir, f)) });
 const modes = (dir: string) => readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mode & 0o777]).filter(([, m]) => m !== 0o600);
 
 describe('keys rotate pseudonym', () => {

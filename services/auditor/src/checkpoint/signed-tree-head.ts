@@ -50,7 +50,7 @@ export interface CheckpointSigner {
   /** 8 hex characters: the key's fingerprint, SHA-256(raw Ed25519 public key)[0:4] (messages, file names). */
   readonly keyId: string;
   /** The 32-byte raw Ed25519 public key: the signature line's key hash is made from it and the origin. */
-  readonly publicKeyRaw: Uint8Array;
+  readonly publicKeyRaw: Buffer;
   /** An Ed25519 signature (64 bytes) over `message`; a remote signer (HSM, KMS) answers with a promise. */
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
