@@ -18,7 +18,7 @@ import { createIngest } from './ingest.ts';
 import { createKafkaDeadLetterSink } from './kafka-dead-letters.ts';
 import { startKafkaIngest } from './kafka-ingest.ts';
 import { createIngestMetrics } from './metrics.ts';
-import { redriveDeadLetters } from './redrive.ts';
+import { checkReasonCode, redriveDeadLetters } from './redrive.ts';
 import { ensureTopics } from './topics.ts';
 
 // Its level is the command's LOG_LEVEL, set once the configuration is read (every problem listed at once, no stack trace).
@@ -172,15 +172,21 @@ program
 program
   .command('redrive')
   .description('send the dead letters waiting in the DLQ back to the disclosures topic, after a fix')
-  .option('--reason-code <code>', 'only letters with this SPB_ERR_* reason code')
+  .option('--reason-code <code>', 'only letters with this SPB_ERR_* reason code (one of docs/errors.md)')
   .action(async (opts: { reasonCode?: string }) => {
+    // A usage error (exit code 2), before the configuration is read or anything is connected to.
+    const reason = opts.reasonCode === undefined ? undefined : checkReasonCode(opts.reasonCode);
+    if (reason && !reason.ok) {
+      console.error(`sporbar-ingest redrive: ${reason.message}`);
+      process.exit(2);
+    }
     const config = configOrExit(() => redriveConfigFromEnv(process.env));
     log.level = config.logLevel;
     const result = await redriveDeadLetters({
       kafka: kafkaFor(config.kafka),
       topic: config.topic,
       dlqTopic: config.dlqTopic,
-      ...(opts.reasonCode ? { reasonCode: opts.reasonCode } : {}),
+      ...(reason?.ok ? { reasonCode: reason.code } : {}),
     });
     console.log(`re-driven: ${result.redriven}, left alone: ${result.skipped}`);
   });

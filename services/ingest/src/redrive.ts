@@ -1,13 +1,35 @@
 import type { Kafka } from 'kafkajs';
+import { ERROR_CODES, type ErrorCode } from '@sporbar/common/errors';
 import { DLQ_HEADER_AT, DLQ_HEADER_ORIGIN, DLQ_HEADER_REASON, DLQ_HEADER_REASON_CODE } from './kafka-dead-letters.ts';
 
 export interface RedriveOptions {
   readonly kafka: Kafka;
   readonly dlqTopic: string;
   readonly topic: string;
-  /** Only re-drive letters with this reason code. */
-  readonly reasonCode?: string;
+  /** Only re-drive letters with this reason code (checked with `checkReasonCode` first). */
+  readonly reasonCode?: ErrorCode;
   readonly groupId?: string;
+}
+
+/** The answer of `checkReasonCode`: the code, or why it is refused (one line, for the operator). */
+export type ReasonCodeCheck = { readonly ok: true; readonly code: ErrorCode } | { readonly ok: false; readonly message: string };
+
+const isErrorCode = (s: string): s is ErrorCode => Object.hasOwn(ERROR_CODES, s);
+
+/**
+ * `redrive --reason-code`: a dead letter carries the `code` of the SporbarError that refused it, so
+ * only a code of the SPB_ERR_* registry (services/common/src/errors.ts, docs/errors.md) can match one.
+ * Anything else would match nothing and re-drive nothing while looking like success, so it is refused
+ * before anything is connected to. The message suggests the code meant when only the case or the
+ * `SPB_ERR_` prefix differ.
+ */
+export function checkReasonCode(raw: string): ReasonCodeCheck {
+  const given = raw.trim();
+  if (isErrorCode(given)) return { ok: true, code: given };
+  const normalised = given.toUpperCase().replace(/-/g, '_');
+  const guess = [normalised, `SPB_ERR_${normalised}`].find(isErrorCode);
+  const hint = guess ? `did you mean ${guess}?` : 'the codes are listed in docs/errors.md';
+  return { ok: false, message: `--reason-code ${JSON.stringify(raw)} is not an SPB_ERR_* code of the registry, so no dead letter can carry it: ${hint}` };
 }
 
 /**
