@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isSporbarError, type ErrorCode } from '@sporbar/common/errors';
-import { createCodec, loadSchemaCatalogue } from '../src/index.ts';
+import { createCodec, fingerprintBytes, fingerprintHex, loadSchemaCatalogue } from '../src/index.ts';
 import { fixedDisclosure } from './fixtures.ts';
 
 const golden = (name: string): Buffer => Buffer.from(readFileSync(new URL(`./golden/${name}.hex`, import.meta.url), 'utf8').trim(), 'hex');
@@ -26,8 +26,20 @@ describe('single-object encoding', () => {
     const bytes = codec.encode('DisclosureRecorded', fixedDisclosure());
     expect([...bytes.subarray(0, 2)]).toEqual([0xc3, 0x01]);
     expect(bytes.subarray(2, 10).toString('hex')).toBe('e9ab15ddb42d0d62');
-    expect(codec.fingerprintHex('DisclosureRecorded')).toBe('620d2db4dd15abe9');
+    // As text (headers, metadata, export): the same 8 bytes, in the same order, as in the stored bytes.
+    expect(codec.fingerprintHex('DisclosureRecorded')).toBe('e9ab15ddb42d0d62');
+    expect(loadSchemaCatalogue().current('DisclosureRecorded').fingerprint.toString(16)).toBe('620d2db4dd15abe9');
     expect(bytes.readBigUInt64LE(2)).toBe(loadSchemaCatalogue().current('DisclosureRecorded').fingerprint);
+  });
+
+  it('writes the fingerprint as text in the byte order of the stored bytes, for every type and version', () => {
+    const catalogue = loadSchemaCatalogue();
+    for (const t of catalogue.eventTypes) {
+      expect(codec.fingerprintHex(t)).toMatch(/^[0-9a-f]{16}$/);
+      expect(Buffer.from(codec.fingerprintHex(t), 'hex').readBigUInt64LE(0)).toBe(catalogue.current(t).fingerprint);
+      for (const v of catalogue.versions(t)) expect(fingerprintHex(v.fingerprint)).toBe(fingerprintBytes(v.fingerprint).toString('hex'));
+    }
+    expect(() => codec.decode(Buffer.from('c30100112233445566770000', 'hex'))).toThrow(/no known schema has fingerprint 0011223344556677/);
   });
 
   it('round-trips every field of the current version', () => {
@@ -41,6 +53,7 @@ describe('single-object encoding', () => {
     const decoded = codec.decode(golden('DisclosureRecorded.v1'));
     expect(decoded.writerVersion).toBe(1);
     expect(decoded.fingerprint.toString(16)).toBe('8b5fa6fa8b6e4d9b');
+    expect(fingerprintHex(decoded.fingerprint)).toBe(golden('DisclosureRecorded.v1').subarray(2, 10).toString('hex'));
     expect(decoded.event).toEqual({ ...fixedDisclosure(), correlationId: null });
   });
 

@@ -2,7 +2,7 @@ import type avro from 'avsc';
 import { SporbarError } from '@sporbar/common/errors';
 import type { EventMap, EventType } from '../generated/events.ts';
 import { scanBody } from './body-scan.ts';
-import { fingerprintBytes } from './crc64-avro.ts';
+import { fingerprintBytes, fingerprintHex } from './crc64-avro.ts';
 import { loadSchemaCatalogue, type SchemaCatalogue, type SchemaVersion } from './schema-catalogue.ts';
 
 /** Avro single-object encoding: 0xC3 0x01, then the 8-byte little-endian CRC-64-AVRO fingerprint. */
@@ -33,7 +33,7 @@ export interface Codec {
   encode<K extends EventType>(eventType: K, event: EventMap[K]): Buffer;
   /** Decodes any known writer version into the current reader schema; every failure is a SporbarError. */
   decode(bytes: Uint8Array): DecodedEvent;
-  /** The fingerprint (hex, 16 chars) the current schema of a type writes. */
+  /** The fingerprint the current schema of a type writes, as text: hex of its 8 little-endian bytes (`fingerprintHex`). */
   fingerprintHex(eventType: EventType): string;
 }
 
@@ -147,8 +147,8 @@ export function createCodec(options: CodecOptions = {}): Codec {
       const fingerprint = bytes.readBigUInt64LE(2);
       const writer = catalogue.byFingerprint(fingerprint);
       if (!writer) {
-        throw new SporbarError('SPB_ERR_UNKNOWN_FINGERPRINT', `no known schema has fingerprint ${fingerprint.toString(16).padStart(16, '0')}`, {
-          details: { fingerprint: fingerprint.toString(16).padStart(16, '0') },
+        throw new SporbarError('SPB_ERR_UNKNOWN_FINGERPRINT', `no known schema has fingerprint ${fingerprintHex(fingerprint)}`, {
+          details: { fingerprint: fingerprintHex(fingerprint) },
         });
       }
       const scanned = scanBody(writer.type, bytes, HEADER_BYTES);
@@ -179,7 +179,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
     },
     fingerprintHex(eventType) {
       let hex = fingerprintsHex.get(eventType);
-      if (hex === undefined) fingerprintsHex.set(eventType, (hex = catalogue.current(eventType).fingerprint.toString(16).padStart(16, '0')));
+      if (hex === undefined) fingerprintsHex.set(eventType, (hex = fingerprintHex(catalogue.current(eventType).fingerprint)));
       return hex;
     },
   };

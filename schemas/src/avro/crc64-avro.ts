@@ -34,3 +34,13 @@ export function fingerprintBytes(fp: bigint): Buffer {
   out.writeBigUInt64LE(fp);
   return out;
 }
+
+/**
+ * The fingerprint as text, everywhere Sporbar writes it (the `sporbar-fingerprint` Kafka header, the
+ * event store's `metadata.fingerprint`, the export's `sporbar.writerSchemas` keys, messages): the hex
+ * of the 8 bytes the single-object encoding carries, little-endian, so it reads exactly as bytes 2..9
+ * of the stored event in a hex dump. Not `fp.toString(16)`, the big-endian number.
+ */
+export function fingerprintHex(fp: bigint): string {
+  return fingerprintBytes(fp).toString('hex');
+}

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkCompatibility } from '../avro/compatibility.ts';
+import { fingerprintHex } from '../avro/crc64-avro.ts';
 import { generateEventTypes } from '../avro/generate-types.ts';
 import { loadSchemaCatalogue } from '../avro/schema-catalogue.ts';
 
@@ -16,7 +17,7 @@ if (stale) console.error('✗ src/generated/events.ts is stale: run npm run sche
 
 for (const t of catalogue.eventTypes) {
   const versions = catalogue.versions(t);
-  console.log(`${t}: ${versions.map((v) => `v${v.version} ${v.fingerprint.toString(16).padStart(16, '0')}`).join(', ')}`);
+  console.log(`${t}: ${versions.map((v) => `v${v.version} ${fingerprintHex(v.fingerprint)}`).join(', ')}`);
 }
 if (problems.length > 0 || stale) process.exit(1);
 console.log(`✓ ${catalogue.eventTypes.length} event types: every version readable by its neighbours`);

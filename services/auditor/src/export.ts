@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import avro from 'avsc';
 import { SporbarError } from '@sporbar/common/errors';
-import type { CheckpointSigned, Codec } from '@sporbar/schemas';
+import { fingerprintHex, type CheckpointSigned, type Codec } from '@sporbar/schemas';
 import { checkpointTextOf } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import type { LogRow, LogSource } from './log/source.ts';
@@ -17,7 +17,7 @@ import type { ReferenceLeaf, ReferenceLeaves } from './verify.ts';
  *
  *   avro:   `<out>` is an Avro Object Container File (readable by any Avro tool) of `ExportedEvent`
  *           records; the file metadata holds the checkpoint note and every event writer schema
- *           (`sporbar.writerSchemas`, fingerprint → schema) so the stored bytes can be decoded too.
+ *           (`sporbar.writerSchemas`, fingerprint as the hex of its 8 little-endian bytes → schema) so the stored bytes can be decoded too.
  *           `<out>.proofs.ndjson` holds the checkpoint line, then one inclusion proof per event.
  *   ndjson: one `{"kind":"event",…}` line per event (stored bytes in base64), then the trailer: one
  *           `{"kind":"checkpoint",…}` line and one `{"kind":"proof",…}` line per event.
@@ -140,7 +140,7 @@ export async function exportLog(options: ExportOptions): Promise<ExportResult> {
   let lastPosition = 0n;
 
   const writerSchemas: Record<string, unknown> = {};
-  for (const t of codec.catalogue.eventTypes) for (const v of codec.catalogue.versions(t)) writerSchemas[v.fingerprint.toString(16).padStart(16, '0')] = v.schema;
+  for (const t of codec.catalogue.eventTypes) for (const v of codec.catalogue.versions(t)) writerSchemas[fingerprintHex(v.fingerprint)] = v.schema;
 
   const file = createWriteStream(options.out, { highWaterMark: 1 << 20 });
   let encoder: avro.streams.BlockEncoder | undefined;

@@ -76,6 +76,8 @@ function suite(name: string, open: () => Promise<TestLog>, skip = false) {
       const header = avro.extractFileHeader(out)! as { meta: Record<string, Buffer> };
       expect(header.meta['sporbar.checkpoint']!.toString()).toBe(written.checkpoints[5]!.text);
       expect(JSON.parse(header.meta['sporbar.writerSchemas']!.toString())[codec.fingerprintHex('DisclosureRecorded')]).toMatchObject({ name: 'DisclosureRecorded' });
+      // Its keys are the stored bytes' own 2..9 (little-endian), as the Kafka header and the store's metadata write them.
+      expect(JSON.parse(header.meta['sporbar.writerSchemas']!.toString())[Buffer.from(records[0]!.storedBytes).subarray(2, 10).toString('hex')]).toMatchObject({ name: 'DisclosureRecorded' });
 
       const ok = await verifyExport(out, written.key);
       expect(ok).toMatchObject({ ok: true, events: 36, treeSize: 65, problems: [] });

@@ -126,6 +126,8 @@ describe('ingest', () => {
     expect(stored!.eventId).toBe(eventId);
     expect(stored!.streamName).toBe(subjectStream(pseudonymiser.pseudonym(CPR)));
     expect(stored!.metadata).toMatchObject({ classification: 'declared', flow: flow.id, fingerprint: codec.fingerprintHex('DisclosureRecorded') });
+    // The metadata's fingerprint is the stored bytes' own 2..9, in their order (little-endian), as the producer's header.
+    expect(stored!.metadata['fingerprint']).toBe(Buffer.from(stored!.data).subarray(2, 10).toString('hex'));
     const event = codec.decode(stored!.data).event as DisclosureRecorded;
     expect(event.subject).toEqual({ scheme: 'PSEUDONYM', value: pseudonymiser.pseudonym(CPR) });
     expect(Buffer.from(stored!.data).toString('latin1')).not.toContain('2403651187');

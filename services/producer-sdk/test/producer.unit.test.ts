@@ -80,6 +80,8 @@ describe('producer SDK', () => {
       'sporbar-key-id': 'dev1',
       'sporbar-auth': expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
+    // The fingerprint header is written in the byte order of the value's own bytes 2..9 (little-endian).
+    for (const m of sent) expect(m.headers['sporbar-fingerprint']).toBe(Buffer.from(m.value).subarray(2, 10).toString('hex'));
     // The authenticator verifies over exactly the value with the development registry's key, and over no other event's.
     const verify = createProducerVerifier(developmentProducerRegistry());
     for (const m of sent) expect(verify(m.value, m.headers)).toBe('mitid-core');
