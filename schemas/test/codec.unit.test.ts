@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isSporbarError, type ErrorCode } from '@sporbar/common/errors';
-import { createCodec, fingerprintBytes, fingerprintHex, loadSchemaCatalogue } from '../src/index.ts';
+import { createCodec, fingerprintBytes, fingerprintHex, loadSchemaCatalogue, type EventType } from '../src/index.ts';
 import { fixedDisclosure } from './fixtures.ts';
 
 const golden = (name: string): Buffer => Buffer.from(readFileSync(new URL(`./golden/${name}.hex`, import.meta.url), 'utf8').trim(), 'hex');
@@ -34,7 +34,7 @@ describe('single-object encoding', () => {
 
   it('writes the fingerprint as text in the byte order of the stored bytes, for every type and version', () => {
     const catalogue = loadSchemaCatalogue();
-    for (const t of catalogue.eventTypes) {
+    for (const t of catalogue.eventTypes as readonly EventType[]) {
       expect(codec.fingerprintHex(t)).toMatch(/^[0-9a-f]{16}$/);
       expect(Buffer.from(codec.fingerprintHex(t), 'hex').readBigUInt64LE(0)).toBe(catalogue.current(t).fingerprint);
       for (const v of catalogue.versions(t)) expect(fingerprintHex(v.fingerprint)).toBe(fingerprintBytes(v.fingerprint).toString('hex'));
