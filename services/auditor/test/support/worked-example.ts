@@ -56,6 +56,7 @@ export function workedExample(): Record<string, string> {
     'root': root.toString('hex'),
     'root base64': root.toString('base64'),
     'origin': origin,
+    'signing key seed': RFC8032_TEST1_SEED_HEX,
     'public key': key.publicKeyRaw.toString('hex'),
     'key hash': noteKeyId(origin, key.publicKeyRaw),
     'checkpoint body hex': Buffer.from(checkpointBody(head), 'utf8').toString('hex'),
