@@ -87,11 +87,32 @@ export interface DisclosureItem {
   readonly legalBases: string[];
   readonly dataCategories: string[];
   readonly transfer: { country: string; safeguard: string } | null;
+  /**
+   * As the ingest stored it, or 'undeclared' when the compliance alerts found the subject's consent
+   * missing (then `reasons` holds CONSENT_MISSING): see `disclosureClassification`.
+   */
   readonly classification: string;
   readonly reasons: string[];
   readonly position: string;
   /** Encrypted personal details as stored, or null. */
   readonly details: Buffer | null;
+}
+
+/**
+ * A disclosure's classification as the subject sees it. The ingest classifies without the subject's
+ * consents (they are read-model state, not known when an event is stored), so a consent-based
+ * disclosure made without consent in force is stored as declared; the compliance-alerts projection
+ * decides that (CONSENT_MISSING) against the consents in the log before it. Pure: the stored
+ * classification and the alert's reasons (null: no alert) give the one to show — undeclared, with
+ * CONSENT_MISSING among its reasons, when the alert says so.
+ */
+export function disclosureClassification(
+  stored: { readonly classification: string; readonly reasons: readonly string[] },
+  alertReasons: readonly string[] | null,
+): { classification: string; reasons: string[] } {
+  const reasons = [...stored.reasons];
+  for (const r of alertReasons ?? []) if (!reasons.includes(r)) reasons.push(r);
+  return { classification: reasons.length > 0 ? 'undeclared' : stored.classification, reasons };
 }
 
 export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilter, prefix = 'rm_'): Promise<Page<DisclosureItem>> {
@@ -111,7 +132,9 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
       table: `${prefix}subject_disclosures`,
       where,
       params,
-      columns: 'subject, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details',
+      // The alert of the same event (a primary-key look-up): where a missing consent is decided.
+      columns: `subject, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details,
+        (SELECT a.reasons FROM ${prefix}compliance_alerts a WHERE a.event_id = ${prefix}subject_disclosures.event_id) AS alert_reasons`,
     },
     f.cursor,
     f.limit,
@@ -124,8 +147,7 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
       legalBases: r['legal_bases'] as string[],
       dataCategories: r['data_categories'] as string[],
       transfer: r['transfer_country'] ? { country: r['transfer_country'] as string, safeguard: r['transfer_safeguard'] as string } : null,
-      classification: r['classification'] as string,
-      reasons: r['reasons'] as string[],
+      ...disclosureClassification({ classification: r['classification'] as string, reasons: r['reasons'] as string[] }, (r['alert_reasons'] as string[] | null) ?? null),
       position: r['position'] as string,
       details: r['details'] ? Buffer.from(r['details'] as Uint8Array) : null,
     }),

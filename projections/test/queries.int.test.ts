@@ -56,4 +56,23 @@ describe('keyset pagination', () => {
     expect(new Set(ids).size).toBe(7);
     expect(ids).toHaveLength(7);
   });
+
+  it('a disclosure the compliance alerts found without consent reads as undeclared with CONSENT_MISSING; the others as stored', async () => {
+    const id = '00000000-0000-4000-8000-000000000002';
+    await db.query(
+      `INSERT INTO rm_compliance_alerts (event_id, position, subject, occurred_at, activity, recipient_id, purpose, reasons, producer)
+       VALUES ($1, 2, $2, '2026-03-01T10:00:00.1234Z'::timestamptz, 'mitid-core', 'nets-danid', 'p', ARRAY['CONSENT_MISSING'], NULL)`,
+      [id, SUBJECT],
+    );
+    try {
+      const { items } = await disclosuresPage(db, SUBJECT, { limit: 100 });
+      expect(items).toHaveLength(7);
+      for (const item of items) {
+        expect({ classification: item.classification, reasons: item.reasons }, item.eventId)
+          .toEqual(item.eventId === id ? { classification: 'undeclared', reasons: ['CONSENT_MISSING'] } : { classification: 'declared', reasons: [] });
+      }
+    } finally {
+      await db.query('DELETE FROM rm_compliance_alerts WHERE event_id = $1', [id]);
+    }
+  });
 });

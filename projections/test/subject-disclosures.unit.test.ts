@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DisclosureRecorded } from '@sporbar/schemas';
-import { projectSubjectDisclosure, type ProjectedEvent } from '../src/index.ts';
+import { disclosureClassification, projectSubjectDisclosure, type ProjectedEvent } from '../src/index.ts';
 
 const disclosure: DisclosureRecorded = {
   eventId: '0f8fad5b-d9cb-469f-a165-70867728950e',
@@ -62,5 +62,20 @@ describe('subject disclosures projection (pure)', () => {
       metadata: {},
     };
     expect(projectSubjectDisclosure(consent)).toEqual([]);
+  });
+});
+
+describe('the classification the subject sees', () => {
+  it('is the stored one without an alert', () => {
+    expect(disclosureClassification({ classification: 'declared', reasons: [] }, null)).toEqual({ classification: 'declared', reasons: [] });
+    expect(disclosureClassification({ classification: 'undeclared', reasons: ['PURPOSE_NOT_DECLARED'] }, null)).toEqual({ classification: 'undeclared', reasons: ['PURPOSE_NOT_DECLARED'] });
+  });
+
+  it('is undeclared with CONSENT_MISSING when the compliance alerts found the consent missing', () => {
+    expect(disclosureClassification({ classification: 'declared', reasons: [] }, ['CONSENT_MISSING'])).toEqual({ classification: 'undeclared', reasons: ['CONSENT_MISSING'] });
+  });
+
+  it('names a reason once when the alert repeats the stored reasons', () => {
+    expect(disclosureClassification({ classification: 'undeclared', reasons: ['ROLE_MISMATCH'] }, ['ROLE_MISMATCH'])).toEqual({ classification: 'undeclared', reasons: ['ROLE_MISMATCH'] });
   });
 });

@@ -69,6 +69,8 @@ export const disclosureItem = {
     transfer: { type: ['object', 'null'], properties: { country: { type: 'string' }, safeguard: { type: 'string' } } },
     classification: { type: 'string' },
     reasons: { type: 'array', items: { type: 'string' } },
+    /** The reasons in plain words (English), in the order of `reasons`. */
+    reasonTexts: { type: 'array', items: { type: 'string' } },
     position: { type: 'string' },
     details: {
       type: ['object', 'null'],

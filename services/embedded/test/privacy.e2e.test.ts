@@ -18,12 +18,17 @@ const dpo = { authorization: `Bearer ${devToken({ role: 'dpo' })}` };
 
 const support = register.activities.find((a) => a.id === 'mitid-support')!;
 const recordingFlow = support.flows.find((f) => f.consentScopes.includes('CALL_RECORDING'))!;
+const surveyFlow = support.flows.find((f) => f.consentScopes.includes('SATISFACTION_SURVEY'))!;
 const core = register.activities.find((a) => a.id === 'mitid-core')!;
 const coreFlow = core.flows.find((f) => f.recipientId === 'akamai-denmark')!;
 
 interface Item {
   eventId: string;
   activity: string;
+  dataCategories: string[];
+  classification: string;
+  reasons: string[];
+  reasonTexts?: string[];
   details: null | { status: string; values?: Record<string, string>; cause?: string };
 }
 const myItems = async (): Promise<Item[]> => ((await system.app.inject({ method: 'GET', url: '/v1/me/disclosures?limit=100', headers: citizen() })).json() as { items: Item[] }).items;
@@ -60,6 +65,49 @@ describe('privacy of the log itself', () => {
     const alerts = (await system.app.inject({ method: 'GET', url: '/v1/alerts?reason=CONSENT_MISSING', headers: dpo })).json() as { items: Array<{ eventId: string }> };
     expect(alerts.items.map((a) => a.eventId)).toEqual([afterWithdrawal.eventId]);
     expect(alerts.items.map((a) => a.eventId)).not.toContain(withConsent.eventId);
+
+    // The citizen sees it too, with the reason in plain words: in /v1/me/disclosures and on the page.
+    const items = await myItems();
+    expect(items.find((i) => i.eventId === withConsent.eventId)).toMatchObject({ classification: 'declared', reasons: [], reasonTexts: [] });
+    expect(items.find((i) => i.eventId === afterWithdrawal.eventId)).toMatchObject({
+      classification: 'undeclared', reasons: ['CONSENT_MISSING'],
+      reasonTexts: ['This disclosure requires your consent, and your consent was not given (or had been withdrawn) at that time.'],
+    });
+    const page = await system.app.inject({ method: 'GET', url: '/v1/me/report?lang=en', headers: { ...citizen(), accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<span class="reasons">This disclosure requires your consent, and your consent was not given (or had been withdrawn) at that time.</span>');
+    expect(page.body.match(/<span class="reasons">/g)).toHaveLength(1);
+    const da = await system.app.inject({ method: 'GET', url: '/v1/me/report', headers: { ...citizen(), accept: 'text/html' } });
+    expect(da.body).toContain('Denne videregivelse kræver dit samtykke, og dit samtykke var ikke givet (eller var trukket tilbage) på det tidspunkt.');
+  });
+
+  it('a satisfaction survey with the citizen\'s comment is declared with consent, consent-missing without', async () => {
+    const base = { subject: { cpr: CPR }, activity: 'mitid-support' };
+    const comment = 'Supporteren var venlig, men ventetiden var lang.';
+    const survey = (at: number) =>
+      system.producer.recordDisclosure({
+        ...base,
+        recipient: { id: surveyFlow.recipientId, role: surveyFlow.roles[0] },
+        purpose: surveyFlow.purposeIds[0]!,
+        legalBases: [...surveyFlow.legalBases],
+        dataCategories: ['phone-number'],
+        personalDetails: { phoneNumber: '+45 20 00 00 02', surveyComment: comment },
+        occurredAt: new Date(at),
+      });
+    const t0 = Date.now() - 20 * DAY;
+    const before = await survey(t0);
+    await system.producer.giveConsent({ ...base, scope: 'SATISFACTION_SURVEY', occurredAt: new Date(t0 + 1000) });
+    const consented = await survey(t0 + 2000);
+    await system.settle();
+    const items = await myItems();
+    expect(items.find((i) => i.eventId === consented.eventId)).toMatchObject({
+      classification: 'declared', reasons: [], dataCategories: ['phone-number', 'survey-comment'],
+      details: { status: 'ok', values: { phoneNumber: '+45 20 00 00 02', surveyComment: comment } },
+    });
+    expect(items.find((i) => i.eventId === before.eventId)).toMatchObject({ classification: 'undeclared', reasons: ['CONSENT_MISSING'] });
+    const alerts = (await system.app.inject({ method: 'GET', url: '/v1/alerts?limit=100', headers: dpo })).json() as { items: Array<{ eventId: string; reasons: string[] }> };
+    expect(alerts.items.filter((a) => a.eventId === consented.eventId || a.eventId === before.eventId))
+      .toEqual([{ eventId: before.eventId, reasons: ['CONSENT_MISSING'] }].map((a) => expect.objectContaining(a)));
   });
 
   it('retention runs out per activity: details shredded, codes and counts kept, proofs unchanged', async () => {

@@ -1,7 +1,7 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isSporbarError, SporbarError } from '@sporbar/common/errors';
-import { processingRegister } from '@sporbar/schemas';
+import { classifyDisclosure, findFlow, processingRegister, type DisclosureFacts } from '@sporbar/schemas';
 import { createPseudonymiser } from '../src/index.ts';
 import {
   canonicalDetails,
@@ -212,6 +212,7 @@ describe('detail fields and register data categories', () => {
       freeText: 'written-inquiry',
       phoneNumber: 'phone-number',
       email: 'email-address',
+      surveyComment: 'survey-comment',
     });
   });
 
@@ -221,6 +222,27 @@ describe('detail fields and register data categories', () => {
     ]);
     expect(detailCategories({ accountNumber: '9570-0012345678', benefitType: 'Boligstøtte' })).toEqual(['bank-account-information', 'type-of-benefit']);
     expect(detailCategories({})).toEqual([]);
+  });
+
+  it.each(['mitid', 'nemkonto'])('%s: a consented satisfaction survey with the citizen\'s comment is declared; without consent it is consent-missing', (notice) => {
+    const found = findFlow(`${notice}-support-dba-satisfaction-survey`, processingRegister);
+    if (!found) throw new Error('no survey flow');
+    const { activity, flow } = found;
+    const survey = (d: PersonalDetails, consentGiven: DisclosureFacts['consentGiven']): DisclosureFacts => ({
+      activity: activity.id, recipient: { id: flow.recipientId, role: 'PROCESSOR' }, purpose: flow.purposeIds[0]!,
+      legalBases: ['GDPR_ART6_1_A'], dataCategories: detailCategories(d), transfer: null, consentGiven,
+    });
+    const answer = { phoneNumber: '+4512345678', surveyComment: 'Supporteren var venlig, men ventetiden var lang.' };
+    expect(detailCategories(answer)).toEqual(['phone-number', 'survey-comment']);
+    expect(classifyDisclosure(processingRegister, survey(answer, ['SATISFACTION_SURVEY']))).toEqual({
+      status: 'declared', flowId: flow.id,
+      retentionRuleIds: [`${notice}-support-survey-phone-number-90-days`, `${notice}-support-survey-comment-180-days`],
+    });
+    const noConsent = classifyDisclosure(processingRegister, survey(answer, ['CALL_RECORDING']));
+    expect(noConsent.status === 'undeclared' ? noConsent.reasons.map((r) => r.code) : []).toEqual(['CONSENT_MISSING']);
+    // The comment as a written inquiry's free text is not what the survey flow declares.
+    const asFreeText = classifyDisclosure(processingRegister, survey({ phoneNumber: answer.phoneNumber, freeText: answer.surveyComment }, ['SATISFACTION_SURVEY']));
+    expect(asFreeText.status === 'undeclared' ? asFreeText.reasons.map((r) => r.code) : []).toEqual(['CATEGORY_NOT_DECLARED']);
   });
 
   it('flags the benefit type as special and confidential in the register (why it is encrypted and padded)', () => {

@@ -3,7 +3,7 @@ import type { DetailsView } from '../details.ts';
 
 export type TimelineItem = Omit<DisclosureItem, 'details'> & { readonly details: DetailsView };
 import type { Art15Report } from '../art15-report.ts';
-import { TEXT, type Lang } from './i18n.ts';
+import { reasonText, TEXT, type Lang } from './i18n.ts';
 
 /** Escapes text for HTML element content and attribute values. Everything dynamic goes through it. */
 export const esc = (value: unknown): string =>
@@ -49,10 +49,13 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
     if (d.status === 'erased') return `<br><span class="details erased">${esc(t.erased)} ${esc(day(d.erasedAt, o.lang))}</span>`;
     return `<br><span class="details">${esc(t.unreadable)}</span>`;
   };
+  // Why a disclosure is not covered, in plain words (a consent-missing one included).
+  const reasons = (codes: readonly string[]): string =>
+    codes.length === 0 ? '' : `<br><span class="reasons">${codes.map((c) => esc(reasonText(c, o.lang))).join(' ')}</span>`;
   const events = timeline
     .map(
       (e) => `<li><time datetime="${esc(e.occurredAt)}">${esc(time(e.occurredAt, o.lang))}</time>: <span class="recipient">${esc(o.recipientNames.get(e.recipientId) ?? e.recipientId)}</span> — ${esc(e.purpose)}${
-        e.classification === 'undeclared' ? ` <strong class="undeclared">(${esc(t.undeclared)})</strong>` : ''
+        e.classification === 'undeclared' ? ` <strong class="undeclared">(${esc(t.undeclared)})</strong>${reasons(e.reasons)}` : ''
       }${details(e.details)}</li>`,
     )
     .join('');

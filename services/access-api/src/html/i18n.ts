@@ -1,3 +1,5 @@
+import type { UndeclaredCode } from '@sporbar/schemas';
+
 /** The page's own words (labels only: every fact on the page comes from the register or the log). */
 export const TEXT = {
   da: {
@@ -83,3 +85,33 @@ export const TEXT = {
 } as const;
 
 export type Lang = keyof typeof TEXT;
+
+/**
+ * Why a disclosure is not covered by the privacy notice, in plain words, per reason code
+ * (`UndeclaredCode`): the page and `/v1/me/disclosures` (`reasonTexts`, English) say it this way.
+ */
+export const REASON_TEXT: Record<Lang, Record<UndeclaredCode, string>> = {
+  da: {
+    UNKNOWN_ACTIVITY: 'Behandlingen står ikke i privatlivspolitikken.',
+    RECIPIENT_NOT_DECLARED: 'Modtageren er ikke nævnt i privatlivspolitikken for denne behandling.',
+    ROLE_MISMATCH: 'Modtageren fik oplysningerne i en anden rolle end den, privatlivspolitikken nævner.',
+    PURPOSE_NOT_DECLARED: 'Formålet er ikke nævnt i privatlivspolitikken for denne modtager.',
+    CATEGORY_NOT_DECLARED: 'Nogle af oplysningerne er ikke nævnt i privatlivspolitikken for denne modtager.',
+    LEGAL_BASIS_MISMATCH: 'Den angivne hjemmel svarer ikke til den, privatlivspolitikken nævner.',
+    TRANSFER_WITHOUT_SAFEGUARD: 'Oplysningerne blev sendt til et land uden for EU/EØS uden den garanti, privatlivspolitikken nævner.',
+    CONSENT_MISSING: 'Denne videregivelse kræver dit samtykke, og dit samtykke var ikke givet (eller var trukket tilbage) på det tidspunkt.',
+  },
+  en: {
+    UNKNOWN_ACTIVITY: 'The processing is not in the privacy notice.',
+    RECIPIENT_NOT_DECLARED: 'The privacy notice does not name this recipient for this processing.',
+    ROLE_MISMATCH: 'The recipient received the data in another role than the privacy notice names.',
+    PURPOSE_NOT_DECLARED: 'The privacy notice does not name this purpose for this recipient.',
+    CATEGORY_NOT_DECLARED: 'Some of the data is not named in the privacy notice for this recipient.',
+    LEGAL_BASIS_MISMATCH: 'The legal basis given does not match the one the privacy notice names.',
+    TRANSFER_WITHOUT_SAFEGUARD: 'The data went to a country outside the EU/EEA without the safeguard the privacy notice names.',
+    CONSENT_MISSING: 'This disclosure requires your consent, and your consent was not given (or had been withdrawn) at that time.',
+  },
+};
+
+/** The plain words for a reason code; a code this page does not know is shown as it is. */
+export const reasonText = (code: string, lang: Lang): string => (REASON_TEXT[lang] as Record<string, string>)[code] ?? code;

@@ -6,6 +6,7 @@ import { openDetails, withDetails } from '../details.ts';
 import { inclusionProofsOf, type LogServiceLike } from '@sporbar/log/routes';
 import { requireRole } from '../auth.ts';
 import { renderCitizenReport } from '../html/citizen-report.ts';
+import { reasonText } from '../html/i18n.ts';
 import { art15Report, type ReadModels } from '../read-models.ts';
 import { DATE_OR_TIME, disclosureItem, disclosureQuery, pageOf, pageQuery } from '../schemas.ts';
 import type { RecordView } from '../record-view.ts';
@@ -38,7 +39,12 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       const page = await disclosuresPage(readModels.db, subjects, request.query, readModels.prefix());
       const details = await openDetails(subjectKeys, subject!, page.items);
       // One object per item; the response schema is the allow-list of what is sent.
-      return { items: page.items.map((i, n) => ({ ...i, details: details[n]!, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId })), nextCursor: page.nextCursor };
+      return {
+        items: page.items.map((i, n) => ({
+          ...i, details: details[n]!, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId, reasonTexts: i.reasons.map((r) => reasonText(r, 'en')),
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 

@@ -6,8 +6,8 @@ import { SporbarError } from '@sporbar/common/errors';
  * Personal details of a disclosure, encrypted under the subject's data key (AES-256-GCM).
  *
  * Codes (recipient, purpose, basis, categories, time) stay in clear in the event; the details that
- * identify or describe the person (IP address, account number, benefit type, free text, phone, e-mail)
- * go into `DisclosureRecorded.personalDetails` as this blob. Destroying the subject's data key
+ * identify or describe the person (IP address, account number, benefit type, free text, phone, e-mail,
+ * survey comment) go into `DisclosureRecorded.personalDetails` as this blob. Destroying the subject's data key
  * (crypto-shredding) makes every blob of theirs unreadable while the stored bytes, and so the Merkle
  * log over them, stay the same.
  *
@@ -33,6 +33,11 @@ export interface PersonalDetails {
   freeText?: string;
   phoneNumber?: string;
   email?: string;
+  /**
+   * The citizen's comment in a customer satisfaction survey (category `survey-comment`, which the
+   * support activities' survey flows declare). Not `freeText`: that is the text of a written inquiry.
+   */
+  surveyComment?: string;
 }
 
 export type DetailField = keyof PersonalDetails;
@@ -45,6 +50,7 @@ export const DETAIL_FIELDS = [
   'freeText',
   'ipAddress',
   'phoneNumber',
+  'surveyComment',
 ] as const satisfies readonly DetailField[];
 const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>(DETAIL_FIELDS);
 
@@ -59,6 +65,7 @@ export const DETAIL_CATEGORY = {
   freeText: 'written-inquiry',
   phoneNumber: 'phone-number',
   email: 'email-address',
+  surveyComment: 'survey-comment',
 } as const satisfies Record<DetailField, string>;
 
 /** The register data categories the present fields of `details` represent, sorted, without duplicates. */
