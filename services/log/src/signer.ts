@@ -54,6 +54,9 @@ export function createCommandSigner(options: CommandSignerOptions): CheckpointSi
               reject(new SporbarError('SPB_ERR_CONFIG', `the checkpoint signer command ${why}${said ? `: ${said}` : ''}`));
             } else resolve(stdout);
           });
+          // A command that does not read stdin (it takes the file) may exit first: the broken pipe is not
+          // an error of ours, its exit code and output decide.
+          child.stdin?.on('error', () => undefined);
           child.stdin?.end(Buffer.from(message));
         });
         const signature = signatureFromOutput(out);

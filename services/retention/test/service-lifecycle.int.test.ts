@@ -95,7 +95,7 @@ describe.skipIf(!brokers || !pgProbe.url)('every service: /health, /ready, /metr
       PORT: '0',
       SPORBAR_SPOOL_DIR: join(spoolDir, 'gateway'),
       SPORBAR_GATEWAY_ISSUER: issuer.issuer,
-      SPORBAR_GATEWAY_CLIENTS: 'payments-gw=nemkonto:DisclosureRecorded',
+      SPORBAR_GATEWAY_CLIENTS: 'payments-gw=nemkonto',
       SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')),
     });
     const bases = {
