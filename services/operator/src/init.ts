@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { configError, type ConfigProblem } from '@sporbar/common/config';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
 import { newAccessTokenKeyPem, newCheckpointKeyPem, parseProducerTemplate, planKeyDir, randomSecret, type Generators, type ProducerTemplateEntry } from './deployment.ts';
-import { createFile, ensureKeyDir, readKeyDir } from './key-dir.ts';
+import { createFile, ensureKeyDir, openFiles, readKeyDir } from './key-dir.ts';
 
 export const DEFAULT_TEMPLATE_FILE = fileURLToPath(new URL('../templates/producers.json', import.meta.url));
 
@@ -41,6 +41,8 @@ export async function keysInit(dirArg: string, options: { producers?: string } =
   if (problems.length > 0) throw configError('sporbar keys init', problems);
   const d = ensureKeyDir(dir);
   if (d.problem) throw configError('sporbar keys init', [{ variable: '<dir>', problem: d.problem }]);
+  const open = openFiles(dir);
+  if (open.length > 0) throw configError('sporbar keys init', open.map((f) => ({ variable: f.name, problem: `is open to group or others (mode ${f.mode.toString(8)}): chmod 600 it` })));
   const plan = await planKeyDir(dir, readKeyDir(dir), template, generators);
   if (plan.problems.length > 0 || !plan.publics) throw configError('sporbar keys init', plan.problems);
   for (const f of plan.create) createFile(dir, f.name, f.content);

@@ -20,6 +20,14 @@ export function ensureKeyDir(dir: string): { created: boolean; problem?: string 
   return { created };
 }
 
+/** The directory's files that group or others may read or write: a key directory is the owner's alone. */
+export function openFiles(dir: string): Array<{ name: string; mode: number }> {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => ({ name: e.name, mode: statSync(join(dir, e.name)).mode & 0o777 }))
+    .filter((f) => (f.mode & 0o077) !== 0);
+}
+
 /** Every regular file of the directory: name → content. */
 export function readKeyDir(dir: string): Map<string, string> {
   const files = new Map<string, string>();

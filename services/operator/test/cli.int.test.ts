@@ -79,9 +79,14 @@ describe('sporbar keys init', () => {
     expect(statSync(join(dir, 'routing.secret')).mode & 0o777).toBe(0o600);
   });
 
-  it('a kept file that contradicts another is refused with SPB_ERR_CONFIG, and nothing is written', async () => {
+  it('a kept file that contradicts another, or that others may read, is refused with SPB_ERR_CONFIG, and nothing is written', async () => {
     rmSync(join(dir, 'seal.key')); // a new seal.key would not match the kept seal.pub
     rmSync(join(dir, 'log.env'));
+    chmodSync(join(dir, 'master.key'), 0o644);
+    const open = await sporbar('keys', 'init', dir);
+    expect(open.code).toBe(2);
+    expect(open.err).toMatch(/master\.key\s+is open to group or others \(mode 644\): chmod 600 it/);
+    chmodSync(join(dir, 'master.key'), 0o600);
     const r = await sporbar('keys', 'init', dir);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^SPB_ERR_CONFIG: sporbar keys init cannot start: 1 configuration problem/);
