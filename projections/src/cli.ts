@@ -27,6 +27,9 @@ async function open() {
   return { config, store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
 }
 
+/** SIGTERM: the batch in hand commits with its checkpoint (or rolls back), the pools close, exit 0; past this, exit 1. */
+const SHUTDOWN_BOUND_MS = 20_000;
+
 const program = new Command('sporbar-projections').description('Sporbar read models over the event store');
 
 program
@@ -93,6 +96,10 @@ program
       stopping = true;
       clearInterval(follow);
       log.info({ signal, position: String(runner?.position) }, 'stopping');
+      setTimeout(() => {
+        log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'did not stop in time: exiting');
+        process.exit(1);
+      }, SHUTDOWN_BOUND_MS).unref();
       // The batch in hand commits with its checkpoint (or not at all): the next start resumes from it.
       await runner?.stop();
       server.close();
