@@ -27,6 +27,14 @@ async function open() {
   return { config, store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
 }
 
+/** SIGTERM: the batch in hand commits with its checkpoint (or rolls back), the pools close, exit 0; past this, exit 1. */
+const SHUTDOWN_BOUND_MS = 35_000;
+/** How long each closing step may wait for an absent database before it is given up. */
+const STOP_BATCH_MS = 10_000;
+/** Whether `p` settled within `ms` (a rejection counts: the step is over). */
+const within = (p: Promise<unknown> | undefined, ms: number): Promise<boolean> =>
+  Promise.race([Promise.resolve(p).then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+
 const program = new Command('sporbar-projections').description('Sporbar read models over the event store');
 
 program
@@ -93,12 +101,17 @@ program
       stopping = true;
       clearInterval(follow);
       log.info({ signal, position: String(runner?.position) }, 'stopping');
-      // The batch in hand commits with its checkpoint (or not at all): the next start resumes from it.
-      await runner?.stop();
+      setTimeout(() => {
+        log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'did not stop in time: exiting');
+        process.exit(1);
+      }, SHUTDOWN_BOUND_MS).unref();
+      // The batch in hand commits with its checkpoint, or not at all: a batch still waiting for an absent
+      // database is abandoned after STOP_BATCH_MS, and the next start resumes from the checkpoint.
+      if (!(await within(runner?.stop(), STOP_BATCH_MS))) log.warn({ afterMs: STOP_BATCH_MS }, 'abandoning the batch in hand: not committed, the next start projects it');
       server.close();
       server.closeAllConnections();
-      await store.close();
-      await pool.end();
+      await within(store.close(), STOP_BATCH_MS);
+      await within(pool.end(), STOP_BATCH_MS);
       process.exit(0);
     };
     process.once('SIGINT', () => void stop('SIGINT'));

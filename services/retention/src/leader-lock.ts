@@ -46,7 +46,8 @@ export function createAdvisoryLock(connectionString: string, name: string, log: 
           return true;
         }
         if (!client) {
-          const c = new pg.Client({ connectionString, application_name: `${name}-lock` });
+          // Timeouts: a session that hangs (a network black hole) is dropped, never trusted.
+          const c = new pg.Client({ connectionString, application_name: `${name}-lock`, connectionTimeoutMillis: 10_000, query_timeout: 10_000 });
           c.on('error', (err) => drop(err.message));
           client = c;
           await c.connect();

@@ -13,8 +13,13 @@ import { createRetentionMetrics } from './metrics.ts';
 import { countOverdue } from './overdue.ts';
 import { startRetentionService } from './retention-service.ts';
 
-/** SIGTERM: the run in hand finishes, the producer flushes (what Kafka has not taken stays in the spool), then exit 0; past this, exit 1. */
-const SHUTDOWN_BOUND_MS = 20_000;
+/** SIGTERM: the run in hand finishes (or is abandoned after 10 s), the producer flushes (what Kafka has not taken stays in the spool), then exit 0; past this, exit 1. */
+const SHUTDOWN_BOUND_MS = 40_000;
+/** How long each closing step may wait for an absent database before it is given up. */
+const STEP_MS = 10_000;
+/** Whether `p` settled within `ms` (a rejection counts: the step is over). */
+const within = (p: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
 
 // Every problem of the environment listed at once (SPB_ERR_CONFIG, no stack trace), before anything starts.
 const config = configOrExit(() => retentionConfigFromEnv(process.env));
@@ -64,11 +69,12 @@ const shutdown = async (signal: string) => {
     log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'did not stop in time: exiting');
     process.exit(1);
   }, SHUTDOWN_BOUND_MS).unref();
-  await service.stop();
-  await producer.close();
+  // A run stuck on an absent database is abandoned: what it recorded is in the producer, the rest runs next time.
+  if (!(await within(service.stop(), STEP_MS))) log.warn({ afterMs: STEP_MS }, 'abandoning the run in hand: the next run picks up what it left');
+  await within(producer.close(), 12_000); // flushes for up to 10 s; what Kafka has not taken stays in the spool
   server.close();
   server.closeAllConnections();
-  await pool.end();
+  await within(pool.end(), STEP_MS);
   process.exit(0);
 };
 process.once('SIGINT', () => void shutdown('SIGINT'));
