@@ -8,24 +8,17 @@
 import { createCodec, type DisclosureRecorded } from '@sporbar/schemas';
 import { checkpointBody, loadSigningKey, logOrigin, noteKeyId, signTreeHead } from '../../src/checkpoint/signed-tree-head.ts';
 import { leafHash, nodeHash, rootFromLeafHashes } from '../../src/merkle/rfc9162.ts';
+import { fixedDisclosure } from '../../../../schemas/test/fixtures.ts';
 
 /** RFC 8032 section 7.1, TEST 1: the secret key (seed) and its public key. */
 export const RFC8032_TEST1_SEED_HEX = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 export const RFC8032_TEST1_PUBLIC_HEX = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
 
+/** The schemas' golden-bytes fixture (n = 0), then the same login a second and a third time. */
 const disclosure = (n: number): DisclosureRecorded => ({
+  ...fixedDisclosure(),
   eventId: `0f8fad5b-d9cb-469f-a165-7086772895${(0x0e + n).toString(16).padStart(2, '0')}`,
   occurredAt: 1_764_000_000_123_456 + n * 1_000_000,
-  sourceSystem: 'mitid-core',
-  controllerCvr: '34051178',
-  activity: 'mitid-core',
-  subject: { scheme: 'PSEUDONYM', value: 'psn_3q2+7w==' },
-  recipient: { id: 'mitid-broker', role: 'SUB_PROCESSOR' },
-  purpose: 'mitid-authentication',
-  legalBases: ['MITID_ACT_783_2021', 'GDPR_ART6_1_E'],
-  dataCategories: ['risk-data', 'authentication-response'],
-  transfer: null,
-  personalDetails: null,
   correlationId: `login-${42 + n}`,
 });
 
