@@ -10,7 +10,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
-import { createCosigner } from '../src/cosignature.ts';
+import { createCosigner } from '@sporbar/auditor/note';
 import { parseLogsFile } from '../src/logs.ts';
 import { buildWitnessServer } from '../src/server.ts';
 import { openPostgresStore } from '../src/store.ts';

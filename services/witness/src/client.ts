@@ -1,7 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { verifyCosignature } from './cosignature.ts';
-import { parseNote, parseSignatureLine, parseVkey, SIG_TYPE_COSIGNATURE_V1, type NoteSignature } from './note.ts';
-import { parseSize } from './checkpoint.ts';
+import { verifyCosignature, parseNote, parseSignatureLine, parseVkey, SIG_TYPE_COSIGNATURE_V1, type NoteSignature, parseSize } from '@sporbar/auditor/note';
 import { formatAddCheckpointBody } from './request.ts';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { envInteger, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { parseLogsFile, LogsFileError, type LogVerifiers } from './logs.ts';
-import { isValidKeyName } from './note.ts';
+import { isValidKeyName } from '@sporbar/auditor/note';
 
 /** The witness's environment, declared once (the README's configuration table is generated from it). */
 export const witnessEnv = {

@@ -1,5 +1,5 @@
 import { emptyRoot, verifyConsistency } from '@sporbar/auditor/merkle';
-import type { Checkpoint } from './checkpoint.ts';
+import type { Checkpoint } from '@sporbar/auditor/note';
 
 /**
  * What the witness does with a checkpoint whose log signature verified, given the last checkpoint it

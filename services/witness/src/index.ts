@@ -1,6 +1,4 @@
-export * from './note.ts';
-export * from './checkpoint.ts';
-export * from './cosignature.ts';
+// The C2SP note, checkpoint and cosignature code the witness is built on lives in @sporbar/auditor/note.
 export * from './request.ts';
 export * from './decide.ts';
 export * from './logs.ts';

@@ -1,4 +1,4 @@
-import { ed25519NoteVerifier, hasControlCharacter, NoteError, parseVkey, SIG_TYPE_ED25519, type NoteVerifier } from './note.ts';
+import { ed25519NoteVerifier, hasControlCharacter, NoteError, parseVkey, SIG_TYPE_ED25519, type NoteVerifier } from '@sporbar/auditor/note';
 
 /**
  * The logs a witness witnesses, from its JSON file (SPORBAR_WITNESS_LOGS), pure:

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { configOrExit, loadConfig } from '@sporbar/common/config';
 import { witnessEnv, readWitnessConfig } from './config.ts';
-import { createCosigner } from './cosignature.ts';
+import { createCosigner } from '@sporbar/auditor/note';
 import { buildWitnessServer } from './server.ts';
 import { openPostgresStore } from './store.ts';
 import { createWitness } from './witness.ts';

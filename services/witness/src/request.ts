@@ -1,5 +1,4 @@
-import { parseSize } from './checkpoint.ts';
-import { decodeBase64 } from './note.ts';
+import { parseSize, decodeBase64 } from '@sporbar/auditor/note';
 
 /**
  * The body of a tlog-witness add-checkpoint request (https://c2sp.org/tlog-witness), pure:

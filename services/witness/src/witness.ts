@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CheckpointError, formatCheckpointText, parseCheckpointText, type Checkpoint } from './checkpoint.ts';
-import type { Cosigner } from './cosignature.ts';
+import { CheckpointError, formatCheckpointText, parseCheckpointText, type Checkpoint, type Cosigner, NoteError, openNote, type NoteVerifier } from '@sporbar/auditor/note';
 import { decideAddCheckpoint, NEVER_SEEN } from './decide.ts';
-import { NoteError, openNote, type NoteVerifier } from './note.ts';
 import { parseAddCheckpointBody, RequestError } from './request.ts';
 import type { CheckpointStore, StoredCheckpoint } from './store.ts';
 

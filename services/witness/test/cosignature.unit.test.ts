@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cosignatureMessage, createCosigner, verifyCosignature } from '../src/cosignature.ts';
-import { parseSignatureLine, parseVkey, SIG_TYPE_COSIGNATURE_V1 } from '../src/note.ts';
+import { cosignatureMessage, createCosigner, verifyCosignature, parseSignatureLine, parseVkey, SIG_TYPE_COSIGNATURE_V1 } from '@sporbar/auditor/note';
 import { rawKey } from './support/test-log.ts';
 
 // The checkpoint of c2sp.org/tlog-cosignature's example.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyRoot } from '@sporbar/auditor/merkle';
-import type { Checkpoint } from '../src/checkpoint.ts';
+import type { Checkpoint } from '@sporbar/auditor/note';
 import { decideAddCheckpoint, NEVER_SEEN, type KnownTree } from '../src/decide.ts';
 import { createTestLog } from './support/test-log.ts';
 

@@ -1,9 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { createCosigner, verifyCosignature } from '../src/cosignature.ts';
+import { createCosigner, verifyCosignature, formatVkey, parseNote, parseSignatureLine, parseVkey } from '@sporbar/auditor/note';
 import { parseLogsFile } from '../src/logs.ts';
-import { formatVkey, parseNote, parseSignatureLine, parseVkey } from '../src/note.ts';
 import { buildWitnessServer } from '../src/server.ts';
 import { openPostgresStore, type CheckpointStore } from '../src/store.ts';
 import { createWitness } from '../src/witness.ts';

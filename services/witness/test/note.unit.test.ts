@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ed25519NoteVerifier, formatVkey, keyIdHex, keyIdOf, NoteError, openNote, parseNote, parseVkey, SIG_TYPE_ED25519 } from '../src/note.ts';
+import { ed25519NoteVerifier, formatVkey, keyIdHex, keyIdOf, NoteError, openNote, parseNote, parseVkey, SIG_TYPE_ED25519 } from '@sporbar/auditor/note';
 import { rawKey, signNote } from './support/test-log.ts';
 
 // golang.org/x/mod/sumdb/note's own test vectors (note_test.go, Debian's golang-golang-x-mod-dev).

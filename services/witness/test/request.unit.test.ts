@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, formatCheckpointText, parseCheckpointText } from '../src/checkpoint.ts';
+import { CheckpointError, formatCheckpointText, parseCheckpointText } from '@sporbar/auditor/note';
 import { formatAddCheckpointBody, parseAddCheckpointBody, RequestError } from '../src/request.ts';
 
 // c2sp.org/tlog-witness's example request body.

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
 import { submitToWitness } from '../src/client.ts';
-import { createCosigner, verifyCosignature } from '../src/cosignature.ts';
+import { createCosigner, verifyCosignature, parseNote, parseSignatureLine, parseVkey } from '@sporbar/auditor/note';
 import { parseLogsFile } from '../src/logs.ts';
-import { parseNote, parseSignatureLine, parseVkey } from '../src/note.ts';
 import { buildWitnessServer } from '../src/server.ts';
 import { openPostgresStore, type CheckpointStore } from '../src/store.ts';
 import { createWitness, originHash } from '../src/witness.ts';
