@@ -33,6 +33,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** The Merkle log's checkpoints and proofs (public endpoints; the citizen report carries proofs). */
   readonly log?: LogServiceLike;
+  /** The witness policy (C2SP tlog-policy text) the report and the page judge checkpoints by; served at /v1/log/policy. */
+  readonly witnessPolicy?: string;
   /** Requests per minute per client address (default 600). */
   readonly rateLimitPerMinute?: number;
   /**
@@ -152,7 +154,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const common = { readModels: options.readModels, register: options.register };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
   await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), recordView });
-  if (options.log) await app.register(logRoutes, { log: options.log });
+  if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);
 

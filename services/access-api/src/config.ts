@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
+import { loadPolicyFile, type LoadedPolicy } from '@sporbar/auditor';
 
 /** The access API's principal in the producer registry: it may send ReportViewed only. */
 export const ACCESS_API_PRODUCER_ID = 'sporbar-access-api';
@@ -67,6 +68,9 @@ export const accessApiEnv = {
     meaning: "the log service (`sporbar-log`): the report's integrity section and `/v1/log/*` come from it; required unless SPORBAR_ENV=development",
   }),
   SPORBAR_LOG_TIMEOUT_MS: envInteger({ default: 2000, minimum: 100, maximum: 60_000, meaning: 'how long a request to the log service may take; then the report says integrity `unavailable`' }),
+  SPORBAR_WITNESS_POLICY_FILE: envString({
+    meaning: "the witness policy, a C2SP tlog-policy file (the log's key, the witnesses' keys, the quorum): the report and the citizen page judge the log's checkpoints by it; served at `/v1/log/policy`",
+  }),
   TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
@@ -101,6 +105,8 @@ export interface AccessApiConfig {
   /** The log service's URL (undefined only in development: then the API has no log). */
   readonly logUrl: string | undefined;
   readonly logTimeoutMs: number;
+  /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
+  readonly witnessPolicy: LoadedPolicy | undefined;
 }
 
 /** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
@@ -118,6 +124,8 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     if (production && v.SPORBAR_LOG_URL === undefined) {
       problems.add('SPORBAR_LOG_URL', "is required unless SPORBAR_ENV=development: the log service (`npm run start -w @sporbar/log`) gives the report its integrity section");
     }
+    const policyFile = v.SPORBAR_WITNESS_POLICY_FILE;
+    const witnessPolicy = policyFile === undefined ? undefined : problems.check('SPORBAR_WITNESS_POLICY_FILE', () => loadPolicyFile(policyFile));
     return {
       logLevel: v.LOG_LEVEL,
       host: v.HOST,
@@ -143,6 +151,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       tokenMaxLifetimeSeconds: v.TOKEN_MAX_LIFETIME_SECONDS,
       logUrl: v.SPORBAR_LOG_URL,
       logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
+      witnessPolicy,
     };
   });
 }

@@ -65,6 +65,7 @@ const app = await buildApp({
   tokenMaxLifetimeSeconds: config.tokenMaxLifetimeSeconds,
   // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
   ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
+  ...(config.witnessPolicy ? { witnessPolicy: config.witnessPolicy.text } : {}),
   ready,
 });
 const address = await app.listen({ host: config.host, port: config.port });

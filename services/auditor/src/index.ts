@@ -15,3 +15,4 @@ export * from './progress.ts';
 export * from './config.ts';
 export * from './tail.ts';
 export * from './compare.ts';
+export * from './policy-file.ts';

@@ -1,7 +1,7 @@
 import { envInteger, envSecret, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
-import { loadSigningKey, loadVerifyingKey, logOrigin, ORIGIN_PREFIX, type SigningKey, type VerifyingKey } from '@sporbar/auditor';
+import { loadPolicyFile, loadSigningKey, loadVerifyingKey, logOrigin, ORIGIN_PREFIX, type LoadedPolicy, type SigningKey, type VerifyingKey } from '@sporbar/auditor';
 
 /** The log service reads PostgreSQL or EventStoreDB; the signer's lock is a PostgreSQL advisory lock either way. */
 const STORE: EventStoreEnvOptions = {
@@ -30,6 +30,9 @@ export const logServiceEnv = {
   SPORBAR_CHECKPOINT_SIGNER_TIMEOUT_SECONDS: envInteger({ default: 10, minimum: 1, maximum: 300, meaning: 'how long one run of the signer command may take' }),
   SPORBAR_CHECKPOINT_INTERVAL_SECONDS: envInteger({ default: 60, minimum: 1, meaning: 'a checkpoint is signed this often when any event is uncovered, and once more at shutdown' }),
   SPORBAR_CHECKPOINT_EVERY_EVENTS: envInteger({ default: 1000, minimum: 1, meaning: '…and as soon as this many events are uncovered' }),
+  SPORBAR_WITNESS_POLICY_FILE: envString({
+    meaning: "the witness policy, a C2SP tlog-policy file: this log's `log` line, a `witness <name> <vkey> <submission URL>` line per witness and the quorum; each checkpoint is sent to every witness and published with their cosignatures, judged by the quorum",
+  }),
   SPORBAR_LEADER_RETRY_SECONDS: envInteger({ default: 5, minimum: 1, meaning: 'how often a standby instance tries to become the signer (a PostgreSQL advisory lock)' }),
 } as const;
 
@@ -53,6 +56,8 @@ export interface LogServiceConfig {
   readonly intervalMs: number;
   readonly everyEvents: number;
   readonly leaderRetryMs: number;
+  /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
+  readonly witnessPolicy: LoadedPolicy | undefined;
 }
 
 export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfig {
@@ -96,6 +101,9 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
       problems.add('SPORBAR_CHECKPOINT_KEY', 'is required (SPORBAR_CHECKPOINT_KEY_FILE: an Ed25519 PKCS#8 PEM), or SPORBAR_CHECKPOINT_SIGNER_COMMAND with SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE: nothing signs checkpoints otherwise');
     }
 
+    const policyFile = v.SPORBAR_WITNESS_POLICY_FILE;
+    const witnessPolicy = policyFile === undefined ? undefined : problems.check('SPORBAR_WITNESS_POLICY_FILE', () => loadPolicyFile(policyFile, { origin }));
+
     return {
       logLevel: v.LOG_LEVEL,
       host: v.HOST,
@@ -110,6 +118,7 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
       intervalMs: v.SPORBAR_CHECKPOINT_INTERVAL_SECONDS * 1000,
       everyEvents: v.SPORBAR_CHECKPOINT_EVERY_EVENTS,
       leaderRetryMs: v.SPORBAR_LEADER_RETRY_SECONDS * 1000,
+      witnessPolicy,
     };
   });
 }

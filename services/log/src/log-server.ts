@@ -98,7 +98,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
   lease.start();
 
   const app: FastifyInstance = Fastify({ logger: false });
-  await app.register(logRoutes, { log });
+  await app.register(logRoutes, { log, ...(config.witnessPolicy ? { policy: config.witnessPolicy.text } : {}) });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     let head: bigint;

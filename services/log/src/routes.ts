@@ -24,7 +24,18 @@ export interface LogCheckpointLike {
   readonly eventId: string;
   readonly position: string;
   readonly leafIndex: number;
+  /** The signed note; with witnesses, their cosignature lines follow the log's signature (C2SP tlog-cosignature). */
   readonly checkpoint: string;
+  /** How the witness policy judges this checkpoint (absent: the log has no witness policy). */
+  readonly witnessed?: WitnessedLike;
+}
+
+/** A witness policy's verdict on one checkpoint (see `checkCheckpointPolicy` in @sporbar/auditor/note). */
+export interface WitnessedLike {
+  /** The quorum rule in words, e.g. `2 of 2 of witnesses (datatilsynet, rigsrevisionen)`. */
+  readonly quorum: string;
+  readonly met: boolean;
+  readonly witnesses: ReadonlyArray<{ readonly name: string; readonly status: 'cosigned' | 'absent' | 'invalid'; readonly time?: string; readonly reason?: string }>;
 }
 
 type MaybePromise<T> = T | Promise<T>;
@@ -92,6 +103,8 @@ export async function inclusionProofsOf(log: LogServiceLike, eventIds: readonly 
 
 export interface LogRoutesOptions {
   readonly log: LogServiceLike;
+  /** The C2SP tlog-policy (text) checkpoints are judged by: served at GET /v1/log/policy when given. */
+  readonly policy?: string;
 }
 
 const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -115,6 +128,24 @@ const checkpointSchema = {
     position: { type: 'string', pattern: '^[0-9]{1,20}$' },
     leafIndex: SIZE,
     checkpoint: { type: 'string' },
+    witnessed: {
+      type: 'object',
+      required: ['quorum', 'met', 'witnesses'],
+      additionalProperties: false,
+      properties: {
+        quorum: { type: 'string' },
+        met: { type: 'boolean' },
+        witnesses: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'status'],
+            additionalProperties: false,
+            properties: { name: { type: 'string' }, status: { type: 'string', enum: ['cosigned', 'absent', 'invalid'] }, time: { type: 'string', format: 'date-time' }, reason: { type: 'string' } },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -127,7 +158,7 @@ const inclusionProofSchema = {
 } as const;
 
 /** GET /v1/log/key, /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/proof/consistency; POST /v1/log/proof/inclusions (up to 100 events). */
-export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log }) => {
+export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log, policy }) => {
   // Same error shape as the app's handler, so the plugin answers alike when mounted on its own.
   app.setErrorHandler((error, _request, reply) => {
     if (isSporbarError(error)) return reply.status(error.statusCode).send({ code: error.code, message: error.message });
@@ -153,6 +184,14 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log
     },
     async () => log.publicKey(),
   );
+
+  if (policy !== undefined) {
+    app.get(
+      '/v1/log/policy',
+      { schema: { tags: ['log'], description: 'The C2SP tlog-policy checkpoints are judged by here: the log\'s key, the witnesses\' keys, the quorum.', response: { 200: { type: 'string' } } } },
+      async (_request, reply) => reply.type('text/plain; charset=utf-8').header('cache-control', 'public, max-age=60').send(policy),
+    );
+  }
 
   app.get('/v1/log/checkpoint', { schema: { tags: ['log'], response: { 200: checkpointSchema, ...errors } } }, async () => {
     const latest = await log.latestCheckpoint();
