@@ -67,6 +67,11 @@ export const accessApiEnv = {
     meaning: "the log service (`sporbar-log`): the report's integrity section and `/v1/log/*` come from it; required unless SPORBAR_ENV=development",
   }),
   SPORBAR_LOG_TIMEOUT_MS: envInteger({ default: 2000, minimum: 100, maximum: 60_000, meaning: 'how long a request to the log service may take; then the report says integrity `unavailable`' }),
+  SPORBAR_ENTRIES_DATABASE_URL: envString({
+    pattern: '^postgres(ql)?://',
+    redact: true,
+    meaning: "PostgreSQL of the event store (often `DATABASE_URL`'s): auditors' C2SP entry bundles `GET /v1/audit/tile/entries/*` are read from it (with `SPORBAR_LOG_URL`); unset: no entry bundles",
+  }),
   TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
@@ -100,6 +105,8 @@ export interface AccessApiConfig {
   readonly tokenMaxLifetimeSeconds: number;
   /** The log service's URL (undefined only in development: then the API has no log). */
   readonly logUrl: string | undefined;
+  /** The event store's PostgreSQL, for auditors' entry bundles (undefined: not served). */
+  readonly entriesDatabaseUrl: string | undefined;
   readonly logTimeoutMs: number;
 }
 
@@ -114,6 +121,9 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
     if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
       problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused unless SPORBAR_ENV=development');
+    }
+    if (v.SPORBAR_ENTRIES_DATABASE_URL !== undefined && v.SPORBAR_LOG_URL === undefined) {
+      problems.add('SPORBAR_ENTRIES_DATABASE_URL', 'needs SPORBAR_LOG_URL: the log\'s latest signed checkpoint bounds the entry bundles served');
     }
     if (production && v.SPORBAR_LOG_URL === undefined) {
       problems.add('SPORBAR_LOG_URL', "is required unless SPORBAR_ENV=development: the log service (`npm run start -w @sporbar/log`) gives the report its integrity section");
@@ -142,6 +152,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       tokenCacheSize: v.TOKEN_CACHE_SIZE,
       tokenMaxLifetimeSeconds: v.TOKEN_MAX_LIFETIME_SECONDS,
       logUrl: v.SPORBAR_LOG_URL,
+      entriesDatabaseUrl: v.SPORBAR_ENTRIES_DATABASE_URL,
       logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
     };
   });

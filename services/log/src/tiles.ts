@@ -46,3 +46,6 @@ export const tileRoutes: FastifyPluginAsync<TileRoutesOptions> = async (app, { l
     return reply.type('application/octet-stream').header('cache-control', IMMUTABLE).send(hashes);
   });
 };
+
+// The tile arithmetic for the access API's auditor-only entry bundles (it may import this package, not the auditor).
+export { MAX_BUNDLE_ENTRY_BYTES, TILE_WIDTH, decodeEntryBundle, encodeEntryBundle, formatTilePath, parseTilePath, tileWidthAt, type TileRef } from '@sporbar/auditor/tiles';
