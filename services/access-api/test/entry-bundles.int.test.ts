@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,18 @@ describe('GET /v1/audit/tile/entries/<N>[.p/<W>]', () => {
     expect(entries).toEqual(stored.slice(0, 256));
     const tile = service.tile({ level: 0, index: 0, width: 256 })!;
     expect(Buffer.concat(entries.map((e) => sha(Buffer.of(0), e)))).toEqual(tile);
+  });
+
+  it('gzip when the client accepts it (C2SP: bundles SHOULD be compressed), identity otherwise', async () => {
+    const plain = await get('/v1/audit/tile/entries/000');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const gz = await get('/v1/audit/tile/entries/000', { ...auditor, 'accept-encoding': 'gzip, identity' });
+    expect(gz.statusCode).toBe(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers['vary']).toMatch(/accept-encoding/i);
+    expect(gz.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+    expect(gunzipSync(gz.rawPayload)).toEqual(plain.rawPayload);
+    expect((await get('/v1/audit/tile/entries/000', { ...auditor, 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding']).toBeUndefined();
   });
 
   it('partial bundles inside the latest checkpoint (302 leaves); 404 beyond it', async () => {

@@ -1,9 +1,21 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import type { FastifyPluginAsync } from 'fastify';
 import { SporbarError } from '@sporbar/common/errors';
 import type { EventStore } from '@sporbar/event-store';
 import type { LogServiceLike } from '@sporbar/log/routes';
 import { MAX_BUNDLE_ENTRY_BYTES, TILE_WIDTH, encodeEntryBundle, parseTilePath, tileWidthAt } from '@sporbar/log/tiles';
 import { requireRole } from '../auth.ts';
+
+const gzip = promisify(gzipCallback);
+
+/** Whether `Accept-Encoding` allows gzip (not `gzip;q=0`). */
+const acceptsGzip = (header: string | undefined): boolean =>
+  (header ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return (coding === 'gzip' || coding === 'x-gzip') && (q === undefined || Number(q.slice(2)) > 0);
+  });
 
 /** The log's leaves (the stored events' bytes, in global order) by leaf index. */
 export interface EntrySource {
@@ -71,8 +83,12 @@ export const entryBundleRoutes: FastifyPluginAsync<EntryBundleRoutesOptions> = a
       if (leaves.length !== ref.width) throw new SporbarError('SPB_ERR_STORE_UNAVAILABLE', `the event store holds ${leaves.length} of the ${ref.width} leaves the checkpoint covers`);
       const big = leaves.findIndex((l) => l.length > MAX_BUNDLE_ENTRY_BYTES);
       if (big >= 0) throw new SporbarError('SPB_ERR_EVENT_TOO_LARGE', `leaf ${ref.index * TILE_WIDTH + big} has ${leaves[big]!.length} bytes: a C2SP entry bundle holds entries of at most ${MAX_BUNDLE_ENTRY_BYTES} bytes`);
-      // Immutable, but never in a shared cache: the response is for this auditor.
-      return reply.type('application/octet-stream').header('cache-control', 'private, max-age=31536000, immutable').send(encodeEntryBundle(leaves));
+      const bundle = encodeEntryBundle(leaves);
+      // Immutable, but never in a shared cache: the response is for this auditor. Compressed when the client
+      // accepts gzip (C2SP: bundles SHOULD be compressed at the HTTP layer).
+      void reply.type('application/octet-stream').header('cache-control', 'private, max-age=31536000, immutable').header('vary', 'accept-encoding');
+      if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').send(await gzip(bundle));
+      return reply.send(bundle);
     },
   );
 };
