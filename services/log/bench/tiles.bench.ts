@@ -10,7 +10,7 @@
  *   BENCH_LEAVES=20000 BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_CONNECTIONS=16
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as netServer } from 'node:net';
@@ -45,8 +45,34 @@ const nginxPath = (() => {
   return undefined;
 })();
 
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+/** CPU time (user + system, in seconds) the processes used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+/** The pids whose parent is `ppid` (nginx's workers). */
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 /** nginx, one worker, serving `root` with the log's headers; or Node's http + createReadStream when nginx is absent. */
-async function startStatic(root: string, work: string): Promise<{ name: string; url: string; stop: () => Promise<void> }> {
+async function startStatic(root: string, work: string): Promise<{ name: string; url: string; pids: number[]; stop: () => Promise<void> }> {
   const port = await freePort();
   if (nginxPath) {
     const conf = join(work, 'nginx.conf');
@@ -80,6 +106,7 @@ http {
     return {
       name: 'nginx (1 worker)',
       url,
+      pids: [child.pid!, ...childrenOf(child.pid!)],
       stop: async () => {
         child.kill('SIGQUIT');
         await new Promise((r) => child.once('exit', r));
@@ -99,7 +126,7 @@ http {
     createReadStream(path).pipe(res);
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { name: 'node http + fs.createReadStream (nginx not installed)', url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => server.close(() => r())) };
+  return { name: 'node http + fs.createReadStream (nginx not installed)', url: `http://127.0.0.1:${port}`, pids: [], stop: () => new Promise((r) => server.close(() => r())) };
 }
 
 interface Round {
@@ -108,14 +135,19 @@ interface Round {
   readonly p99: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** The server's CPU time per request, µs (NaN when it runs in this process). */
+  readonly cpuUs: number;
 }
 
-async function load(url: string, paths: string[]): Promise<Round> {
+async function load(url: string, paths: string[], pids: readonly number[]): Promise<Round> {
+  const cpu0 = pids.length ? cpuSeconds(pids) : NaN;
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests: paths.map((path) => ({ method: 'GET' as const, path })) });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const cpu = pids.length ? cpuSeconds(pids) - cpu0 : NaN;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs: (cpu / r.requests.total) * 1e6 };
 }
 
 const pg = await probePostgres();
+console.log(`load average (1, 5, 15 min) at the start: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
 if (!pg.url) {
   console.error(`tiles bench: no PostgreSQL (${pg.skip ?? 'unreachable'})`);
   process.exit(1);
@@ -167,20 +199,21 @@ try {
   const a: Round[] = [];
   const b: Round[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    a.push(await load(base, paths));
-    b.push(await load(staticServer.url, paths));
-    console.log(`round ${i + 1}: sporbar-log ${a.at(-1)!.rps.toFixed(0)} req/s p50 ${a.at(-1)!.p50} ms p99 ${a.at(-1)!.p99} ms | static ${b.at(-1)!.rps.toFixed(0)} req/s p50 ${b.at(-1)!.p50} ms p99 ${b.at(-1)!.p99} ms`);
+    a.push(await load(base, paths, [log.child.pid!]));
+    b.push(await load(staticServer.url, paths, staticServer.pids));
+    const line = (r: Round) => `${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUs.toFixed(0)} µs CPU/request`;
+    console.log(`round ${i + 1}: sporbar-log ${line(a.at(-1)!)} | static ${line(b.at(-1)!)}`);
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const summary = (rs: Round[]) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((s, r) => s + r.errors + r.non2xx, 0) });
+  const summary = (rs: Round[]) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuUs: median(rs.map((r) => r.cpuUs)), errors: rs.reduce((s, r) => s + r.errors + r.non2xx, 0) });
   const sa = summary(a);
   const sb = summary(b);
   console.log('');
-  console.log('| server | requests/s (median of rounds) | p50 ms | p99 ms | errors + non-2xx |');
-  console.log('| --- | --- | --- | --- | --- |');
-  console.log(`| sporbar-log (Node ${process.version}, fastify) | ${sa.rps.toFixed(0)} | ${sa.p50} | ${sa.p99} | ${sa.errors} |`);
-  console.log(`| ${staticServer.name} | ${sb.rps.toFixed(0)} | ${sb.p50} | ${sb.p99} | ${sb.errors} |`);
-  console.log(`ratio sporbar-log / static: ${(sa.rps / sb.rps).toFixed(2)} (requests/s)`);
+  console.log('| server | requests/s (median of rounds) | p50 ms | p99 ms | server CPU µs/request | errors + non-2xx |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(`| sporbar-log (Node ${process.version}, fastify) | ${sa.rps.toFixed(0)} | ${sa.p50} | ${sa.p99} | ${sa.cpuUs.toFixed(0)} | ${sa.errors} |`);
+  console.log(`| ${staticServer.name} | ${sb.rps.toFixed(0)} | ${sb.p50} | ${sb.p99} | ${sb.cpuUs.toFixed(0)} | ${sb.errors} |`);
+  console.log(`ratio sporbar-log / static: ${(sa.rps / sb.rps).toFixed(2)} (requests/s), ${(sa.cpuUs / sb.cpuUs).toFixed(2)} (server CPU per request)`);
   console.log(`load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
 } finally {
   await staticServer?.stop();
