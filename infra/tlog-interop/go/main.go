@@ -35,6 +35,8 @@ type request struct {
 	Checkpoint  string       `json:"checkpoint"`
 	Inclusion   []inclusion  `json:"inclusion"`
 	Consistency *consistency `json:"consistency"`
+
+	Tiles *tilesRequest `json:"tiles"` // tiles mode (tiles.go): read the log over C2SP tlog-tiles
 }
 
 type answer struct {
@@ -47,6 +49,8 @@ type answer struct {
 	Inclusion   []string `json:"inclusion,omitempty"` // "ok" or the error, per request item
 	Consistency string   `json:"consistency,omitempty"`
 	Error       string   `json:"error,omitempty"`
+
+	Tiles *tilesAnswer `json:"tiles,omitempty"`
 }
 
 func hashOf(b64 string) (tlog.Hash, error) {
@@ -97,6 +101,9 @@ func parseCheckpoint(text string) (origin string, size int64, root tlog.Hash, ex
 }
 
 func run(req request) answer {
+	if req.Tiles != nil {
+		return runTiles(req)
+	}
 	verifier, err := note.NewVerifier(req.VerifierKey)
 	if err != nil {
 		return answer{Error: "verifier key: " + err.Error()}

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { ensureTlogCheck } from './build.ts';
 
 export { ensureTlogCheck, goPrerequisites, DEBIAN_X_MOD, TLOGCHECK } from './build.ts';
@@ -36,4 +36,60 @@ export function tlogCheck(request: TlogCheckRequest): TlogCheckAnswer {
   if (res.error) throw res.error;
   const answer = JSON.parse(res.stdout) as Omit<TlogCheckAnswer, 'exitCode'>;
   return { ...answer, exitCode: res.status ?? -1 };
+}
+
+/** The tiles mode: read a log as a monitor does, over C2SP tlog-tiles (`<url>/checkpoint`, `<url>/tile/<L>/<N>[.p/<W>]`). */
+export interface TlogTilesRequest {
+  readonly verifierKey: string;
+  /** The log's prefix (`http://host:port`). */
+  readonly url: string;
+  /** Leaves to prove from the tiles (`tlog.ProveRecord` then `tlog.CheckRecord`); with `leaf` (base64 bytes), its `tlog.RecordHash` must be the tile's. */
+  readonly records?: ReadonlyArray<{ index: number; leaf?: string }>;
+  /** A signed checkpoint seen earlier: its root from its own (partial) tiles, then `tlog.ProveTree`/`CheckTree` to the current one. */
+  readonly oldCheckpoint?: string;
+}
+
+export interface TlogTilesAnswer {
+  readonly ok: boolean;
+  readonly size: number;
+  readonly root?: string;
+  readonly error?: string;
+  readonly tiles?: {
+    readonly checkpoint?: string;
+    /** `tlog.TreeHash` over the tiles (base64). */
+    readonly treeHash?: string;
+    /** `ok` or the error, per record. */
+    readonly records?: string[];
+    /** Each record's hash as the level-0 tile holds it (base64). */
+    readonly leafHashes?: string[];
+    readonly oldSize?: number;
+    readonly consistency?: string;
+    /** The C2SP paths fetched, in order. */
+    readonly fetched?: string[];
+  };
+  readonly exitCode: number;
+}
+
+/**
+ * Runs tlogcheck's tiles mode: `note.Open` on the served checkpoint, `tlog.TileHashReader` over the
+ * served tiles (Go's `tile/8/<L>/…` paths translated to C2SP's `tile/<L>/…`), `tlog.TreeHash`,
+ * `ProveRecord`/`CheckRecord`, `ProveTree`/`CheckTree`. Asynchronous: the log may be served by this process.
+ */
+export async function tlogTiles(request: TlogTilesRequest): Promise<TlogTilesAnswer> {
+  const bin = ensureTlogCheck();
+  const { verifierKey, ...tiles } = request;
+  const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c ?? -1));
+    child.stdin.end(JSON.stringify({ verifierKey, tiles }));
+  }).finally(() => clearTimeout(timer));
+  const text = Buffer.concat(out).toString('utf8');
+  if (!text.trim()) throw new Error(`tlogcheck (tiles) answered nothing, exit ${code}: ${Buffer.concat(err).toString('utf8')}`);
+  return { ...(JSON.parse(text) as Omit<TlogTilesAnswer, 'exitCode'>), exitCode: code };
 }

@@ -15,6 +15,7 @@ import { recordViewWith, type SelfViewMode, type ViewSink } from './record-view.
 import { caseworkerRoutes } from './routes/caseworker.ts';
 import { citizenRoutes } from './routes/citizen.ts';
 import { oversightRoutes } from './routes/oversight.ts';
+import { entryBundleRoutes, type EntrySource } from './routes/entries.ts';
 import { logRoutes, type LogServiceLike } from '@sporbar/log/routes';
 import { staticHelmetHeaders } from './security-headers.ts';
 
@@ -35,6 +36,8 @@ export interface AppOptions {
   readonly log?: LogServiceLike;
   /** The witness policy (C2SP tlog-policy text) the report and the page judge checkpoints by; served at /v1/log/policy. */
   readonly witnessPolicy?: string;
+  /** The log's leaves for auditors' C2SP entry bundles (`/v1/audit/tile/entries/*`, with `log`). */
+  readonly entries?: EntrySource;
   /** Requests per minute per client address (default 600). */
   readonly rateLimitPerMinute?: number;
   /**
@@ -157,6 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);
+  if (options.entries && options.log) await app.register(entryBundleRoutes, { entries: options.entries, log: options.log });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: { hide: true } }, async (_req, reply) => {

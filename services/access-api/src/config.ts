@@ -71,6 +71,11 @@ export const accessApiEnv = {
   SPORBAR_WITNESS_POLICY_FILE: envString({
     meaning: "the witness policy, a C2SP tlog-policy file (the log's key, the witnesses' keys, the quorum): the report and the citizen page judge the log's checkpoints by it; served at `/v1/log/policy`",
   }),
+  SPORBAR_ENTRIES_DATABASE_URL: envString({
+    pattern: '^postgres(ql)?://',
+    redact: true,
+    meaning: "PostgreSQL of the event store (often `DATABASE_URL`'s): auditors' C2SP entry bundles `GET /v1/audit/tile/entries/*` are read from it (with `SPORBAR_LOG_URL`); unset: no entry bundles",
+  }),
   TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
@@ -104,6 +109,8 @@ export interface AccessApiConfig {
   readonly tokenMaxLifetimeSeconds: number;
   /** The log service's URL (undefined only in development: then the API has no log). */
   readonly logUrl: string | undefined;
+  /** The event store's PostgreSQL, for auditors' entry bundles (undefined: not served). */
+  readonly entriesDatabaseUrl: string | undefined;
   readonly logTimeoutMs: number;
   /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
   readonly witnessPolicy: LoadedPolicy | undefined;
@@ -120,6 +127,9 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
     if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
       problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused unless SPORBAR_ENV=development');
+    }
+    if (v.SPORBAR_ENTRIES_DATABASE_URL !== undefined && v.SPORBAR_LOG_URL === undefined) {
+      problems.add('SPORBAR_ENTRIES_DATABASE_URL', 'needs SPORBAR_LOG_URL: the log\'s latest signed checkpoint bounds the entry bundles served');
     }
     if (production && v.SPORBAR_LOG_URL === undefined) {
       problems.add('SPORBAR_LOG_URL', "is required unless SPORBAR_ENV=development: the log service (`npm run start -w @sporbar/log`) gives the report its integrity section");
@@ -150,6 +160,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       tokenCacheSize: v.TOKEN_CACHE_SIZE,
       tokenMaxLifetimeSeconds: v.TOKEN_MAX_LIFETIME_SECONDS,
       logUrl: v.SPORBAR_LOG_URL,
+      entriesDatabaseUrl: v.SPORBAR_ENTRIES_DATABASE_URL,
       logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
       witnessPolicy,
     };

@@ -6,3 +6,4 @@ export * from './read-models.ts';
 export * from './record-view.ts';
 export * from './dev-token.ts';
 export * from './params.ts';
+export * from './routes/entries.ts';

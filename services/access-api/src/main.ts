@@ -10,6 +10,8 @@ import { pgPoolSqlClient } from '@sporbar/common/sql';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createLogClient } from '@sporbar/log/client';
+import { createPostgresEventStore } from '@sporbar/event-store';
+import { storeEntrySource } from './routes/entries.ts';
 import { buildApp } from './app.ts';
 import { accessApiConfigFromEnv } from './config.ts';
 import { watchActiveReadModels } from './read-models.ts';
@@ -47,6 +49,9 @@ const ready = async () => {
   return { ok: check.ok, detail: { ...check.detail, kafka: transport.stats().mode === 'spool' ? 'spooling (Kafka away)' : 'ok' } };
 };
 
+// Auditors' entry bundles: read from the event store itself (its PostgreSQL), bounded by the log's latest checkpoint.
+const entryStore = config.entriesDatabaseUrl && config.logUrl ? await createPostgresEventStore({ connectionString: config.entriesDatabaseUrl, poolSize: 2 }) : undefined;
+
 const app = await buildApp({
   readModels,
   register,
@@ -66,6 +71,7 @@ const app = await buildApp({
   // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
   ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
   ...(config.witnessPolicy ? { witnessPolicy: config.witnessPolicy.text } : {}),
+  ...(entryStore ? { entries: storeEntrySource(entryStore) } : {}),
   ready,
 });
 const address = await app.listen({ host: config.host, port: config.port });
@@ -82,6 +88,7 @@ const shutdown = async (signal: string) => {
   await app.close();
   await views.close();
   readModels.stop();
+  await entryStore?.close();
   await pool.end();
   process.exit(0);
 };

@@ -1,6 +1,7 @@
 export * from './merkle/rfc9162.ts';
 export * from './merkle/compact-range.ts';
 export * from './merkle/merkle-tree.ts';
+export * from './merkle/tiles.ts';
 export * from './merkle/frontier-proof.ts';
 export * from './checkpoint/signed-tree-head.ts';
 export * from './checkpoint/checkpoint-event.ts';

@@ -5,6 +5,7 @@ import type { CheckpointSigned, Codec } from '@sporbar/schemas';
 import { ORIGIN_METADATA_KEY, checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, noteKeyId, verifierKeyString, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';
+import { TILE_WIDTH, tileHashRange, tileTreeSizes, treeHasTile, type TileRef } from './merkle/tiles.ts';
 
 export interface LogServiceOptions {
   readonly store: EventStore;
@@ -67,6 +68,15 @@ export interface LogService {
   /** Proofs of several events (a report's page) against `treeSize` or the latest checkpoint; one store look-up for all. */
   inclusionProofs(eventIds: readonly string[], treeSize?: number): Promise<{ checkpoint: CheckpointView | null; treeSize: number | null; proofs: InclusionProofView[]; pending: string[] }>;
   consistencyProof(from: number, to: number): ConsistencyProofView;
+  /**
+   * The C2SP tile of hashes (level, index, width: 256 for a full tile) as served to monitors, or
+   * undefined when no signed checkpoint requires it: a full tile inside the latest checkpoint's tree,
+   * or a partial tile of exactly the width some verified checkpoint's tree size gives it (C2SP: a log
+   * serves the partial tiles of every size it signed). One copy of stored hashes, no hashing.
+   */
+  tile(tile: TileRef & { level: number }): Buffer | undefined;
+  /** `width` stored hashes of the level-`level` tile `index` (tree level 8·level) of the tree as it is now; RangeError beyond it. */
+  tileHashes(level: number, index: number, width: number): Buffer;
   /** Leaves seen so far. */
   readonly treeSize: number;
   /** Global position of the last event seen (0n before any): caught up when it reaches the store's head. */
@@ -77,6 +87,18 @@ export interface LogService {
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Index of the first element ≥ value in an ascending array (its length when none is). */
+function firstAtLeast(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /** Where the leaf numbering restarts relative to the store's positions: leaf = leafIndex + (position − from). One entry per gap in the positions. */
 interface Run {
@@ -103,6 +125,8 @@ export function createLogService(options: LogServiceOptions): LogService {
   let indexOf = new Map<string, number>();
   let runs: Run[] = [];
   let checkpoints = new Map<number, CheckpointView>();
+  /** The sizes of `checkpoints`, ascending: which partial tiles exist. */
+  let checkpointSizes: number[] = [];
   let latest: CheckpointView | undefined;
   let position = 0n;
   let subscription: Subscription | undefined;
@@ -145,6 +169,10 @@ export function createLogService(options: LogServiceOptions): LogService {
       leafIndex,
       checkpoint: text,
     };
+    if (!checkpoints.has(event.treeSize)) {
+      const at = firstAtLeast(checkpointSizes, event.treeSize);
+      checkpointSizes.splice(at, 0, event.treeSize);
+    }
     checkpoints.set(event.treeSize, view);
     if (!latest || view.treeSize > latest.treeSize) {
       latest = view;
@@ -199,6 +227,7 @@ export function createLogService(options: LogServiceOptions): LogService {
       indexOf = new Map();
       runs = [];
       checkpoints = new Map();
+      checkpointSizes = [];
       latest = undefined;
       position = 0n;
       lastRealIndex = -1;
@@ -239,6 +268,23 @@ export function createLogService(options: LogServiceOptions): LogService {
       if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to) throw new SporbarError('SPB_ERR_BAD_REQUEST', `need 0 ≤ from ≤ to, got from=${from} to=${to}`);
       if (to > tree.size) throw new SporbarError('SPB_ERR_BAD_REQUEST', `tree size ${to} is beyond the log (${tree.size} leaves)`);
       return { from, to, fromRoot: b64(tree.root(from)), toRoot: b64(tree.root(to)), proof: tree.consistencyProof(from, to).map(b64) };
+    },
+    tile(t) {
+      const size = latest?.treeSize;
+      if (size === undefined || !Number.isInteger(t.level) || t.level < 0 || !Number.isSafeInteger(t.index) || t.index < 0) return undefined;
+      if (t.width === TILE_WIDTH) {
+        if (!treeHasTile(t, size)) return undefined;
+      } else {
+        const { from, to } = tileTreeSizes(t);
+        const s = checkpointSizes[firstAtLeast(checkpointSizes, from)];
+        if (s === undefined || s >= to || s > size) return undefined;
+      }
+      const r = tileHashRange(t);
+      return tree.hashes(r.treeLevel, r.from, r.count);
+    },
+    tileHashes(level, index, width) {
+      const r = tileHashRange({ level, index, width });
+      return tree.hashes(r.treeLevel, r.from, r.count);
     },
     get treeSize() {
       return tree.size;

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp, devPublicKey, type ReadModels } from '@sporbar/access-api';
+import { buildApp, devPublicKey, storeEntrySource, type ReadModels } from '@sporbar/access-api';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
 import { createInProcessTransport, createProducer, developmentProducerKey, type Producer } from '@sporbar/producer';
@@ -92,6 +92,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   await log.start();
   const app = await buildApp({
     log,
+    // Auditors' C2SP entry bundles (/v1/audit/tile/entries/*), from the store in process.
+    entries: storeEntrySource(store),
     readModels,
     register,
     pseudonymiser,

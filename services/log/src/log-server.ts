@@ -8,6 +8,7 @@ import { createSignerLease, signerLockKey, type SignerLease } from './leader.ts'
 import { createLogMetrics, type LogMetrics } from './metrics.ts';
 import { logRoutes } from './routes.ts';
 import { createCommandSigner } from './signer.ts';
+import { tileRoutes } from './tiles.ts';
 
 export interface LogServer {
   /** `http://host:port` it listens on. */
@@ -99,6 +100,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
 
   const app: FastifyInstance = Fastify({ logger: false });
   await app.register(logRoutes, { log, ...(config.witnessPolicy ? { policy: config.witnessPolicy.text } : {}) });
+  await app.register(tileRoutes, { log });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     let head: bigint;

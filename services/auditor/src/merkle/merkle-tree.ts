@@ -67,6 +67,21 @@ export class MerkleTree {
     return Buffer.from(this.#node(0, index));
   }
 
+  /**
+   * `count` consecutive stored subtree hashes at tree level `level` (subtrees of 2^level leaves), from
+   * subtree `from`: one copy out of the level's buffer, no hashing. A C2SP tile of level L, index N,
+   * width W is `hashes(8·L, 256·N, W)` (see tiles.ts).
+   */
+  hashes(level: number, from: number, count: number): Buffer {
+    const available = Math.floor(this.#size / 2 ** level);
+    if (!Number.isInteger(level) || level < 0 || !Number.isSafeInteger(from) || !Number.isSafeInteger(count) || from < 0 || count < 0 || from + count > available) {
+      throw new RangeError(`hashes(${level}, ${from}, ${count}): the tree of ${this.#size} leaves has ${available} hashes at level ${level}`);
+    }
+    if (count === 0) return Buffer.alloc(0);
+    const buf = this.#levels[level]!;
+    return Buffer.from(buf.subarray(from * HASH_BYTES, (from + count) * HASH_BYTES));
+  }
+
   /** MTH(D[0:treeSize]) for any treeSize ≤ size. */
   root(treeSize = this.#size): Buffer {
     checkConsistencyArgs(0, treeSize, this.#size);
