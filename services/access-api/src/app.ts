@@ -33,6 +33,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** The Merkle log's checkpoints and proofs (public endpoints; the citizen report carries proofs). */
   readonly log?: LogServiceLike;
+  /** The event store, read by event id for the citizens' proof downloads (GET /v1/me/disclosures/:eventId/proof). */
+  readonly eventStore?: import('@sporbar/event-store').EventStore;
   /** The witness policy (C2SP tlog-policy text) the report and the page judge checkpoints by; served at /v1/log/policy. */
   readonly witnessPolicy?: string;
   /** Requests per minute per client address (default 600). */
@@ -153,7 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => recordView.drain());
   const common = { readModels: options.readModels, register: options.register };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
-  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), recordView });
+  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), recordView });
   if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);

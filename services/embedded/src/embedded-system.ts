@@ -92,6 +92,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   await log.start();
   const app = await buildApp({
     log,
+    // The in-process store: the citizens' proof downloads read the stored events' bytes from it.
+    eventStore: store,
     readModels,
     register,
     pseudonymiser,
