@@ -3,6 +3,7 @@ import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClient
 import { SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
 import { loadPolicyFile, type LoadedPolicy } from '@sporbar/auditor';
+import { eventStoreConfigFrom, type EventStoreConfig } from '@sporbar/event-store';
 
 /** The access API's principal in the producer registry: it may send ReportViewed only. */
 export const ACCESS_API_PRODUCER_ID = 'sporbar-access-api';
@@ -71,6 +72,11 @@ export const accessApiEnv = {
   SPORBAR_WITNESS_POLICY_FILE: envString({
     meaning: "the witness policy, a C2SP tlog-policy file (the log's key, the witnesses' keys, the quorum): the report and the citizen page judge the log's checkpoints by it; served at `/v1/log/policy`",
   }),
+  SPORBAR_STORE: envOneOf(['postgres'], {
+    defaultDoc: '— (no proof downloads)',
+    meaning: "the event store the citizens' proof downloads (`/v1/me/disclosures/:eventId/proof`) read each disclosure's stored bytes from: `postgres`, in `EVENT_STORE_DATABASE_URL`; unset, those downloads answer 503",
+  }),
+  EVENT_STORE_DATABASE_URL: envString({ redact: true, defaultDoc: '`DATABASE_URL`', meaning: 'PostgreSQL connection string of the event store (`SPORBAR_STORE=postgres`), when it is not the read models\' database' }),
   TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
@@ -107,6 +113,8 @@ export interface AccessApiConfig {
   readonly logTimeoutMs: number;
   /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
   readonly witnessPolicy: LoadedPolicy | undefined;
+  /** The event store the proof downloads read (SPORBAR_STORE), when one is configured. */
+  readonly eventStore: EventStoreConfig | undefined;
 }
 
 /** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
@@ -152,6 +160,10 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       logUrl: v.SPORBAR_LOG_URL,
       logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
       witnessPolicy,
+      eventStore:
+        v.SPORBAR_STORE === undefined
+          ? undefined
+          : eventStoreConfigFrom({ SPORBAR_STORE: v.SPORBAR_STORE, DATABASE_URL: v.EVENT_STORE_DATABASE_URL ?? v.DATABASE_URL }, problems, { adapters: ['postgres'] }),
     };
   });
 }

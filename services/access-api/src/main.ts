@@ -10,6 +10,7 @@ import { pgPoolSqlClient } from '@sporbar/common/sql';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createLogClient } from '@sporbar/log/client';
+import { createEventStore } from '@sporbar/event-store';
 import { buildApp } from './app.ts';
 import { accessApiConfigFromEnv } from './config.ts';
 import { watchActiveReadModels } from './read-models.ts';
@@ -35,6 +36,8 @@ const transport = createKafkaTransport({
 const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, producerKey: config.producerKey });
 await migrateSubjectKeys(pgPoolSqlClient(pool));
 const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys });
+// The citizens' proof downloads read stored events by id (SPORBAR_STORE): a small pool, reads only.
+const eventStore = config.eventStore ? await createEventStore({ ...config.eventStore, ...(config.eventStore.adapter === 'postgres' ? { poolSize: 2 } : {}) }) : undefined;
 let spoolOpen = false;
 transport.ready.then(() => void (spoolOpen = true)).catch(() => undefined);
 /**
@@ -66,6 +69,7 @@ const app = await buildApp({
   // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
   ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
   ...(config.witnessPolicy ? { witnessPolicy: config.witnessPolicy.text } : {}),
+  ...(eventStore ? { eventStore } : {}),
   ready,
 });
 const address = await app.listen({ host: config.host, port: config.port });
@@ -82,6 +86,7 @@ const shutdown = async (signal: string) => {
   await app.close();
   await views.close();
   readModels.stop();
+  await eventStore?.close();
   await pool.end();
   process.exit(0);
 };
