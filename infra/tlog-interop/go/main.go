@@ -35,6 +35,7 @@ type request struct {
 	Checkpoint  string       `json:"checkpoint"`
 	Inclusion   []inclusion  `json:"inclusion"`
 	Consistency *consistency `json:"consistency"`
+	Proof       *proofReq    `json:"proof"` // a C2SP tlog-proof to check instead (proof.go)
 }
 
 type answer struct {
@@ -97,6 +98,9 @@ func parseCheckpoint(text string) (origin string, size int64, root tlog.Hash, ex
 }
 
 func run(req request) answer {
+	if req.Proof != nil {
+		return runProof(req)
+	}
 	verifier, err := note.NewVerifier(req.VerifierKey)
 	if err != nil {
 		return answer{Error: "verifier key: " + err.Error()}
