@@ -169,8 +169,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const index = publicFile('index.html');
   const js = publicFile('citizen.js');
   const css = publicFile('citizen.css');
+  const verifyJs = publicFile('verify.js');
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(index));
   app.get('/citizen.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(js));
+  app.get('/verify.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(verifyJs));
   app.get('/citizen.css', { schema: { hide: true } }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(css));
   return app;
 }

@@ -83,7 +83,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       if (wantsHtml(request.headers.accept)) {
         const { recipient, from, to } = request.query;
         const timeline = await disclosuresPage(readModels.db, subjects, { recipient, from, to, limit: 100 }, readModels.prefix());
-        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
+        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames, proofs: log !== undefined && eventStore !== undefined }));
       }
       return { ...report, integrity: await integrity(subjects) };
     },
