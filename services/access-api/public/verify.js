@@ -4,8 +4,8 @@
 // Ed25519 signature of the checkpoint, each witness's cosignature/v1, the quorum, then the entry's
 // RFC 6962 leaf hash walked up the RFC 9162 inclusion path to the checkpoint's root. Nothing is
 // taken on the server's word but the keys. The download link saves the same proof file.
-(function () {
 /* global TextEncoder, TextDecoder, atob, crypto, URL, Blob, setTimeout */
+(function () {
   'use strict';
   var TOKEN = 'sporbar-token';
   var enc = new TextEncoder();
@@ -93,8 +93,10 @@
 
   /** A C2SP verifier key `<name>+<8 hex>+<base64(type ‖ 32-byte key)>`, its key ID checked. */
   async function parseVkey(vkey, type) {
-    var parts = vkey.trim().split('+');
-    if (parts.length !== 3) throw new Fail('malformed');
+    // <name>+<hash>+<key>: the key's base64 may hold '+' too.
+    var m = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(String(vkey).trim());
+    if (!m) throw new Fail('malformed');
+    var parts = m.slice(1);
     var raw = b64(parts[2]);
     if (raw.length !== 33 || raw[0] !== type) throw new Fail('malformed');
     var id = (await sha256(concat(enc.encode(parts[0] + '\n'), raw))).slice(0, 4);

@@ -120,11 +120,13 @@ ${o.proofs ? '<script src="/verify.js" defer></script>\n' : ''}</head>
 <p id="total">${esc(t.total)}: <strong>${report.totalDisclosures}</strong></p>
 <section aria-labelledby="recipients-h">
 <h2 id="recipients-h">${esc(t.recipients)}</h2>
+<div class="table-scroll" role="region" aria-labelledby="recipients-h" tabindex="0">
 <table id="recipients">
 <caption>${esc(t.recipients)}</caption>
 <thead><tr><th scope="col">${esc(t.recipient)}</th><th scope="col">${esc(t.role)}</th><th scope="col">${esc(t.purposes)}</th><th scope="col">${esc(t.legalBases)}</th><th scope="col">${esc(t.categories)}</th><th scope="col">${esc(t.count)}</th><th scope="col">${esc(t.period)}</th></tr></thead>
 <tbody>${recipients}</tbody>
 </table>
+</div>
 </section>
 <section aria-labelledby="timeline-h">
 <h2 id="timeline-h">${esc(t.timeline)}</h2>
