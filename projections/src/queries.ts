@@ -154,6 +154,15 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
   );
 }
 
+/**
+ * Whether `eventId` is one of the subject's disclosures (a primary-key look-up): the citizen's proof
+ * download answers only for the caller's own. `eventId` must be a uuid (the route checks it).
+ */
+export async function isSubjectDisclosure(db: Sql, subject: SubjectRefs, eventId: string, prefix = 'rm_'): Promise<boolean> {
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT 1 AS found FROM ${prefix}subject_disclosures WHERE event_id = $1::uuid AND subject = ANY($2::text[])`, [eventId, subjectList(subject)]);
+  return rows.length > 0;
+}
+
 export interface AlertItem {
   readonly eventId: string;
   readonly occurredAt: string;

@@ -37,6 +37,7 @@ type request struct {
 	Consistency *consistency `json:"consistency"`
 
 	Tiles *tilesRequest `json:"tiles"` // tiles mode (tiles.go): read the log over C2SP tlog-tiles
+	Proof *proofReq     `json:"proof"` // a C2SP tlog-proof to check instead (proof.go)
 }
 
 type answer struct {
@@ -103,6 +104,9 @@ func parseCheckpoint(text string) (origin string, size int64, root tlog.Hash, ex
 func run(req request) answer {
 	if req.Tiles != nil {
 		return runTiles(req)
+	}
+	if req.Proof != nil {
+		return runProof(req)
 	}
 	verifier, err := note.NewVerifier(req.VerifierKey)
 	if err != nil {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,16 +48,17 @@ function xModVersion(): string {
 export function ensureTlogCheck(): string {
   const prereq = goPrerequisites();
   if (!prereq.ok) throw new Error(`cannot build the Go verifier: missing ${prereq.missing.join(', ')}`);
-  // Every .go file of go/ (main.go and the modes in files of their own).
+  // Every .go file of go/ (main.go and each mode's own file), in name order.
   const files = readdirSync(GO_DIR).filter((f) => f.endsWith('.go')).sort();
-  const source = files.map((f) => `// ${f}\n${readFileSync(join(GO_DIR, f), 'utf8')}`).join('\n');
+  const sources = files.map((f) => [f, readFileSync(join(GO_DIR, f), 'utf8')] as const);
+  const source = sources.map(([f, text]) => `// ${f}\n${text}`).join('\n');
   const stamp = join(BUILD_DIR, 'main.go.built');
   if (existsSync(TLOGCHECK) && existsSync(stamp) && readFileSync(stamp, 'utf8') === source) return TLOGCHECK;
   const version = xModVersion();
   const work = join(BUILD_DIR, 'src');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'vendor', 'golang.org', 'x'), { recursive: true });
-  for (const f of files) writeFileSync(join(work, f), readFileSync(join(GO_DIR, f)));
+  for (const [f, text] of sources) writeFileSync(join(work, f), text);
   writeFileSync(join(work, 'go.mod'), readFileSync(join(GO_DIR, 'go.mod'), 'utf8').replace(/golang\.org\/x\/mod v[0-9.]+/, `golang.org/x/mod ${version}`));
   symlinkSync(DEBIAN_X_MOD, join(work, 'vendor', 'golang.org', 'x', 'mod'));
   writeFileSync(join(work, 'vendor', 'modules.txt'), `# golang.org/x/mod ${version}\n## explicit; go 1.17\ngolang.org/x/mod/sumdb/note\ngolang.org/x/mod/sumdb/tlog\n`);

@@ -3,7 +3,7 @@ import { ensureTlogCheck } from './build.ts';
 
 export { ensureTlogCheck, goPrerequisites, DEBIAN_X_MOD, TLOGCHECK } from './build.ts';
 
-/** What `tlogcheck` reads: a verifier key (`<name>+<hash>+<base64 key>`), a signed checkpoint, proofs to check against it. */
+/** What `tlogcheck` reads: a verifier key (`<name>+<hash>+<base64 key>`), a signed checkpoint, proofs to check against it; or a tlog-proof. */
 export interface TlogCheckRequest {
   readonly verifierKey: string;
   readonly checkpoint: string;
@@ -11,6 +11,13 @@ export interface TlogCheckRequest {
   readonly inclusion?: ReadonlyArray<{ index: number; leaf?: string; leafHash?: string; proof: readonly string[] }>;
   /** A proof that the checkpoint's tree extends an older one (`tlog.CheckTree`). */
   readonly consistency?: { oldSize: number; oldRoot: string; proof: readonly string[] };
+  /**
+   * Instead: a C2SP tlog-proof (`text`) checked under `verifierKey` (the log's) and these witnesses'
+   * cosignature/v1 verifier keys, `quorum` of which must have cosigned (`checkpoint` is then ignored:
+   * the proof carries it). The answer's `signers` are the log and the witnesses whose signatures
+   * verified, `inclusion` the one entry's result (`tlog.CheckRecord` over `tlog.RecordHash(extra)`).
+   */
+  readonly proof?: { text: string; witnesses: readonly string[]; quorum: number };
 }
 
 export interface TlogCheckAnswer {
@@ -29,7 +36,7 @@ export interface TlogCheckAnswer {
   readonly exitCode: number;
 }
 
-/** Runs the Go checksum database's note.Open / tlog.CheckRecord / tlog.CheckTree on a request. */
+/** Runs the Go checksum database's note.Open / tlog.CheckRecord / tlog.CheckTree on a request (or a tlog-proof: `proofCheck`). */
 export function tlogCheck(request: TlogCheckRequest): TlogCheckAnswer {
   const bin = ensureTlogCheck();
   const res = spawnSync(bin, [], { input: JSON.stringify(request), encoding: 'utf8', timeout: 30_000 });
@@ -92,4 +99,9 @@ export async function tlogTiles(request: TlogTilesRequest): Promise<TlogTilesAns
   const text = Buffer.concat(out).toString('utf8');
   if (!text.trim()) throw new Error(`tlogcheck (tiles) answered nothing, exit ${code}: ${Buffer.concat(err).toString('utf8')}`);
   return { ...(JSON.parse(text) as Omit<TlogTilesAnswer, 'exitCode'>), exitCode: code };
+}
+
+/** A C2SP tlog-proof checked by the Go code: the log's key, the witnesses' keys, how many must have cosigned. */
+export function tlogProofCheck(text: string, logVerifierKey: string, witnesses: readonly string[] = [], quorum = 0): TlogCheckAnswer {
+  return tlogCheck({ verifierKey: logVerifierKey, checkpoint: '', proof: { text, witnesses, quorum } });
 }

@@ -34,6 +34,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** The Merkle log's checkpoints and proofs (public endpoints; the citizen report carries proofs). */
   readonly log?: LogServiceLike;
+  /** The event store, read by event id for the citizens' proof downloads (GET /v1/me/disclosures/:eventId/proof). */
+  readonly eventStore?: import('@sporbar/event-store').EventStore;
   /** The witness policy (C2SP tlog-policy text) the report and the page judge checkpoints by; served at /v1/log/policy. */
   readonly witnessPolicy?: string;
   /** The log's leaves for auditors' C2SP entry bundles (`/v1/audit/tile/entries/*`, with `log`). */
@@ -156,7 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => recordView.drain());
   const common = { readModels: options.readModels, register: options.register };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
-  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), recordView });
+  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), recordView });
   if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);
@@ -171,8 +173,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const index = publicFile('index.html');
   const js = publicFile('citizen.js');
   const css = publicFile('citizen.css');
+  const verifyJs = publicFile('verify.js');
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(index));
   app.get('/citizen.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(js));
+  app.get('/verify.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(verifyJs));
   app.get('/citizen.css', { schema: { hide: true } }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(css));
   return app;
 }

@@ -3,6 +3,7 @@ import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClient
 import { SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
 import { loadPolicyFile, type LoadedPolicy } from '@sporbar/auditor';
+import { eventStoreConfigFrom, type EventStoreConfig } from '@sporbar/event-store';
 
 /** The access API's principal in the producer registry: it may send ReportViewed only. */
 export const ACCESS_API_PRODUCER_ID = 'sporbar-access-api';
@@ -71,11 +72,11 @@ export const accessApiEnv = {
   SPORBAR_WITNESS_POLICY_FILE: envString({
     meaning: "the witness policy, a C2SP tlog-policy file (the log's key, the witnesses' keys, the quorum): the report and the citizen page judge the log's checkpoints by it; served at `/v1/log/policy`",
   }),
-  SPORBAR_ENTRIES_DATABASE_URL: envString({
-    pattern: '^postgres(ql)?://',
-    redact: true,
-    meaning: "PostgreSQL of the event store (often `DATABASE_URL`'s): auditors' C2SP entry bundles `GET /v1/audit/tile/entries/*` are read from it (with `SPORBAR_LOG_URL`); unset: no entry bundles",
+  SPORBAR_STORE: envOneOf(['postgres'], {
+    defaultDoc: '— (no proof downloads, no entry bundles)',
+    meaning: "the event store the citizens' proof downloads (`/v1/me/disclosures/:eventId/proof`) and the auditors' C2SP entry bundles (`/v1/audit/tile/entries/*`, with `SPORBAR_LOG_URL`) read the stored events' bytes from: `postgres`, in `EVENT_STORE_DATABASE_URL`; unset, those answer 503 / 404",
   }),
+  EVENT_STORE_DATABASE_URL: envString({ redact: true, defaultDoc: '`DATABASE_URL`', meaning: 'PostgreSQL connection string of the event store (`SPORBAR_STORE=postgres`), when it is not the read models\' database' }),
   TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'longest accepted access-token lifetime (`exp - iat`, and `exp` from now); longer ones are refused 401' }),
 } as const;
 
@@ -110,10 +111,11 @@ export interface AccessApiConfig {
   /** The log service's URL (undefined only in development: then the API has no log). */
   readonly logUrl: string | undefined;
   /** The event store's PostgreSQL, for auditors' entry bundles (undefined: not served). */
-  readonly entriesDatabaseUrl: string | undefined;
   readonly logTimeoutMs: number;
   /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
   readonly witnessPolicy: LoadedPolicy | undefined;
+  /** The event store the proof downloads and the entry bundles read (SPORBAR_STORE), when one is configured. */
+  readonly eventStore: EventStoreConfig | undefined;
 }
 
 /** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
@@ -127,9 +129,6 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
     if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
       problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused unless SPORBAR_ENV=development');
-    }
-    if (v.SPORBAR_ENTRIES_DATABASE_URL !== undefined && v.SPORBAR_LOG_URL === undefined) {
-      problems.add('SPORBAR_ENTRIES_DATABASE_URL', 'needs SPORBAR_LOG_URL: the log\'s latest signed checkpoint bounds the entry bundles served');
     }
     if (production && v.SPORBAR_LOG_URL === undefined) {
       problems.add('SPORBAR_LOG_URL', "is required unless SPORBAR_ENV=development: the log service (`npm run start -w @sporbar/log`) gives the report its integrity section");
@@ -160,9 +159,12 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       tokenCacheSize: v.TOKEN_CACHE_SIZE,
       tokenMaxLifetimeSeconds: v.TOKEN_MAX_LIFETIME_SECONDS,
       logUrl: v.SPORBAR_LOG_URL,
-      entriesDatabaseUrl: v.SPORBAR_ENTRIES_DATABASE_URL,
       logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
       witnessPolicy,
+      eventStore:
+        v.SPORBAR_STORE === undefined
+          ? undefined
+          : eventStoreConfigFrom({ SPORBAR_STORE: v.SPORBAR_STORE, DATABASE_URL: v.EVENT_STORE_DATABASE_URL ?? v.DATABASE_URL }, problems, { adapters: ['postgres'] }),
     };
   });
 }

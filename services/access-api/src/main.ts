@@ -10,7 +10,7 @@ import { pgPoolSqlClient } from '@sporbar/common/sql';
 import { register } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createLogClient } from '@sporbar/log/client';
-import { createPostgresEventStore } from '@sporbar/event-store';
+import { createEventStore } from '@sporbar/event-store';
 import { storeEntrySource } from './routes/entries.ts';
 import { buildApp } from './app.ts';
 import { accessApiConfigFromEnv } from './config.ts';
@@ -37,6 +37,8 @@ const transport = createKafkaTransport({
 const views = createProducer({ transport, sealPublicKey: config.sealPublicKey, routingSecret: config.routingSecret, producerKey: config.producerKey });
 await migrateSubjectKeys(pgPoolSqlClient(pool));
 const subjectKeys = createSubjectKeyStore({ db: pool, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys });
+// The citizens' proof downloads read stored events by id (SPORBAR_STORE): a small pool, reads only.
+const eventStore = config.eventStore ? await createEventStore({ ...config.eventStore, ...(config.eventStore.adapter === 'postgres' ? { poolSize: 2 } : {}) }) : undefined;
 let spoolOpen = false;
 transport.ready.then(() => void (spoolOpen = true)).catch(() => undefined);
 /**
@@ -50,7 +52,6 @@ const ready = async () => {
 };
 
 // Auditors' entry bundles: read from the event store itself (its PostgreSQL), bounded by the log's latest checkpoint.
-const entryStore = config.entriesDatabaseUrl && config.logUrl ? await createPostgresEventStore({ connectionString: config.entriesDatabaseUrl, poolSize: 2 }) : undefined;
 
 const app = await buildApp({
   readModels,
@@ -71,7 +72,7 @@ const app = await buildApp({
   // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
   ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
   ...(config.witnessPolicy ? { witnessPolicy: config.witnessPolicy.text } : {}),
-  ...(entryStore ? { entries: storeEntrySource(entryStore) } : {}),
+  ...(eventStore ? { eventStore, ...(config.logUrl ? { entries: storeEntrySource(eventStore) } : {}) } : {}),
   ready,
 });
 const address = await app.listen({ host: config.host, port: config.port });
@@ -88,7 +89,7 @@ const shutdown = async (signal: string) => {
   await app.close();
   await views.close();
   readModels.stop();
-  await entryStore?.close();
+  await eventStore?.close();
   await pool.end();
   process.exit(0);
 };

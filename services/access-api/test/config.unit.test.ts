@@ -119,3 +119,15 @@ describe('TOKEN_MAX_LIFETIME_SECONDS', () => {
     for (const bad of ['0', '-5', 'an hour', '100000']) expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, TOKEN_MAX_LIFETIME_SECONDS: bad })))).toEqual(['TOKEN_MAX_LIFETIME_SECONDS']);
   });
 });
+
+describe("the proof downloads' event store (SPORBAR_STORE, EVENT_STORE_DATABASE_URL)", () => {
+  it('is off unless SPORBAR_STORE is set; postgres in the read models\' database unless EVENT_STORE_DATABASE_URL says otherwise', () => {
+    expect(accessApiConfigFromEnv(complete).eventStore).toBeUndefined();
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_STORE: 'postgres', DATABASE_URL: 'postgres://rm@db/sporbar' }).eventStore).toEqual({ adapter: 'postgres', connectionString: 'postgres://rm@db/sporbar' });
+    expect(accessApiConfigFromEnv({ ...complete, SPORBAR_STORE: 'postgres', EVENT_STORE_DATABASE_URL: 'postgres://es@store/events' }).eventStore).toEqual({ adapter: 'postgres', connectionString: 'postgres://es@store/events' });
+  });
+
+  it('refuses an adapter that cannot read an event by its id', () => {
+    for (const bad of ['eventstoredb', 'pglite', 'yes']) expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_STORE: bad })))).toEqual(['SPORBAR_STORE']);
+  });
+});

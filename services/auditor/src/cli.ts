@@ -20,6 +20,8 @@ import { createProgress, rate } from './progress.ts';
 import { diffReadModels, diffScope, formatDiff, liveCheckpoint, livePrefix, replay, REPLAY_PREFIX, type DiffScope, type ReplayPoint } from './replay.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
+import { keyOnlyPolicy, verifyProofFile } from './verify-proof.ts';
+import { parsePolicy, type TlogPolicy } from './note/index.ts';
 
 /**
  * sporbar-audit: verify, replay, diff, export, compare and prove the Sporbar log.
@@ -302,6 +304,34 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
       } finally {
         await log.close();
       }
+    });
+
+  program
+    .command('verify-proof')
+    .description("check a downloaded proof (a C2SP .tlog-proof file) offline and say what it proves: the log's signature, the witnesses' quorum, the inclusion, the event")
+    .argument('<file>', 'the .tlog-proof file (GET /v1/me/disclosures/:eventId/proof)')
+    .option('--policy <file>', "a C2SP tlog-policy: the log's key, the witnesses' keys and the quorum (GET /v1/log/policy)")
+    .option('--key <vkey or file>', "for a log without witnesses: its verifier key (GET /v1/log/key's verifierKey), or a file holding it")
+    .action(async (file: string, o: { policy?: string; key?: string }) => {
+      if ((o.policy === undefined) === (o.key === undefined)) throw usage('give --policy <file> or --key <verifier key>, one of them');
+      const read = (path: string, what: string): string => {
+        try {
+          return readFileSync(path, 'utf8');
+        } catch (err) {
+          throw usage(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      };
+      let policy: TlogPolicy;
+      try {
+        policy = o.policy !== undefined ? parsePolicy(read(o.policy, 'the policy')) : keyOnlyPolicy(existsSync(o.key!) ? read(o.key!, 'the key') : o.key!);
+      } catch (err) {
+        if (err instanceof ExitError) throw err;
+        throw usage(`${o.policy !== undefined ? 'the policy' : 'the key'}: ${(err as Error).message}`);
+      }
+      const origin = g().origin;
+      const verdict = verifyProofFile(read(file, 'the proof'), policy, codec, origin === undefined ? {} : { origin });
+      io.out(verdict.text);
+      code = verdict.ok ? 0 : 1;
     });
 
   program

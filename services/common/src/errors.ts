@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   SPB_ERR_AUTH_UNAVAILABLE: { status: 503, retriable: true, doc: "The authorization server's discovery document or signing keys cannot be fetched right now, so no token can be checked; retry with backoff." },
   // Log service (and its client in the access API)
   SPB_ERR_LOG_UNAVAILABLE: { status: 503, retriable: true, doc: "The log service (`SPORBAR_LOG_URL`) cannot be reached, did not answer in time or answered something unexpected; the citizen report still answers, its integrity section says `unavailable`." },
+  SPB_ERR_NOT_YET_CHECKPOINTED: { status: 409, retriable: true, doc: 'The entry is in the log but no signed checkpoint covers it yet, so no proof can be made; the next checkpoint (within a minute or so) does: retry then.' },
   SPB_ERR_INTERNAL: { status: 500, retriable: false, doc: 'Something failed that should not have; the log has the details (never personal data).' },
   // Witness (c2sp.org/tlog-witness): the add-checkpoint answers, for the witness and the log's client alike
   SPB_ERR_WITNESS_UNKNOWN_LOG: { status: 404, retriable: false, doc: "The witness does not witness the checkpoint's origin (no log of that origin is configured)." },

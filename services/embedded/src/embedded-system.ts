@@ -94,6 +94,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     log,
     // Auditors' C2SP entry bundles (/v1/audit/tile/entries/*), from the store in process.
     entries: storeEntrySource(store),
+    // The in-process store: the citizens' proof downloads read the stored events' bytes from it.
+    eventStore: store,
     readModels,
     register,
     pseudonymiser,

@@ -16,6 +16,8 @@ export interface RenderOptions {
   readonly lang: Lang;
   readonly filters: { recipient?: string | undefined; from?: string | undefined; to?: string | undefined };
   readonly recipientNames: ReadonlyMap<string, string>;
+  /** Whether each disclosure gets its proof link and the on-device check (/verify.js): the server has a log and an event store. */
+  readonly proofs?: boolean;
 }
 
 /**
@@ -52,11 +54,16 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
   // Why a disclosure is not covered, in plain words (a consent-missing one included).
   const reasons = (codes: readonly string[]): string =>
     codes.length === 0 ? '' : `<br><span class="reasons">${codes.map((c) => esc(reasonText(c, o.lang))).join(' ')}</span>`;
+  // The proof link (a download with the bearer token: /verify.js fetches it) and where the on-device check speaks.
+  const proof = (eventId: string): string =>
+    o.proofs
+      ? `<div class="proof" data-event-id="${esc(eventId)}"><a class="proof-download" href="/v1/me/disclosures/${esc(eventId)}/proof" download="sporbar-${esc(eventId)}.tlog-proof">${esc(t.downloadProof)}</a> <span class="proof-status" aria-live="polite"></span></div>`
+      : '';
   const events = timeline
     .map(
       (e) => `<li><time datetime="${esc(e.occurredAt)}">${esc(time(e.occurredAt, o.lang))}</time>: <span class="recipient">${esc(o.recipientNames.get(e.recipientId) ?? e.recipientId)}</span> — ${esc(e.purpose)}${
         e.classification === 'undeclared' ? ` <strong class="undeclared">(${esc(t.undeclared)})</strong>${reasons(e.reasons)}` : ''
-      }${details(e.details)}</li>`,
+      }${details(e.details)}${proof(e.eventId)}</li>`,
     )
     .join('');
   const notices = report.notices
@@ -104,7 +111,7 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
 <title>${esc(t.title)}</title>
 <link rel="stylesheet" href="/citizen.css">
 <script src="/citizen.js" defer></script>
-</head>
+${o.proofs ? '<script src="/verify.js" defer></script>\n' : ''}</head>
 <body>
 <header><p><a href="?lang=${other}" hreflang="${other}" data-lang="${other}">${esc(t.language)}</a> · <a href="/" id="sign-out">${esc(t.signOut)}</a></p></header>
 <main>
@@ -113,11 +120,13 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
 <p id="total">${esc(t.total)}: <strong>${report.totalDisclosures}</strong></p>
 <section aria-labelledby="recipients-h">
 <h2 id="recipients-h">${esc(t.recipients)}</h2>
+<div class="table-scroll" role="region" aria-labelledby="recipients-h" tabindex="0">
 <table id="recipients">
 <caption>${esc(t.recipients)}</caption>
 <thead><tr><th scope="col">${esc(t.recipient)}</th><th scope="col">${esc(t.role)}</th><th scope="col">${esc(t.purposes)}</th><th scope="col">${esc(t.legalBases)}</th><th scope="col">${esc(t.categories)}</th><th scope="col">${esc(t.count)}</th><th scope="col">${esc(t.period)}</th></tr></thead>
 <tbody>${recipients}</tbody>
 </table>
+</div>
 </section>
 <section aria-labelledby="timeline-h">
 <h2 id="timeline-h">${esc(t.timeline)}</h2>
@@ -129,7 +138,7 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
 <label for="f-to">${esc(t.to)}</label><input id="f-to" name="to" type="date" value="${esc(o.filters.to?.slice(0, 10) ?? '')}">
 <button type="submit">${esc(t.filter)}</button>
 </form>
-<ol id="timeline">${events}</ol>
+${o.proofs ? `<p id="proof-intro">${esc(t.proofIntro)}</p>\n` : ''}<ol id="timeline">${events}</ol>
 </section>
 <section aria-labelledby="transfers-h"><h2 id="transfers-h">${esc(t.transfers)}</h2>${transfers}</section>
 <section aria-labelledby="consents-h"><h2 id="consents-h">${esc(t.consents)}</h2>${consents}</section>

@@ -41,6 +41,8 @@ export const TEXT = {
     signOut: 'Log ud',
     erased: 'Detaljerne er slettet',
     unreadable: 'Detaljerne kan ikke læses',
+    downloadProof: 'Hent bevis',
+    proofIntro: 'Ud for hver videregivelse kontrollerer siden på din egen enhed, at den står i den offentlige log, som uafhængige vidner har bekræftet. Du kan hente beviset og gemme det.',
   },
   en: {
     title: 'Who received my data – and why?',
@@ -81,6 +83,8 @@ export const TEXT = {
     signOut: 'Sign out',
     erased: 'The details were erased',
     unreadable: 'The details cannot be read',
+    downloadProof: 'Download proof',
+    proofIntro: 'Next to each disclosure this page checks, on your own device, that it is in the public log that independent witnesses have confirmed. You can download the proof and keep it.',
   },
 } as const;
 

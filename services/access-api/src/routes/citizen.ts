@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { accessLogPage, disclosuresPage } from '@sporbar/projections';
+import { accessLogPage, disclosuresPage, isSubjectDisclosure } from '@sporbar/projections';
+import { SporbarError } from '@sporbar/common/errors';
+import type { EventStore } from '@sporbar/event-store';
 import type { ProcessingRegister } from '@sporbar/schemas';
 import type { SubjectKeyStore } from '@sporbar/key-store';
 import { openDetails, withDetails } from '../details.ts';
@@ -10,6 +12,7 @@ import { reasonText } from '../html/i18n.ts';
 import { art15Report, type ReadModels } from '../read-models.ts';
 import { DATE_OR_TIME, disclosureItem, disclosureQuery, pageOf, pageQuery } from '../schemas.ts';
 import type { RecordView } from '../record-view.ts';
+import { proofBundle, ProofMismatchError } from '../proof-bundle.ts';
 
 export interface CitizenRoutesOptions {
   readonly readModels: ReadModels;
@@ -17,7 +20,12 @@ export interface CitizenRoutesOptions {
   readonly recordView: RecordView;
   readonly subjectKeys?: SubjectKeyStore;
   readonly log?: LogServiceLike;
+  /** The stored events' bytes for the proof downloads (GET /v1/me/disclosures/:eventId/proof); without it they answer 503. */
+  readonly eventStore?: EventStore;
 }
+
+/** Where a disclosure's proof is downloaded (the JSON report's `proofUrl`, the page's link). */
+export const proofUrl = (eventId: string): string => `/v1/me/disclosures/${encodeURIComponent(eventId)}/proof`;
 
 /** The browser asks for text/html first; API clients get JSON. */
 const wantsHtml = (accept: string | undefined): boolean => {
@@ -27,7 +35,7 @@ const wantsHtml = (accept: string | undefined): boolean => {
 };
 
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
-export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView, subjectKeys, log }) => {
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView, subjectKeys, log, eventStore }) => {
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
 
   app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
@@ -75,7 +83,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       if (wantsHtml(request.headers.accept)) {
         const { recipient, from, to } = request.query;
         const timeline = await disclosuresPage(readModels.db, subjects, { recipient, from, to, limit: 100 }, readModels.prefix());
-        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames }));
+        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames, proofs: log !== undefined && eventStore !== undefined }));
       }
       return { ...report, integrity: await integrity(subjects) };
     },
@@ -94,12 +102,52 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     const eventIds = latest.items.map((item) => item.eventId);
     try {
       const { checkpoint, proofs, pending } = await inclusionProofsOf(log, eventIds);
-      return { status: 'ok' as const, checkpoint: checkpoint ?? null, inclusionProofs: proofs, pending };
+      return { status: 'ok' as const, checkpoint: checkpoint ?? null, inclusionProofs: proofs.map((p) => ({ ...p, proofUrl: proofUrl(p.eventId) })), pending };
     } catch (err) {
       app.log.warn({ err: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'the log could not give the report its integrity section');
       return { status: 'unavailable' as const, checkpoint: null, inclusionProofs: [], pending: eventIds };
     }
   }
+
+  app.get<{ Params: { eventId: string } }>(
+    '/v1/me/disclosures/:eventId/proof',
+    {
+      preHandler: requireRole('citizen'),
+      schema: {
+        tags: ['citizen'],
+        security: [{ bearer: [] }],
+        description:
+          'One of your disclosures as a C2SP tlog-proof file (the log\'s cosigned checkpoint, the inclusion proof, the stored event\'s bytes): check it offline with `sporbar-audit verify-proof`. 404 unless it is your own; 409 while no signed checkpoint covers it yet.',
+        params: { type: 'object', required: ['eventId'], additionalProperties: false, properties: { eventId: { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' } } },
+        produces: ['text/plain'],
+      },
+    },
+    async (request, reply) => {
+      const { subject, subjects } = request.principal!;
+      const eventId = request.params.eventId.toLowerCase();
+      // Another person's disclosure, or none: the same 404, so nothing is revealed about it.
+      if (!(await isSubjectDisclosure(readModels.db, subjects, eventId, readModels.prefix()))) {
+        throw new SporbarError('SPB_ERR_NOT_FOUND', 'you have no disclosure with this eventId', { details: { field: 'eventId' } });
+      }
+      if (!log || !eventStore) throw new SporbarError('SPB_ERR_STORE_UNAVAILABLE', 'proofs cannot be downloaded from this server (it has no log or no event store)');
+      // The stored event's bytes are the subject's data: recorded like any other view of it.
+      await recordView(request, subject!, null);
+      let bundle;
+      try {
+        bundle = await proofBundle(log, eventStore, eventId);
+      } catch (err) {
+        if (!(err instanceof ProofMismatchError)) throw err;
+        // The log and the event store disagree: a proof that would not check out is never handed out.
+        request.log.error({ err: { name: err.name, message: err.message } }, 'the log and the event store disagree about an entry');
+        throw new SporbarError('SPB_ERR_INTERNAL', 'internal error');
+      }
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header('content-disposition', `attachment; filename="sporbar-${eventId}.tlog-proof"`)
+        .header('cache-control', 'private, no-store')
+        .send(bundle.text);
+    },
+  );
 
   app.get<{ Querystring: { cursor?: string; limit: number } }>(
     '/v1/me/access-log',
