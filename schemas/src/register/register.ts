@@ -238,7 +238,7 @@ const cat = (id: string, name: string, noticeIds: NoticeId[], description: strin
 
 const dataCategories: DataCategory[] = [
   cat('name', 'Name', ['mitid', 'nemkonto'], 'Full name (MitID, mandatory); name (NemKonto, from CPR); the name typed in the MitID live chat.',
-    [M('§4', 'Full name (mandatory)'), N('categories', 'Ordinary personal information: - Name'), M('§9', 'as well as the name entered by the customer in the field')], { requirement: 'mandatory' }),
+    [M('§4', 'Full name (mandatory)'), M('§9', 'as well as the name entered by the customer in the field'), N('categories', 'Ordinary personal information: - Name')], { requirement: 'mandatory' }),
   cat('date-of-birth', 'Date of birth', ['mitid'], 'Date of birth.', [M('§4', 'Date of birth (mandatory)')], { requirement: 'mandatory' }),
   cat('user-id', 'User ID', ['mitid'], 'MitID user ID.', [M('§4', 'User ID (mandatory)')], { requirement: 'mandatory' }),
   cat('email-address', 'E-mail address', ['mitid', 'nemkonto'], 'Optional MitID contact e-mail; the e-mail address of a written support inquiry.',
