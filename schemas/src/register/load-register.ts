@@ -13,8 +13,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { parse as parseYaml } from 'yaml';
 import { SporbarError } from '@sporbar/common/errors';
 import { composeRegister, type NoticeVersionFile, type SharedFile } from './register-files.ts';
-import { validateRegister } from './validate-register.ts';
-import type { ProcessingRegister, RegisterIssue } from './types.ts';
+import { allSourceRefs, validateRegister } from './validate-register.ts';
+import type { ProcessingRegister, RegisterIssue, SourceRef } from './types.ts';
 
 /** The package's register directory: shared.yaml, <notice>/<version>.yaml and register.schema.json. */
 export const REGISTER_DIR = fileURLToPath(new URL('../../register/', import.meta.url));
@@ -187,3 +187,21 @@ export function registerAt(files: RegisterFiles, at: Date): ProcessingRegister {
   return reg;
 }
 const memo = new WeakMap<RegisterFiles, Map<string, ProcessingRegister>>();
+
+/** Compares quotes with notice texts up to whitespace, apostrophe and quotation-mark style. */
+export const normaliseNoticeText = (s: string): string => s.replace(/[’‘]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ').trim();
+
+/** The sources of one notice (by the items its files gave) whose quote does not occur in the notice text. Pure. */
+export function unquotedSources(reg: ProcessingRegister, noticeId: string, noticeText: string): { path: string; ref: SourceRef }[] {
+  const notice = reg.notices.find((n) => n.id === noticeId);
+  const prefix = notice === undefined ? null : sourcePrefixOf(reg, noticeId);
+  const text = normaliseNoticeText(noticeText);
+  return allSourceRefs(reg).filter(({ ref }) => prefix !== null && ref.source.startsWith(prefix) && !text.includes(normaliseNoticeText(ref.quote)));
+}
+
+/** The source-reference prefix of a notice ('MitID ' or 'NemKonto: '), read off the notice's own sources. */
+function sourcePrefixOf(reg: ProcessingRegister, noticeId: string): string | null {
+  const first = reg.notices.find((n) => n.id === noticeId)?.sources[0]?.source;
+  const m = first === undefined ? null : /^(.*?(?::\s|\s))/.exec(first);
+  return m?.[1] ?? null;
+}
