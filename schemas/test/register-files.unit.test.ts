@@ -137,7 +137,7 @@ describe('registerAt: the versions in force at an instant', () => {
     const v17 = structuredClone(v16);
     v17.version = '1.7';
     v17.effective = { from: '2025-06-01T00:00:00+02:00' };
-    v17.recipients = v17.recipients.map((r) => (r.id === 'akamai-denmark' ? { ...akamai, id: 'cloudflare-denmark', name: { en: 'Cloudflare Denmark' }, cvr: undefined } : r))
+    v17.recipients = v17.recipients.map((r) => (r.id === 'akamai-denmark' ? { ...akamai, id: 'cloudflare-denmark', name: { en: 'Cloudflare Denmark', da: 'Cloudflare Denmark' }, cvr: undefined } : r))
       .map((r) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>);
     for (const a of v17.activities) for (const f of a.flows) if (f.recipientId === 'akamai-denmark') { f.recipientId = 'cloudflare-denmark'; f.id = 'mitid-core-cloudflare-denmark'; }
     const closed = { ...v16, effective: { ...v16.effective, to: '2025-06-01T00:00:00+02:00' } };
@@ -167,7 +167,7 @@ describe('the JSON Schema and the TypeScript types agree', () => {
       keysOf<NoticeVersionFile>()(['notice', 'version', 'effective', 'title', 'language', 'textFile', 'controller', 'complaintAuthority', 'thirdCountryPolicy', 'rightsCaveat', 'remarks', 'sources', 'legalBases', 'purposes', 'dataCategories', 'recipients', 'retentionRules', 'thirdCountryRules', 'collectionSources', 'rights', 'activities']),
       requiredOf<NoticeVersionFile>()(['notice', 'version', 'effective', 'title', 'language', 'textFile', 'controller', 'complaintAuthority', 'thirdCountryPolicy', 'rightsCaveat', 'remarks', 'sources', 'legalBases', 'purposes', 'dataCategories', 'recipients', 'retentionRules', 'thirdCountryRules', 'collectionSources', 'rights', 'activities'])],
     ['effectivePeriod', defs.effectivePeriod!, keysOf<EffectivePeriod>()(['from', 'to']), requiredOf<EffectivePeriod>()(['from'])],
-    ['text', defs.text!, keysOf<Text>()(['en', 'da']), requiredOf<Text>()(['en'])],
+    ['text', defs.text!, keysOf<Text>()(['en', 'da']), requiredOf<Text>()(['en', 'da'])],
     ['controller', defs.controller!, keysOf<ControllerEntry>()(['id', 'name', 'nameEn', 'cvr', 'address', 'phone', 'email', 'dpo', 'sources']),
       requiredOf<ControllerEntry>()(['id', 'name', 'nameEn', 'cvr', 'address', 'phone', 'email', 'dpo', 'sources'])],
     ['controller.dpo', defs.controller!.properties.dpo as SchemaDef, keysOf<ControllerEntry['dpo']>()(['appointedBy', 'email', 'emailCaution', 'postal', 'digitalPost', 'sources']),

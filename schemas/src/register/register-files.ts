@@ -32,7 +32,7 @@ import type {
 /** A text in both languages. The notices we hold are English; the Danish is the register's own rendering. */
 export interface Text {
   readonly en: string;
-  readonly da?: string;
+  readonly da: string;
 }
 
 export interface EffectivePeriod {
