@@ -19,3 +19,5 @@ export {
   type UndeclaredReason,
 } from './classify.ts';
 export * from './producers.ts';
+export * from './register-files.ts';
+export * from './load-register.ts';

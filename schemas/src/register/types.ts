@@ -59,8 +59,8 @@ export interface DpoContact {
   readonly appointedBy: string;
   readonly email: string;
   readonly postal: readonly PostalAddress[];
-  /** How to write to the DPO through Digital Post (only the MitID notice states this). */
-  readonly digitalPost: string;
+  /** How to write to the DPO through Digital Post (only the MitID notice states this; absent when no notice in force does). */
+  readonly digitalPost?: string;
   /** Both notices ask not to send CPR numbers or other sensitive/confidential data by e-mail. */
   readonly emailCaution: string;
   readonly sources: Sources;

@@ -215,8 +215,11 @@ export function validateRegister(reg: ProcessingRegister): RegisterIssue[] {
   for (const [path, items] of sourced) {
     items.forEach((item, i) => { if (item.sources.length === 0) issue('MISSING_SOURCE', `${path}[${i}].sources`, `${path}[${i}] has no source`); });
   }
+  // Every LegalBasis keeps its definition, but only the bases an activity of the notices in force
+  // declares need a quote (a register of NemKonto alone does not quote the MitID Act).
+  const declaredBases = new Set(reg.activities.flatMap((a) => [...a.legalBases, ...a.flows.flatMap((f) => f.legalBases)]));
   reg.legalBases.forEach((b, i) => {
-    if (b.declarable && b.sources.length === 0) issue('MISSING_SOURCE', `legalBases[${i}].sources`, `legal basis ${b.id} has no source`);
+    if (b.declarable && declaredBases.has(b.id) && b.sources.length === 0) issue('MISSING_SOURCE', `legalBases[${i}].sources`, `legal basis ${b.id} has no source`);
   });
   for (const { path, ref: s } of allSourceRefs(reg)) {
     if (!SOURCE_PREFIX.test(s.source)) issue('MISSING_SOURCE', `${path}.source`, `"${s.source}" is not a known section reference`);
