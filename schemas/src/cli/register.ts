@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isSporbarError } from '@sporbar/common/errors';
-import { checkRegisterFiles, readRegisterTexts, registerAt, unquotedSources } from '../register/load-register.ts';
+import { registerAt, unquotedSources } from '../register/load-register.ts';
+import { checkRegisterFiles, readRegisterTexts } from '../register/register-yaml.ts';
 
 export interface CliIo {
   out(line: string): void;

@@ -10,13 +10,15 @@
  * notice's `remarks`, in a recipient's `roleNote`, or as `categoriesBasis: 'inferred'` on a flow.
  *
  * `register` is the latest version of every notice; `registerAt(registerFiles, occurredAt)` is the
- * register in force at an instant.
+ * register in force at an instant. Both come from the generated bundle (register/register.bundle.json,
+ * `npm run register:bundle -w @sporbar/schemas`; a test keeps it equal to the YAML files), so importing
+ * the package parses JSON, not YAML, and compiles no JSON Schema.
  */
-import { latestVersions, readRegisterDir, registerOf, type RegisterFiles } from './load-register.ts';
+import { latestVersions, readRegisterBundle, registerOf, type RegisterFiles } from './load-register.ts';
 import type { ProcessingRegister } from './types.ts';
 
-/** The package's register files, read and schema-checked at load. */
-export const registerFiles: RegisterFiles = readRegisterDir();
+/** The package's register files, from the bundle (layout-checked at load; composed and validated below). */
+export const registerFiles: RegisterFiles = readRegisterBundle();
 
 /** The latest version of every notice, composed and validated. */
 export const register: ProcessingRegister = registerOf(registerFiles, latestVersions(registerFiles));
