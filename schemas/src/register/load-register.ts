@@ -208,6 +208,26 @@ export function noticeVersionByHash(files: RegisterFiles, sha256: string): Notic
   return files.versions.find((v) => v.sha256 === sha256);
 }
 
+/**
+ * The register files a program runs with: the packaged register (`packaged`, from the bundle) when `dir`
+ * is undefined, else the directory's YAML files (`loadRegisterDir`). Fails closed: an unreadable or
+ * invalid directory throws SPB_ERR_CONFIG naming SPORBAR_REGISTER_DIR and listing every problem.
+ */
+export async function registerSourceFrom(service: string, dir: string | undefined, packaged: () => RegisterFiles): Promise<RegisterFiles> {
+  if (dir === undefined) return packaged();
+  try {
+    return await loadRegisterDir(dir);
+  } catch (e) {
+    if (!(e instanceof SporbarError) || e.code !== 'SPB_ERR_REGISTER_INVALID') throw e;
+    const problems = ((e.details?.['problems'] as FileProblem[] | undefined) ?? [{ file: dir, path: '', message: e.message }]).map((p) => ({
+      variable: 'SPORBAR_REGISTER_DIR', problem: `${p.file}${p.path}: ${p.message}`,
+    }));
+    throw new SporbarError('SPB_ERR_CONFIG', `${service} cannot start: the register directory ${dir} is invalid (${problems.length} problem(s)):\n${problems.map((p) => `  SPORBAR_REGISTER_DIR  ${p.problem}`).join('\n')}`, {
+      cause: e, details: { service, problems },
+    });
+  }
+}
+
 /** How a version is named to people: 'MitID privacy notice version 1.6', 'NemKonto … (no version stated)'. */
 export function describeNoticeVersion(v: Pick<NoticeVersion, 'file'>, lang: 'en' | 'da' = 'en'): string {
   const title = v.file.title[lang];

@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { assertTextRules, authorize, createClassifier, sourceSystemAllowed, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
+import { assertTextRules, authorize, createClassifier, judgedByMetadata, registerTimeline, sourceSystemAllowed, type Classification, type RegisterSource, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
 import { PSEUDONYM_PATTERN, type Pseudonymiser, type SubjectOpener, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/key-store';
 import type { BoundedCache } from '@sporbar/common/cache';
 import type { EventToAppend } from '@sporbar/event-store';
@@ -8,7 +8,11 @@ export interface PrepareDeps {
   readonly codec: Codec;
   readonly opener: SubjectOpener;
   readonly pseudonymiser: Pseudonymiser;
-  readonly register: ProcessingRegister;
+  /**
+   * The register files (every notice version with its effective period: a disclosure is judged by the
+   * version in force at its occurredAt, and the metadata names it), or one fixed register (no version named).
+   */
+  readonly register: RegisterSource;
   /** Per-subject data keys: personal details are stored encrypted under them. */
   readonly keys: SubjectKeyStore;
   /**
@@ -111,13 +115,22 @@ function classifierFor(register: ProcessingRegister): (event: DisclosureRecorded
   };
 }
 
-function classify(event: DisclosureRecorded, register: ProcessingRegister): Metadata {
+/**
+ * The classification by the register in force at the disclosure's occurredAt, and the notice version
+ * that judged it (`notice`, `noticeVersion`, `noticeSha256`: the version whose notice declares the
+ * activity; none when no notice in force does).
+ */
+function classify(event: DisclosureRecorded, source: RegisterSource): Metadata {
+  const timeline = registerTimeline(source);
+  const occurredAt = new Date(Math.floor(event.occurredAt / 1000));
+  const register = timeline.at(occurredAt);
   let classifier = classifiers.get(register);
   if (classifier === undefined) {
     classifier = classifierFor(register);
     classifiers.set(register, classifier);
   }
-  return classifier(event);
+  const judged = timeline.judgedBy(event.activity, occurredAt);
+  return judged === null ? classifier(event) : { ...classifier(event), ...judgedByMetadata(judged) };
 }
 
 /**
