@@ -9,7 +9,8 @@
  */
 import { registerAt, versionsInForce, type NoticeVersion, type RegisterFiles } from './load-register.ts';
 import type { ProcessingRegister } from './types.ts';
-import type { RegisterPublished } from '../generated/events.ts';
+import type { DisclosureRecorded, RegisterPublished } from '../generated/events.ts';
+import { createClassifier, type Classification, type DisclosureFacts } from './classify.ts';
 import { toMicros } from '../avro/logical-types.ts';
 import { deterministicUuid } from '../deterministic-uuid.ts';
 
@@ -103,4 +104,46 @@ export function registerPublishedEvents(files: RegisterFiles, publishedAt: Date)
     contentSha256: v.sha256,
     sharedSha256: files.sharedSha256,
   }));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A disclosure's stored classification (event metadata, codes only): the ingest writes it, the auditor's replay reproduces it
+// ---------------------------------------------------------------------------------------------------
+
+/** The facts of a disclosure the classification reads (a DisclosureRecorded as decoded). */
+export type JudgedDisclosure = Pick<DisclosureRecorded, 'activity' | 'recipient' | 'purpose' | 'legalBases' | 'dataCategories' | 'transfer' | 'occurredAt'>;
+
+/** Classification metadata of one classification: `classification`, and `flow` + `retention` or `reasons`. */
+export function classificationMetadata(result: Classification): Record<string, string> {
+  return result.status === 'declared'
+    ? { classification: 'declared', flow: result.flowId, retention: result.retentionRuleIds.join(',') }
+    : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') };
+}
+
+/** The metadata keys a classification consists of (what the auditor compares). */
+export const CLASSIFICATION_METADATA_KEYS = ['classification', 'flow', 'retention', 'reasons', 'notice', 'noticeVersion', 'noticeSha256'] as const;
+
+/**
+ * The judge of a register source: a disclosure → its classification metadata by the register in force
+ * at its occurredAt, with the notice version that judged it (`notice`, `noticeVersion`, `noticeSha256`).
+ * Remembers answers per register (createClassifier) and hands out frozen, shared metadata objects. Pure.
+ */
+export function createDisclosureJudge(source: RegisterSource): (event: JudgedDisclosure) => Readonly<Record<string, string>> {
+  const timeline = registerTimeline(source);
+  const classifiers = new WeakMap<ProcessingRegister, (facts: DisclosureFacts) => Classification>();
+  const answers = new WeakMap<Classification, Map<string, Readonly<Record<string, string>>>>();
+  return (e) => {
+    const at = new Date(Math.floor(e.occurredAt / 1000));
+    const register = timeline.at(at);
+    let classify = classifiers.get(register);
+    if (classify === undefined) { classify = createClassifier(register); classifiers.set(register, classify); }
+    const result = classify({ activity: e.activity, recipient: e.recipient, purpose: e.purpose, legalBases: e.legalBases, dataCategories: e.dataCategories, transfer: e.transfer });
+    const judged = timeline.judgedBy(e.activity, at);
+    const key = judged === null ? '' : judged.sha256;
+    let byVersion = answers.get(result);
+    if (byVersion === undefined) { byVersion = new Map(); answers.set(result, byVersion); }
+    let m = byVersion.get(key);
+    if (m === undefined) { m = Object.freeze({ ...classificationMetadata(result), ...judgedByMetadata(judged) }); byVersion.set(key, m); }
+    return m;
+  };
 }
