@@ -40,6 +40,10 @@ export interface EmbeddedSystem {
   readonly pseudonymiser: Pseudonymiser;
   readonly subjectKeys: SubjectKeyStore;
   readonly log: LogService;
+  /** The register files disclosures are judged by. */
+  readonly registerFiles: RegisterFiles;
+  /** Appends RegisterPublished for every version not yet in the log (done at start; again is harmless: the eventIds dedupe). */
+  publishRegister(): Promise<{ published: string[]; alreadyInLog: string[] }>;
   /** Signs a checkpoint of everything stored so far (normally every 1,000 events or 10 s). */
   checkpointNow(): Promise<number | undefined>;
   /** Resolves when the read models reflect everything stored so far. */
@@ -128,6 +132,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     pseudonymiser,
     subjectKeys,
     log,
+    registerFiles,
+    publishRegister: () => ingest.publishRegister(),
     checkpointNow: () => checkpointer.checkpointNow(),
     runRetention: (now = new Date()) => runRetention(db, retention, now, prefix),
     async rebuild() {
