@@ -220,8 +220,10 @@ describe.skipIf(!brokers || !pgProbe.url)('forged events through a real broker, 
     const all = await stored();
     expect(all.filter((e) => forgedIds.has(e.eventId))).toEqual([]); // 0 forged events stored
     for (const e of all.filter((x) => legitIds.has(x.eventId))) expect(e.metadata['producer']).toBe(legitIds.get(e.eventId));
-    // Only the legitimate events and the ingest's own SubjectKeyShredded of the two erasures are in the store.
-    expect(all.filter((e) => !legitIds.has(e.eventId)).every((e) => e.type === 'SubjectKeyShredded' && e.metadata['producer'] === undefined)).toBe(true);
+    // Only the legitimate events, the ingest's own SubjectKeyShredded of the two erasures and its RegisterPublished of each notice version (at start) are in the store.
+    const own = all.filter((e) => !legitIds.has(e.eventId));
+    expect(own.every((e) => (e.type === 'SubjectKeyShredded' || e.type === 'RegisterPublished') && e.metadata['producer'] === undefined)).toBe(true);
+    expect(own.filter((e) => e.type === 'RegisterPublished').map((e) => e.eventId)).toEqual(registerPublishedEvents(registerFiles, new Date()).map((e) => e.eventId));
     expect(logs.join('')).not.toContain('2403651187');
   }, 240_000);
 });
