@@ -21,3 +21,5 @@ export {
 export * from './producers.ts';
 export * from './register-files.ts';
 export * from './load-register.ts';
+export * from './diff.ts';
+export * from './dry-run.ts';

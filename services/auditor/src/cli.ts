@@ -7,7 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { fromPglite } from '@sporbar/projections';
 import { formatConfigError } from '@sporbar/common/config';
 import { isSporbarError } from '@sporbar/common/errors';
-import { createCodec } from '@sporbar/schemas';
+import { createCodec, formatDryRun, readRegisterDir, REGISTER_DIR, registerFiles, type RegisterFiles } from '@sporbar/schemas';
 import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead } from './checkpoint/signed-tree-head.ts';
 import { compareExport, formatCompare } from './compare.ts';
@@ -18,6 +18,7 @@ import { openDatabase, openLog, sameLocation, type OpenedDatabase, type StoreCon
 import { verifyInclusion } from './merkle/rfc9162.ts';
 import { createProgress, rate } from './progress.ts';
 import { diffReadModels, diffScope, formatDiff, liveCheckpoint, livePrefix, replay, REPLAY_PREFIX, type DiffScope, type ReplayPoint } from './replay.ts';
+import { registerDryRun } from './register-dry-run.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
 import { keyOnlyPolicy, verifyProofFile } from './verify-proof.ts';
@@ -332,6 +333,41 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
       const verdict = verifyProofFile(read(file, 'the proof'), policy, codec, origin === undefined ? {} : { origin });
       io.out(verdict.text);
       code = verdict.ok ? 0 : 1;
+    });
+
+  program
+    .command('register-dry-run')
+    .description('which recorded disclosures a candidate register directory would classify differently, before it is published (each against the version in force when it occurred)')
+    .requiredOption('--register <dir>', 'the candidate register directory (shared.yaml, <notice>/<version>.yaml)')
+    .option('--current <dir>', 'the register to compare with (default: the published register of @sporbar/schemas)')
+    .option('--json', 'print the report as JSON')
+    .option('--max <n>', 'list at most n of the disclosures that change (all are counted)', '100')
+    .option('--exit-code', 'exit 1 when any disclosure would be classified differently')
+    .action(async (o: { register: string; current?: string; json?: boolean; max: string; exitCode?: boolean }) => {
+      if (!/^[0-9]+$/.test(o.max)) throw usage(`--max must be a number, got '${o.max}'`);
+      const load = (dir: string, what: string): RegisterFiles => {
+        if (!existsSync(dir)) throw usage(`${what} ${dir}: no such directory`);
+        try {
+          return readRegisterDir(resolve(dir));
+        } catch (err) {
+          if (!isSporbarError(err)) throw err;
+          throw usage(`${what} ${dir} does not load (sporbar-register validate ${dir} lists every problem): ${err.message}`);
+        }
+      };
+      const candidate = load(o.register, 'the candidate register');
+      const current = o.current === undefined ? registerFiles : load(o.current, 'the current register');
+      const log = await openLog(storeConfig(g()));
+      try {
+        const p = progress();
+        const started = Date.now();
+        const r = await registerDryRun({ source: log.source, codec, current, candidate, maxListed: Number(o.max), onProgress: (n, pos) => p.update(`register-dry-run: ${rate(n, started)}, position ${pos}`) });
+        p.done();
+        const names = { current: o.current ?? REGISTER_DIR, candidate: o.register };
+        io.out(o.json ? `${JSON.stringify({ ...names, ...r }, null, 2)}\n` : `${formatDryRun(r, names).join('\n')}\n`);
+        code = o.exitCode === true && r.changed > 0 ? 1 : 0;
+      } finally {
+        await log.close();
+      }
     });
 
   program

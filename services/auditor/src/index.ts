@@ -17,3 +17,4 @@ export * from './config.ts';
 export * from './tail.ts';
 export * from './compare.ts';
 export * from './policy-file.ts';
+export * from './register-dry-run.ts';
