@@ -33,6 +33,8 @@ export const logServiceEnv = {
   SPORBAR_WITNESS_POLICY_FILE: envString({
     meaning: "the witness policy, a C2SP tlog-policy file: this log's `log` line, a `witness <name> <vkey> <submission URL>` line per witness and the quorum; each checkpoint is sent to every witness and published with their cosignatures, judged by the quorum",
   }),
+  SPORBAR_WITNESS_TIMEOUT_SECONDS: envInteger({ default: 10, minimum: 1, maximum: 300, meaning: 'how long one add-checkpoint request to a witness may take before it counts as unavailable' }),
+  SPORBAR_WITNESS_RETRY_MAX_SECONDS: envInteger({ default: 60, minimum: 1, maximum: 3600, meaning: 'an unavailable witness is retried after 1 s, doubling up to this; a newer checkpoint replaces the one waiting' }),
   SPORBAR_LEADER_RETRY_SECONDS: envInteger({ default: 5, minimum: 1, meaning: 'how often a standby instance tries to become the signer (a PostgreSQL advisory lock)' }),
 } as const;
 
@@ -58,6 +60,8 @@ export interface LogServiceConfig {
   readonly leaderRetryMs: number;
   /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
   readonly witnessPolicy: LoadedPolicy | undefined;
+  readonly witnessTimeoutMs: number;
+  readonly witnessRetryMaxMs: number;
 }
 
 export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfig {
@@ -119,6 +123,8 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
       everyEvents: v.SPORBAR_CHECKPOINT_EVERY_EVENTS,
       leaderRetryMs: v.SPORBAR_LEADER_RETRY_SECONDS * 1000,
       witnessPolicy,
+      witnessTimeoutMs: v.SPORBAR_WITNESS_TIMEOUT_SECONDS * 1000,
+      witnessRetryMaxMs: v.SPORBAR_WITNESS_RETRY_MAX_SECONDS * 1000,
     };
   });
 }
