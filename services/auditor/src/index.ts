@@ -16,3 +16,4 @@ export * from './config.ts';
 export * from './tail.ts';
 export * from './compare.ts';
 export * from './policy-file.ts';
+export * from './witness-view.ts';
