@@ -157,7 +157,7 @@ async function sustained(limit: { seconds: number } | { events: number }, side: 
   const logService = side.log ? await (logSide ??= await startLogSide(dbUrl, work)).startLog(side.log === 'witnessed') : undefined;
   const ingest = startIngest(topic, auth);
   const producer = kafkaProducer(topic, auth);
-  const named = () => (ingest.pid === undefined ? {} : { [ingest.pid]: 'ingest' });
+  const named = () => ({ ...(ingest.pid === undefined ? {} : { [ingest.pid]: 'ingest' }), ...(logService ? { ...logSide!.witnessPids, ...(logService.pid === undefined ? {} : { [logService.pid]: 'log' }) } : {}) });
   const cpu0 = machineCpu(named());
   const t0 = Date.now();
   let sent = 0;
@@ -195,7 +195,8 @@ function cpuOver(runs: readonly Sustained[]): string {
     for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
     return out;
   };
-  return cpuPerUnit(sum((r) => r.cpu.before), sum((r) => r.cpu.after), runs.reduce((n, r) => n + r.sent, 0), ['ingest']).replace('client', 'SDK');
+  const groups = runs.some((r) => r.logRun) ? ['ingest', 'log', 'witnesses'] : ['ingest'];
+  return cpuPerUnit(sum((r) => r.cpu.before), sum((r) => r.cpu.after), runs.reduce((n, r) => n + r.sent, 0), groups).replace('client', 'SDK');
 }
 
 type Feature = 'privacy' | 'authentication' | 'witnesses';

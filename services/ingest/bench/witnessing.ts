@@ -57,7 +57,9 @@ export interface LogRunSummary {
 
 export interface LogSide {
   /** Starts `sporbar-log` (with the witness policy when `witnessed`); `finish` waits (≤ 15 s) for a checkpoint of everything stored (cosigned by both when witnessed), summarises and stops it. */
-  startLog(witnessed: boolean): Promise<{ finish(storedEvents: number): Promise<LogRunSummary> }>;
+  startLog(witnessed: boolean): Promise<{ readonly pid: number | undefined; finish(storedEvents: number): Promise<LogRunSummary> }>;
+  /** pid → 'witnesses', for the machine CPU split. */
+  readonly witnessPids: Readonly<Record<number, string>>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
   writeFileSync(policyFile, formatPolicy({ logs: [{ vkey: logVkey }], witnesses: witnesses.map((w) => ({ name: w.name, vkey: w.vkey, url: w.proc.address })) }));
 
   return {
+    witnessPids: Object.fromEntries(witnesses.flatMap((w) => (w.proc.child.pid === undefined ? [] : [[w.proc.child.pid, 'witnesses']]))),
     async startLog(witnessed) {
       const proc = await startProcess(
         root('services/log/src/main.ts'),
@@ -99,6 +102,7 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
         /"address":"(http:[^"]+)".*log service listening/,
       );
       return {
+        pid: proc.child.pid,
         async finish(storedEvents) {
           const until = Date.now() + 15_000;
           let published: LogRunSummary['published'] = null;

@@ -22,7 +22,10 @@ export interface CosignatureRow {
 export interface CosignatureStore {
   /** Keeps a witness's cosignature of a checkpoint (a second copy of the same key is ignored). */
   put(origin: string, row: CosignatureRow): Promise<void>;
-  /** The rows of the `limit` largest tree sizes that have any, largest first. */
+  /**
+   * The rows of the `limit` largest tree sizes that have any, and of each witness's largest (where a
+   * quorum last met when a witness fell behind), largest first.
+   */
   newest(origin: string, limit: number): Promise<CosignatureRow[]>;
   /** Per witness, the largest tree size it cosigned. */
   cosignedSizes(origin: string): Promise<Map<string, number>>;
@@ -83,7 +86,9 @@ export async function openCosignatureStore(connectionString: string, schema: str
     async newest(origin, limit) {
       const rows = await sql.query<Row>(
         `SELECT tree_size, root_hash, witness, lines FROM ${table}
-          WHERE origin = $1 AND tree_size IN (SELECT DISTINCT tree_size FROM ${table} WHERE origin = $1 ORDER BY tree_size DESC LIMIT $2)
+          WHERE origin = $1 AND tree_size IN (
+            (SELECT DISTINCT tree_size FROM ${table} WHERE origin = $1 ORDER BY tree_size DESC LIMIT $2)
+            UNION (SELECT max(tree_size) FROM ${table} WHERE origin = $1 GROUP BY witness))
           ORDER BY tree_size DESC, witness`,
         [origin, limit],
       );

@@ -266,7 +266,7 @@ export interface PublisherOptions {
   readonly logger: Logger;
   /** How often the stored cosignatures are re-read (default 1 s): what standbys see of the signer's work. */
   readonly refreshMs?: number;
-  /** How many of the largest cosigned sizes are considered (default 64). */
+  /** How many of the largest cosigned sizes are considered (default 64), besides each witness's largest. */
   readonly window?: number;
 }
 
