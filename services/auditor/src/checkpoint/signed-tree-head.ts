@@ -253,13 +253,14 @@ export function verifyTreeHead(checkpoint: string, publicKey: string | KeyObject
     if (!m || !blob || blob.length <= KEY_ID_BYTES || blob.toString('base64') !== m[2]) return fail('malformed signature line');
     signatures.push({ name: m[1]!, keyId: blob.subarray(0, KEY_ID_BYTES).toString('hex'), signature: blob.subarray(KEY_ID_BYTES) });
   }
-  const bodyBytes = Buffer.from(body, 'utf8');
+  // A line of our own key that is not an Ed25519 signature makes the note malformed, wherever it stands.
   const ours = noteKeyId(origin, key.publicKeyRaw);
+  if (signatures.some((x) => x.name === origin && x.keyId === ours && x.signature.length !== SIGNATURE_BYTES)) return fail('malformed signature line');
+  const bodyBytes = Buffer.from(body, 'utf8');
   let seenOurKey = false;
   for (const { name, keyId, signature } of signatures) {
     if (name !== origin || keyId !== ours) continue;
     seenOurKey = true;
-    if (signature.length !== SIGNATURE_BYTES) return fail('malformed signature line');
     if (verify(null, bodyBytes, key.publicKey, signature)) return { ok: true, treeHead: { ...parsed.treeHead, keyId: ours } };
   }
   return fail(seenOurKey ? 'the signature does not verify' : `no signature by key ${ours} (key ${key.keyId}) for ${origin}`);
