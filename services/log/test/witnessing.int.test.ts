@@ -89,6 +89,11 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
   const health = async (server: LogServer) => (await getJson<Health>(`${server.address}/health/witnesses`)).body;
   const witnessCheckpoint = async (name: string) => (await fetch(`${witnesses.get(name)!.proc.url}/${originHash(ORIGIN)}/checkpoint`)).text();
   const witnessSize = async (name: string) => parseCheckpointText(parseNote(await witnessCheckpoint(name)).text).size;
+  const audit = async (databaseUrl: string) => {
+    let out = '';
+    const code = await runCli(['--store', 'postgres', '--database-url', databaseUrl, '--public-key', key.publicKeyFile, '-q', 'verify', '--policy', policyFile, '--tail-grace', '1h'], { out: (t) => (out += t), err: process.stderr });
+    return { code, out };
+  };
   const fresh = async () => {
     const db = await createTestDatabase(probe.url!);
     dbs.push(db.name);
@@ -152,6 +157,15 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
     expect(proofs.checkpoint.witnessed?.met).toBe(true);
     for (const p of proofs.proofs) expect(verifyInclusion(p.leafIndex, p.treeSize, Buffer.from(p.leafHash, 'base64'), p.proof.map((h) => Buffer.from(h, 'base64')), Buffer.from(proofs.checkpoint.rootHash, 'base64'))).toBe(true);
     expect(honest.server.publishedCheckpoint()?.treeSize).toBeGreaterThanOrEqual(cp.treeSize);
+    // A standby instance (same database: the lock is taken) publishes the same cosigned checkpoint from the table.
+    const standby = await startLog(honest.url);
+    const same = await waitFor(async () => {
+      const p = await published(standby);
+      return p.treeSize === cp.treeSize && p.witnessed?.met ? p : undefined;
+    }, 10_000, 'the standby publishing the cosigned checkpoint');
+    expect(same.checkpoint).toBe(cp.checkpoint);
+    expect(await health(standby)).toMatchObject({ signer: false, published: { treeSize: cp.treeSize, met: true }, witnesses: [] });
+    await standby.close();
     // The citizen report judges the checkpoint with the API's own policy: ok, both cosigned.
     const { app } = await testApp(async () => undefined, { log: createLogClient({ url: honest.server.address }), witnessPolicy: policyText });
     const r = await app.inject({ method: 'GET', url: '/v1/me/report', headers: bearer(devToken({ role: 'citizen', sub: 'citizen-1', cpr: ME })) });
@@ -205,6 +219,12 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
     expect(m).toMatch(/^sporbar_log_witness_up\{witness="datatilsynet.test\/witness"\} 1$/m);
     expect(Number(/^sporbar_log_unwitnessed_seconds (\S+)$/m.exec(m)![1])).toBeGreaterThan(0);
     expect(Number(/^sporbar_log_witness_submissions_total\{witness="rigsrevisionen.test\/witness",result="unavailable"\} (\S+)$/m.exec(m)![1])).toBeGreaterThanOrEqual(2);
+    // verify --policy fails closed: the witness that cannot be asked counts for nothing, quorum 2 is not met.
+    const v = await audit(honest.url);
+    expect(v.code).toBe(1);
+    expect(v.out).toContain(`witness ${A}: matches at tree size`);
+    expect(v.out).toContain(`witness ${B}: unreachable`);
+    expect(v.out).toContain(`[unwitnessed] the witness quorum (2 of 2 of witnesses (${A}, ${B})) does not confirm this log: only ${A} cosigned a checkpoint that matches it`);
     // Back on the same address: it catches up with the newest checkpoint (a consistency proof from the size it had).
     b.proc = await startWitness({ ...b.env, PORT: new URL(b.proc.url).port });
     const latest = honest.server.log.latestCheckpoint()!.treeSize;
@@ -257,11 +277,6 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
     expect(forkCp.witnessed).toMatchObject({ met: false, witnesses: [{ status: 'absent' }, { status: 'absent' }] });
 
     // verify --policy: the honest store matches both witnesses; the forked one is a FORK (exit 1).
-    const audit = async (databaseUrl: string) => {
-      let out = '';
-      const code = await runCli(['--store', 'postgres', '--database-url', databaseUrl, '--public-key', key.publicKeyFile, '-q', 'verify', '--policy', policyFile, '--tail-grace', '1h'], { out: (t) => (out += t), err: process.stderr });
-      return { code, out };
-    };
     const good = await audit(honest.url);
     expect(good.out).toMatch(/^OK/);
     expect(good.out).toContain(`witness ${A}: matches at tree size ${size}`);
@@ -271,6 +286,13 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
     expect(bad.out).toMatch(/^FAILED/);
     for (const w of [A, B]) expect(bad.out).toContain(`[fork] FORK: witness ${w} cosigned tree size ${size} with root ${honestCp.rootHash}`);
     expect(bad.out).toContain('[unwitnessed]');
+    // A log shorter than what the witnesses cosigned (truncated, or rolled back to an old copy): [truncated].
+    const short = await fresh();
+    await append(short.store, 3);
+    const rolled = await audit(short.url);
+    expect(rolled.code).toBe(1);
+    for (const w of [A, B]) expect(rolled.out).toContain(`[truncated] witness ${w} cosigned tree size ${size} (root ${honestCp.rootHash})`);
+    expect(rolled.out).toContain(`but the log has only 3 leaves: the log was truncated or rolled back after the witness saw it`);
 
     // The citizen report over the forked log: not ok, and says why.
     const token = devToken({ role: 'citizen', sub: 'citizen-1', cpr: ME });
