@@ -282,6 +282,7 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
     expect(good.out).toContain(`witness ${A}: matches at tree size ${size}`);
     expect(good.code).toBe(0);
     const bad = await audit(f.url);
+    if (process.env['DEBUG_LOG']) console.log(bad.out);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^FAILED/);
     for (const w of [A, B]) expect(bad.out).toContain(`[fork] FORK: witness ${w} cosigned tree size ${size} with root ${honestCp.rootHash}`);
