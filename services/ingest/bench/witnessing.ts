@@ -1,7 +1,8 @@
 /**
  * The pipeline bench's log side (BENCH_WITNESS_ROUNDS): the checkpointing log service `sporbar-log` as
  * its own process over the bench's PostgreSQL store, with or without two `sporbar-witness` processes
- * (each its own key and schema in the same database) in its witness policy (quorum: both). The
+ * (each its own key and schema in the same database) in its witness policy (quorum: both; without: a
+ * policy of `quorum none`, as production requires one). The
  * witnesses start once and stay up; each run starts its own log service and stops it at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -81,6 +82,9 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
     const proc = await startProcess(root('services/witness/src/main.ts'), ['serve'], { SPORBAR_WITNESS_NAME: name, SPORBAR_WITNESS_KEY_FILE: file, SPORBAR_WITNESS_LOGS: logsFile, DATABASE_URL: databaseUrl, SPORBAR_WITNESS_SCHEMA: schema, LOG_LEVEL: 'info' }, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/);
     witnesses.push({ name, vkey: createCosigner(name, key).vkey, proc });
   }
+  // Production requires a policy: without witnesses it says so (`quorum none`).
+  const nonePolicyFile = join(work, 'no-witness-policy.txt');
+  writeFileSync(nonePolicyFile, formatPolicy({ logs: [{ vkey: logVkey }], witnesses: [], quorum: 'none' }));
   const policyFile = join(work, 'witness-policy.txt');
   writeFileSync(policyFile, formatPolicy({ logs: [{ vkey: logVkey }], witnesses: witnesses.map((w) => ({ name: w.name, vkey: w.vkey, url: w.proc.address })) }));
 
@@ -97,7 +101,7 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
           SPORBAR_CHECKPOINT_KEY_FILE: keyFile,
           // A checkpoint per 1,000 events (the default) and every 5 s when anything is uncovered.
           SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '5',
-          ...(witnessed ? { SPORBAR_WITNESS_POLICY_FILE: policyFile } : {}),
+          SPORBAR_WITNESS_POLICY_FILE: witnessed ? policyFile : nonePolicyFile,
         },
         /"address":"(http:[^"]+)".*log service listening/,
       );
