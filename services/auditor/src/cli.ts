@@ -23,6 +23,8 @@ import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from 
 import { formatReport, verifyLog } from './verify.ts';
 import { keyOnlyPolicy, verifyProofFile } from './verify-proof.ts';
 import { parsePolicy, type TlogPolicy } from './note/index.ts';
+import { loadPolicyFile } from './policy-file.ts';
+import { askWitnesses } from './witness-view.ts';
 
 /**
  * sporbar-audit: verify, replay, diff, export, compare and prove the Sporbar log.
@@ -106,7 +108,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .option('--tail-grace <duration,count>', `how long (90s, 5m, 2h) and/or how many (10000events) events may wait for a checkpoint before verify fails (default ${formatGrace(DEFAULT_TAIL_GRACE)})`)
     .option('--allow-uncovered-tail', 'development logs only: a log without checkpoints, or an old uncovered tail, is a warning instead of a failure')
     .option('--reference <export>', 'an earlier export (checked first, as verify --file does): names the exact leaf of an edit the signed roots only bound to a range')
-    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string }) => {
+    .option('--policy <file>', "a C2SP tlog-policy (GET /v1/log/policy): ask each of its witnesses with a URL for its latest cosigned checkpoint; each must match the log's tree (else FORK), and those that match must meet the quorum")
+    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string; policy?: string }) => {
       let tailGrace: TailGrace = DEFAULT_TAIL_GRACE;
       if (o.tailGrace !== undefined) {
         try {
@@ -115,12 +118,25 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           throw usage((err as Error).message);
         }
       }
+      if (o.file && o.policy) throw usage('--policy checks the store, not an export (--file)');
       const key = loadVerifyingKey(publicKeyOf(g(), env));
       if (o.file) {
         const r = await verifyExport(o.file, key, g().origin ? { origin: g().origin! } : {});
         io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${r.ok ? 'OK' : 'FAILED'}: ${r.events} exported event(s) checked against the signed checkpoint of tree size ${r.treeSize ?? '?'}${r.problems.map((p) => `\n  ${p}`).join('')}\n`);
         code = r.ok ? 0 : 1;
         return;
+      }
+      let witnessed: Parameters<typeof verifyLog>[0]['witnessed'];
+      if (o.policy) {
+        let loaded;
+        try {
+          loaded = loadPolicyFile(o.policy, g().origin ? { origin: g().origin! } : {});
+        } catch (err) {
+          throw usage((err as Error).message);
+        }
+        const origin = g().origin ?? (loaded.policy.logs.length === 1 ? loaded.policy.logs[0]!.origin : undefined);
+        if (!origin) throw usage('the policy lists several logs: pass --origin');
+        witnessed = { policy: loaded.policy, answers: await askWitnesses(loaded.policy, origin) };
       }
       const reference = o.reference ? await exportReference(o.reference, key, g().origin ? { origin: g().origin! } : {}) : undefined;
       const log = await openLog(storeConfig(g()));
@@ -137,6 +153,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           tailGrace,
           allowUncoveredTail: o.allowUncoveredTail === true,
           ...(reference ? { reference } : {}),
+          ...(witnessed ? { witnessed } : {}),
           onProgress: (n, pos) => p.update(`verify: ${rate(n, started)}, position ${pos}`),
         });
         p.done();

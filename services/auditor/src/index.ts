@@ -18,3 +18,4 @@ export * from './tail.ts';
 export * from './compare.ts';
 export * from './policy-file.ts';
 export * from './register-dry-run.ts';
+export * from './witness-view.ts';
