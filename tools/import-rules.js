@@ -23,7 +23,7 @@ export const allowedImports = {
   projections: ['common', 'schemas', 'key-store', 'event-store'],
   'services/retention': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
   'services/auditor': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections'],
-  'services/log': ['common', 'schemas', 'event-store', 'auditor'],
+  'services/log': ['common', 'schemas', 'event-store', 'auditor', 'witness'],
   'services/access-api': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'projections', 'auditor', 'log'],
   'services/embedded': ['common', 'schemas', 'key-store', 'event-store', 'producer', 'ingest', 'projections', 'access-api', 'auditor', 'log'],
   // The operator's command line (keys, tokens): imported by no package.

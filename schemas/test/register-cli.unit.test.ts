@@ -63,7 +63,7 @@ describe('sporbar-register validate', () => {
 
   it('prints the usage and exits 2 for anything else', () => {
     expect(run().code).toBe(2);
-    expect(run('diff', 'a', 'b').err).toEqual(['usage: sporbar-register validate <dir> [--texts <dir>]']);
+    expect(run('check', 'a').err).toEqual(['usage: sporbar-register validate <dir> [--texts <dir>]\n       sporbar-register diff <old dir> <new dir> [--json] [--exit-code]']);
     expect(run('validate', join(tmp, 'nowhere')).code).toBe(1);
   });
 });

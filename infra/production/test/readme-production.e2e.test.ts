@@ -45,7 +45,7 @@ function envFile(path: string): Record<string, string> {
 interface Deployment {
   readonly home: string;
   readonly db: string;
-  readonly ports: Record<'KAFKA_PORT' | 'KEYCLOAK_PORT' | 'API_PORT' | 'GATEWAY_PORT' | 'LOG_PORT' | 'INGEST_METRICS_PORT' | 'PROJECTOR_METRICS_PORT' | 'RETENTION_METRICS_PORT', number>;
+  readonly ports: Record<'KAFKA_PORT' | 'KEYCLOAK_PORT' | 'API_PORT' | 'GATEWAY_PORT' | 'LOG_PORT' | 'INGEST_METRICS_PORT' | 'PROJECTOR_METRICS_PORT' | 'RETENTION_METRICS_PORT' | 'WITNESS_A_PORT' | 'WITNESS_B_PORT', number>;
 }
 
 describe.skipIf(missing.length > 0)("the README's production setup, run as written", () => {
@@ -68,7 +68,7 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
   beforeAll(async () => {
     const home = mkdtempSync(join(tmpdir(), `sporbar-prod-${tag}-`));
     const ports = {} as Deployment['ports'];
-    for (const name of ['KAFKA_PORT', 'KEYCLOAK_PORT', 'API_PORT', 'GATEWAY_PORT', 'LOG_PORT', 'INGEST_METRICS_PORT', 'PROJECTOR_METRICS_PORT', 'RETENTION_METRICS_PORT'] as const) ports[name] = await getFreePort();
+    for (const name of ['KAFKA_PORT', 'KEYCLOAK_PORT', 'API_PORT', 'GATEWAY_PORT', 'LOG_PORT', 'INGEST_METRICS_PORT', 'PROJECTOR_METRICS_PORT', 'RETENTION_METRICS_PORT', 'WITNESS_A_PORT', 'WITNESS_B_PORT'] as const) ports[name] = await getFreePort();
     d = { home, db: `sporbar_prod_${tag}`, ports };
     // The operator's shell: nothing of the test run's own services leaks in (CI exports its broker's and Keycloak's variables).
     const env: NodeJS.ProcessEnv = (operatorEnv = {});
@@ -195,7 +195,7 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     expect(recipients).toEqual(new Set(register.activities.flatMap((a) => a.flows.map((f) => f.recipientId))));
 
     // The log service signs within its interval; the report's integrity then covers every listed entry.
-    type Report = { integrity: { checkpoint: { checkpoint: string; treeSize: number; rootHash: string } | null; inclusionProofs: Array<{ eventId: string; leafIndex: number; leafHash: string; proof: string[] }>; pending: string[] } | null };
+    type Report = { integrity: { status: string; witnessed?: { met: boolean; witnesses: Array<{ status: string }> }; checkpoint: { checkpoint: string; treeSize: number; rootHash: string } | null; inclusionProofs: Array<{ eventId: string; leafIndex: number; leafHash: string; proof: string[] }>; pending: string[] } | null };
     let report!: Report;
     await expect
       .poll(async () => {
@@ -208,6 +208,8 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     const key = (await getJson<{ origin: string }>(`http://127.0.0.1:${d.ports.LOG_PORT}/v1/log/key`)).body;
     expect(verifyTreeHead(checkpoint.checkpoint, readFileSync(join(keys(), 'checkpoint.pub.pem'), 'utf8'), { origin: key.origin }).ok).toBe(true);
     expect(integrity.inclusionProofs.length).toBe(Math.min(100, flowsOfBothNotices));
+    // The script's two witnesses cosigned it: the API checked both cosignatures against its policy (quorum 2).
+    expect(integrity).toMatchObject({ status: 'ok', witnessed: { met: true, witnesses: [{ status: 'cosigned' }, { status: 'cosigned' }] } });
     const store = await createPostgresEventStore({ connectionString: `postgres://postgres@127.0.0.1:5432/${d.db}` });
     try {
       const stored = new Map<string, Uint8Array>();
@@ -289,7 +291,7 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     expect(checkpoints, audited).toBeGreaterThanOrEqual(1);
 
     const pids = readdirSync(d.home).filter((n) => n.endsWith('.pid')).map((n) => Number(readFileSync(join(d.home, n), 'utf8')));
-    expect(pids).toHaveLength(6);
+    expect(pids).toHaveLength(8);
     await shell.run(stepScript(blocks, 'stop'), { timeoutMs: 180_000 });
     stopped = true;
     const alive = pids.filter((pid) => {

@@ -22,3 +22,5 @@ export * from './producers.ts';
 export * from './register-files.ts';
 export * from './load-register.ts';
 export * from './in-force.ts';
+export * from './diff.ts';
+export * from './dry-run.ts';

@@ -17,6 +17,7 @@ import { citizenRoutes } from './routes/citizen.ts';
 import { oversightRoutes } from './routes/oversight.ts';
 import { entryBundleRoutes, type EntrySource } from './routes/entries.ts';
 import { logRoutes, type LogServiceLike } from '@sporbar/log/routes';
+import { parsePolicy } from '@sporbar/auditor/note';
 import { staticHelmetHeaders } from './security-headers.ts';
 
 export interface AppOptions {
@@ -160,7 +161,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => recordView.drain());
   const common = { readModels: options.readModels, register: options.register, registerFiles: options.registerFiles ?? packagedRegisterFiles };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
-  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), recordView });
+  const witnessPolicy = options.witnessPolicy === undefined ? undefined : parsePolicy(options.witnessPolicy);
+  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...(witnessPolicy ? { witnessPolicy } : {}), recordView });
   if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);

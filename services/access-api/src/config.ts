@@ -71,6 +71,7 @@ export const accessApiEnv = {
   }),
   SPORBAR_LOG_TIMEOUT_MS: envInteger({ default: 2000, minimum: 100, maximum: 60_000, meaning: 'how long a request to the log service may take; then the report says integrity `unavailable`' }),
   SPORBAR_WITNESS_POLICY_FILE: envString({
+    defaultDoc: '— (required unless `SPORBAR_ENV=development`)',
     meaning: "the witness policy, a C2SP tlog-policy file (the log's key, the witnesses' keys, the quorum): the report and the citizen page judge the log's checkpoints by it; served at `/v1/log/policy`",
   }),
   SPORBAR_STORE: envOneOf(['postgres'], {
@@ -138,6 +139,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     }
     const policyFile = v.SPORBAR_WITNESS_POLICY_FILE;
     const witnessPolicy = policyFile === undefined ? undefined : problems.check('SPORBAR_WITNESS_POLICY_FILE', () => loadPolicyFile(policyFile));
+    if (policyFile === undefined && production) problems.add('SPORBAR_WITNESS_POLICY_FILE', "is required unless SPORBAR_ENV=development: the report judges the log's checkpoints by it (the log's key, the witnesses' keys, the quorum; the log service's own policy file)");
     return {
       logLevel: v.LOG_LEVEL,
       registerDir: v.SPORBAR_REGISTER_DIR,

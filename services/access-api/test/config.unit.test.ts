@@ -1,4 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { devPublicKey } from '../src/auth.ts';
@@ -8,6 +11,12 @@ import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store';
 const key = () => randomBytes(32).toString('base64url');
 const pem = (k: import('node:crypto').KeyObject) => k.export({ format: 'pem', type: 'spki' }).toString();
 const jwtKey = pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+/** A witness policy file (C2SP tlog-policy): `quorum none`, the explicit way to run without witnesses. */
+const policyFile = (text = 'quorum none\n') => {
+  const file = join(mkdtempSync(join(tmpdir(), 'sporbar-api-policy-')), 'policy.txt');
+  writeFileSync(file, text);
+  return file;
+};
 const complete = {
   SPORBAR_SEAL_PUBLIC_KEY: key(),
   SPORBAR_ROUTING_SECRET: key(),
@@ -16,6 +25,7 @@ const complete = {
   SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('sporbar-access-api')),
   SPORBAR_JWT_PUBLIC_KEY: jwtKey,
   SPORBAR_LOG_URL: 'http://127.0.0.1:3200',
+  SPORBAR_WITNESS_POLICY_FILE: policyFile(),
 };
 
 
@@ -58,6 +68,14 @@ describe('the access API configuration', () => {
       sasl: { mechanism: 'scram-sha-512', username: 'sporbar-access-api', password: 'api-password-0123' },
     });
     expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, ...scram })))).toEqual(['KAFKA_SASL_USERNAME']);
+  });
+
+  it('requires a witness policy (SPORBAR_WITNESS_POLICY_FILE) unless SPORBAR_ENV=development, and a valid one', () => {
+    const { SPORBAR_WITNESS_POLICY_FILE: _p, ...rest } = complete;
+    expect(variables(refusal(() => accessApiConfigFromEnv(rest)))).toEqual(['SPORBAR_WITNESS_POLICY_FILE']);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_WITNESS_POLICY_FILE: policyFile('quorum somebody\n') })))).toEqual(['SPORBAR_WITNESS_POLICY_FILE']);
+    expect(accessApiConfigFromEnv({ ...rest, SPORBAR_ENV: 'development', SPORBAR_JWT_PUBLIC_KEY: jwtKey }).witnessPolicy).toBeUndefined();
+    expect(accessApiConfigFromEnv(complete).witnessPolicy?.policy.quorum).toBe('none');
   });
 
   it('requires the seal public key and the routing secret (shared with the producers)', () => {

@@ -7,7 +7,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { fromPglite } from '@sporbar/projections';
 import { formatConfigError } from '@sporbar/common/config';
 import { isSporbarError } from '@sporbar/common/errors';
-import { createCodec, loadRegisterSource } from '@sporbar/schemas';
+import { createCodec, formatDryRun, loadRegisterSource, REGISTER_DIR, registerFiles, type RegisterFiles } from '@sporbar/schemas';
+import { readRegisterDir } from '@sporbar/schemas/register-yaml';
 import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead } from './checkpoint/signed-tree-head.ts';
 import { compareExport, formatCompare } from './compare.ts';
@@ -19,10 +20,13 @@ import { verifyInclusion } from './merkle/rfc9162.ts';
 import { createProgress, rate } from './progress.ts';
 import { diffReadModels, diffScope, formatDiff, liveCheckpoint, livePrefix, replay, REPLAY_PREFIX, type DiffScope, type ReplayPoint } from './replay.ts';
 import { formatClassificationAudit } from './classification-check.ts';
+import { registerDryRun } from './register-dry-run.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
 import { keyOnlyPolicy, verifyProofFile } from './verify-proof.ts';
 import { parsePolicy, type TlogPolicy } from './note/index.ts';
+import { loadPolicyFile } from './policy-file.ts';
+import { askWitnesses } from './witness-view.ts';
 
 /**
  * sporbar-audit: verify, replay, diff, export, compare and prove the Sporbar log.
@@ -106,7 +110,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .option('--tail-grace <duration,count>', `how long (90s, 5m, 2h) and/or how many (10000events) events may wait for a checkpoint before verify fails (default ${formatGrace(DEFAULT_TAIL_GRACE)})`)
     .option('--allow-uncovered-tail', 'development logs only: a log without checkpoints, or an old uncovered tail, is a warning instead of a failure')
     .option('--reference <export>', 'an earlier export (checked first, as verify --file does): names the exact leaf of an edit the signed roots only bound to a range')
-    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string }) => {
+    .option('--policy <file>', "a C2SP tlog-policy (GET /v1/log/policy): ask each of its witnesses with a URL for its latest cosigned checkpoint; each must match the log's tree (else FORK), and those that match must meet the quorum")
+    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string; policy?: string }) => {
       let tailGrace: TailGrace = DEFAULT_TAIL_GRACE;
       if (o.tailGrace !== undefined) {
         try {
@@ -115,12 +120,25 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           throw usage((err as Error).message);
         }
       }
+      if (o.file && o.policy) throw usage('--policy checks the store, not an export (--file)');
       const key = loadVerifyingKey(publicKeyOf(g(), env));
       if (o.file) {
         const r = await verifyExport(o.file, key, g().origin ? { origin: g().origin! } : {});
         io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${r.ok ? 'OK' : 'FAILED'}: ${r.events} exported event(s) checked against the signed checkpoint of tree size ${r.treeSize ?? '?'}${r.problems.map((p) => `\n  ${p}`).join('')}\n`);
         code = r.ok ? 0 : 1;
         return;
+      }
+      let witnessed: Parameters<typeof verifyLog>[0]['witnessed'];
+      if (o.policy) {
+        let loaded;
+        try {
+          loaded = loadPolicyFile(o.policy, g().origin ? { origin: g().origin! } : {});
+        } catch (err) {
+          throw usage((err as Error).message);
+        }
+        const origin = g().origin ?? (loaded.policy.logs.length === 1 ? loaded.policy.logs[0]!.origin : undefined);
+        if (!origin) throw usage('the policy lists several logs: pass --origin');
+        witnessed = { policy: loaded.policy, answers: await askWitnesses(loaded.policy, origin) };
       }
       const reference = o.reference ? await exportReference(o.reference, key, g().origin ? { origin: g().origin! } : {}) : undefined;
       const log = await openLog(storeConfig(g()));
@@ -137,6 +155,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           tailGrace,
           allowUncoveredTail: o.allowUncoveredTail === true,
           ...(reference ? { reference } : {}),
+          ...(witnessed ? { witnessed } : {}),
           onProgress: (n, pos) => p.update(`verify: ${rate(n, started)}, position ${pos}`),
         });
         p.done();
@@ -340,6 +359,41 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
       const verdict = verifyProofFile(read(file, 'the proof'), policy, codec, origin === undefined ? {} : { origin });
       io.out(verdict.text);
       code = verdict.ok ? 0 : 1;
+    });
+
+  program
+    .command('register-dry-run')
+    .description('which recorded disclosures a candidate register directory would classify differently, before it is published (each against the version in force when it occurred)')
+    .requiredOption('--register <dir>', 'the candidate register directory (shared.yaml, <notice>/<version>.yaml)')
+    .option('--current <dir>', 'the register to compare with (default: the published register of @sporbar/schemas)')
+    .option('--json', 'print the report as JSON')
+    .option('--max <n>', 'list at most n of the disclosures that change (all are counted)', '100')
+    .option('--exit-code', 'exit 1 when any disclosure would be classified differently')
+    .action(async (o: { register: string; current?: string; json?: boolean; max: string; exitCode?: boolean }) => {
+      if (!/^[0-9]+$/.test(o.max)) throw usage(`--max must be a number, got '${o.max}'`);
+      const load = (dir: string, what: string): RegisterFiles => {
+        if (!existsSync(dir)) throw usage(`${what} ${dir}: no such directory`);
+        try {
+          return readRegisterDir(resolve(dir));
+        } catch (err) {
+          if (!isSporbarError(err)) throw err;
+          throw usage(`${what} ${dir} does not load (sporbar-register validate ${dir} lists every problem): ${err.message}`);
+        }
+      };
+      const candidate = load(o.register, 'the candidate register');
+      const current = o.current === undefined ? registerFiles : load(o.current, 'the current register');
+      const log = await openLog(storeConfig(g()));
+      try {
+        const p = progress();
+        const started = Date.now();
+        const r = await registerDryRun({ source: log.source, codec, current, candidate, maxListed: Number(o.max), onProgress: (n, pos) => p.update(`register-dry-run: ${rate(n, started)}, position ${pos}`) });
+        p.done();
+        const names = { current: o.current ?? REGISTER_DIR, candidate: o.register };
+        io.out(o.json ? `${JSON.stringify({ ...names, ...r }, null, 2)}\n` : `${formatDryRun(r, names).join('\n')}\n`);
+        code = o.exitCode === true && r.changed > 0 ? 1 : 0;
+      } finally {
+        await log.close();
+      }
     });
 
   program

@@ -18,3 +18,5 @@ export * from './tail.ts';
 export * from './compare.ts';
 export * from './policy-file.ts';
 export * from './classification-check.ts';
+export * from './register-dry-run.ts';
+export * from './witness-view.ts';

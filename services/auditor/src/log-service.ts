@@ -64,6 +64,8 @@ export interface LogService {
   /** `keyId` is the C2SP note key hash (what the checkpoints' signature lines carry), `verifierKey` the C2SP verifier key string. */
   publicKey(): { publicKeyPem: string; keyId: string; verifierKey: string; origin: string; algorithm: 'ED25519' };
   latestCheckpoint(): CheckpointView | undefined;
+  /** The signed checkpoint of exactly this tree size that verifies and matches this tree, if the log holds one. */
+  checkpointAt(treeSize: number): CheckpointView | undefined;
   inclusionProof(eventId: string, treeSize?: number): Promise<InclusionProofView>;
   /** Proofs of several events (a report's page) against `treeSize` or the latest checkpoint; one store look-up for all. */
   inclusionProofs(eventIds: readonly string[], treeSize?: number): Promise<{ checkpoint: CheckpointView | null; treeSize: number | null; proofs: InclusionProofView[]; pending: string[] }>;
@@ -243,6 +245,7 @@ export function createLogService(options: LogServiceOptions): LogService {
       return { publicKeyPem: key.publicKey.export({ format: 'pem', type: 'spki' }).toString(), keyId: noteKeyId(origin, key.publicKeyRaw), verifierKey: verifierKeyString(origin, key.publicKeyRaw), origin, algorithm: 'ED25519' };
     },
     latestCheckpoint: () => latest,
+    checkpointAt: (treeSize) => checkpoints.get(treeSize),
     async inclusionProof(eventId, treeSize) {
       const id = eventId.toLowerCase();
       if (!UUID.test(id)) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'eventId must be a uuid');

@@ -6,6 +6,8 @@ import type { LogRow, LogSource } from './log/source.ts';
 import { CapturingRange, consistencyProofFromCapture, wantConsistencyNodes } from './merkle/frontier-proof.ts';
 import { leafHash, verifyConsistency } from './merkle/rfc9162.ts';
 import { DEFAULT_TAIL_GRACE, judgeTail, type TailGrace } from './tail.ts';
+import { describeQuorum, quorumMet, type TlogPolicy } from './note/index.ts';
+import type { WitnessAnswer } from './witness-view.ts';
 
 /**
  * `verify`: one streaming pass over the global log (O(log n) hashes of tree state, plus a few per
@@ -29,9 +31,17 @@ import { DEFAULT_TAIL_GRACE, judgeTail, type TailGrace } from './tail.ts';
  * Then the tail: the events after the largest signed checkpoint are unproven. No signed checkpoint
  * at all (in a non-empty log) fails; an uncovered tail older or longer than the grace fails; within
  * the grace it is a warning (`tail.ts`).
+ *
+ * With a witness policy and the witnesses' answers (`witness-view.ts`, `verify --policy`): each
+ * witness's latest cosigned checkpoint (its log signature and cosignature already verified) must name
+ * exactly the root of the recomputed tree at its size — another root is a FORK (the log shows a
+ * history other than the one the witness saw), a size beyond the log a rollback ('truncated') — and
+ * the witnesses whose checkpoint matches must make up the policy's quorum ('unwitnessed' otherwise:
+ * a witness that is unreachable, never cosigned, or answers something that does not verify counts for
+ * nothing).
  */
 
-export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency' | 'no-checkpoint' | 'uncovered';
+export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency' | 'no-checkpoint' | 'uncovered' | 'fork' | 'unwitnessed' | 'witness';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -61,6 +71,8 @@ export interface VerifyReport {
   readonly uncoveredEvents: number;
   readonly seconds: number;
   readonly source: string;
+  /** With a witness policy: what each witness cosigned and how it compares with this log. */
+  readonly witnesses?: ReadonlyArray<{ readonly name: string; readonly status: 'matches' | 'fork' | 'beyond-log' | WitnessAnswer['status']; readonly treeSize?: number; readonly detail?: string }>;
 }
 
 export interface VerifyOptions {
@@ -85,6 +97,8 @@ export interface VerifyOptions {
   readonly now?: Date;
   /** Trusted leaves (an export proven against a signed checkpoint) that pin a valid-Avro edit to its leaf. */
   readonly reference?: ReferenceLeaves;
+  /** The witness policy and what its witnesses answered (`askWitnesses`): compared with the recomputed tree. */
+  readonly witnessed?: { readonly policy: TlogPolicy; readonly answers: readonly WitnessAnswer[] };
 }
 
 export interface ReferenceLeaf {
@@ -152,6 +166,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     }
     external.push({ index: -1, external: true, text });
   }
+  for (const a of options.witnessed?.answers ?? []) if (a.status === 'verified') sizes.add(a.treeSize!);
   const origin = options.origin ?? (candidateOrigins.size === 1 ? [...candidateOrigins][0] : undefined);
   const lastAssigned = source.lastAssignedPosition ? await source.lastAssignedPosition() : undefined;
 
@@ -358,8 +373,46 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     }
   }
 
+  let witnesses: VerifyReport['witnesses'];
+  if (options.witnessed) {
+    const { policy, answers } = options.witnessed;
+    const confirmed = new Set<string>();
+    witnesses = answers.map((a) => {
+      if (a.status !== 'verified') {
+        (a.status === 'bad' ? findings : warnings).push({ kind: 'witness', index: 0, message: `witness ${a.witness} (${a.url}): ${a.status === 'bad' ? 'its answer does not verify' : a.status}: ${a.detail ?? ''}` });
+        return { name: a.witness, status: a.status, ...(a.detail ? { detail: a.detail } : {}) };
+      }
+      const size = a.treeSize!;
+      const root = a.rootHash!.toString('base64');
+      const when = a.time ? ` at ${a.time}` : '';
+      if (size > leaves) {
+        findings.push({ kind: 'truncated', index: leaves, message: `witness ${a.witness} cosigned tree size ${size} (root ${root})${when}, but the log has only ${leaves} leaves: the log was truncated or rolled back after the witness saw it` });
+        return { name: a.witness, status: 'beyond-log' as const, treeSize: size, detail: `cosigned ${size}, the log has ${leaves}` };
+      }
+      const mine = snapshots.get(size)?.root;
+      if (!mine || !mine.equals(a.rootHash!)) {
+        findings.push({
+          kind: 'fork',
+          index: 0,
+          message: `FORK: witness ${a.witness} cosigned tree size ${size} with root ${root}${when}, but this log's tree of size ${size} has root ${mine?.toString('base64') ?? '(not computed)'}: the log shows a different history than the one the witness saw (rewritten, or a split view)`,
+        });
+        return { name: a.witness, status: 'fork' as const, treeSize: size, detail: `root ${root} ≠ ${mine?.toString('base64')}` };
+      }
+      confirmed.add(a.witness);
+      return { name: a.witness, status: 'matches' as const, treeSize: size };
+    });
+    if (!quorumMet(policy, confirmed)) {
+      findings.push({
+        kind: 'unwitnessed',
+        index: 0,
+        message: `the witness quorum (${describeQuorum(policy)}) does not confirm this log: ${confirmed.size ? `only ${[...confirmed].join(', ')} cosigned a checkpoint that matches it` : 'no witness cosigned a checkpoint that matches it'}`,
+      });
+    }
+  }
+
   findings.sort((a, b) => a.index - b.index);
   return {
+    ...(witnesses ? { witnesses } : {}),
     ok: findings.length === 0,
     origin,
     leaves,
@@ -509,6 +562,7 @@ export function formatReport(r: VerifyReport): string {
   lines.push(
     `${r.ok ? (r.warnings.length > 0 ? 'OK (with warnings)' : 'OK') : 'FAILED'}: ${r.leaves} leaves (last position ${r.lastPosition}), ${r.checkpoints} checkpoint(s), ${r.checkpointsVerified} verified, ${r.consistencyProofsChecked} consistency proof(s) checked; latest verified tree size ${r.latestVerifiedTreeSize}; origin ${r.origin ?? '(unknown)'}; ${r.source}; ${r.seconds.toFixed(2)} s`,
   );
+  for (const w of r.witnesses ?? []) lines.push(`  witness ${w.name}: ${w.status}${w.treeSize !== undefined ? ` at tree size ${w.treeSize}` : ''}${w.detail && w.status !== 'matches' ? ` (${w.detail})` : ''}`);
   for (const f of r.findings) lines.push(`  [${f.kind}] ${f.message}`);
   for (const f of r.warnings) lines.push(`  [${f.kind}] (warning) ${f.message}`);
   return lines.join('\n');

@@ -18,6 +18,7 @@ import {
   signingKeySeed,
   verifyTreeHead,
 } from '../src/index.ts';
+import { createCosigner } from '../src/note/index.ts';
 
 // RFC 8032 §7.1 TEST 1: a known Ed25519 seed and the public key it must give.
 const RFC8032_SEED = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
@@ -130,6 +131,20 @@ describe('sign and verify', () => {
     const both = cp + signTreeHead(head, key).split('\n')[4]! + '\n';
     expect(verifyTreeHead(both, key).ok).toBe(true);
     expect(verifyTreeHead(both, other).ok).toBe(true);
+  });
+
+  it('accepts a C2SP cosigned checkpoint (cosignature/v1 lines are 72 bytes: ignored), but not a line of its own key of another length', () => {
+    const cp = signTreeHead(head, key);
+    const witness = createCosigner('witness.test/w1', generateKeyPairSync('ed25519').privateKey);
+    const cosigned = `${cp}${witness.cosign(cp.slice(0, cp.indexOf('\n\n') + 1), 1_700_000_000n)}\n`;
+    expect(cosigned.split('\n').filter((l) => l.startsWith('\u2014'))).toHaveLength(2);
+    expect(verifyTreeHead(cosigned, key)).toMatchObject({ ok: true, treeHead: { treeSize: head.treeSize } });
+    // Our own name and key ID over a blob that is not 4 + 64 bytes: malformed, whatever else is there.
+    const ours = /^\u2014 (\S+) (\S+)$/m.exec(cp)!;
+    const long = Buffer.concat([Buffer.from(ours[2]!, 'base64'), Buffer.alloc(8)]).toString('base64');
+    expect(verifyTreeHead(`${cp}\u2014 ${ours[1]} ${long}\n`, key)).toEqual({ ok: false, reason: 'malformed signature line' });
+    // A line that is only a key ID (no signature bytes) is malformed too.
+    expect(verifyTreeHead(`${cp}\u2014 witness.test/w1 AAAAAA==\n`, key)).toEqual({ ok: false, reason: 'malformed signature line' });
   });
 
   it('a signer that answers with a promise (HSM, KMS, a command) signs through signTreeHeadAsync only', async () => {

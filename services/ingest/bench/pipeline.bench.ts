@@ -10,7 +10,9 @@
  * 0 rounds skips either comparison); KAFKA_BROKERS/DATABASE_URL reuse running services. BENCH_MIXES
  * (default "cold,login") picks the subject mixes; BENCH_ROUNDS_ONLY=1 (or BENCH_PRIVACY_ONLY=1) runs only
  * the on/off rounds (no latency phase, kcat or COPY baseline), for iterating on a cost. BENCH_PROFILE=<dir>
- * writes a CPU profile of each ingest process there (node --cpu-prof).
+ * writes a CPU profile of each ingest process there (node --cpu-prof). BENCH_WITNESS_ROUNDS (3) alternates
+ * runs with the checkpointing log service (`sporbar-log`, its own process on the same store) witnessed
+ * by two `sporbar-witness` processes (quorum 2) against the same log service without witnesses.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,11 +29,13 @@ import { ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient } from '../test/support.ts';
 import { benchDisclosure as disclosure, type SubjectMix } from '../../producer-sdk/bench/bench-events.ts';
 import { cpuPerUnit, machineCpu } from '../../producer-sdk/bench/machine-cpu.ts';
+import { startLogSide, type LogRunSummary, type LogSide } from './witnessing.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 /** Privacy on against off, authentication on against off: rounds of equal runs (see onOffRounds); BENCH_SECONDS is each mix's total per side. */
 const PRIVACY_ROUNDS = Number(process.env['BENCH_PRIVACY_ROUNDS'] ?? 3);
 const AUTH_ROUNDS = Number(process.env['BENCH_AUTH_ROUNDS'] ?? 3);
+const WITNESS_ROUNDS = Number(process.env['BENCH_WITNESS_ROUNDS'] ?? 3);
 const roundSeconds = (rounds: number) => Math.max(5, Math.round(SECONDS / Math.max(1, rounds)));
 const MIXES = (process.env['BENCH_MIXES'] ?? 'cold,login').split(',').map((m) => {
   if (m !== 'cold' && m !== 'login') throw new Error(`BENCH_MIXES: 'cold' and/or 'login', got '${m}'`);
@@ -63,6 +67,9 @@ const work = mkdtempSync(join(tmpdir(), 'sporbar-bench-'));
 chmodSync(work, 0o755);
 
 // The position counter: cheap to poll (a count(*) over a growing table would compete with the ingest).
+// The log service and two witnesses, for the witnessing rounds only.
+let logSide: LogSide | undefined;
+
 const stored = async () => Number((await pool.query('SELECT last FROM sporbar.positions WHERE id = 1')).rows[0].last);
 
 /** The node flags of the package's start script (`node <flags> src/main.ts run`): the bench runs the ingest as `npm start` does. */
@@ -146,9 +153,11 @@ async function sustained(limit: { seconds: number } | { events: number }, side: 
   const { privacy, auth } = side;
   const topic = await newTopic(`sustained-${mix}${privacy ? '' : '-off'}${auth ? '' : '-noauth'}`);
   const before = await stored();
+  // With a log side: the checkpointing log service follows the store during the run (witnessed or not).
+  const logService = side.log ? await (logSide ??= await startLogSide(dbUrl, work)).startLog(side.log === 'witnessed') : undefined;
   const ingest = startIngest(topic, auth);
   const producer = kafkaProducer(topic, auth);
-  const named = () => (ingest.pid === undefined ? {} : { [ingest.pid]: 'ingest' });
+  const named = () => ({ ...(ingest.pid === undefined ? {} : { [ingest.pid]: 'ingest' }), ...(logService ? { ...logSide!.witnessPids, ...(logService.pid === undefined ? {} : { [logService.pid]: 'log' }) } : {}) });
   const cpu0 = machineCpu(named());
   const t0 = Date.now();
   let sent = 0;
@@ -163,13 +172,16 @@ async function sustained(limit: { seconds: number } | { events: number }, side: 
   const cpu1 = machineCpu(named());
   await producer.close();
   await ingest.stop();
-  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss, cpu: { before: cpu0, after: cpu1 } };
+  const logRun: LogRunSummary | undefined = logService ? await logService.finish(await stored()) : undefined;
+  return { sent, producePerSecond: (sent / produced) * 1000, endToEndPerSecond: (sent / total) * 1000, rss: ingest.rss, cpu: { before: cpu0, after: cpu1 }, logRun };
 }
 
 /** One side of a comparison: privacy (sealed CPR and details) on or off, producer authentication (signed and verified) on or off. */
 interface Side {
   readonly privacy: boolean;
   readonly auth: boolean;
+  /** A checkpointing log service beside the pipeline, its checkpoints witnessed by two witnesses or not. */
+  readonly log?: 'plain' | 'witnessed';
 }
 type Sustained = Awaited<ReturnType<typeof sustained>>;
 const median = (xs: readonly number[]) => {
@@ -183,12 +195,14 @@ function cpuOver(runs: readonly Sustained[]): string {
     for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
     return out;
   };
-  return cpuPerUnit(sum((r) => r.cpu.before), sum((r) => r.cpu.after), runs.reduce((n, r) => n + r.sent, 0), ['ingest']).replace('client', 'SDK');
+  const groups = runs.some((r) => r.logRun) ? ['ingest', 'log', 'witnesses'] : ['ingest'];
+  return cpuPerUnit(sum((r) => r.cpu.before), sum((r) => r.cpu.after), runs.reduce((n, r) => n + r.sent, 0), groups).replace('client', 'SDK');
 }
 
-type Feature = 'privacy' | 'authentication';
-/** The two sides of a feature's comparison: privacy on/off with authentication on; authentication on/off with privacy on. */
-const sideOf = (feature: Feature, on: boolean): Side => (feature === 'privacy' ? { privacy: on, auth: true } : { privacy: true, auth: on });
+type Feature = 'privacy' | 'authentication' | 'witnesses';
+/** The two sides of a feature's comparison: privacy on/off with authentication on; authentication on/off with privacy on; the log service with two witnesses or none (both on). */
+const sideOf = (feature: Feature, on: boolean): Side =>
+  feature === 'privacy' ? { privacy: on, auth: true } : feature === 'authentication' ? { privacy: true, auth: on } : { privacy: true, auth: true, log: on ? 'witnessed' : 'plain' };
 
 /**
  * A feature on against off, `rounds` times, the order alternating (on, off / off, on / …). Within a
@@ -209,7 +223,7 @@ async function onOffRounds(feature: Feature, mix: SubjectMix, rounds: number, se
       events ??= run.sent;
       (enabled ? on : off).push(run);
       const rss = run.rss.length ? Math.round(Math.max(...run.rss)) : null;
-      log(`${mix}, round ${r + 1}/${rounds}, ${feature} ${enabled ? 'on' : 'off'}:`, JSON.stringify({ sent: run.sent, e2e: Math.round(run.endToEndPerSecond), sdk: Math.round(run.producePerSecond), ingestRssMaxMB: rss }));
+      log(`${mix}, round ${r + 1}/${rounds}, ${feature} ${enabled ? 'on' : 'off'}:`, JSON.stringify({ sent: run.sent, e2e: Math.round(run.endToEndPerSecond), sdk: Math.round(run.producePerSecond), ingestRssMaxMB: rss, ...(run.logRun ? { log: run.logRun } : {}) }));
     }
     costs.push(1 - on[r]!.endToEndPerSecond / off[r]!.endToEndPerSecond);
   }
@@ -310,6 +324,7 @@ async function copyBaseline() {
 try {
   const pairs = {} as Partial<Record<SubjectMix, OnOff>>;
   const authPairs = {} as Partial<Record<SubjectMix, OnOff>>;
+  const witnessPairs = {} as Partial<Record<SubjectMix, OnOff>>;
   for (const mix of MIXES) {
     if (PRIVACY_ROUNDS > 0) {
       log(`sustained end to end, ${mix} subjects: ${PRIVACY_ROUNDS} rounds of privacy on and off, ${roundSeconds(PRIVACY_ROUNDS)} s each ...`);
@@ -318,6 +333,10 @@ try {
     if (AUTH_ROUNDS > 0) {
       log(`sustained end to end, ${mix} subjects: ${AUTH_ROUNDS} rounds of producer authentication on and off (privacy on), ${roundSeconds(AUTH_ROUNDS)} s each ...`);
       authPairs[mix] = await onOffRounds('authentication', mix, AUTH_ROUNDS, roundSeconds(AUTH_ROUNDS));
+    }
+    if (WITNESS_ROUNDS > 0) {
+      log(`sustained end to end, ${mix} subjects: ${WITNESS_ROUNDS} rounds of the checkpointing log service with two witnesses and without, ${roundSeconds(WITNESS_ROUNDS)} s each ...`);
+      witnessPairs[mix] = await onOffRounds('witnesses', mix, WITNESS_ROUNDS, roundSeconds(WITNESS_ROUNDS));
     }
   }
   const loadAfterRounds = load();
@@ -354,10 +373,26 @@ try {
       note: `median of ${AUTH_ROUNDS} (${range(p.off)}); authentication costs ${percent(p.cost)} of throughput (median; rounds ${p.costs.map(percent).join(', ')}; budget 10% on the login mix); ingest RSS ${mb(p.off.flatMap((x) => x.rss))}`,
     },
   ]);
+  // The issue's budget: checkpointing with two witnesses does not lower end-to-end throughput beyond noise.
+  const witnessMeasured = (['login', 'cold'] as const).flatMap((mix) => (witnessPairs[mix] ? [[mix, witnessPairs[mix]] as const] : []));
+  const signed = (xs: readonly Sustained[]) => xs.map((x) => x.logRun?.checkpointsSigned ?? 0).join(' / ');
+  const witnessRows = witnessMeasured.flatMap(([mix, p]) => [
+    {
+      system: `SDK → Kafka → ingest → PostgreSQL, privacy and authentication on, with sporbar-log checkpointing (every 1,000 events) and two sporbar-witness processes cosigning (quorum 2), ${mix}`,
+      'events/s': Math.round(p.onPerSecond),
+      note: `median of ${WITNESS_ROUNDS} rounds (${range(p.on)}); checkpoints signed per run ${signed(p.on)}; published at the end: ${p.on.map((x) => `${x.logRun?.published?.treeSize ?? '-'}${x.logRun?.published?.met ? ' met' : ' NOT met'}`).join(' / ')}`,
+    },
+    {
+      system: `same, sporbar-log checkpointing without witnesses, ${mix}`,
+      'events/s': Math.round(p.offPerSecond),
+      note: `median of ${WITNESS_ROUNDS} (${range(p.off)}); checkpoints signed per run ${signed(p.off)}; with/without = ${(p.onPerSecond / p.offPerSecond).toFixed(3)}; witnessing costs ${percent(p.cost)} (median; rounds ${p.costs.map(percent).join(', ')})`,
+    },
+  ]);
   const cpuSplit = () => {
     console.log('Machine CPU per event (µs, user + system, from /proc; PostgreSQL = the machine total minus the rest):');
     for (const [mix, p] of measured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${cpuOver(p[side])}`);
     for (const [mix, p] of authMeasured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, producer authentication ${side}: ${cpuOver(p[side])}`);
+    for (const [mix, p] of witnessMeasured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, log service ${side === 'on' ? 'with two witnesses' : 'without witnesses'}: ${cpuOver(p[side])}`);
   };
   const settings = (await pool.query<{ name: string; setting: string }>(`SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('max_wal_size', 'shared_buffers', 'synchronous_commit') ORDER BY name`)).rows;
   const heading = () => {
@@ -368,7 +403,7 @@ try {
   };
   if (ROUNDS_ONLY) {
     heading();
-    console.table([...rows, ...authRows]);
+    console.table([...rows, ...authRows, ...witnessRows]);
     cpuSplit();
   } else {
     // The sustained runs leave a burst's debt behind (dirty buffers, tables to vacuum) that a system
@@ -393,6 +428,7 @@ try {
     console.table([
       ...rows,
       ...authRows,
+      ...witnessRows,
       k
         ? { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` }
         : { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': 'n/a', note: 'kcat is not installed on this machine' },
@@ -405,6 +441,7 @@ try {
     ]);
   }
 } finally {
+  await logSide?.stop();
   await pool.end();
   await dropTestDatabase(adminUrl, bench.name);
   await broker?.stop();

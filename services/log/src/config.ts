@@ -31,8 +31,11 @@ export const logServiceEnv = {
   SPORBAR_CHECKPOINT_INTERVAL_SECONDS: envInteger({ default: 60, minimum: 1, meaning: 'a checkpoint is signed this often when any event is uncovered, and once more at shutdown' }),
   SPORBAR_CHECKPOINT_EVERY_EVENTS: envInteger({ default: 1000, minimum: 1, meaning: '…and as soon as this many events are uncovered' }),
   SPORBAR_WITNESS_POLICY_FILE: envString({
+    defaultDoc: '— (required unless `SPORBAR_ENV=development`; `quorum none` for no witnesses)',
     meaning: "the witness policy, a C2SP tlog-policy file: this log's `log` line, a `witness <name> <vkey> <submission URL>` line per witness and the quorum; each checkpoint is sent to every witness and published with their cosignatures, judged by the quorum",
   }),
+  SPORBAR_WITNESS_TIMEOUT_SECONDS: envInteger({ default: 10, minimum: 1, maximum: 300, meaning: 'how long one add-checkpoint request to a witness may take before it counts as unavailable' }),
+  SPORBAR_WITNESS_RETRY_MAX_SECONDS: envInteger({ default: 60, minimum: 1, maximum: 3600, meaning: 'an unavailable witness is retried after 1 s, doubling up to this; a newer checkpoint replaces the one waiting' }),
   SPORBAR_LEADER_RETRY_SECONDS: envInteger({ default: 5, minimum: 1, meaning: 'how often a standby instance tries to become the signer (a PostgreSQL advisory lock)' }),
 } as const;
 
@@ -58,6 +61,8 @@ export interface LogServiceConfig {
   readonly leaderRetryMs: number;
   /** The witness policy (SPORBAR_WITNESS_POLICY_FILE), when one is configured. */
   readonly witnessPolicy: LoadedPolicy | undefined;
+  readonly witnessTimeoutMs: number;
+  readonly witnessRetryMaxMs: number;
 }
 
 export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfig {
@@ -103,6 +108,8 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
 
     const policyFile = v.SPORBAR_WITNESS_POLICY_FILE;
     const witnessPolicy = policyFile === undefined ? undefined : problems.check('SPORBAR_WITNESS_POLICY_FILE', () => loadPolicyFile(policyFile, { origin }));
+    // Fail closed: a production log names its witnesses, or says in writing that it has none (`quorum none`).
+    if (policyFile === undefined && production) problems.add('SPORBAR_WITNESS_POLICY_FILE', "is required unless SPORBAR_ENV=development: the witnesses that cosign this log's checkpoints and their quorum (a C2SP tlog-policy; write `quorum none` with this log's `log` line to run without)");
 
     return {
       logLevel: v.LOG_LEVEL,
@@ -119,6 +126,8 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
       everyEvents: v.SPORBAR_CHECKPOINT_EVERY_EVENTS,
       leaderRetryMs: v.SPORBAR_LEADER_RETRY_SECONDS * 1000,
       witnessPolicy,
+      witnessTimeoutMs: v.SPORBAR_WITNESS_TIMEOUT_SECONDS * 1000,
+      witnessRetryMaxMs: v.SPORBAR_WITNESS_RETRY_MAX_SECONDS * 1000,
     };
   });
 }

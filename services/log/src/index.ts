@@ -6,3 +6,5 @@ export * from './signer.ts';
 export * from './leader.ts';
 export * from './metrics.ts';
 export * from './log-server.ts';
+export * from './witnessing.ts';
+export * from './cosignatures.ts';

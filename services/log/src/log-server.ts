@@ -1,12 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createCheckpointer, createLogService, loadVerifyingKey, type CheckpointSigner, type Checkpointer, type LogService } from '@sporbar/auditor';
+import { createCheckpointer, createLogService, loadVerifyingKey, type CheckpointSigner, type CheckpointView, type Checkpointer, type LogService } from '@sporbar/auditor';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
 import { createCodec } from '@sporbar/schemas';
 import type { LogServiceConfig } from './config.ts';
 import { createSignerLease, signerLockKey, type SignerLease } from './leader.ts';
 import { createLogMetrics, type LogMetrics } from './metrics.ts';
-import { logRoutes } from './routes.ts';
+import { logRoutes, type InclusionProofsLike, type LogServiceLike } from './routes.ts';
+import { openCosignatureStore, type CosignatureStore } from './cosignatures.ts';
+import { createWitnessPublisher, createWitnessSubmitter, type PublishedCheckpoint, type WitnessPublisher, type WitnessState, type WitnessSubmitter } from './witnessing.ts';
 import { createCommandSigner } from './signer.ts';
 import { tileRoutes } from './tiles.ts';
 
@@ -16,8 +18,26 @@ export interface LogServer {
   readonly log: LogService;
   readonly lease: SignerLease;
   readonly metrics: LogMetrics;
+  /**
+   * The checkpoint `/v1/log/checkpoint` serves: with a witness policy, the newest signed one that meets
+   * the quorum, its note carrying the witnesses' cosignature lines after the log's signature, with the
+   * policy's verdict in `witnessed` (if none meets it: the newest signed, `witnessed.met = false`);
+   * without a policy, the latest signed checkpoint. Undefined before the first.
+   */
+  publishedCheckpoint(): PublishedCheckpoint | CheckpointView | undefined;
+  /** The witnesses as this instance sees them (undefined without a policy): see GET /health/witnesses. */
+  witnessStatus(): WitnessHealth | undefined;
   /** Signs a last checkpoint if this instance is the signer and any event is uncovered, then stops everything. */
   close(): Promise<void>;
+}
+
+export interface WitnessHealth {
+  readonly quorum: string;
+  readonly signer: boolean;
+  readonly published: { readonly treeSize: number; readonly met: boolean } | null;
+  readonly latest: { readonly treeSize: number; readonly met: boolean; readonly waitingSeconds: number } | null;
+  /** The submitter's view, on the signer instance (empty on a standby). */
+  readonly witnesses: readonly WitnessState[];
 }
 
 /** The signer of the configuration: the key in process, or the command (the private key elsewhere). */
@@ -36,6 +56,29 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
   const store: EventStore = await createEventStore(config.store);
   const log = createLogService({ store, codec, publicKey: config.publicKey, origin: config.origin, onError: (err) => logger.error({ err }, 'log subscription failed') });
   await log.start();
+
+  // Witnessing (with a policy): cosignatures in the lock database, published by every instance, gathered by the signer.
+  const policy = config.witnessPolicy?.policy;
+  let cosignatures: CosignatureStore | undefined;
+  let publisher: WitnessPublisher | undefined;
+  let submitter: WitnessSubmitter | undefined;
+  if (policy) {
+    cosignatures = await openCosignatureStore(config.lockDatabaseUrl);
+    publisher = createWitnessPublisher({ policy, origin: config.origin, store: cosignatures, log, logger });
+    await publisher.start();
+    submitter = createWitnessSubmitter({
+      policy,
+      origin: config.origin,
+      store: cosignatures,
+      log,
+      logger,
+      timeoutMs: config.witnessTimeoutMs,
+      maxBackoffMs: config.witnessRetryMaxMs,
+      onResult: (witness, result) => metrics.witnessSubmissions.inc({ witness, result }),
+      onCosigned: () => void publisher?.refresh(),
+    });
+  }
+  const published = (): PublishedCheckpoint | CheckpointView | undefined => (publisher ? publisher.published() : log.latestCheckpoint());
 
   let checkpointer: Checkpointer | undefined;
   // Leadership changes run one after another: start and stop of the checkpointer never interleave.
@@ -65,12 +108,20 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
             metrics.signingFailures.inc();
             logger.error({ err: (err as Error).message }, 'checkpoint signing failed');
           },
-          onCheckpoint: ({ treeSize, eventId }) => {
+          onCheckpoint: ({ treeSize, rootHash, eventId, text }) => {
             metrics.checkpointsSigned.inc();
             logger.info({ treeSize, eventId }, 'checkpoint signed');
+            // Returns at once: each witness has its own loop; the checkpointer never waits on one.
+            submitter?.offer({ treeSize, rootHash, text });
           },
         });
         checkpointer = c;
+        if (submitter) {
+          await submitter.start().catch((err) => logger.warn({ err: (err as Error).message }, 'could not read the stored cosignatures'));
+          // A checkpoint signed before this instance took over may still lack its cosignatures.
+          const last = log.latestCheckpoint();
+          if (last) submitter.offer({ treeSize: last.treeSize, rootHash: Buffer.from(last.rootHash, 'base64'), text: last.checkpoint });
+        }
         await c.start();
       }),
     onLost: (reason) =>
@@ -86,7 +137,27 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
     latestCheckpoint: () => log.latestCheckpoint(),
     uncovered: () => log.uncovered,
     isSigner: () => lease.isLeader,
+    ...(policy
+      ? {
+          witnessing: () => {
+            const h = witnessHealth()!;
+            return { witnesses: h.witnesses, publishedSize: h.published?.treeSize, unwitnessedSeconds: h.latest ? h.latest.waitingSeconds : undefined };
+          },
+        }
+      : {}),
   });
+  const witnessHealth = (): WitnessHealth | undefined => {
+    if (!publisher || !policy) return undefined;
+    const p = publisher.published();
+    const l = publisher.latest();
+    return {
+      quorum: l?.witnessed.quorum ?? policy.quorum,
+      signer: lease.isLeader,
+      published: p ? { treeSize: p.treeSize, met: p.witnessed.met } : null,
+      latest: l ? { treeSize: l.treeSize, met: l.witnessed.met, waitingSeconds: l.witnessed.met ? 0 : Math.max(0, (Date.now() - Date.parse(l.occurredAt)) / 1000) } : null,
+      witnesses: lease.isLeader && submitter ? submitter.status() : [],
+    };
+  };
   // Fenced: the lock is checked on its own session right before each signature.
   const fenced: CheckpointSigner = {
     keyId: signer.keyId,
@@ -99,9 +170,16 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
   lease.start();
 
   const app: FastifyInstance = Fastify({ logger: false });
-  await app.register(logRoutes, { log, ...(config.witnessPolicy ? { policy: config.witnessPolicy.text } : {}) });
-  await app.register(tileRoutes, { log });
+  await app.register(logRoutes, { log: publisher ? servedLog(log, publisher) : log, ...(config.witnessPolicy ? { policy: config.witnessPolicy.text } : {}) });
+  // /checkpoint serves what /v1/log/checkpoint serves: the published (cosigned) checkpoint; the tiles of every signed one.
+  await app.register(tileRoutes, { log: { latestCheckpoint: () => (publisher ? publisher.published() : log.latestCheckpoint()), tile: (ref) => log.tile(ref) } });
   app.get('/health', async () => ({ status: 'ok' }));
+  // Witnessing in detail, independent of /ready (a witness down never makes the log unready).
+  app.get('/health/witnesses', async (_request, reply) => {
+    const h = witnessHealth();
+    if (!h) return reply.status(404).send({ code: 'SPB_ERR_NOT_FOUND', message: 'no witness policy (SPORBAR_WITNESS_POLICY_FILE)' });
+    return h;
+  });
   app.get('/ready', async (_request, reply) => {
     let head: bigint;
     try {
@@ -128,6 +206,8 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
     log,
     lease,
     metrics,
+    publishedCheckpoint: published,
+    witnessStatus: witnessHealth,
     async close() {
       await transition(async () => {
         const c = checkpointer;
@@ -151,9 +231,32 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
       });
       await lease.stop();
       await transitions;
+      await submitter?.stop();
+      await publisher?.stop();
+      await cosignatures?.close();
       await app.close();
       await log.stop();
       await store.close();
     },
+  };
+}
+
+/**
+ * The log service as `/v1/log/*` serves it under a witness policy: the published checkpoint stands in
+ * for the latest one, so `/v1/log/checkpoint`, and inclusion (and consistency) proofs asked for
+ * without a tree size, are about the newest checkpoint that meets the quorum. Explicit sizes pass through.
+ */
+function servedLog(log: LogService, publisher: WitnessPublisher): LogServiceLike {
+  const sizeOr = (treeSize: number | undefined) => treeSize ?? publisher.published()?.treeSize;
+  return {
+    publicKey: () => log.publicKey(),
+    latestCheckpoint: () => publisher.published(),
+    inclusionProof: (eventId, treeSize) => log.inclusionProof(eventId, sizeOr(treeSize)),
+    async inclusionProofs(eventIds, treeSize): Promise<InclusionProofsLike> {
+      const published = publisher.published();
+      const r = await log.inclusionProofs(eventIds, treeSize ?? published?.treeSize);
+      return { ...r, checkpoint: published ?? null };
+    },
+    consistencyProof: (from, to) => log.consistencyProof(from, to),
   };
 }

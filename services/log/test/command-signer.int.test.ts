@@ -12,6 +12,7 @@ import {
   getJson,
   openStore,
   probePostgres,
+  noWitnessPolicyFile,
   startLogProcess,
   storedCheckpoints,
   waitFor,
@@ -71,6 +72,7 @@ describe.skipIf(!openssl)('the command signer (openssl)', () => {
         SPORBAR_LOG_ID: 'log-test',
         SPORBAR_CHECKPOINT_SIGNER_COMMAND: opensslSign(key.keyFile),
         SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE: key.publicKeyFile,
+        SPORBAR_WITNESS_POLICY_FILE: noWitnessPolicyFile({ pem: key.publicKeyPem }),
         SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '1',
         PORT: '0',
       };

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHECKPOINT_STREAM, checkpointTextOf } from '@sporbar/auditor';
+import { CHECKPOINT_STREAM, checkpointTextOf, loadVerifyingKey, verifierKeyString } from '@sporbar/auditor';
 import type { CheckpointSigned } from '@sporbar/schemas';
 import { createPostgresEventStore, type EventStore } from '@sporbar/event-store';
 import { codec } from '../../auditor/test/support.ts';
@@ -27,7 +27,18 @@ export function checkpointKeyFiles(dir = mkdtempSync(join(tmpdir(), 'sporbar-log
   return { dir, keyFile, publicKeyFile, publicKeyPem };
 }
 
-/** The environment of a log service on `databaseUrl` (key file signer), with the test's short interval. */
+/**
+ * A witness policy with this log and no witnesses (`quorum none`): what production requires at the least
+ * (SPORBAR_WITNESS_POLICY_FILE), written next to nothing else. `publicKey`: a PEM, or the private key file's path.
+ */
+export function noWitnessPolicyFile(publicKey: { pem?: string; keyFile?: string }, origin = ORIGIN): string {
+  const pem = publicKey.pem ?? createPublicKey(readFileSync(publicKey.keyFile!, 'utf8')).export({ format: 'pem', type: 'spki' }).toString();
+  const file = join(mkdtempSync(join(tmpdir(), 'sporbar-log-policy-')), 'policy.txt');
+  writeFileSync(file, `log ${verifierKeyString(origin, loadVerifyingKey(pem).publicKeyRaw)}\nquorum none\n`);
+  return file;
+}
+
+/** The environment of a log service on `databaseUrl` (key file signer), with the test's short interval and a `quorum none` policy. */
 export function logEnv(databaseUrl: string, keyFile: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     SPORBAR_STORE: 'postgres',
@@ -38,6 +49,7 @@ export function logEnv(databaseUrl: string, keyFile: string, extra: Record<strin
     SPORBAR_LEADER_RETRY_SECONDS: '1',
     PORT: '0',
     LOG_LEVEL: 'info',
+    SPORBAR_WITNESS_POLICY_FILE: noWitnessPolicyFile({ keyFile }, extra['SPORBAR_LOG_ORIGIN'] ?? ORIGIN),
     ...extra,
   };
 }

@@ -20,6 +20,8 @@ import { keysInit } from '../src/init.ts';
  */
 // The operator's Kafka CA (KAFKA_CA_FILE): a test CA certificate of @sporbar/common's tests.
 const caFile = new URL('../../common/test/fixtures/test-ca.crt', import.meta.url).pathname;
+/** The operator's witness policy (the access API requires one in production): none, said explicitly. */
+const NO_WITNESSES = new URL('fixtures/no-witnesses.policy', import.meta.url).pathname;
 let dir: string;
 const env = (name: string): Record<string, string> => parseEnvFile(readFileSync(join(dir, name), 'utf8'));
 
@@ -29,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
-const operatorAdds = () => ({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sporbar', KAFKA_BROKERS: 'kafka-1:9093', KAFKA_CA_FILE: caFile, SPORBAR_LOG_URL: 'http://log.internal:3200' });
+const operatorAdds = () => ({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sporbar', KAFKA_BROKERS: 'kafka-1:9093', KAFKA_CA_FILE: caFile, SPORBAR_LOG_URL: 'http://log.internal:3200', SPORBAR_WITNESS_POLICY_FILE: NO_WITNESSES });
 
 describe('every env file is accepted by its program', () => {
   it('ingest and redrive', () => {

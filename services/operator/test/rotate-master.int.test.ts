@@ -38,7 +38,9 @@ function sporbar(env: Record<string, string>, ...args: string[]): Promise<{ code
 }
 // What the operator adds to the env files: the database, the brokers and their CA.
 const CA_FILE = new URL('../../common/test/fixtures/test-ca.crt', import.meta.url).pathname;
-const envOf = (f: string) => ({ DATABASE_URL: db!.url, KAFKA_BROKERS: 'k:9093', KAFKA_CA_FILE: CA_FILE, SPORBAR_LOG_URL: 'http://log.internal:3200', ...parseEnvFile(readFileSync(join(dir, f), 'utf8')) });
+/** The operator's witness policy (the access API requires one in production): none, said explicitly. */
+const NO_WITNESSES = new URL('fixtures/no-witnesses.policy', import.meta.url).pathname;
+const envOf = (f: string) => ({ DATABASE_URL: db!.url, KAFKA_BROKERS: 'k:9093', KAFKA_CA_FILE: CA_FILE, SPORBAR_LOG_URL: 'http://log.internal:3200', SPORBAR_WITNESS_POLICY_FILE: NO_WITNESSES, ...parseEnvFile(readFileSync(join(dir, f), 'utf8')) });
 const cpr = (n: number) => `${String((n % 28) + 1).padStart(2, '0')}0${(n % 9) + 1}8${n % 10}-${String(1000 + n).slice(-4)}`;
 
 beforeAll(async () => {

@@ -19,6 +19,8 @@ import { main } from '../src/command.ts';
 const root = mkdtempSync(join(tmpdir(), 'sporbar-rotate-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const CA_FILE = new URL('../../common/test/fixtures/test-ca.crt', import.meta.url).pathname;
+/** The operator's witness policy (the access API requires one in production): none, said explicitly. */
+const NO_WITNESSES = new URL('fixtures/no-witnesses.policy', import.meta.url).pathname;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -32,7 +34,7 @@ async function deployment(name: string): Promise<string> {
   return dir;
 }
 const read = (dir: string, f: string) => readFileSync(join(dir, f), 'utf8');
-const envOf = (dir: string, f: string) => ({ DATABASE_URL: 'postgres://h/db', KAFKA_BROKERS: 'k:9093', KAFKA_CA_FILE: CA_FILE, SPORBAR_LOG_URL: 'http://log.internal:3200', ...parseEnvFile(read(dir, f)) });
+const envOf = (dir: string, f: string) => ({ DATABASE_URL: 'postgres://h/db', KAFKA_BROKERS: 'k:9093', KAFKA_CA_FILE: CA_FILE, SPORBAR_LOG_URL: 'http://log.internal:3200', SPORBAR_WITNESS_POLICY_FILE: NO_WITNESSES, ...parseEnvFile(read(dir, f)) });
 const modes = (dir: string) => readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mode & 0o777]).filter(([, m]) => m !== 0o600);
 
 describe('keys rotate pseudonym', () => {

@@ -3,8 +3,10 @@
 //   sporbar-witness [serve]                 the HTTP witness (configuration from the environment)
 //   sporbar-witness keygen <name> <file>    a new Ed25519 key (PKCS#8 PEM, mode 0600); prints its vkey
 //   sporbar-witness vkey                    prints the configured witness's vkey (SPORBAR_WITNESS_NAME, _KEY)
+//   sporbar-witness log-vkey <origin> <pem> prints a log's vkey (its origin and checkpoint public key, SPKI PEM): for the logs file
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadVerifyingKey, verifierKeyString } from '@sporbar/auditor';
 import pino from 'pino';
 import { configOrExit, loadConfig } from '@sporbar/common/config';
 import { witnessEnv, readWitnessConfig } from './config.ts';
@@ -30,6 +32,13 @@ if (command === 'keygen') {
     loadConfig('sporbar-witness', { SPORBAR_WITNESS_NAME: witnessEnv.SPORBAR_WITNESS_NAME, SPORBAR_WITNESS_KEY: witnessEnv.SPORBAR_WITNESS_KEY }, process.env),
   );
   process.stdout.write(`${createCosigner(v.SPORBAR_WITNESS_NAME, v.SPORBAR_WITNESS_KEY).vkey}\n`);
+} else if (command === 'log-vkey') {
+  const [origin, file] = args;
+  if (!origin || !file) {
+    process.stderr.write('usage: sporbar-witness log-vkey <log origin> <checkpoint public key PEM file>\n');
+    process.exit(2);
+  }
+  process.stdout.write(`${verifierKeyString(origin, loadVerifyingKey(readFileSync(file, 'utf8')).publicKeyRaw)}\n`);
 } else if (command === 'serve') {
   const config = configOrExit(() => readWitnessConfig());
   const log = pino({ name: 'sporbar-witness', level: config.logLevel });
@@ -47,6 +56,6 @@ if (command === 'keygen') {
     });
   }
 } else {
-  process.stderr.write(`unknown command ${command}: serve, keygen <name> <file>, vkey\n`);
+  process.stderr.write(`unknown command ${command}: serve, keygen <name> <file>, vkey, log-vkey <origin> <pem>\n`);
   process.exit(2);
 }

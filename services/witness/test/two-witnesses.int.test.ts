@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -153,6 +153,12 @@ describe.skipIf(probe.skip)('two witness processes', () => {
     expect(stdout).toBe(`${createCosigner('audit.test/w', readFileSync(file, 'utf8')).vkey}\n`);
     const vkey = await run(process.execPath, ['--import', 'tsx', MAIN, 'vkey'], { cwd: PACKAGE_DIR, env: { PATH: process.env.PATH, SPORBAR_WITNESS_NAME: 'audit.test/w', SPORBAR_WITNESS_KEY_FILE: file } });
     expect(vkey.stdout).toBe(stdout);
+    // log-vkey: the vkey of a log's checkpoint key (SPKI PEM, as `sporbar keys init` writes it) under its origin, for the logs file.
+    const pair = generateKeyPairSync('ed25519');
+    const pem = join(mkdtempSync(join(tmpdir(), 'sporbar-witness-logkey-')), 'checkpoint.pub.pem');
+    writeFileSync(pem, pair.publicKey.export({ format: 'pem', type: 'spki' }));
+    const logVkey = await run(process.execPath, ['--import', 'tsx', MAIN, 'log-vkey', 'sporbar.v1/example', pem], { cwd: PACKAGE_DIR });
+    expect(logVkey.stdout).toBe(`${createTestLog('sporbar.v1/example', pair.privateKey).vkey}\n`);
     const bad = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { cwd: PACKAGE_DIR, env: { PATH: process.env.PATH } }).catch((err: { code: number; stderr: string }) => err);
     expect(bad).toMatchObject({ code: 1 });
     const stderr = (bad as { stderr: string }).stderr;

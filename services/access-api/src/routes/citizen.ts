@@ -7,6 +7,8 @@ import { withJudgedByText } from '../judged-by.ts';
 import type { SubjectKeyStore } from '@sporbar/key-store';
 import { openDetails, withDetails } from '../details.ts';
 import { inclusionProofsOf, type LogServiceLike } from '@sporbar/log/routes';
+import type { TlogPolicy } from '@sporbar/auditor/note';
+import { judgeIntegrity } from '../integrity.ts';
 import { requireRole } from '../auth.ts';
 import { renderCitizenReport } from '../html/citizen-report.ts';
 import { reasonText } from '../html/i18n.ts';
@@ -25,6 +27,8 @@ export interface CitizenRoutesOptions {
   readonly log?: LogServiceLike;
   /** The stored events' bytes for the proof downloads (GET /v1/me/disclosures/:eventId/proof); without it they answer 503. */
   readonly eventStore?: EventStore;
+  /** The witness policy the report judges the log's checkpoint by (SPORBAR_WITNESS_POLICY_FILE). */
+  readonly witnessPolicy?: TlogPolicy;
 }
 
 /** Where a disclosure's proof is downloaded (the JSON report's `proofUrl`, the page's link). */
@@ -38,7 +42,7 @@ const wantsHtml = (accept: string | undefined): boolean => {
 };
 
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
-export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, subjectKeys, log, eventStore }) => {
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, subjectKeys, log, eventStore, witnessPolicy }) => {
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
 
   app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
@@ -98,6 +102,11 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
    * Entries newer than the checkpoint are listed as pending (the next checkpoint covers them). One
    * request to the log (its batch call). If the log cannot answer (the log service is down), the
    * report still answers: `status: 'unavailable'`, every entry pending.
+   *
+   * What the log answers is checked here, not trusted (integrity.ts): with a witness policy the
+   * checkpoint's signature, cosignatures and quorum, and always every proof against its root. The
+   * status is ok, unwitnessed, invalid or unavailable, with `reason` in plain words when not ok and
+   * `witnessed` (each witness's name and status) with a policy.
    */
   async function integrity(subject: readonly string[]) {
     if (!log) return null;
@@ -105,10 +114,12 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     const eventIds = latest.items.map((item) => item.eventId);
     try {
       const { checkpoint, proofs, pending } = await inclusionProofsOf(log, eventIds);
-      return { status: 'ok' as const, checkpoint: checkpoint ?? null, inclusionProofs: proofs.map((p) => ({ ...p, proofUrl: proofUrl(p.eventId) })), pending };
+      const verdict = judgeIntegrity(checkpoint ?? null, proofs, witnessPolicy);
+      if (verdict.status === 'invalid') app.log.error({ reason: verdict.reason }, "alert: the log's answer for a citizen report does not verify");
+      return { ...verdict, checkpoint: checkpoint ?? null, inclusionProofs: proofs.map((p) => ({ ...p, proofUrl: proofUrl(p.eventId) })), pending };
     } catch (err) {
       app.log.warn({ err: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'the log could not give the report its integrity section');
-      return { status: 'unavailable' as const, checkpoint: null, inclusionProofs: [], pending: eventIds };
+      return { status: 'unavailable' as const, reason: `the log could not be asked: ${(err as Error).message}`, checkpoint: null, inclusionProofs: [], pending: eventIds };
     }
   }
 

@@ -248,11 +248,15 @@ export function verifyTreeHead(checkpoint: string, publicKey: string | KeyObject
   for (const line of checkpoint.slice(split + 2, -1).split('\n')) {
     const m = SIG_LINE_RE.exec(line);
     const blob = m ? Buffer.from(m[2]!, 'base64') : undefined;
-    if (!m || !blob || blob.length !== KEY_ID_BYTES + SIGNATURE_BYTES || blob.toString('base64') !== m[2]) return fail('malformed signature line');
+    // Any key's signature is a key ID and at least one byte (C2SP signed-note): a witness's cosignature
+    // (cosignature/v1: 8-byte time ‖ 64-byte signature) is such a line, ignored here; ours is 4 + 64 bytes.
+    if (!m || !blob || blob.length <= KEY_ID_BYTES || blob.toString('base64') !== m[2]) return fail('malformed signature line');
     signatures.push({ name: m[1]!, keyId: blob.subarray(0, KEY_ID_BYTES).toString('hex'), signature: blob.subarray(KEY_ID_BYTES) });
   }
-  const bodyBytes = Buffer.from(body, 'utf8');
+  // A line of our own key that is not an Ed25519 signature makes the note malformed, wherever it stands.
   const ours = noteKeyId(origin, key.publicKeyRaw);
+  if (signatures.some((x) => x.name === origin && x.keyId === ours && x.signature.length !== SIGNATURE_BYTES)) return fail('malformed signature line');
+  const bodyBytes = Buffer.from(body, 'utf8');
   let seenOurKey = false;
   for (const { name, keyId, signature } of signatures) {
     if (name !== origin || keyId !== ours) continue;
