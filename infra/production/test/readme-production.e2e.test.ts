@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { parseProducerKey } from '@sporbar/key-store';
 import { getFreePort } from '@sporbar/keycloak-infra';
 import { createKafkaTransport, createProducer, type Producer } from '@sporbar/producer';
 import { createCodec, register, type ConsentScope, type LegalBasis, type ProcessingActivity, type RecipientRole } from '@sporbar/schemas';
+import { tlogTiles } from '@sporbar/tlog-interop';
 import { openShellSession, productionBlocks, stepScript, type ShellSession } from '../src/index.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -221,6 +222,22 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     } finally {
       await store.close();
     }
+
+    // The citizen keeps one disclosure's proof (C2SP tlog-proof) and checks it offline against the policy.
+    const kept = integrity.inclusionProofs[0]!;
+    const download = await fetch(api(`/v1/me/disclosures/${kept.eventId}/proof`), { headers: { authorization: `Bearer ${citizen}` } });
+    expect(download.status, await download.clone().text()).toBe(200);
+    const proofFile = join(d.home, 'kept.tlog-proof');
+    writeFileSync(proofFile, await download.text());
+    const checked = spawnSync('npx', ['tsx', 'services/auditor/src/cli.ts', 'verify-proof', proofFile, '--policy', join(d.home, 'witness-policy.txt')], { cwd: repo, encoding: 'utf8' });
+    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(/PROVEN/);
+
+    // A monitor reads the log as C2SP tiles; the Go checksum database's own code opens the cosigned checkpoint and checks the tiles.
+    const logKey = (await getJson<{ verifierKey: string }>(`http://127.0.0.1:${d.ports.LOG_PORT}/v1/log/key`)).body;
+    const tiles = await tlogTiles({ verifierKey: logKey.verifierKey, url: `http://127.0.0.1:${d.ports.LOG_PORT}`, records: [{ index: kept.leafIndex }] });
+    expect(tiles, JSON.stringify(tiles)).toMatchObject({ ok: true });
+    expect(tiles.size).toBeGreaterThanOrEqual(checkpoint.treeSize);
   });
 
   it('every flow of both notices through the producer gateway, with client-credentials tokens from the authorization server', async () => {
@@ -292,6 +309,8 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
 
     const pids = readdirSync(d.home).filter((n) => n.endsWith('.pid')).map((n) => Number(readFileSync(join(d.home, n), 'utf8')));
     expect(pids).toHaveLength(8);
+    // Each pid file names the program's own process (node running its main module), not a wrapper whose child would outlive it.
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')).toMatch(/^node .*--import tsx \S+\/src\/(main|cli)\.ts/);
     await shell.run(stepScript(blocks, 'stop'), { timeoutMs: 180_000 });
     stopped = true;
     const alive = pids.filter((pid) => {
@@ -303,6 +322,11 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
       }
     });
     expect(alive).toEqual([]);
+    // Nothing of the deployment still answers on its ports.
+    for (const [name, port] of Object.entries(d.ports).filter(([n]) => /_(PORT)$/.test(n) && !/KAFKA|KEYCLOAK/.test(n))) {
+      const answered = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
+      expect(answered, `${name} ${port} still answers after the stop step`).toBe(false);
+    }
 
     const logs = readdirSync(join(d.home, 'logs')).map((n) => readFileSync(join(d.home, 'logs', n), 'utf8')).join('\n');
     expect(logs.length).toBeGreaterThan(0);

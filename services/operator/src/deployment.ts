@@ -256,6 +256,8 @@ export function envFiles(c: EnvContext): Map<string, EnvLines> {
       ...master,
       ['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(ACCESS_API_PRODUCER))],
       ['SPORBAR_JWT_PUBLIC_KEY_FILE', f(FILES.accessTokenPub)],
+      // The event store (its DATABASE_URL): citizens' proof downloads and auditors' entry bundles read the stored bytes.
+      ['SPORBAR_STORE', 'postgres'],
       ...kafka('sporbar-access-api'),
     ]],
     ['log.env', [['SPORBAR_CHECKPOINT_KEY_FILE', f(FILES.checkpointKey)]]],
