@@ -7,7 +7,7 @@ import pino from 'pino';
 import { createEventStore } from '@sporbar/event-store';
 import { configOrExit } from '@sporbar/common/config';
 import { probe, readiness } from '@sporbar/common/health';
-import { createCodec, register } from '@sporbar/schemas';
+import { createCodec, loadRegisterSource } from '@sporbar/schemas';
 import { allProjections } from './all-projections.ts';
 import { projectorConfigFromEnv } from './config.ts';
 import { activePrefix, dropReadModelTables, rebuildReadModels } from './rebuild.ts';
@@ -24,7 +24,9 @@ async function open() {
   const store = await createEventStore(config.store);
   const pool = new pg.Pool({ connectionString: config.readModelsDatabaseUrl, max: 4 });
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
-  return { config, store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(register) };
+  // Retention and consent rules of the notice version in force at each disclosure (SPORBAR_REGISTER_DIR, else the packaged register).
+  const registerFiles = await loadRegisterSource('sporbar-projections', config.registerDir).catch((err: unknown) => configOrExit(() => { throw err; }));
+  return { config, store, pool, db: fromPgPool(pool), codec: createCodec(), projections: allProjections(registerFiles) };
 }
 
 /** SIGTERM: the batch in hand commits with its checkpoint (or rolls back), the pools close, exit 0; past this, exit 1. */

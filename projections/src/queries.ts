@@ -94,6 +94,8 @@ export interface DisclosureItem {
   readonly classification: string;
   readonly reasons: string[];
   readonly position: string;
+  /** The notice version the ingest judged it by (null: none named — no notice in force covered its activity, or stored before versions were named). */
+  readonly judgedBy: { readonly notice: string; readonly version: string | null; readonly sha256: string } | null;
   /** Encrypted personal details as stored, or null. */
   readonly details: Buffer | null;
 }
@@ -133,7 +135,7 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
       where,
       params,
       // The alert of the same event (a primary-key look-up): where a missing consent is decided.
-      columns: `subject, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details,
+      columns: `subject, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, position::text AS position, details, notice, notice_version, notice_sha256,
         (SELECT a.reasons FROM ${prefix}compliance_alerts a WHERE a.event_id = ${prefix}subject_disclosures.event_id) AS alert_reasons`,
     },
     f.cursor,
@@ -149,6 +151,7 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
       transfer: r['transfer_country'] ? { country: r['transfer_country'] as string, safeguard: r['transfer_safeguard'] as string } : null,
       ...disclosureClassification({ classification: r['classification'] as string, reasons: r['reasons'] as string[] }, (r['alert_reasons'] as string[] | null) ?? null),
       position: r['position'] as string,
+      judgedBy: r['notice'] && r['notice_sha256'] ? { notice: r['notice'] as string, version: (r['notice_version'] as string | null) ?? null, sha256: r['notice_sha256'] as string } : null,
       details: r['details'] ? Buffer.from(r['details'] as Uint8Array) : null,
     }),
   );

@@ -22,7 +22,7 @@ const projected = (metadata: Record<string, string>): ProjectedEvent => ({ type:
 
 describe('subject disclosures projection (pure)', () => {
   it('turns a declared disclosure into one row with codes only', () => {
-    expect(projectSubjectDisclosure(projected({ classification: 'declared', flow: 'x' }))).toEqual([
+    expect(projectSubjectDisclosure(projected({ classification: 'declared', flow: 'x', notice: 'nemkonto', noticeSha256: 'ab'.repeat(32) }))).toEqual([
       {
         kind: 'disclosure',
         row: {
@@ -41,6 +41,9 @@ describe('subject disclosures projection (pure)', () => {
           classification: 'declared',
           reasons: [],
           correlationId: 'payment-9',
+          notice: 'nemkonto',
+          noticeVersion: null,
+          noticeSha256: 'ab'.repeat(32),
           details: null,
         },
       },
@@ -51,6 +54,8 @@ describe('subject disclosures projection (pure)', () => {
     const [change] = projectSubjectDisclosure(projected({ classification: 'undeclared', reasons: 'RECIPIENT_NOT_DECLARED,CATEGORY_NOT_DECLARED' }));
     expect(change!.row.classification).toBe('undeclared');
     expect(change!.row.reasons).toEqual(['RECIPIENT_NOT_DECLARED', 'CATEGORY_NOT_DECLARED']);
+    // No notice version named (stored before versions were named, or no notice in force covered it).
+    expect([change!.row.notice, change!.row.noticeVersion, change!.row.noticeSha256]).toEqual([null, null, null]);
   });
 
   it('ignores events that are not disclosures', () => {

@@ -56,6 +56,7 @@ describe('schema compatibility', () => {
     const out = execFileSync('npx', ['tsx', 'src/cli/check-compatibility.ts'], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
     // The fingerprints as hex of their 8 little-endian bytes, as the single-object encoding carries them.
     expect(out).toMatch(/DisclosureRecorded: v1 9b4d6e8bfaa65f8b, v2 e9ab15ddb42d0d62/);
-    expect(out).toMatch(/✓ 8 event types/);
+    expect(out).toMatch(/RegisterPublished: v1 66d1a130a637740c/);
+    expect(out).toMatch(/✓ 9 event types/);
   });
 });

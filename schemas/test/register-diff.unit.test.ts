@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { REGISTER_DIR, diffRegisters, readRegisterDir, type RegisterChange } from '../src/index.ts';
+import { REGISTER_DIR, diffRegisters, type RegisterChange } from '../src/index.ts';
+import { readRegisterDir } from '../src/register/register-yaml.ts';
 import { runRegisterCli } from '../src/cli/register.ts';
 
 // The real register, copied into a temp directory and edited as YAML, is the fixture: every change

@@ -40,6 +40,7 @@ describe('createDryRun', () => {
   // The candidate: MitID 1.6 from 2025-01-01 instead of 2024-01-01 (a pure shift of its effective period).
   const later: RegisterFiles = {
     shared: registerFiles.shared,
+    sharedSha256: registerFiles.sharedSha256,
     versions: registerFiles.versions.map((v) => (v.file.notice === 'mitid' ? { ...v, from: Date.parse('2025-01-01T00:00:00Z'), file: { ...v.file, effective: { from: '2025-01-01T00:00:00Z' } } } : v)),
   };
   const event = (id: string, at: string): DisclosureRecorded => ({

@@ -3,12 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { isSporbarError } from '@sporbar/common/errors';
 import {
-  checkRegisterFiles,
   composeRegister,
   ConsentScopeValues,
   LegalBasisValues,
-  parseRegisterFiles,
-  readRegisterTexts,
   RecipientRoleValues,
   register,
   registerAt,
@@ -32,13 +29,14 @@ import {
   type PurposeEntry,
   type RecipientDef,
   type RecipientEntry,
-  type RegisterFileText,
   type RetentionRuleEntry,
   type RightEntry,
   type SharedFile,
   type Text,
   type ThirdCountryRuleEntry,
 } from '../src/index.ts';
+import { buildRegisterBundle, checkRegisterFiles, parseRegisterFiles, readRegisterTexts, registerBundleText, sha256Hex, type RegisterFileText } from '../src/register/register-yaml.ts';
+import { REGISTER_BUNDLE_FILE, REGISTER_DIR, registerFilesFromBundle } from '../src/register/load-register.ts';
 
 const texts = readRegisterTexts();
 const MITID = 'mitid/1.6.yaml';
@@ -85,6 +83,22 @@ describe('the register files', () => {
       'mitid/1.7.yaml#/effective/from: overlaps mitid/1.6.yaml, in force until further notice',
     ]);
     expect(problemsOf([{ path: 'mitid/1.6.yaml', text: 'notice: [' }])).toEqual([expect.stringMatching(/^mitid\/1\.6\.yaml: not YAML: /), 'shared.yaml: missing']);
+  });
+});
+
+describe('the generated bundle (what the package loads at run time)', () => {
+  it('is the YAML files as parsed, with the SHA-256 of each file: npm run register:bundle -w @sporbar/schemas rewrites it', () => {
+    const committed = readFileSync(new URL(REGISTER_BUNDLE_FILE, `file://${REGISTER_DIR}`), 'utf8');
+    expect(committed).toBe(registerBundleText(buildRegisterBundle(texts)));
+    expect(registerFiles.versions.map((v) => v.sha256)).toEqual(registerFiles.versions.map((v) => sha256Hex(texts.find((t) => t.path === v.path)!.text)));
+    expect(registerFiles.sharedSha256).toBe(sha256Hex(texts.find((t) => t.path === 'shared.yaml')!.text));
+  });
+
+  it('gives the same register files as the YAML path, and its layout is checked at load', () => {
+    expect(registerFiles).toEqual(parseRegisterFiles(texts));
+    const bundle = buildRegisterBundle(texts);
+    const moved = { ...bundle, files: bundle.files.map((f) => (f.path === MITID ? { ...f, path: 'nemkonto/1.6.yaml' } : f)) };
+    expect(() => registerFilesFromBundle(moved)).toThrow('nemkonto/1.6.yaml#/notice: notice "mitid" is filed under "nemkonto/"');
   });
 });
 

@@ -11,6 +11,7 @@ import {
   register,
   retentionDeadline,
   rightsFor,
+  sourcePrefixes,
   validateRegister,
   type ProcessingRegister,
   type RetentionRule,
@@ -29,6 +30,19 @@ describe('the register validates', () => {
   it('has zero issues and assertValidRegister accepts it', () => {
     expect(validateRegister(register)).toEqual([]);
     expect(() => assertValidRegister(register)).not.toThrow();
+  });
+
+  it('checks notice ids and section references against the notices loaded, not a list in code', () => {
+    expect([...sourcePrefixes(register)]).toEqual([['mitid', 'MitID '], ['nemkonto', 'NemKonto: ']]);
+    const renamed = copy();
+    renamed.notices[0]!.id = 'mitid-2';
+    expect(validateRegister(renamed)).toContainEqual({ code: 'DANGLING_REFERENCE', path: 'purposes[0].noticeId', message: 'notice "mitid" is not defined' });
+    const other = copy();
+    other.purposes[0]!.sources[0]!.source = 'Skat §3';
+    expect(validateRegister(other)).toEqual([{ code: 'MISSING_SOURCE', path: 'purposes[0].sources[0].source', message: '"Skat §3" is not a known section reference' }]);
+    // A notice of another authority brings its prefix with it.
+    other.notices[0]!.sources[0]!.source = 'Skat §1';
+    expect(validateRegister(other).filter((i) => i.path === 'purposes[0].sources[0].source')).toEqual([]);
   });
 
   it('reports a dangling recipient id (and the recipient it orphaned) and assertValidRegister throws SPB_ERR_REGISTER_INVALID', () => {

@@ -1,4 +1,4 @@
-import { findFlow, type ProcessingRegister } from '@sporbar/schemas';
+import { findFlow, registerTimeline, type RegisterSource } from '@sporbar/schemas';
 import { arrayLiteral, arrayParam, columns, type Cell } from '../batch.ts';
 import { inOrder, preparedProjection, withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
 
@@ -32,7 +32,9 @@ export interface AlertRow {
   readonly producer: string | null;
 }
 
-export function createComplianceAlerts(register: ProcessingRegister): Projection<ComplianceChange> {
+export function createComplianceAlerts(register: RegisterSource): Projection<ComplianceChange> {
+  // The consent rules (a flow's consent scopes) of the notice version in force when the disclosure happened.
+  const timeline = registerTimeline(register);
   return preparedProjection<ComplianceChange>({
     name: 'compliance-alerts',
     tables: ['compliance_alerts'],
@@ -72,7 +74,7 @@ export function createComplianceAlerts(register: ProcessingRegister): Projection
       if (event.metadata['classification'] === 'undeclared') {
         return [{ kind: 'undeclared', row: { ...row, reasons: (event.metadata['reasons'] ?? '').split(',').filter(Boolean) } }];
       }
-      const scopes = findFlow(event.metadata['flow'] ?? '', register)?.flow.consentScopes ?? [];
+      const scopes = findFlow(event.metadata['flow'] ?? '', timeline.at(new Date(Math.floor(d.occurredAt / 1000))))?.flow.consentScopes ?? [];
       return scopes.length > 0 ? [{ kind: 'needs-consent', row: { ...row, reasons: ['CONSENT_MISSING'] }, scopes }] : [];
     },
     prepare(changes, prefix) {

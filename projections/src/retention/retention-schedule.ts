@@ -1,4 +1,4 @@
-import { retentionDeadline, type ProcessingRegister } from '@sporbar/schemas';
+import { registerTimeline, retentionDeadline, type RegisterSource, type RetentionRule } from '@sporbar/schemas';
 import { columns } from '../batch.ts';
 import { inOrder, preparedProjection, withPrefix, type ProjectedEvent, type Projection } from '../projection.ts';
 
@@ -11,8 +11,17 @@ export type RetentionChange =
   | { readonly kind: 'expired'; readonly subject: string; readonly activity: string; readonly ruleId: string; readonly atMicros: number; readonly coversUntilMicros: number }
   | { readonly kind: 'shredded'; readonly subject: string; readonly atMicros: number };
 
-export function createRetentionSchedule(register: ProcessingRegister): Projection<RetentionChange> {
-  const rules = new Map(register.retentionRules.map((r) => [r.id, r]));
+export function createRetentionSchedule(register: RegisterSource): Projection<RetentionChange> {
+  // The retention rules of the notice version in force when the disclosure happened (a later version
+  // may change a period; the deadline of an earlier disclosure stays what its notice said).
+  const timeline = registerTimeline(register);
+  const rulesOf = new WeakMap<object, Map<string, RetentionRule>>();
+  const rules = (at: Date): Map<string, RetentionRule> => {
+    const reg = timeline.at(at);
+    let m = rulesOf.get(reg);
+    if (m === undefined) { m = new Map(reg.retentionRules.map((r) => [r.id, r])); rulesOf.set(reg, m); }
+    return m;
+  };
   return preparedProjection<RetentionChange>({
     name: 'retention-schedule',
     tables: ['retention_schedule'],
@@ -36,8 +45,9 @@ export function createRetentionSchedule(register: ProcessingRegister): Projectio
         const d = event.data;
         const ids = (event.metadata['retention'] ?? '').split(',').filter(Boolean);
         const occurred = new Date(Math.floor(d.occurredAt / 1000));
+        const inForce = ids.length === 0 ? null : rules(occurred);
         return ids.flatMap((ruleId): RetentionChange[] => {
-          const rule = rules.get(ruleId);
+          const rule = inForce?.get(ruleId);
           const deadline = rule ? retentionDeadline(rule, occurred) : null;
           return deadline ? [{ kind: 'due', subject: d.subject.value, activity: d.activity, ruleId, deadline, lastEventMicros: d.occurredAt }] : [];
         });

@@ -19,6 +19,10 @@ export interface DisclosureRow {
   readonly classification: 'declared' | 'undeclared';
   readonly reasons: readonly string[];
   readonly correlationId: string | null;
+  /** The notice version the ingest judged it by (metadata `notice`, `noticeVersion`, `noticeSha256`); null: none named. */
+  readonly notice: string | null;
+  readonly noticeVersion: string | null;
+  readonly noticeSha256: string | null;
   /** The personal details as stored: encrypted under the subject's key (or null). */
   readonly details: Buffer | null;
 }
@@ -48,6 +52,9 @@ export function projectSubjectDisclosure(event: Parameters<Projection<SubjectDis
         classification: event.metadata['classification'] === 'undeclared' ? 'undeclared' : 'declared',
         reasons: event.metadata['reasons'] ? event.metadata['reasons'].split(',') : [],
         correlationId: d.correlationId,
+        notice: event.metadata['notice'] ?? null,
+        noticeVersion: event.metadata['noticeVersion'] ?? null,
+        noticeSha256: event.metadata['noticeSha256'] ?? null,
         details: d.personalDetails,
       },
     },
@@ -73,6 +80,11 @@ const DDL = [
     correlation_id text,
     details bytea
   )`,
+  // Tables made before disclosures named the notice version they were judged by: the columns are added
+  // (null in the rows already there, until a rebuild — npm run rebuild -w @sporbar/projections — replays them from the log).
+  `ALTER TABLE {prefix}subject_disclosures ADD COLUMN IF NOT EXISTS notice text`,
+  `ALTER TABLE {prefix}subject_disclosures ADD COLUMN IF NOT EXISTS notice_version text`,
+  `ALTER TABLE {prefix}subject_disclosures ADD COLUMN IF NOT EXISTS notice_sha256 text`,
   `CREATE TABLE IF NOT EXISTS {prefix}subject_recipients (
     subject text NOT NULL,
     recipient_id text NOT NULL,
@@ -100,14 +112,16 @@ const union = (column: string) => `CASE WHEN u.n > 1 THEN ARRAY(SELECT DISTINCT 
 // One statement per batch: every row, from one array per column.
 const INSERT_ROWS = `INSERT INTO {prefix}subject_disclosures
   (event_id, subject, position, occurred_at, activity, recipient_id, recipient_role, purpose, legal_bases, data_categories,
-   transfer_country, transfer_safeguard, classification, reasons, correlation_id, details)
+   transfer_country, transfer_safeguard, classification, reasons, correlation_id, details, notice, notice_version, notice_sha256)
   SELECT u.event_id, u.subject, u.position, to_timestamp(u.occurred / 1000000), u.activity, u.recipient_id, u.recipient_role, u.purpose,
          u.legal_bases::text[], u.data_categories::text[], u.transfer_country, u.transfer_safeguard, u.classification, u.reasons::text[],
-         u.correlation_id, u.details::bytea
+         u.correlation_id, u.details::bytea, u.notice, u.notice_version, u.notice_sha256
     FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::double precision[], $5::text[], $6::text[], $7::text[], $8::text[],
-                $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+                $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                $17::text[], $18::text[], $19::text[])
       AS u(event_id, subject, position, occurred, activity, recipient_id, recipient_role, purpose,
-           legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, correlation_id, details)
+           legal_bases, data_categories, transfer_country, transfer_safeguard, classification, reasons, correlation_id, details,
+           notice, notice_version, notice_sha256)
 `;
 
 // The batch's new disclosures summed per (subject, recipient) first: each key appears once here.
@@ -214,6 +228,9 @@ export const subjectDisclosures: Projection<SubjectDisclosureChange> = preparedP
       (r) => arrayLiteral(r.reasons),
       (r) => r.correlationId,
       (r) => hexBytes(r.details),
+      (r) => r.notice,
+      (r) => r.noticeVersion,
+      (r) => r.noticeSha256,
     );
     // Every row is new in the usual case (the checkpoint commits with them, and event ids are unique in the log).
     const allNewSummaryParams = summaryParams(rows);

@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isSporbarError } from '@sporbar/common/errors';
-import { checkRegisterFiles, readRegisterTexts, registerAt, unquotedSources, type RegisterFiles } from '../register/load-register.ts';
+import { registerAt, unquotedSources, type RegisterFiles } from '../register/load-register.ts';
+import { checkRegisterFiles, readRegisterTexts } from '../register/register-yaml.ts';
 import { diffRegisters, formatRegisterDiff } from '../register/diff.ts';
 
 export interface CliIo {

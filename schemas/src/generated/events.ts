@@ -111,6 +111,32 @@ export interface ErasureRequested {
   reason: string;
 }
 
+/** A version of a privacy notice, as register data, was put into use: from now on disclosures in its effective period are judged by it. Appended by the ingest at start for every loaded version not yet in the log (eventId derived from the content hashes, so it is stored once). */
+export interface RegisterPublished {
+  /** deterministicUuid('RegisterPublished', contentSha256, sharedSha256). */
+  eventId: Uuid;
+  /** When it was published: first put into use by an ingest. */
+  occurredAt: TimestampMicros;
+  /** The notice id, e.g. mitid (the directory of its files). */
+  notice: string;
+  /** The version the notice states, e.g. 1.6; null when it states none. */
+  version: null | string;
+  /** The file within the register directory, e.g. mitid/1.6.yaml. */
+  path: string;
+  /** The first instant the version is in force. */
+  effectiveFrom: TimestampMicros;
+  /** The first instant it is no longer in force; null: until further notice. */
+  effectiveTo: null | TimestampMicros;
+  /** The data controller the notice names. */
+  controllerName: string;
+  /** Its CVR number. */
+  controllerCvr: string;
+  /** SHA-256 (lowercase hex) of the notice-version file's bytes: what a classification names (metadata noticeSha256). */
+  contentSha256: string;
+  /** SHA-256 (lowercase hex) of shared.yaml's bytes: the definitions the version was composed with. */
+  sharedSha256: string;
+}
+
 export type ViewerRole = 'CITIZEN' | 'CASEWORKER' | 'DPO' | 'AUDITOR';
 export const ViewerRoleValues = ['CITIZEN', 'CASEWORKER', 'DPO', 'AUDITOR'] as const;
 
@@ -153,7 +179,7 @@ export interface SubjectKeyShredded {
   causationEventId: Uuid;
 }
 
-export const EVENT_TYPES = ['CheckpointSigned', 'ConsentGiven', 'ConsentWithdrawn', 'DisclosureRecorded', 'ErasureRequested', 'ReportViewed', 'RetentionExpired', 'SubjectKeyShredded'] as const;
+export const EVENT_TYPES = ['CheckpointSigned', 'ConsentGiven', 'ConsentWithdrawn', 'DisclosureRecorded', 'ErasureRequested', 'RegisterPublished', 'ReportViewed', 'RetentionExpired', 'SubjectKeyShredded'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface EventMap {
@@ -162,6 +188,7 @@ export interface EventMap {
   ConsentWithdrawn: ConsentWithdrawn;
   DisclosureRecorded: DisclosureRecorded;
   ErasureRequested: ErasureRequested;
+  RegisterPublished: RegisterPublished;
   ReportViewed: ReportViewed;
   RetentionExpired: RetentionExpired;
   SubjectKeyShredded: SubjectKeyShredded;

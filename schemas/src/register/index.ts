@@ -21,5 +21,6 @@ export {
 export * from './producers.ts';
 export * from './register-files.ts';
 export * from './load-register.ts';
+export * from './in-force.ts';
 export * from './diff.ts';
 export * from './dry-run.ts';

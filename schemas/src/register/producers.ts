@@ -9,7 +9,7 @@ import { EVENT_TYPES, type EventType } from '../generated/events.ts';
 import type { ProcessingRegister } from './types.ts';
 
 /** Only Sporbar's own principals (`internal: true`) may be granted these through Kafka. */
-export const INTERNAL_EVENT_TYPES: readonly EventType[] = ['CheckpointSigned', 'ReportViewed', 'SubjectKeyShredded', 'RetentionExpired'];
+export const INTERNAL_EVENT_TYPES: readonly EventType[] = ['CheckpointSigned', 'RegisterPublished', 'ReportViewed', 'SubjectKeyShredded', 'RetentionExpired'];
 
 /** How a producer's events are authenticated: see docs/architecture.md, "Producer authentication". */
 export const PRODUCER_KEY_ALGORITHMS = ['hmac-sha256', 'ed25519'] as const;

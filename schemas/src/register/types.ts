@@ -36,8 +36,12 @@ export const RECIPIENT_ROLES: readonly RecipientRole[] = RecipientRoleValues;
 export const TRANSFER_SAFEGUARDS: readonly TransferSafeguard[] = TransferSafeguardValues;
 export const CONSENT_SCOPES: readonly ConsentScope[] = ConsentScopeValues;
 
-export type NoticeId = 'mitid' | 'nemkonto';
-export const NOTICE_IDS: readonly NoticeId[] = ['mitid', 'nemkonto'];
+/**
+ * A notice's id: the directory its version files live in (register/<notice>/<version>.yaml), e.g.
+ * 'mitid' or 'nemkonto'. Data, not a union: a notice of another authority is added as files only, and
+ * the loaded files (the register's `notices`) are what an id is checked against.
+ */
+export type NoticeId = string;
 
 /** Where in a notice an item comes from: `source` is e.g. 'MitID §5' or 'NemKonto: recipients'; `quote` is verbatim. */
 export interface SourceRef {

@@ -7,7 +7,6 @@ import {
   CONSENT_SCOPES,
   DATA_SUBJECT_RIGHT_KINDS,
   LEGAL_BASES,
-  NOTICE_IDS,
   RECIPIENT_ROLES,
   TRANSFER_SAFEGUARDS,
   type ProcessingRegister,
@@ -16,7 +15,23 @@ import {
 } from './types.ts';
 
 const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const SOURCE_PREFIX = /^(?:MitID (?:§\d+[A-Z]?|intro)|NemKonto: [a-z][a-z ]*)$/;
+/** A section reference after a notice's prefix: '§5', '§4A', 'intro', 'recipients', 'data subject rights'. */
+const SECTION = /^(?:§\d+[A-Z]?|[a-z][a-z ]*)$/;
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The source-reference prefix of each notice of the register ('MitID ', 'NemKonto: '), read off the
+ * notice's own first source: the text up to the first ': ' or space. Data, not code: a notice of
+ * another authority brings its own.
+ */
+export function sourcePrefixes(reg: ProcessingRegister): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of reg.notices) {
+    const m = /^(.*?(?::\s|\s))/.exec(n.sources[0]?.source ?? '');
+    if (m?.[1] !== undefined) out.set(n.id, m[1]);
+  }
+  return out;
+}
 const COUNTRY = /^[A-Z]{2}$/;
 
 /** Every source reference in the register, with the path of the item that carries it. */
@@ -65,6 +80,8 @@ export function validateRegister(reg: ProcessingRegister): RegisterIssue[] {
   const activities = index(reg.activities, 'activities');
   index(reg.rights, 'rights');
   const flowIds = new Map<string, string>();
+  const knownNotices = new Set(reg.notices.map((n) => n.id));
+  const sourcePattern = new RegExp(`^(?:${[...new Set(sourcePrefixes(reg).values())].map(escapeRegExp).join('|') || '(?!)'})(.*)$`);
 
   const ref = (map: Map<string, unknown>, kind: string, id: string, path: string): boolean => {
     if (map.has(id)) return true;
@@ -74,7 +91,7 @@ export function validateRegister(reg: ProcessingRegister): RegisterIssue[] {
   const refs = (map: Map<string, unknown>, kind: string, ids: readonly string[], path: string): void =>
     ids.forEach((id, i) => ref(map, kind, id, `${path}[${i}]`));
   const notice = (id: string, path: string): void => {
-    if (!NOTICE_IDS.includes(id as never)) issue('DANGLING_REFERENCE', path, `notice "${id}" is not defined`);
+    if (!knownNotices.has(id)) issue('DANGLING_REFERENCE', path, `notice "${id}" is not defined`);
   };
 
   // Notices, controllers, legal bases.
@@ -82,7 +99,7 @@ export function validateRegister(reg: ProcessingRegister): RegisterIssue[] {
   reg.notices.forEach((n, i) => {
     if (noticeIds.has(n.id)) issue('DUPLICATE_ID', `notices[${i}].id`, `duplicate notice id "${n.id}"`);
     noticeIds.add(n.id);
-    notice(n.id, `notices[${i}].id`);
+    if (!KEBAB.test(n.id)) issue('INVALID_ID', `notices[${i}].id`, `notice id "${n.id}" is not lowercase kebab-case`);
     ref(controllers, 'controller', n.controllerId, `notices[${i}].controllerId`);
     ref(authorities, 'complaint authority', n.complaintAuthorityId, `notices[${i}].complaintAuthorityId`);
     refs(activities, 'activity', n.activityIds, `notices[${i}].activityIds`);
@@ -222,7 +239,8 @@ export function validateRegister(reg: ProcessingRegister): RegisterIssue[] {
     if (b.declarable && declaredBases.has(b.id) && b.sources.length === 0) issue('MISSING_SOURCE', `legalBases[${i}].sources`, `legal basis ${b.id} has no source`);
   });
   for (const { path, ref: s } of allSourceRefs(reg)) {
-    if (!SOURCE_PREFIX.test(s.source)) issue('MISSING_SOURCE', `${path}.source`, `"${s.source}" is not a known section reference`);
+    const section = sourcePattern.exec(s.source)?.[1];
+    if (section === undefined || !SECTION.test(section)) issue('MISSING_SOURCE', `${path}.source`, `"${s.source}" is not a known section reference`);
     if (s.quote.trim().length === 0) issue('MISSING_SOURCE', `${path}.quote`, 'empty quote');
   }
   return issues;

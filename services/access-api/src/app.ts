@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isSporbarError } from '@sporbar/common/errors';
 import { checkAnswer, type OpsCheck } from '@sporbar/common/health';
-import type { ProcessingRegister } from '@sporbar/schemas';
+import { registerFiles as packagedRegisterFiles, type ProcessingRegister, type RegisterFiles } from '@sporbar/schemas';
 import type { Pseudonymiser, SubjectKeyStore } from '@sporbar/key-store';
 import { authPlugin } from './auth.ts';
 import { apiFormats } from './params.ts';
@@ -23,6 +23,8 @@ import { staticHelmetHeaders } from './security-headers.ts';
 export interface AppOptions {
   readonly readModels: ReadModels;
   readonly register: ProcessingRegister;
+  /** The register files (every notice version): each disclosure shows the version it was judged by. Default: the packaged register. */
+  readonly registerFiles?: RegisterFiles;
   readonly pseudonymiser: Pseudonymiser;
   /** Opens personal details for the subject's own report; without it details are not shown. */
   readonly subjectKeys?: SubjectKeyStore;
@@ -157,7 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const recordView = recordViewWith(options.views, { selfViews: options.selfViews ?? 'async', metrics, log: app.log });
   // Closing waits for self-views still on their way to the producer (the producer is closed after the app).
   app.addHook('onClose', async () => recordView.drain());
-  const common = { readModels: options.readModels, register: options.register };
+  const common = { readModels: options.readModels, register: options.register, registerFiles: options.registerFiles ?? packagedRegisterFiles };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
   const witnessPolicy = options.witnessPolicy === undefined ? undefined : parsePolicy(options.witnessPolicy);
   await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...(witnessPolicy ? { witnessPolicy } : {}), recordView });

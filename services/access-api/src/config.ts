@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
+import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
 import { loadPolicyFile, type LoadedPolicy } from '@sporbar/auditor';
@@ -22,6 +22,7 @@ export const accessApiEnv = {
   ...logLevelEnv,
   HOST: envString({ default: '127.0.0.1', meaning: 'where the API listens' }),
   PORT: envInteger({ default: 3000, minimum: 0, maximum: 65535, meaning: 'where the API listens' }),
+  ...registerDirEnv,
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only exactly `development` accepts the development JWT key; any other value (`Production`, `prod`, `dev`, empty) is production' }),
   DATABASE_URL: envString({
     default: 'postgres://postgres@127.0.0.1:5432/sporbar',
@@ -83,6 +84,8 @@ export const accessApiEnv = {
 
 export interface AccessApiConfig {
   readonly logLevel: string;
+  /** SPORBAR_REGISTER_DIR (undefined: the packaged register). */
+  readonly registerDir: string | undefined;
   readonly host: string;
   readonly port: number;
   /** Everything but SPORBAR_ENV=development exactly (fail closed): the development JWT key is refused. */
@@ -139,6 +142,7 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
     if (policyFile === undefined && production) problems.add('SPORBAR_WITNESS_POLICY_FILE', "is required unless SPORBAR_ENV=development: the report judges the log's checkpoints by it (the log's key, the witnesses' keys, the quorum; the log service's own policy file)");
     return {
       logLevel: v.LOG_LEVEL,
+      registerDir: v.SPORBAR_REGISTER_DIR,
       host: v.HOST,
       port: v.PORT,
       production,

@@ -7,7 +7,7 @@ import { createKafkaTransport, createProducer } from '@sporbar/producer';
 import { configOrExit } from '@sporbar/common/config';
 import { probe, readiness } from '@sporbar/common/health';
 import { pgPoolSqlClient } from '@sporbar/common/sql';
-import { register } from '@sporbar/schemas';
+import { latestRegister, loadRegisterSource } from '@sporbar/schemas';
 import { createPseudonymiser, createSubjectKeyStore, migrateSubjectKeys } from '@sporbar/key-store';
 import { createLogClient } from '@sporbar/log/client';
 import { createEventStore } from '@sporbar/event-store';
@@ -19,6 +19,8 @@ import { watchActiveReadModels } from './read-models.ts';
 // Every problem of the environment listed at once (SPB_ERR_CONFIG, no stack trace), before anything starts.
 const config = configOrExit(() => accessApiConfigFromEnv(process.env));
 const log = pino({ name: 'sporbar-access-api', level: config.logLevel });
+// Names on the pages from the latest version of every notice; "judged by" from the version each disclosure names.
+const registerFiles = await loadRegisterSource('sporbar-access-api', config.registerDir).catch((err: unknown) => configOrExit(() => { throw err; }));
 const production = config.production;
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize });
 pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost')); // a server restart must not kill the process
@@ -55,7 +57,8 @@ const ready = async () => {
 
 const app = await buildApp({
   readModels,
-  register,
+  register: latestRegister(registerFiles),
+  registerFiles,
   // After a rotation: the new key current, the old ones in SPORBAR_PSEUDONYM_PREVIOUS_KEYS (id:secret,...) so old pseudonyms stay findable.
   pseudonymiser: createPseudonymiser(config.pseudonymKey, config.previousPseudonymKeys),
   subjectKeys,

@@ -72,6 +72,11 @@ export const disclosureItem = {
     /** The reasons in plain words (English), in the order of `reasons`. */
     reasonTexts: { type: 'array', items: { type: 'string' } },
     position: { type: 'string' },
+    judgedBy: {
+      type: ['object', 'null'],
+      description: 'the notice version the disclosure was judged by (in force when it happened); null when none is named (no notice in force covered its activity)',
+      properties: { notice: { type: 'string' }, version: { type: ['string', 'null'] }, sha256: { type: 'string' }, text: { type: 'string' } },
+    },
     details: {
       type: ['object', 'null'],
       properties: {

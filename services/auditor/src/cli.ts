@@ -7,7 +7,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { fromPglite } from '@sporbar/projections';
 import { formatConfigError } from '@sporbar/common/config';
 import { isSporbarError } from '@sporbar/common/errors';
-import { createCodec, formatDryRun, readRegisterDir, REGISTER_DIR, registerFiles, type RegisterFiles } from '@sporbar/schemas';
+import { createCodec, formatDryRun, loadRegisterSource, REGISTER_DIR, registerFiles, type RegisterFiles } from '@sporbar/schemas';
+import { readRegisterDir } from '@sporbar/schemas/register-yaml';
 import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, verifyTreeHead } from './checkpoint/signed-tree-head.ts';
 import { compareExport, formatCompare } from './compare.ts';
@@ -18,6 +19,7 @@ import { openDatabase, openLog, sameLocation, type OpenedDatabase, type StoreCon
 import { verifyInclusion } from './merkle/rfc9162.ts';
 import { createProgress, rate } from './progress.ts';
 import { diffReadModels, diffScope, formatDiff, liveCheckpoint, livePrefix, replay, REPLAY_PREFIX, type DiffScope, type ReplayPoint } from './replay.ts';
+import { formatClassificationAudit } from './classification-check.ts';
 import { registerDryRun } from './register-dry-run.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
@@ -169,7 +171,11 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .description('rebuild every read model as it was at a time or position, into a scratch database')
     .requiredOption('--at <time|position>', 'ISO time or global position')
     .requiredOption('--into <dir|url>', 'scratch PGlite directory or PostgreSQL URL (its rm_* tables are rebuilt)')
-    .action(async (o: { at: string; into: string }) => {
+    .option('--register <dir>', 'the register directory the log was classified by (default: the packaged register); every disclosure is judged again by the notice version in force when it happened')
+    .action(async (o: { at: string; into: string; register?: string }) => {
+      const registerFiles = await loadRegisterSource('sporbar-audit replay', o.register).catch((err: unknown) => {
+        throw usage(`--register: ${(err as Error).message}`);
+      });
       const at = parsePoint(o.at, '--at');
       const log = await openLog(storeConfig(g()));
       if (sameLocation(o.into, log.database.location)) {
@@ -180,9 +186,12 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
       try {
         const p = progress();
         const started = Date.now();
-        const r = await replay({ source: log.source, codec, into: target.db, at, onProgress: (n, pos) => p.update(`replay: ${rate(n, started)}, position ${pos}`) });
+        const r = await replay({ source: log.source, codec, into: target.db, at, register: registerFiles, onProgress: (n, pos) => p.update(`replay: ${rate(n, started)}, position ${pos}`) });
         p.done();
         io.out(`replayed ${r.events} event(s) up to position ${r.position} into ${target.location} in ${r.seconds.toFixed(2)} s\n`);
+        // Exit 1 when a stored classification does not follow from the register of its time, or names an unpublished version.
+        io.out(`${formatClassificationAudit(r.classification)}\n`);
+        code = r.classification.findings.length === 0 ? 0 : 1;
       } finally {
         await target.close();
         await log.close();

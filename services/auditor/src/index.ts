@@ -17,5 +17,6 @@ export * from './config.ts';
 export * from './tail.ts';
 export * from './compare.ts';
 export * from './policy-file.ts';
+export * from './classification-check.ts';
 export * from './register-dry-run.ts';
 export * from './witness-view.ts';

@@ -1,6 +1,7 @@
 import { allProjections, createReadModelTables, decodeRecorded, dropReadModelTables, type AnyProjection, type ProjectedEvent, type Sql, type SqlDatabase } from '@sporbar/projections';
 import { eventStoreSchemas } from '@sporbar/event-store';
-import { register as defaultRegister, type Codec, type ProcessingRegister } from '@sporbar/schemas';
+import { registerFiles as defaultRegisterFiles, type Codec, type DisclosureRecorded, type RegisterPublished, type RegisterSource } from '@sporbar/schemas';
+import { createClassificationCheck, type ClassificationAudit } from './classification-check.ts';
 import type { LogSource } from './log/source.ts';
 
 /**
@@ -24,7 +25,12 @@ export interface ReplayOptions {
   /** The scratch database; its read-model tables (prefix `rm_`) are dropped and rebuilt. */
   readonly into: SqlDatabase;
   readonly at: ReplayPoint;
-  readonly register?: ProcessingRegister;
+  /**
+   * The register files (default: the packaged ones): the projections take the retention and consent
+   * rules of the version in force at each disclosure, and every stored classification is judged again
+   * by it (`classification` of the result). A fixed ProcessingRegister judges every disclosure by itself.
+   */
+  readonly register?: RegisterSource;
   readonly projections?: readonly AnyProjection[];
   readonly batchSize?: number;
   readonly onProgress?: (events: number, position: bigint) => void;
@@ -35,6 +41,8 @@ export interface ReplayResult {
   /** Position of the last event applied (0 when none). */
   readonly position: bigint;
   readonly seconds: number;
+  /** Each disclosure judged again by the notice version in force at its occurredAt, and whether that version was published. */
+  readonly classification: ClassificationAudit;
 }
 
 export const REPLAY_PREFIX = 'rm_';
@@ -47,7 +55,9 @@ export async function assertScratch(db: Sql): Promise<void> {
 
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const started = process.hrtime.bigint();
-  const projections = options.projections ?? allProjections(options.register ?? defaultRegister);
+  const source: RegisterSource = options.register ?? defaultRegisterFiles;
+  const projections = options.projections ?? allProjections(source);
+  const check = createClassificationCheck(source);
   const batchSize = options.batchSize ?? 1000;
   const db = options.into;
   await assertScratch(db);
@@ -85,8 +95,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         stopped = true;
         return;
       }
-      batch.push(
-        decodeRecorded(options.codec, {
+      const decoded = decodeRecorded(options.codec, {
           eventId: row.eventId,
           type: row.type,
           data: Buffer.from(row.data),
@@ -95,8 +104,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           streamRevision: 0n,
           globalPosition: row.position,
           recordedAt: row.recordedAt,
-        }),
-      );
+        });
+      if (decoded.type === 'RegisterPublished') check.registerPublished(decoded.data as RegisterPublished, row.position);
+      else if (decoded.type === 'DisclosureRecorded') check.disclosure(decoded.data as DisclosureRecorded, decoded.metadata, row.position);
+      batch.push(decoded);
       events++;
       position = row.position;
       if (batch.length >= batchSize) return commit();
@@ -104,7 +115,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     'position' in at ? { upTo: at.position } : {},
   );
   await commit();
-  return { events, position, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return { events, position, seconds: Number(process.hrtime.bigint() - started) / 1e9, classification: check.result() };
 }
 
 // ---- diff ----
@@ -227,7 +238,7 @@ export interface DiffOptions {
   readonly replayedPrefix?: string;
   readonly live: Sql;
   readonly livePrefix?: string;
-  readonly register?: ProcessingRegister;
+  readonly register?: RegisterSource;
   readonly projections?: readonly AnyProjection[];
   readonly maxDifferences?: number;
   /** Compare only what the log held at the replayed point (`diffScope`). */
@@ -239,7 +250,7 @@ export interface DiffOptions {
  * as `to_jsonb`, so both sides may be PGlite or PostgreSQL. Holds one table of each side in memory at a time.
  */
 export async function diffReadModels(options: DiffOptions): Promise<DiffResult> {
-  const projections = options.projections ?? allProjections(options.register ?? defaultRegister);
+  const projections = options.projections ?? allProjections(options.register ?? defaultRegisterFiles);
   const rp = options.replayedPrefix ?? REPLAY_PREFIX;
   const lp = options.livePrefix ?? (await livePrefix(options.live));
   const max = options.maxDifferences ?? 1000;

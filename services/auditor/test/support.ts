@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createPgliteEventStore, createPostgresEventStore, type EventStore } from '@sporbar/event-store';
-import { createCodec, type Codec, type DisclosureRecorded } from '@sporbar/schemas';
+import { createCodec, createDisclosureJudge, register, type Codec, type DisclosureRecorded } from '@sporbar/schemas';
 import { CHECKPOINT_STREAM, storeLogSource, type LogSource } from '../src/log/source.ts';
 import { ORIGIN_METADATA_KEY, signCheckpointEvent } from '../src/checkpoint/checkpoint-event.ts';
 import { generateSigningKey, logOrigin, type SigningKey } from '../src/checkpoint/signed-tree-head.ts';
@@ -38,11 +38,14 @@ export function disclosure(i: number, occurredAtMicros = 1_764_000_000_000_000 +
   } as DisclosureRecorded;
 }
 
+/** The classification an ingest with one fixed register stores (no notice version named): what the replay judges again. */
+const judge = createDisclosureJudge(register);
+
 export const toAppend = (d: DisclosureRecorded) => ({
   eventId: d.eventId,
   type: 'DisclosureRecorded',
   data: codec.encode('DisclosureRecorded', d),
-  metadata: { classification: 'declared', producer: 'mitid-core' },
+  metadata: { ...judge(d), producer: 'mitid-core' },
 });
 
 export async function appendDisclosures(store: EventStore, from: number, count: number): Promise<string[]> {

@@ -140,6 +140,14 @@ export const logLevelEnv = {
   LOG_LEVEL: envOneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', meaning: 'pino log level' }),
 } as const;
 
+/** The processing register (every program that classifies, projects or reports; loaded with `loadRegisterSource` of @sporbar/schemas). */
+export const registerDirEnv = {
+  SPORBAR_REGISTER_DIR: envString({
+    defaultDoc: 'the packaged register',
+    meaning: 'a register directory (`shared.yaml`, `<notice>/<version>.yaml`): disclosures are judged by the notice version in force when they happened; an invalid one stops the start (SPB_ERR_CONFIG listing the problems)',
+  }),
+} as const;
+
 // ---------------------------------------------------------------------------------------------------
 // Kafka clients
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { envInteger, envString, loadConfig, logLevelEnv, type Env } from '@sporbar/common/config';
+import { envInteger, envString, loadConfig, logLevelEnv, registerDirEnv, type Env } from '@sporbar/common/config';
 
 /** `npm start`: the embedded default, one process, PGlite in the data directory. */
 export const embeddedEnv = {
@@ -10,6 +10,7 @@ export const embeddedEnv = {
   SPORBAR_SEED_TRANSACTIONS: envInteger({ default: 600, minimum: 0, meaning: 'synthetic transactions on the first start' }),
   SPORBAR_SEED_SUBJECTS: envInteger({ default: 100, minimum: 1, meaning: 'synthetic subjects on the first start' }),
   SPORBAR_LIVE_TRAFFIC_SECONDS: envInteger({ default: 5, minimum: 0, meaning: 'one live transaction every N seconds (`0` = off)' }),
+  ...registerDirEnv,
   SPORBAR_RETENTION_SECONDS: envInteger({ default: 60, minimum: 1, meaning: 'how often the retention worker runs' }),
 } as const;
 
@@ -23,6 +24,8 @@ export interface EmbeddedConfig {
   readonly seedSubjects: number;
   readonly liveEverySeconds: number;
   readonly retentionEverySeconds: number;
+  /** SPORBAR_REGISTER_DIR (undefined: the packaged register). */
+  readonly registerDir: string | undefined;
 }
 
 export function embeddedConfigFromEnv(env: Env = process.env): EmbeddedConfig {
@@ -35,5 +38,6 @@ export function embeddedConfigFromEnv(env: Env = process.env): EmbeddedConfig {
     seedSubjects: v.SPORBAR_SEED_SUBJECTS,
     liveEverySeconds: v.SPORBAR_LIVE_TRAFFIC_SECONDS,
     retentionEverySeconds: v.SPORBAR_RETENTION_SECONDS,
+    registerDir: v.SPORBAR_REGISTER_DIR === undefined ? undefined : resolve(v.SPORBAR_REGISTER_DIR),
   }));
 }

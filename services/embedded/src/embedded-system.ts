@@ -7,7 +7,7 @@ import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
 import { createInProcessTransport, createProducer, developmentProducerKey, type Producer } from '@sporbar/producer';
 import { activePrefix, allProjections, createProjectionRunner, dropReadModelTables, fromPglite, rebuildReadModels, runRetention, type ProjectionRunner, type SqlDatabase } from '@sporbar/projections';
-import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
+import { createCodec, latestRegister, registerFiles as packagedRegisterFiles, type RegisterFiles } from '@sporbar/schemas';
 import { pgliteSqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser, developmentProducerRegistry, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
 import { createCheckpointer, createLogService, loadOrCreateCheckpointKey, logOrigin, type LogService } from '@sporbar/auditor';
@@ -19,6 +19,11 @@ export interface EmbeddedConfig {
   readonly logger?: FastifyServerOptions['logger'] | import('fastify').FastifyBaseLogger;
   /** How often a checkpoint is signed when fewer than 1,000 events came in (default 10 s). */
   readonly checkpointEveryMs?: number;
+  /**
+   * The register files disclosures are judged by (the version in force at each occurredAt); default the
+   * packaged register. Load another directory with `loadRegisterSource` (SPORBAR_REGISTER_DIR).
+   */
+  readonly registerFiles?: RegisterFiles;
 }
 
 export interface EmbeddedSystem {
@@ -35,6 +40,10 @@ export interface EmbeddedSystem {
   readonly pseudonymiser: Pseudonymiser;
   readonly subjectKeys: SubjectKeyStore;
   readonly log: LogService;
+  /** The register files disclosures are judged by. */
+  readonly registerFiles: RegisterFiles;
+  /** Appends RegisterPublished for every version not yet in the log (done at start; again is harmless: the eventIds dedupe). */
+  publishRegister(): Promise<{ published: string[]; alreadyInLog: string[] }>;
   /** Signs a checkpoint of everything stored so far (normally every 1,000 events or 10 s). */
   checkpointNow(): Promise<number | undefined>;
   /** Resolves when the read models reflect everything stored so far. */
@@ -47,7 +56,9 @@ export interface EmbeddedSystem {
  * → projections → fastify. The same modules run apart in production, with Kafka in the middle.
  */
 export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<EmbeddedSystem> {
-  assertValidRegister(register);
+  const registerFiles = config.registerFiles ?? packagedRegisterFiles;
+  // Names on the pages: the latest version of every notice (composed and validated, or SPB_ERR_REGISTER_INVALID).
+  const register = latestRegister(registerFiles);
   const keysDir = config.dataDir ?? join(tmpdir(), `sporbar-mem-${process.pid}-${Date.now()}`);
   const keys = await loadOrCreateDevKeys(keysDir);
   const pglite = await PGlite.create(config.dataDir ? join(config.dataDir, 'pglite') : undefined);
@@ -61,7 +72,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     keys: subjectKeys,
     codec,
     store,
-    register,
+    register: registerFiles,
     pseudonymiser,
     opener: createSubjectOpener(keys.seal.privateKey),
     deadLetters: await createSqlDeadLetterSink(db),
@@ -78,7 +89,9 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   const producer = producerAs('embedded-demo');
   const views = producerAs('sporbar-access-api');
   const retention = producerAs('sporbar-retention');
-  const projections = allProjections(register);
+  // Every notice version is in the log (RegisterPublished) before the first disclosure is judged by it.
+  await ingest.publishRegister();
+  const projections = allProjections(registerFiles);
   let prefix = await activePrefix(db);
   const readModels: ReadModels = { db, prefix: () => prefix };
   let runner = createProjectionRunner({ store, db, codec, projections, prefix });
@@ -98,6 +111,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     eventStore: store,
     readModels,
     register,
+    registerFiles,
     pseudonymiser,
     views,
     subjectKeys,
@@ -118,6 +132,8 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     pseudonymiser,
     subjectKeys,
     log,
+    registerFiles,
+    publishRegister: () => ingest.publishRegister(),
     checkpointNow: () => checkpointer.checkpointNow(),
     runRetention: (now = new Date()) => runRetention(db, retention, now, prefix),
     async rebuild() {

@@ -1,7 +1,7 @@
 // `npm start`: the embedded default. One process, PGlite in ./data, synthetic traffic from the register.
 import pino from 'pino';
 import { configOrExit } from '@sporbar/common/config';
-import { register } from '@sporbar/schemas';
+import { latestRegister, loadRegisterSource } from '@sporbar/schemas';
 import { sampleSubjects } from '@sporbar/projections';
 import { devToken } from '@sporbar/access-api';
 import { embeddedConfigFromEnv } from './config.ts';
@@ -11,7 +11,9 @@ import { generateTraffic, syntheticCprs } from './synthetic-traffic.ts';
 // Every problem of the environment listed at once (SPB_ERR_CONFIG, no stack trace), before anything starts.
 const config = configOrExit(() => embeddedConfigFromEnv(process.env));
 const log = pino({ name: 'sporbar', level: config.logLevel });
-const system = await startEmbeddedSystem({ dataDir: config.dataDir, logger: log.child({ component: 'access-api' }) });
+const registerFiles = await loadRegisterSource('sporbar (embedded)', config.registerDir).catch((err: unknown) => configOrExit(() => { throw err; }));
+const register = latestRegister(registerFiles);
+const system = await startEmbeddedSystem({ dataDir: config.dataDir, registerFiles, logger: log.child({ component: 'access-api' }) });
 
 if ((await system.store.headPosition()) === 0n) {
   log.info({ transactions: config.seedTransactions, subjects: config.seedSubjects }, 'empty store: generating synthetic traffic from the processing register');

@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { checkBase64urlBytes, envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
+import { checkBase64urlBytes, envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 import { createPseudonymiser, loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parsePreviousPseudonymKeys, parsePreviousMasterKeys, parseMasterKey, type MasterKey } from '@sporbar/key-store';
 import type { ProducerRegistry } from '@sporbar/schemas';
@@ -22,6 +22,7 @@ export const ingestKafkaEnv = {
 export const ingestEnv = {
   ...ingestKafkaEnv,
   SPORBAR_GROUP_ID: envString({ default: 'sporbar-ingest', meaning: 'consumer group' }),
+  ...registerDirEnv,
   SPORBAR_PARTITIONS: envInteger({ default: 6, minimum: 1, meaning: 'partitions when the topic is created' }),
   SPORBAR_INGEST_CONCURRENCY: envInteger({ default: 3, minimum: 1, meaning: 'partitions worked on at once per instance (CPU of one overlaps the database write of another)' }),
   ...eventStoreEnv(STORE),
@@ -69,6 +70,8 @@ export interface IngestKafkaConfig {
 }
 
 export interface IngestConfig extends IngestKafkaConfig {
+  /** SPORBAR_REGISTER_DIR (undefined: the packaged register). */
+  readonly registerDir: string | undefined;
   readonly groupId: string;
   readonly partitions: number;
   readonly store: EventStoreConfig;
@@ -124,6 +127,7 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
   return loadConfig('sporbar-ingest', ingestEnv, env, (v, problems) => ({
     ...kafkaPart(v, problems),
     concurrency: v.SPORBAR_INGEST_CONCURRENCY,
+    registerDir: v.SPORBAR_REGISTER_DIR,
     groupId: v.SPORBAR_GROUP_ID,
     partitions: v.SPORBAR_PARTITIONS,
     store: eventStoreConfigFrom(v, problems, STORE),

@@ -1,6 +1,6 @@
 import { isSporbarError } from '@sporbar/common/errors';
 import { createCache } from '@sporbar/common/cache';
-import { deterministicUuid, toMicros, type Codec, type ProducerRegistry } from '@sporbar/schemas';
+import { REGISTER_STREAM, deterministicUuid, registerPublishedEvents, registerTimeline, toMicros, type Codec, type ProducerRegistry } from '@sporbar/schemas';
 import { createProducerVerifier, keyScope } from '@sporbar/key-store';
 import type { EventStore } from '@sporbar/event-store';
 import type { DeadLetter, DeadLetterSink } from './dead-letters.ts';
@@ -90,6 +90,25 @@ export function createIngest(ingestOptions: IngestOptions) {
   }
 
   return {
+    /**
+     * Appends RegisterPublished for every notice version of the register files this ingest judges by
+     * (run it at start, before handling anything): the eventId comes from the content hashes, so a
+     * version already in the log (an earlier start, another ingest) is not stored again. Returns the
+     * paths newly published and those already in the log. Nothing with a fixed register (no files).
+     */
+    async publishRegister(now: Date = new Date()): Promise<{ published: string[]; alreadyInLog: string[] }> {
+      const files = registerTimeline(options.register).files;
+      if (files === null) return { published: [], alreadyInLog: [] };
+      const events = registerPublishedEvents(files, now);
+      const result = await store.append(
+        REGISTER_STREAM,
+        events.map((e) => ({ eventId: e.eventId, type: 'RegisterPublished', data: codec.encode('RegisterPublished', e), metadata: { fingerprint: codec.fingerprintHex('RegisterPublished') } })),
+      );
+      const fresh = new Set(result.appended.map((id) => id.toLowerCase()));
+      const paths = (isNew: boolean) => events.filter((e) => fresh.has(e.eventId.toLowerCase()) === isNew).map((e) => e.path);
+      return { published: paths(true), alreadyInLog: paths(false) };
+    },
+
     async handle(messages: readonly IncomingMessage[]): Promise<IngestResult> {
       const letters: DeadLetter[] = [];
       const deadLetter = (m: IncomingMessage, e: unknown): void => {

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
-import { assertValidRegister, createCodec, register } from '@sporbar/schemas';
+import { createCodec, loadRegisterSource } from '@sporbar/schemas';
 import { configOrExit, type KafkaClientOptions } from '@sporbar/common/config';
 import { checkAnswer, probe, readiness, type OpsCheck } from '@sporbar/common/health';
 import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
@@ -71,7 +71,8 @@ program
         'PRODUCER AUTHENTICATION IS OFF: events are stored without checking who wrote them (development only, for the pipeline bench; never in production)',
       );
     }
-    assertValidRegister(register);
+    // The register files (SPORBAR_REGISTER_DIR, else the packaged ones): composed and validated per version, or SPB_ERR_CONFIG.
+    const registerFiles = await loadRegisterSource('sporbar-ingest', config.registerDir).catch((err: unknown) => configOrExit(() => { throw err; }));
     const kafka = kafkaFor(config.kafka);
     await ensureTopics(kafka, [
       { topic: config.topic, numPartitions: config.partitions },
@@ -86,7 +87,7 @@ program
     const ingest = createIngest({
       codec: createCodec(),
       store,
-      register,
+      register: registerFiles,
       opener: createSubjectOpener(config.sealPrivateKey, { previousPrivateKeys: config.previousSealPrivateKeys }),
       pseudonymiser: createPseudonymiser(config.pseudonymKey, config.previousPseudonymKeys),
       keys,
@@ -94,6 +95,9 @@ program
       producers: config.producers,
       unauthenticatedProducers: config.unauthenticatedProducers,
     });
+    // Every notice version this ingest judges by is in the log before the first disclosure it classifies.
+    const registerPublished = await ingest.publishRegister();
+    log.info(registerPublished, 'register versions published (RegisterPublished) / already in the log');
     const running = await startKafkaIngest({ kafka, ingest, topic: config.topic, groupId: config.groupId, metrics, log, concurrency: config.concurrency });
     // Liveness: the consumer loop runs (kafkajs restarts it after a retriable crash; a crash it does not restart is fatal).
     let consumerDead = false;

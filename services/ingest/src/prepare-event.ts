@@ -1,5 +1,5 @@
 import { SporbarError } from '@sporbar/common/errors';
-import { assertTextRules, authorize, createClassifier, sourceSystemAllowed, type Classification, type Codec, type DecodedEvent, type DisclosureRecorded, type ProcessingRegister, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
+import { assertTextRules, authorize, createDisclosureJudge, sourceSystemAllowed, type RegisterSource, type Codec, type DecodedEvent, type DisclosureRecorded, type ProducerRegistry, type SubjectRef } from '@sporbar/schemas';
 import { PSEUDONYM_PATTERN, type Pseudonymiser, type SubjectOpener, type SubjectKeyStore, type PersonalDetails, keyScope } from '@sporbar/key-store';
 import type { BoundedCache } from '@sporbar/common/cache';
 import type { EventToAppend } from '@sporbar/event-store';
@@ -8,7 +8,11 @@ export interface PrepareDeps {
   readonly codec: Codec;
   readonly opener: SubjectOpener;
   readonly pseudonymiser: Pseudonymiser;
-  readonly register: ProcessingRegister;
+  /**
+   * The register files (every notice version with its effective period: a disclosure is judged by the
+   * version in force at its occurredAt, and the metadata names it), or one fixed register (no version named).
+   */
+  readonly register: RegisterSource;
   /** Per-subject data keys: personal details are stored encrypted under them. */
   readonly keys: SubjectKeyStore;
   /**
@@ -84,40 +88,21 @@ async function encryptDetails(event: DisclosureRecorded, pseudonym: string, deps
   return deps.keys.encrypt(keyScope(pseudonym, event.activity), event.eventId, details as PersonalDetails);
 }
 
-type Metadata = Readonly<Record<string, string>>;
+/** One judge per register source (see createDisclosureJudge): the classification by the notice version in force at occurredAt, as metadata. */
+const judges = new WeakMap<object, (event: DisclosureRecorded) => Readonly<Record<string, string>>>();
 
-/** Classification metadata (codes only) of one classification: the compliance projection and the API read it. */
-const metadataOf = (result: Classification): Metadata =>
-  Object.freeze<Record<string, string>>(
-    result.status === 'declared'
-      ? { classification: 'declared', flow: result.flowId, retention: result.retentionRuleIds.join(',') }
-      : { classification: 'undeclared', reasons: result.reasons.map((r) => r.code).join(',') },
-  );
-
-/** One remembering classifier per register (see createClassifier), its answers as metadata. */
-const classifiers = new WeakMap<ProcessingRegister, (event: DisclosureRecorded) => Metadata>();
-
-function classifierFor(register: ProcessingRegister): (event: DisclosureRecorded) => Metadata {
-  const answers = createClassifier(register);
-  const metadata = new WeakMap<Classification, Metadata>();
-  return (e) => {
-    const result = answers({ activity: e.activity, recipient: e.recipient, purpose: e.purpose, legalBases: e.legalBases, dataCategories: e.dataCategories, transfer: e.transfer });
-    let m = metadata.get(result);
-    if (m === undefined) {
-      m = metadataOf(result);
-      metadata.set(result, m);
-    }
-    return m;
-  };
-}
-
-function classify(event: DisclosureRecorded, register: ProcessingRegister): Metadata {
-  let classifier = classifiers.get(register);
-  if (classifier === undefined) {
-    classifier = classifierFor(register);
-    classifiers.set(register, classifier);
+/**
+ * The classification by the register in force at the disclosure's occurredAt, and the notice version
+ * that judged it (`notice`, `noticeVersion`, `noticeSha256`: the version whose notice declares the
+ * activity; none when no notice in force does). Codes only: the compliance projection and the API read it.
+ */
+function classify(event: DisclosureRecorded, source: RegisterSource): Readonly<Record<string, string>> {
+  let judge = judges.get(source);
+  if (judge === undefined) {
+    judge = createDisclosureJudge(source);
+    judges.set(source, judge);
   }
-  return classifier(event);
+  return judge(event);
 }
 
 /**

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer as KafkaProducer } from 'kafkajs';
 import { testKafkaBrokers, testKafkaClientOptions } from '@sporbar/kafka-infra/vitest';
 import { createKafkaTransport, createInProcessTransport, createProducer, developmentProducerKey, type OutgoingMessage, type ProducerKey } from '@sporbar/producer';
-import { createCodec, register, type EventType } from '@sporbar/schemas';
+import { createCodec, register, registerFiles, registerPublishedEvents, type EventType } from '@sporbar/schemas';
 import { createProducerSigner, DEVELOPMENT_PRODUCER_REGISTRY_FILE, generateSealKeyPair, HEADER_AUTH, HEADER_KEY_ID, type SealKeyPair } from '@sporbar/key-store';
 import { createPostgresEventStore, type EventStore, type RecordedEvent } from '@sporbar/event-store';
 import { DLQ_HEADER_REASON, DLQ_HEADER_REASON_CODE, ensureTopics } from '../src/index.ts';
@@ -32,7 +32,7 @@ const CPR = '240365-1187';
 const PSEUDONYM = `psn_k1_${randomBytes(32).toString('base64url')}`;
 const mitidFlow = register.activities.find((a) => a.id === 'mitid-core')!.flows[0]!;
 
-/** Who legitimately sends each event type through Kafka; none for the two only Sporbar itself writes (the ingest, the checkpointer). */
+/** Who legitimately sends each event type through Kafka; none for the three only Sporbar itself writes (the ingest, the checkpointer). */
 const LEGIT: Record<EventType, string> = {
   DisclosureRecorded: 'mitid-core',
   ConsentGiven: 'mitid-core',
@@ -43,6 +43,7 @@ const LEGIT: Record<EventType, string> = {
   // Not grantable through Kafka to anyone in the registry; forged as if by an internal principal.
   SubjectKeyShredded: 'sporbar-access-api',
   CheckpointSigned: 'sporbar-access-api',
+  RegisterPublished: 'sporbar-access-api',
 };
 /** A registered producer that lacks the right (the type, or the activity). */
 const WITHOUT_RIGHT: Record<EventType, string> = {
@@ -54,6 +55,7 @@ const WITHOUT_RIGHT: Record<EventType, string> = {
   RetentionExpired: 'sporbar-access-api', // an internal principal, but not this one's
   SubjectKeyShredded: 'sporbar-retention',
   CheckpointSigned: 'mitid-core',
+  RegisterPublished: 'mitid-core',
 };
 const WITH_SOURCE_SYSTEM = new Set<EventType>(['DisclosureRecorded', 'ConsentGiven', 'ConsentWithdrawn', 'ErasureRequested']);
 const keyOf = (producerId: string): ProducerKey => developmentProducerKey(producerId, producerId === 'sporbar-privacy-desk' ? 'ed25519' : 'hmac-sha256');
@@ -96,12 +98,14 @@ describe.skipIf(!brokers || !pgProbe.url)('forged events through a real broker, 
 
   /** One event of a type, made by the SDK (or, for the two the SDK cannot make, by the codec), as `producerKey` would send it. */
   async function eventOf(type: EventType, producerKey: ProducerKey, sourceSystem?: string): Promise<OutgoingMessage> {
-    if (type === 'SubjectKeyShredded' || type === 'CheckpointSigned') {
+    if (type === 'SubjectKeyShredded' || type === 'CheckpointSigned' || type === 'RegisterPublished') {
       const eventId = randomUUID();
       const value =
         type === 'SubjectKeyShredded'
           ? codec.encode('SubjectKeyShredded', { eventId, occurredAt: Date.now() * 1000, subject: { scheme: 'PSEUDONYM', value: PSEUDONYM }, keyId: 'dk_1', cause: 'ERASURE_REQUESTED', causationEventId: randomUUID() })
-          : codec.encode('CheckpointSigned', { eventId, occurredAt: Date.now() * 1000, treeSize: 1, rootHash: randomBytes(32), keyId: 'ck1', algorithm: 'ED25519', signature: randomBytes(64) });
+          : type === 'RegisterPublished'
+            ? codec.encode('RegisterPublished', { ...registerPublishedEvents(registerFiles, new Date())[0]!, eventId })
+            : codec.encode('CheckpointSigned', { eventId, occurredAt: Date.now() * 1000, treeSize: 1, rootHash: randomBytes(32), keyId: 'ck1', algorithm: 'ED25519', signature: randomBytes(64) });
       return { key: eventId, value, headers: { 'sporbar-event-type': type, 'sporbar-event-id': eventId, ...createProducerSigner(producerKey)(value) } };
     }
     const out: OutgoingMessage[] = [];
@@ -216,8 +220,10 @@ describe.skipIf(!brokers || !pgProbe.url)('forged events through a real broker, 
     const all = await stored();
     expect(all.filter((e) => forgedIds.has(e.eventId))).toEqual([]); // 0 forged events stored
     for (const e of all.filter((x) => legitIds.has(x.eventId))) expect(e.metadata['producer']).toBe(legitIds.get(e.eventId));
-    // Only the legitimate events and the ingest's own SubjectKeyShredded of the two erasures are in the store.
-    expect(all.filter((e) => !legitIds.has(e.eventId)).every((e) => e.type === 'SubjectKeyShredded' && e.metadata['producer'] === undefined)).toBe(true);
+    // Only the legitimate events, the ingest's own SubjectKeyShredded of the two erasures and its RegisterPublished of each notice version (at start) are in the store.
+    const own = all.filter((e) => !legitIds.has(e.eventId));
+    expect(own.every((e) => (e.type === 'SubjectKeyShredded' || e.type === 'RegisterPublished') && e.metadata['producer'] === undefined)).toBe(true);
+    expect(own.filter((e) => e.type === 'RegisterPublished').map((e) => e.eventId)).toEqual(registerPublishedEvents(registerFiles, new Date()).map((e) => e.eventId));
     expect(logs.join('')).not.toContain('2403651187');
   }, 240_000);
 });

@@ -4,6 +4,8 @@ import type { DetailsView } from '../details.ts';
 export type TimelineItem = Omit<DisclosureItem, 'details'> & { readonly details: DetailsView };
 import type { Art15Report } from '../art15-report.ts';
 import { reasonText, TEXT, type Lang } from './i18n.ts';
+import { judgedByText } from '../judged-by.ts';
+import type { RegisterFiles } from '@sporbar/schemas';
 
 /** Escapes text for HTML element content and attribute values. Everything dynamic goes through it. */
 export const esc = (value: unknown): string =>
@@ -18,6 +20,8 @@ export interface RenderOptions {
   readonly recipientNames: ReadonlyMap<string, string>;
   /** Whether each disclosure gets its proof link and the on-device check (/verify.js): the server has a log and an event store. */
   readonly proofs?: boolean;
+  /** Names the notice version each disclosure was judged by; without it the line is left out. */
+  readonly registerFiles?: RegisterFiles;
 }
 
 /**
@@ -59,11 +63,14 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
     o.proofs
       ? `<div class="proof" data-event-id="${esc(eventId)}"><a class="proof-download" href="/v1/me/disclosures/${esc(eventId)}/proof" download="sporbar-${esc(eventId)}.tlog-proof">${esc(t.downloadProof)}</a> <span class="proof-status" aria-live="polite"></span></div>`
       : '';
+  // Which notice version the disclosure was judged by (the one in force when it happened).
+  const judged = (j: TimelineItem['judgedBy']): string =>
+    j === null || o.registerFiles === undefined ? '' : `<br><span class="judged-by">${esc(t.judgedBy)} ${esc(judgedByText(j, o.registerFiles, o.lang))}</span>`;
   const events = timeline
     .map(
       (e) => `<li><time datetime="${esc(e.occurredAt)}">${esc(time(e.occurredAt, o.lang))}</time>: <span class="recipient">${esc(o.recipientNames.get(e.recipientId) ?? e.recipientId)}</span> — ${esc(e.purpose)}${
         e.classification === 'undeclared' ? ` <strong class="undeclared">(${esc(t.undeclared)})</strong>${reasons(e.reasons)}` : ''
-      }${details(e.details)}${proof(e.eventId)}</li>`,
+      }${judged(e.judgedBy)}${details(e.details)}${proof(e.eventId)}</li>`,
     )
     .join('');
   const notices = report.notices

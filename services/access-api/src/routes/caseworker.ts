@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { disclosuresPage } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
-import type { ProcessingRegister } from '@sporbar/schemas';
+import type { ProcessingRegister, RegisterFiles } from '@sporbar/schemas';
+import { withJudgedByText } from '../judged-by.ts';
 import type { Pseudonymiser, SubjectKeyStore } from '@sporbar/key-store';
 import { withDetails } from '../details.ts';
 import { requireRole } from '../auth.ts';
@@ -12,6 +13,8 @@ import { disclosureItem, disclosureQuery, disclosureReportSchema, pageOf, PSEUDO
 export interface CaseworkerRoutesOptions {
   readonly readModels: ReadModels;
   readonly register: ProcessingRegister;
+  /** Names the notice version each disclosure was judged by. */
+  readonly registerFiles: RegisterFiles;
   readonly recordView: RecordView;
   readonly pseudonymiser: Pseudonymiser;
   readonly subjectKeys?: SubjectKeyStore;
@@ -22,7 +25,7 @@ const REASON = { type: 'string', minLength: 3, maxLength: 80, pattern: '^[A-Za-z
 const refParams = { type: 'object', required: ['ref'], properties: { ref: { type: 'string', pattern: PSEUDONYM } } } as const;
 
 /** Caseworkers (and auditors) look at one subject, with a stated reason; each view is recorded. */
-export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = async (app, { readModels, register, recordView, pseudonymiser, subjectKeys }) => {
+export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, pseudonymiser, subjectKeys }) => {
   const guard = requireRole('caseworker', 'auditor');
 
   app.post<{ Body: { cpr: string } }>(
@@ -80,7 +83,7 @@ export const caseworkerRoutes: FastifyPluginAsync<CaseworkerRoutesOptions> = asy
       const { reason, ...filter } = request.query;
       await recordView(request, request.params.ref, reason);
       const page = await disclosuresPage(readModels.db, request.params.ref, filter, readModels.prefix());
-      return { ...page, items: await withDetails(subjectKeys, request.params.ref, page.items) };
+      return { ...page, items: await withDetails(subjectKeys, request.params.ref, withJudgedByText(page.items, registerFiles)) };
     },
   );
 

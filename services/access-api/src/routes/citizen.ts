@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { accessLogPage, disclosuresPage, isSubjectDisclosure } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
 import type { EventStore } from '@sporbar/event-store';
-import type { ProcessingRegister } from '@sporbar/schemas';
+import type { ProcessingRegister, RegisterFiles } from '@sporbar/schemas';
+import { withJudgedByText } from '../judged-by.ts';
 import type { SubjectKeyStore } from '@sporbar/key-store';
 import { openDetails, withDetails } from '../details.ts';
 import { inclusionProofsOf, type LogServiceLike } from '@sporbar/log/routes';
@@ -19,6 +20,8 @@ import { proofBundle, ProofMismatchError } from '../proof-bundle.ts';
 export interface CitizenRoutesOptions {
   readonly readModels: ReadModels;
   readonly register: ProcessingRegister;
+  /** Names the notice version each disclosure was judged by. */
+  readonly registerFiles: RegisterFiles;
   readonly recordView: RecordView;
   readonly subjectKeys?: SubjectKeyStore;
   readonly log?: LogServiceLike;
@@ -39,7 +42,7 @@ const wantsHtml = (accept: string | undefined): boolean => {
 };
 
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
-export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, recordView, subjectKeys, log, eventStore, witnessPolicy }) => {
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, subjectKeys, log, eventStore, witnessPolicy }) => {
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
 
   app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
@@ -52,7 +55,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       const details = await openDetails(subjectKeys, subject!, page.items);
       // One object per item; the response schema is the allow-list of what is sent.
       return {
-        items: page.items.map((i, n) => ({
+        items: withJudgedByText(page.items, registerFiles).map((i, n) => ({
           ...i, details: details[n]!, recipientName: recipientNames.get(i.recipientId) ?? i.recipientId, reasonTexts: i.reasons.map((r) => reasonText(r, 'en')),
         })),
         nextCursor: page.nextCursor,
@@ -87,7 +90,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       if (wantsHtml(request.headers.accept)) {
         const { recipient, from, to } = request.query;
         const timeline = await disclosuresPage(readModels.db, subjects, { recipient, from, to, limit: 100 }, readModels.prefix());
-        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames, proofs: log !== undefined && eventStore !== undefined }));
+        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames, proofs: log !== undefined && eventStore !== undefined, registerFiles }));
       }
       return { ...report, integrity: await integrity(subjects) };
     },
