@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,18 @@ describe('sporbar-register validate', () => {
     const quote = run('validate', dir, '--texts', TEXTS, '--texts', ownTexts);
     expect(quote.code).toBe(1);
     expect(quote.err).toEqual([expect.stringMatching(/^✗ eksempelby-borgerservice\/1\.0\.yaml .*: 1 quote\(s\) not in eksempelby-borgerservice-1\.0\.txt: retentionRules\[\d+\]\.sources\[0\] "Your booking is deleted 60 days after the appointment\."$/)]);
+  });
+
+  it('runs as the installed command (the npm bin symlink), with its exit code', () => {
+    // npm links node_modules/.bin/sporbar-register to src/cli/register.ts: started through the link, it must still run.
+    const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+    const bin = fileURLToPath(new URL('../../node_modules/.bin/sporbar-register', import.meta.url));
+    const ok = spawnSync(tsx, [bin, 'validate', REGISTER_DIR, '--texts', TEXTS], { encoding: 'utf8', timeout: 60_000 });
+    expect(ok.stdout).toContain('✓ 2 notice version(s) valid');
+    expect(ok.status).toBe(0);
+    const nowhere = spawnSync(tsx, [bin, 'validate', join(tmp, 'nowhere')], { encoding: 'utf8', timeout: 60_000 });
+    expect(nowhere.stderr).toContain('no such directory');
+    expect(nowhere.status).toBe(1);
   });
 
   it('prints the usage and exits 2 for anything else', () => {
