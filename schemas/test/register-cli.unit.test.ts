@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,9 +62,49 @@ describe('sporbar-register validate', () => {
     expect(quotes.err).toEqual([expect.stringMatching(/^✗ nemkonto\/unnumbered\.yaml .*: 1 quote\(s\) not in nemkonto\.txt: dataCategories\[\d+\]\.sources\[0\] "Tax ID Numeral"$/)]);
   });
 
+  it("accepts a register with another authority's notice added as files only, its quotes checked against its own text", () => {
+    const fixture = fileURLToPath(new URL('./fixtures/register-other-authority/', import.meta.url));
+    const ownTexts = join(fixture, 'texts');
+    const r = run('validate', fixture, '--texts', TEXTS, '--texts', ownTexts);
+    expect(r.err).toEqual([]);
+    expect(r.out).toEqual([
+      '✓ eksempelby-borgerservice/1.0.yaml (eksempelby-borgerservice 1.0, from 2025-01-01T00:00:00+01:00)',
+      '✓ mitid/1.6.yaml (mitid 1.6, from 2024-01-01T00:00:00+01:00)',
+      '✓ nemkonto/unnumbered.yaml (nemkonto (no version), from 2023-05-04T00:00:00+02:00)',
+      '✓ 3 notice version(s) valid',
+    ]);
+    expect(r.code).toBe(0);
+
+    // Its text is looked for in every --texts directory; in none of them, the version fails.
+    const missing = run('validate', fixture, '--texts', TEXTS);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toEqual([expect.stringContaining(`✗ eksempelby-borgerservice/1.0.yaml (eksempelby-borgerservice 1.0, from 2025-01-01T00:00:00+01:00): notice text eksempelby-borgerservice-1.0.txt not found in ${TEXTS}`)]);
+
+    // Its quotes are checked: one that is not in its text is reported.
+    const dir = join(tmp, 'other-authority');
+    cpSync(fixture, dir, { recursive: true });
+    const file = join(dir, 'eksempelby-borgerservice/1.0.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('quote: Your booking is deleted 30 days after the appointment.', 'quote: Your booking is deleted 60 days after the appointment.'));
+    const quote = run('validate', dir, '--texts', TEXTS, '--texts', ownTexts);
+    expect(quote.code).toBe(1);
+    expect(quote.err).toEqual([expect.stringMatching(/^✗ eksempelby-borgerservice\/1\.0\.yaml .*: 1 quote\(s\) not in eksempelby-borgerservice-1\.0\.txt: retentionRules\[\d+\]\.sources\[0\] "Your booking is deleted 60 days after the appointment\."$/)]);
+  });
+
+  it('runs as the installed command (the npm bin symlink), with its exit code', () => {
+    // npm links node_modules/.bin/sporbar-register to src/cli/register.ts: started through the link, it must still run.
+    const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+    const bin = fileURLToPath(new URL('../../node_modules/.bin/sporbar-register', import.meta.url));
+    const ok = spawnSync(tsx, [bin, 'validate', REGISTER_DIR, '--texts', TEXTS], { encoding: 'utf8', timeout: 60_000 });
+    expect(ok.stdout).toContain('✓ 2 notice version(s) valid');
+    expect(ok.status).toBe(0);
+    const nowhere = spawnSync(tsx, [bin, 'validate', join(tmp, 'nowhere')], { encoding: 'utf8', timeout: 60_000 });
+    expect(nowhere.stderr).toContain('no such directory');
+    expect(nowhere.status).toBe(1);
+  });
+
   it('prints the usage and exits 2 for anything else', () => {
     expect(run().code).toBe(2);
-    expect(run('check', 'a').err).toEqual(['usage: sporbar-register validate <dir> [--texts <dir>]\n       sporbar-register diff <old dir> <new dir> [--json] [--exit-code]']);
+    expect(run('check', 'a').err).toEqual(['usage: sporbar-register validate <dir> [--texts <dir>]...\n       sporbar-register diff <old dir> <new dir> [--json] [--exit-code]']);
     expect(run('validate', join(tmp, 'nowhere')).code).toBe(1);
   });
 });

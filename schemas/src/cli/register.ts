@@ -2,14 +2,16 @@
 // `sporbar-register validate <dir> [--texts <dir>]`: checks a register directory (shared.yaml and
 // <notice>/<version>.yaml) the way the loader does — YAML, the JSON Schema, the file layout, overlapping
 // effective periods, the composition and referential integrity of the register in force when each
-// version takes effect — and, with --texts, that every quote occurs in its notice text.
+// version takes effect — and, with --texts, that every quote occurs in its notice text. --texts may be given
+// more than once (the packaged texts and a deployment's own, e.g. a new authority's notice): a version's
+// `textFile` is read from the first directory that has it.
 // Exit code 0: valid; 1: problems (listed on stderr); 2: usage.
 //
 // `sporbar-register diff <old dir> <new dir> [--json] [--exit-code]`: what changed between two register
 // directories, notice by notice and version by version, in plain sentences (or JSON for tools); see
 // src/register/diff.ts. Exit code 0 (differences printed), 1 with --exit-code when they differ (like
 // git diff), 2 usage or a directory that does not load (its problems on stderr).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +25,7 @@ export interface CliIo {
   err(line: string): void;
 }
 
-const USAGE = 'usage: sporbar-register validate <dir> [--texts <dir>]\n       sporbar-register diff <old dir> <new dir> [--json] [--exit-code]';
+const USAGE = 'usage: sporbar-register validate <dir> [--texts <dir>]...\n       sporbar-register diff <old dir> <new dir> [--json] [--exit-code]';
 
 /** Reads and checks a register directory for diff; null (problems on stderr) when it does not load. */
 function loadForDiff(dir: string, io: CliIo): RegisterFiles | null {
@@ -55,7 +57,7 @@ function runDiff(oldDir: string, newDir: string, options: { json: boolean; exitC
 export function runRegisterCli(argv: readonly string[], io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): number {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { texts: { type: 'string' }, json: { type: 'boolean' }, 'exit-code': { type: 'boolean' } } });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { texts: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'exit-code': { type: 'boolean' } } });
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -84,14 +86,15 @@ export function runRegisterCli(argv: readonly string[], io: CliIo = { out: (l) =
   for (const p of problems) io.err(`✗ ${p.file}${p.path}: ${p.message}`);
   if (files === null) return 1;
 
+  const textDirs = parsed.values.texts ?? [];
   let failed = false;
   for (const v of files.versions) {
     const label = `${v.path} (${v.file.notice} ${v.file.version ?? '(no version)'}, from ${v.file.effective.from}${v.file.effective.to ? ` to ${v.file.effective.to}` : ''})`;
     try {
       const reg = registerAt(files, new Date(v.from));
-      if (parsed.values.texts !== undefined) {
-        const path = join(parsed.values.texts, v.file.textFile);
-        if (!existsSync(path)) throw new Error(`notice text ${path} not found`);
+      if (textDirs.length > 0) {
+        const path = textDirs.map((d) => join(d, v.file.textFile)).find((p) => existsSync(p));
+        if (path === undefined) throw new Error(`notice text ${v.file.textFile} not found in ${textDirs.join(', ')}`);
         const missing = unquotedSources(reg, v.file.notice, readFileSync(path, 'utf8'));
         if (missing.length > 0) throw new Error(`${missing.length} quote(s) not in ${v.file.textFile}: ${missing.slice(0, 3).map((m) => `${m.path} "${m.ref.quote}"`).join('; ')}`);
       }
@@ -106,6 +109,20 @@ export function runRegisterCli(argv: readonly string[], io: CliIo = { out: (l) =
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+/**
+ * The path this process was started with, symlinks resolved: npm installs the bin as a symlink
+ * (node_modules/.bin/sporbar-register), argv[1] names the link, and import.meta.url the file it points to.
+ * Comparing the two unresolved, the installed command ran nothing and exited 0: every directory "valid".
+ */
+const startedAs = (argv1: string | undefined): string | undefined => {
+  if (argv1 === undefined) return undefined;
+  try {
+    return pathToFileURL(realpathSync(resolve(argv1))).href;
+  } catch {
+    return undefined;
+  }
+};
+
+if (import.meta.url === startedAs(process.argv[1])) {
   process.exit(runRegisterCli(process.argv.slice(2)));
 }
