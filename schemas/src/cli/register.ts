@@ -11,11 +11,11 @@
 // directories, notice by notice and version by version, in plain sentences (or JSON for tools); see
 // src/register/diff.ts. Exit code 0 (differences printed), 1 with --exit-code when they differ (like
 // git diff), 2 usage or a directory that does not load (its problems on stderr).
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isSporbarError } from '@sporbar/common/errors';
+import { isMainModule } from '@sporbar/common/main-module';
 import { registerAt, unquotedSources, type RegisterFiles } from '../register/load-register.ts';
 import { checkRegisterFiles, readRegisterTexts } from '../register/register-yaml.ts';
 import { diffRegisters, formatRegisterDiff } from '../register/diff.ts';
@@ -109,20 +109,6 @@ export function runRegisterCli(argv: readonly string[], io: CliIo = { out: (l) =
   return 0;
 }
 
-/**
- * The path this process was started with, symlinks resolved: npm installs the bin as a symlink
- * (node_modules/.bin/sporbar-register), argv[1] names the link, and import.meta.url the file it points to.
- * Comparing the two unresolved, the installed command ran nothing and exited 0: every directory "valid".
- */
-const startedAs = (argv1: string | undefined): string | undefined => {
-  if (argv1 === undefined) return undefined;
-  try {
-    return pathToFileURL(realpathSync(resolve(argv1))).href;
-  } catch {
-    return undefined;
-  }
-};
-
-if (import.meta.url === startedAs(process.argv[1])) {
+if (isMainModule(import.meta.url)) {
   process.exit(runRegisterCli(process.argv.slice(2)));
 }

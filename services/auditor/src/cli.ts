@@ -1,12 +1,12 @@
 #!/usr/bin/env -S npx tsx
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { PGlite } from '@electric-sql/pglite';
 import { fromPglite } from '@sporbar/projections';
 import { formatConfigError } from '@sporbar/common/config';
 import { isSporbarError } from '@sporbar/common/errors';
+import { isMainModule } from '@sporbar/common/main-module';
 import { createCodec, formatDryRun, loadRegisterSource, REGISTER_DIR, registerFiles, type RegisterFiles } from '@sporbar/schemas';
 import { readRegisterDir } from '@sporbar/schemas/register-yaml';
 import { loadOrCreateCheckpointKey } from './checkpoint/checkpoint-event.ts';
@@ -423,7 +423,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
   }
 }
 
-// Only when run as a program (tsx src/cli.ts …), not when imported by tests.
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+// Only when run as a program (tsx src/cli.ts …, or the installed `sporbar-audit` link), not when imported by tests.
+if (isMainModule(import.meta.url)) {
   runCli(process.argv.slice(2)).then((c) => process.exit(c));
 }
