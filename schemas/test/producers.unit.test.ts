@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
-import { authorize, EVENT_TYPES, INTERNAL_EVENT_TYPES, parseProducerRegistry, processingRegister, sourceSystemAllowed } from '../src/index.ts';
+import { authorize, EVENT_TYPES, INTERNAL_EVENT_TYPES, parseProducerRegistry, processingRegister, registerActivityIds, registerFiles, sourceSystemAllowed, type RegisterFiles } from '../src/index.ts';
 
 const SECRET = Buffer.alloc(32, 7).toString('base64url');
 const PUBLIC = Buffer.alloc(32, 9).toString('base64url');
@@ -80,5 +80,17 @@ describe('the producer registry', () => {
     expect(authorize(registry, 'sporbar-access-api', 'ReportViewed', null)).toMatchObject({ ok: true });
     for (const type of EVENT_TYPES.filter((t) => t !== 'ReportViewed')) expect(authorize(registry, 'sporbar-access-api', type, null).ok).toBe(false);
     for (const type of INTERNAL_EVENT_TYPES) for (const p of ['mitid-core', 'privacy-desk', 'support']) expect(authorize(registry, p, type, null).ok).toBe(false);
+  });
+
+  it('against register files, an activity id of any notice version is valid, one of an older version too', () => {
+    // An older MitID version with an activity the latest version no longer has (the register files a program runs with hold every version).
+    const latest = registerFiles.versions.find((v) => v.file.notice === 'mitid')!;
+    const older = { ...latest, path: 'mitid/1.5.yaml', from: latest.from - 1, to: latest.from, file: { ...latest.file, activities: [...latest.file.activities, { ...latest.file.activities[0]!, id: 'mitid-retired' }] } };
+    const files: RegisterFiles = { ...registerFiles, versions: [older, ...registerFiles.versions] };
+    expect(registerActivityIds(files).has('mitid-retired')).toBe(true);
+    expect(registerActivityIds(processingRegister).has('mitid-retired')).toBe(false);
+    const retired = { producers: [{ ...doc.producers[0]!, activities: ['mitid-core', 'mitid-retired'] }] };
+    expect(parseProducerRegistry(retired, files).producers[0]!.activities).toEqual(['mitid-core', 'mitid-retired']);
+    expect(problemsOf(retired)).toEqual(['$.producers[0].activities[1]: not an activity of the processing register: mitid-retired']);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { SporbarError, type ErrorCode } from '@sporbar/common/errors';
 import { EVENT_TYPES, type EventType } from '../generated/events.ts';
+import type { RegisterFiles } from './load-register.ts';
 import type { ProcessingRegister } from './types.ts';
 
 /** Only Sporbar's own principals (`internal: true`) may be granted these through Kafka. */
@@ -54,13 +55,24 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Checks a registry document (parsed JSON) and returns it typed; every problem is listed at once in
- * one SPB_ERR_CONFIG, each with its path. With `register`, activity ids must be the register's.
+ * The activity ids a producer may be allowed: a composed register's activities, or, for register files
+ * (what a program runs with: SPORBAR_REGISTER_DIR or the packaged ones), every activity of every notice
+ * version, so an activity of an older version is still a valid id. Pure.
  */
-export function parseProducerRegistry(doc: unknown, register?: ProcessingRegister): ProducerRegistry {
+export function registerActivityIds(register: ProcessingRegister | RegisterFiles): ReadonlySet<string> {
+  if ('versions' in register) return new Set(register.versions.flatMap((v) => v.file.activities.map((a) => a.id)));
+  return new Set(register.activities.map((a) => a.id));
+}
+
+/**
+ * Checks a registry document (parsed JSON) and returns it typed; every problem is listed at once in
+ * one SPB_ERR_CONFIG, each with its path. With `register`, activity ids must be the register's
+ * (`registerActivityIds`: with register files, those of any notice version).
+ */
+export function parseProducerRegistry(doc: unknown, register?: ProcessingRegister | RegisterFiles): ProducerRegistry {
   const problems: string[] = [];
   const bad = (path: string, what: string): void => void problems.push(`${path}: ${what}`);
-  const activityIds = register ? new Set(register.activities.map((a) => a.id)) : undefined;
+  const activityIds = register ? registerActivityIds(register) : undefined;
   const producers: ProducerEntry[] = [];
   const keysOmitted = isObject(doc) && doc['keysOmitted'] === true;
   if (!isObject(doc)) bad('$', 'must be an object');

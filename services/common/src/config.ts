@@ -144,7 +144,7 @@ export const logLevelEnv = {
 export const registerDirEnv = {
   SPORBAR_REGISTER_DIR: envString({
     defaultDoc: 'the packaged register',
-    meaning: 'a register directory (`shared.yaml`, `<notice>/<version>.yaml`): disclosures are judged by the notice version in force when they happened; an invalid one stops the start (SPB_ERR_CONFIG listing the problems)',
+    meaning: 'a register directory (`shared.yaml`, `<notice>/<version>.yaml`): disclosures are judged by the notice version in force when they happened; the activity ids of the producer registry are checked against every notice version in it; an invalid one stops the start (SPB_ERR_CONFIG listing the problems)',
   }),
 } as const;
 

@@ -2,7 +2,7 @@ import { SporbarError } from '@sporbar/common/errors';
 import { checkBase64urlBytes, envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type ConfigProblems, type Env, type EnvValues, type KafkaClientOptions } from '@sporbar/common/config';
 import { databaseUrlFrom, eventStoreConfigFrom, eventStoreEnv, type EventStoreConfig, type EventStoreEnvOptions } from '@sporbar/event-store';
 import { createPseudonymiser, loadProducerRegistryFile, MASTER_KEY_ID_PATTERN, parsePreviousPseudonymKeys, parsePreviousMasterKeys, parseMasterKey, type MasterKey } from '@sporbar/key-store';
-import type { ProducerRegistry } from '@sporbar/schemas';
+import { loadRegisterSource, registerFiles as packagedRegisterFiles, type ProducerRegistry, type RegisterFiles } from '@sporbar/schemas';
 
 /** `key,key,…` → keys (blank entries dropped). */
 const sealKeyList = (value: string | undefined): string[] => (value ?? '').split(',').map((k) => k.trim()).filter(Boolean);
@@ -89,7 +89,10 @@ export interface IngestConfig extends IngestKafkaConfig {
   readonly previousMasterKeys: readonly MasterKey[];
   readonly metricsHost: string;
   readonly metricsPort: number;
-  /** The producer registry read from SPORBAR_PRODUCER_REGISTRY (checked against the processing register). */
+  /**
+   * The producer registry read from SPORBAR_PRODUCER_REGISTRY, its activity ids checked against the register
+   * the ingest runs with (any notice version's activity): SPORBAR_REGISTER_DIR's, else the packaged one.
+   */
   readonly producers: ProducerRegistry;
   /** Partitions consumed at the same time (SPORBAR_INGEST_CONCURRENCY, default 3). */
   readonly concurrency: number;
@@ -123,7 +126,13 @@ function unauthenticatedProducers(v: EnvValues<typeof ingestEnv>, problems: Conf
   return false;
 }
 
-export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
+/**
+ * `sporbar-ingest run`'s configuration. `register`: the register files the ingest runs with, which the
+ * producer registry's activity ids are checked against (default: the packaged ones). With
+ * SPORBAR_REGISTER_DIR set they must be that directory's: `loadIngestConfig` loads it first; without
+ * them the producer registry is refused rather than checked against the wrong register.
+ */
+export function ingestConfigFromEnv(env: Env = process.env, register?: RegisterFiles): IngestConfig {
   return loadConfig('sporbar-ingest', ingestEnv, env, (v, problems) => ({
     ...kafkaPart(v, problems),
     concurrency: v.SPORBAR_INGEST_CONCURRENCY,
@@ -145,11 +154,23 @@ export function ingestConfigFromEnv(env: Env = process.env): IngestConfig {
     metricsHost: v.METRICS_HOST,
     metricsPort: v.METRICS_PORT,
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
-      const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);
+      if (register === undefined && v.SPORBAR_REGISTER_DIR !== undefined) throw new SporbarError('SPB_ERR_CONFIG', 'cannot be checked: SPORBAR_REGISTER_DIR is set but was not loaded (read the configuration with loadIngestConfig)');
+      const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY, register ?? packagedRegisterFiles);
       if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
       if (registry.keysOmitted) throw new SporbarError('SPB_ERR_CONFIG', 'is an allow-list without keys (keysOmitted): the ingest verifies authenticators and needs the registry with keys');
       return registry;
     }),
     unauthenticatedProducers: unauthenticatedProducers(v, problems),
   }));
+}
+
+/**
+ * `sporbar-ingest run`'s start: the register files (SPORBAR_REGISTER_DIR, else the packaged ones; an
+ * invalid directory is SPB_ERR_CONFIG listing its problems), then the configuration, its producer
+ * registry checked against those files, so a notice added as files only can be allowed to producers.
+ */
+export async function loadIngestConfig(env: Env = process.env): Promise<{ readonly config: IngestConfig; readonly registerFiles: RegisterFiles }> {
+  const dir = loadConfig('sporbar-ingest', registerDirEnv, env, (v) => v.SPORBAR_REGISTER_DIR);
+  const registerFiles = await loadRegisterSource('sporbar-ingest', dir);
+  return { config: ingestConfigFromEnv(env, registerFiles), registerFiles };
 }

@@ -7,13 +7,13 @@ import pino from 'pino';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
-import { createCodec, loadRegisterSource } from '@sporbar/schemas';
+import { createCodec } from '@sporbar/schemas';
 import { configOrExit, type KafkaClientOptions } from '@sporbar/common/config';
 import { checkAnswer, probe, readiness, type OpsCheck } from '@sporbar/common/health';
 import { pgliteSqlClient, pgPoolSqlClient, type SqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, type SubjectKeySql } from '@sporbar/key-store';
 import type { IngestConfig } from './config.ts';
-import { ingestConfigFromEnv, redriveConfigFromEnv } from './config.ts';
+import { loadIngestConfig, redriveConfigFromEnv } from './config.ts';
 import { createIngest } from './ingest.ts';
 import { createKafkaDeadLetterSink } from './kafka-dead-letters.ts';
 import { startKafkaIngest } from './kafka-ingest.ts';
@@ -63,7 +63,9 @@ program
   .command('run')
   .description('consume the disclosures topic into the event store (configuration from the environment; see README)')
   .action(async () => {
-    const config = configOrExit(() => ingestConfigFromEnv(process.env));
+    // The register files (SPORBAR_REGISTER_DIR, else the packaged ones: composed and validated per version), then the
+    // configuration, whose producer registry is checked against them; any problem is SPB_ERR_CONFIG.
+    const { config, registerFiles } = await loadIngestConfig(process.env).catch((err: unknown) => configOrExit(() => { throw err; }));
     log.level = config.logLevel;
     if (config.unauthenticatedProducers) {
       log.warn(
@@ -71,8 +73,6 @@ program
         'PRODUCER AUTHENTICATION IS OFF: events are stored without checking who wrote them (development only, for the pipeline bench; never in production)',
       );
     }
-    // The register files (SPORBAR_REGISTER_DIR, else the packaged ones): composed and validated per version, or SPB_ERR_CONFIG.
-    const registerFiles = await loadRegisterSource('sporbar-ingest', config.registerDir).catch((err: unknown) => configOrExit(() => { throw err; }));
     const kafka = kafkaFor(config.kafka);
     await ensureTopics(kafka, [
       { topic: config.topic, numPartitions: config.partitions },

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
-import { ingestConfigFromEnv, redriveConfigFromEnv } from '../src/config.ts';
+import { ingestConfigFromEnv, loadIngestConfig, redriveConfigFromEnv } from '../src/config.ts';
 import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
 
 const key = () => randomBytes(32).toString('base64url');
@@ -142,5 +143,54 @@ describe('the ingest configuration', () => {
 
   it('redrive needs the topics only', () => {
     expect(redriveConfigFromEnv({ SPORBAR_DLQ_TOPIC: 'dead' })).toEqual({ logLevel: 'info', kafka: { brokers: ['127.0.0.1:9092'] }, topic: 'sporbar.disclosures', dlqTopic: 'dead' });
+  });
+
+  describe('the producer registry is checked against the register the ingest runs with (SPORBAR_REGISTER_DIR)', () => {
+    // Another authority's notice as files only: eksempelby-case-handling is an activity of it, not of the packaged register.
+    const FIXTURE = fileURLToPath(new URL('../../../schemas/test/fixtures/register-other-authority/', import.meta.url));
+    const withNewActivity = (): { dir: string; env: Record<string, string> } => {
+      const dir = mkdtempSync(join(tmpdir(), 'sporbar-ingest-register-'));
+      const doc = JSON.parse(readFileSync(DEVELOPMENT_PRODUCER_REGISTRY_FILE, 'utf8')) as { producers: object[] };
+      doc.producers.push({
+        id: 'eksempelby-sag', name: 'Eksempelby case system', eventTypes: ['DisclosureRecorded'], activities: ['eksempelby-case-handling'],
+        keys: [{ keyId: 'p1', algorithm: 'hmac-sha256', secret: key() }],
+      });
+      writeFileSync(join(dir, 'producers.json'), JSON.stringify(doc));
+      return { dir, env: { ...keys, SPORBAR_PRODUCER_REGISTRY: join(dir, 'producers.json') } };
+    };
+
+    it('accepts a producer allowed eksempelby-case-handling when SPORBAR_REGISTER_DIR has that notice, refuses it with the packaged register', async () => {
+      const { dir, env } = withNewActivity();
+      try {
+        const { config, registerFiles } = await loadIngestConfig({ ...env, SPORBAR_REGISTER_DIR: FIXTURE });
+        expect(config.registerDir).toBe(FIXTURE);
+        expect(registerFiles.versions.map((v) => v.file.notice)).toContain('eksempelby-borgerservice');
+        expect(config.producers.producers.find((p) => p.id === 'eksempelby-sag')?.activities).toEqual(['eksempelby-case-handling']);
+
+        const err = await loadIngestConfig(env).then(() => undefined, (e: unknown) => e);
+        const refused = refusal(() => { throw err; });
+        expect(variables(refused)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+        expect(refused.message).toContain('not an activity of the processing register: eksempelby-case-handling');
+        expect(variables(refusal(() => ingestConfigFromEnv(env)))).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('with SPORBAR_REGISTER_DIR set, a configuration read without loading it refuses the producer registry rather than check it against the packaged register', () => {
+      const { dir, env } = withNewActivity();
+      try {
+        const err = refusal(() => ingestConfigFromEnv({ ...env, SPORBAR_REGISTER_DIR: FIXTURE }));
+        expect(variables(err)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+        expect(err.message).toContain('loadIngestConfig');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('an invalid SPORBAR_REGISTER_DIR is SPB_ERR_CONFIG naming it', async () => {
+      const err = await loadIngestConfig({ ...keys, SPORBAR_REGISTER_DIR: '/nonexistent/register' }).then(() => undefined, (e: unknown) => e);
+      expect(variables(refusal(() => { throw err; }))).toContain('SPORBAR_REGISTER_DIR');
+    });
   });
 });

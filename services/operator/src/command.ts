@@ -1,6 +1,6 @@
 /**
  * sporbar: the operator's command line.
- *   sporbar keys init <dir> [--producers <template.json>]
+ *   sporbar keys init <dir> [--producers <template.json>] [--register-dir <dir>]
  *   sporbar keys rotate <kind> --keys <dir> [...]
  *   sporbar token issue --keys <dir> --role <role> [--cpr …] [--sub …] [--ttl 15m]
  * Exit codes: 0 done, 1 failed, 2 bad usage or configuration (SPB_ERR_CONFIG, every problem listed).
@@ -31,9 +31,10 @@ function program(io: CliIo): Command {
     .command('init <dir>')
     .description('create every key, credential and env file of a deployment in <dir> (0700, files 0600); never overwrites one')
     .option('--producers <template.json>', 'producer template (registry entries without keys); default: the development registry\'s producers')
+    .option('--register-dir <dir>', "the register directory the deployment runs with (its programs' SPORBAR_REGISTER_DIR): the template's activity ids are checked against it; default: the packaged register")
     .exitOverride()
-    .action(async (dir: string, o: { producers?: string }) => {
-      io.out(formatInit(await keysInit(dir, o.producers ? { producers: o.producers } : {})));
+    .action(async (dir: string, o: { producers?: string; registerDir?: string }) => {
+      io.out(formatInit(await keysInit(dir, { ...(o.producers ? { producers: o.producers } : {}), ...(o.registerDir ? { registerDir: o.registerDir } : {}) })));
     });
   keys
     .command('rotate <kind>')

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateSigningKey, loadSigningKey, publicKeyBase64url } from '@sporbar/auditor/checkpoint';
 import type { ConfigProblem } from '@sporbar/common/config';
 import { formatProducerKey, parseProducerKey } from '@sporbar/key-store/producer-auth';
-import { allowListOf, parseProducerRegistry, processingRegister, type ProducerEntry, type ProducerRegistry } from '@sporbar/schemas';
+import { allowListOf, parseProducerRegistry, processingRegister, type ProcessingRegister, type ProducerEntry, type ProducerRegistry, type RegisterFiles } from '@sporbar/schemas';
 
 // ---------------------------------------------------------------------------------------------------
 // Names
@@ -106,8 +106,10 @@ export type ProducerTemplateEntry = Omit<ProducerEntry, 'keys'>;
 /**
  * Checks a template (parsed JSON: `{ "producers": [ … ] }`, each a registry entry without `keys`)
  * with the registry's own parser, so a template is refused for exactly what a registry would be.
+ * `register`: what its activity ids are checked against (`--register-dir`: any notice version's
+ * activity; default the packaged register).
  */
-export function parseProducerTemplate(doc: unknown): ProducerTemplateEntry[] {
+export function parseProducerTemplate(doc: unknown, register: ProcessingRegister | RegisterFiles = processingRegister): ProducerTemplateEntry[] {
   const problems: string[] = [];
   const list = typeof doc === 'object' && doc !== null && Array.isArray((doc as { producers?: unknown }).producers) ? ((doc as { producers: unknown[] }).producers) : undefined;
   if (!list) throw new Error('a producer template is {"producers": [ … ]}: registry entries without keys');
@@ -119,7 +121,7 @@ export function parseProducerTemplate(doc: unknown): ProducerTemplateEntry[] {
   const { $comment: _c, development, ...rest } = doc as Record<string, unknown>;
   if (development === true) problems.push('$.development: a deployment registry is never a development one');
   try {
-    const parsed = parseProducerRegistry({ ...rest, producers: withKeys }, processingRegister);
+    const parsed = parseProducerRegistry({ ...rest, producers: withKeys }, register);
     if (problems.length === 0) return parsed.producers.map(({ keys: _k, ...entry }) => entry);
   } catch (err) {
     problems.push((err as Error).message);
@@ -302,7 +304,14 @@ const parseJson = (text: string): unknown => JSON.parse(text) as unknown;
  * password files) or fresh. Nothing that exists is in `create`. A kept file that contradicts another
  * (a public key that is not its private key's) is a problem, and then nothing is written.
  */
-export async function planKeyDir(dir: string, existing: ReadonlyMap<string, string>, template: readonly ProducerTemplateEntry[], gen: Generators): Promise<Plan> {
+export async function planKeyDir(
+  dir: string,
+  existing: ReadonlyMap<string, string>,
+  template: readonly ProducerTemplateEntry[],
+  gen: Generators,
+  /** What the registry's activity ids are checked against (`--register-dir`; default the packaged register). */
+  register: ProcessingRegister | RegisterFiles = processingRegister,
+): Promise<Plan> {
   const problems: ConfigProblem[] = [];
   const create: Array<{ name: string; content: string }> = [];
   const kept: string[] = [];
@@ -379,7 +388,7 @@ export async function planKeyDir(dir: string, existing: ReadonlyMap<string, stri
   });
   let registry: ProducerRegistry | undefined;
   check(FILES.producers, () => {
-    registry = parseProducerRegistry(parseJson(registryText), processingRegister);
+    registry = parseProducerRegistry(parseJson(registryText), register);
     if (registry.development) throw new Error('is a development registry (public keys): a deployment needs its own');
   });
   if (!registry) return { create: [], kept, problems };

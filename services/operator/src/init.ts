@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configError, type ConfigProblem } from '@sporbar/common/config';
+import { isSporbarError } from '@sporbar/common/errors';
+import { loadRegisterSource, type RegisterFiles } from '@sporbar/schemas';
 import { generateSealKeyPair } from '@sporbar/key-store/seal';
 import { newAccessTokenKeyPem, newCheckpointKeyPem, parseProducerTemplate, planKeyDir, randomSecret, type Generators, type ProducerTemplateEntry } from './deployment.ts';
 import { createFile, ensureKeyDir, openFiles, readKeyDir } from './key-dir.ts';
@@ -24,26 +26,47 @@ export interface InitResult {
   readonly checkpoint: { readonly pem: string; readonly raw: string; readonly keyId: string };
 }
 
-function readTemplate(file: string, problems: ConfigProblem[]): ProducerTemplateEntry[] {
+function readTemplate(file: string, register: RegisterFiles, problems: ConfigProblem[]): ProducerTemplateEntry[] {
   try {
-    return parseProducerTemplate(JSON.parse(readFileSync(file, 'utf8')));
+    return parseProducerTemplate(JSON.parse(readFileSync(file, 'utf8')), register);
   } catch (err) {
     problems.push({ variable: '--producers', problem: `${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     return [];
   }
 }
 
-/** Creates what is missing in `dir`; every problem at once in one SPB_ERR_CONFIG, and then nothing is written. */
-export async function keysInit(dirArg: string, options: { producers?: string } = {}): Promise<InitResult> {
+/**
+ * The register the producers' activity ids are checked against: `--register-dir` (a register directory
+ * with another authority's notice, as the programs' SPORBAR_REGISTER_DIR) or the packaged register.
+ */
+async function readRegister(dir: string | undefined, problems: ConfigProblem[]): Promise<RegisterFiles | undefined> {
+  try {
+    return await loadRegisterSource('sporbar keys init', dir === undefined ? undefined : resolve(dir));
+  } catch (err) {
+    if (!isSporbarError(err, 'SPB_ERR_CONFIG')) throw err;
+    const listed = (err.details['problems'] as ConfigProblem[] | undefined) ?? [{ variable: 'SPORBAR_REGISTER_DIR', problem: err.message }];
+    problems.push(...listed.map((p) => ({ variable: '--register-dir', problem: p.problem })));
+    return undefined;
+  }
+}
+
+/**
+ * Creates what is missing in `dir`; every problem at once in one SPB_ERR_CONFIG, and then nothing is written.
+ * `registerDir`: the register directory the deployment runs with (its programs' SPORBAR_REGISTER_DIR), so the
+ * template may allow the activities of a notice added as files only.
+ */
+export async function keysInit(dirArg: string, options: { producers?: string; registerDir?: string } = {}): Promise<InitResult> {
   const dir = resolve(dirArg);
   const problems: ConfigProblem[] = [];
-  const template = readTemplate(options.producers ?? DEFAULT_TEMPLATE_FILE, problems);
+  const register = await readRegister(options.registerDir, problems);
+  if (!register) throw configError('sporbar keys init', problems);
+  const template = readTemplate(options.producers ?? DEFAULT_TEMPLATE_FILE, register, problems);
   if (problems.length > 0) throw configError('sporbar keys init', problems);
   const d = ensureKeyDir(dir);
   if (d.problem) throw configError('sporbar keys init', [{ variable: '<dir>', problem: d.problem }]);
   const open = openFiles(dir);
   if (open.length > 0) throw configError('sporbar keys init', open.map((f) => ({ variable: f.name, problem: `is open to group or others (mode ${f.mode.toString(8)}): chmod 600 it` })));
-  const plan = await planKeyDir(dir, readKeyDir(dir), template, generators);
+  const plan = await planKeyDir(dir, readKeyDir(dir), template, generators, register);
   if (plan.problems.length > 0 || !plan.publics) throw configError('sporbar keys init', plan.problems);
   for (const f of plan.create) createFile(dir, f.name, f.content);
   return { dir, created: plan.create.map((f) => f.name), kept: plan.kept, ...plan.publics };

@@ -3,12 +3,17 @@
  * again, and what to restart in which order printed. Each rotation can be run again after a crash:
  * the new key is written to the directory (a `rotation-<kind>.json` stage, 0600) before anything
  * depends on it, and every later step is derived from the old and the staged key.
+ *
+ * producers.json is parsed without checking its activity ids against a register: a rotation changes
+ * keys, never an allow-list; the ids were checked by `keys init` (against `--register-dir` when the
+ * deployment runs with another register) and are checked again by the ingest and the gateway at start,
+ * against the register they run with.
  */
 import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { configError, envString, loadConfig, type ConfigProblem } from '@sporbar/common/config';
 import { createSubjectKeyStore, generateSealKeyPair, parseMasterKey, parsePreviousMasterKeys, parsePreviousPseudonymKeys } from '@sporbar/key-store';
-import { parseProducerRegistry, processingRegister, type ProducerRegistry } from '@sporbar/schemas';
+import { parseProducerRegistry, type ProducerRegistry } from '@sporbar/schemas';
 import {
   checkpointPublicOf,
   envFiles,
@@ -63,7 +68,7 @@ function openDir(dir: string, kind: string): Dir {
   const missing = [FILES.keyIds, FILES.producers].filter((f) => !files.has(f));
   if (missing.length) throw refuse(kind, missing.map((f) => ({ variable: '--keys', problem: `${dir} has no ${f}: run sporbar keys init first` })));
   const ids = JSON.parse(files.get(FILES.keyIds)!) as KeyIds;
-  const registry = parseProducerRegistry(JSON.parse(files.get(FILES.producers)!), processingRegister);
+  const registry = parseProducerRegistry(JSON.parse(files.get(FILES.producers)!));
   return { dir, files, ids, registry };
 }
 
@@ -71,7 +76,7 @@ function openDir(dir: string, kind: string): Dir {
 function rewriteEnvFiles(dir: string): string[] {
   const files = readKeyDir(dir);
   const ids = JSON.parse(files.get(FILES.keyIds)!) as KeyIds;
-  const registry = parseProducerRegistry(JSON.parse(files.get(FILES.producers)!), processingRegister);
+  const registry = parseProducerRegistry(JSON.parse(files.get(FILES.producers)!));
   const envs = envFiles({ dir, ids, shape: shapeOf(registry), pseudonymPrevious: files.has(FILES.pseudonymPrevious), sealPrevious: files.has(FILES.sealPrevious), masterPrevious: files.has(FILES.masterPrevious) });
   const changed: string[] = [];
   for (const [name, lines] of envs) {
@@ -210,7 +215,7 @@ async function rotateProducer(d: Dir, o: RotateOptions): Promise<string> {
       p.keys.push({ keyId, algorithm: 'hmac-sha256', secret: randomSecret() });
       replaceFile(d.dir, FILES.producers, `${JSON.stringify(doc, null, 2)}\n`);
     }
-    const registry = parseProducerRegistry(doc, processingRegister);
+    const registry = parseProducerRegistry(doc);
     replaceFile(d.dir, keyFile, `${producerKeyFromRegistry(registry, id)}\n`);
     lines.push(
       `${id}: new key ${registry.producers.find((e) => e.id === id)!.keys.at(-1)!.keyId} added to ${FILES.producers} beside ${p.keys.slice(0, -1).map((k) => k.keyId).join(', ')}; ${keyFile} now holds it.`,

@@ -1,17 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSigningKey, loadVerifyingKey, signTreeHead, verifyTreeHead, logOrigin } from '@sporbar/auditor';
 import { auditorConfigFromEnv } from '@sporbar/auditor';
-import { ingestConfigFromEnv, redriveConfigFromEnv } from '@sporbar/ingest';
-import { readGatewayConfig } from '@sporbar/producer-gateway';
+import { ingestConfigFromEnv, loadIngestConfig, redriveConfigFromEnv } from '@sporbar/ingest';
+import { loadGatewayConfig, readGatewayConfig } from '@sporbar/producer-gateway';
 import { accessApiConfigFromEnv } from '../../access-api/src/config.ts';
 import { projectorConfigFromEnv } from '../../../projections/src/config.ts';
 import { validatePrincipals, type KafkaPrincipalSpec } from '@sporbar/kafka-infra';
 import { createProducerSigner, createProducerVerifier, createSubjectOpener, createSubjectSealer, loadProducerRegistryFile, parseProducerKey, routingKey } from '@sporbar/key-store';
 import { parseEnvFile } from '../src/deployment.ts';
-import { keysInit } from '../src/init.ts';
+import { DEFAULT_TEMPLATE_FILE, keysInit } from '../src/init.ts';
+import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 
 /**
  * `keys init` in process: every env file it writes is read by the program's own configuration
@@ -117,5 +119,52 @@ describe('every env file is accepted by its program', () => {
     });
     for (const s of specs) expect(readFileSync(join(dir, `kafka-${s.user}.password`), 'utf8').trim()).toBe(s.password);
     expect(new Set(specs.map((s) => s.password)).size).toBe(specs.length);
+  });
+});
+
+describe('--register-dir: a deployment whose register has another authority\'s notice (files only)', () => {
+  // schemas' fixture: the packaged notices plus eksempelby-borgerservice, whose activity eksempelby-case-handling the packaged register lacks.
+  const FIXTURE = fileURLToPath(new URL('../../../schemas/test/fixtures/register-other-authority/', import.meta.url));
+  let root: string;
+  let template: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'sporbar-keys-register-'));
+    // The operator adds the new notice's system to a copy of the default template (the README: "Another authority's notice").
+    const doc = JSON.parse(readFileSync(DEFAULT_TEMPLATE_FILE, 'utf8')) as { producers: object[] };
+    doc.producers.push({ id: 'eksempelby-sag', name: 'Eksempelby case system', eventTypes: ['DisclosureRecorded'], activities: ['eksempelby-case-handling'] });
+    template = join(root, 'producers.template.json');
+    writeFileSync(template, JSON.stringify(doc));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const refused = async (p: Promise<unknown>) => {
+    const err = await p.then(() => undefined, (e: unknown) => e);
+    return refusal(() => { throw err; });
+  };
+
+  it('writes a producer entry, key and env file for the new notice\'s activity, which the ingest and the gateway accept with SPORBAR_REGISTER_DIR', async () => {
+    const dir = join(root, 'deployment');
+    await keysInit(dir, { producers: template, registerDir: FIXTURE });
+    const registry = JSON.parse(readFileSync(join(dir, 'producers.json'), 'utf8')) as { producers: Array<{ id: string; activities: unknown }> };
+    expect(registry.producers.find((p) => p.id === 'eksempelby-sag')?.activities).toEqual(['eksempelby-case-handling']);
+    expect(existsSync(join(dir, 'producer-eksempelby-sag.key'))).toBe(true);
+    const envOf = (name: string): Record<string, string> => parseEnvFile(readFileSync(join(dir, name), 'utf8'));
+    expect(existsSync(join(dir, 'producer-eksempelby-sag.env'))).toBe(true);
+    const { config } = await loadIngestConfig({ ...operatorAdds(), ...envOf('ingest.env'), SPORBAR_REGISTER_DIR: FIXTURE });
+    expect(config.producers.producers.find((p) => p.id === 'eksempelby-sag')?.activities).toEqual(['eksempelby-case-handling']);
+    const gw = await loadGatewayConfig({ ...operatorAdds(), ...envOf('gateway.env'), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid=mitid-core', SPORBAR_REGISTER_DIR: FIXTURE });
+    expect(gw.producers.producers.some((p) => p.id === 'eksempelby-sag')).toBe(true);
+    // The packaged register has no such activity: the ingest started without SPORBAR_REGISTER_DIR refuses the registry.
+    const err = refusal(() => ingestConfigFromEnv({ ...operatorAdds(), ...envOf('ingest.env') }));
+    expect(variables(err)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+    expect(err.message).toContain('eksempelby-case-handling');
+  });
+
+  it('without --register-dir the template is checked against the packaged register and refused, nothing written; an invalid directory names --register-dir', async () => {
+    const dir = join(root, 'packaged');
+    const err = await refused(keysInit(dir, { producers: template }));
+    expect(variables(err)).toEqual(['--producers']);
+    expect(err.message).toContain('not an activity of the processing register: eksempelby-case-handling');
+    expect(existsSync(join(dir, 'producers.json'))).toBe(false);
+    expect(variables(await refused(keysInit(join(root, 'invalid'), { producers: template, registerDir: join(root, 'no-register') })))).toContain('--register-dir');
   });
 });

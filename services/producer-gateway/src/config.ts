@@ -1,8 +1,8 @@
-import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
+import { envInteger, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
 import { parseProducerKey, type ProducerKey } from '@sporbar/key-store/producer-auth';
 import { loadProducerRegistryFile } from '@sporbar/key-store';
 import { SporbarError } from '@sporbar/common/errors';
-import type { ProducerRegistry } from '@sporbar/schemas';
+import { loadRegisterSource, registerFiles as packagedRegisterFiles, type ProducerRegistry, type RegisterFiles } from '@sporbar/schemas';
 import { allowListsOf, clientsRegistryProblems, parseGatewayClients, type GatewayClients } from './clients.ts';
 
 /** The producer gateway's environment, declared once (the README's configuration table is generated from it). */
@@ -35,6 +35,8 @@ export const gatewayEnv = {
     meaning: "path of the producer registry (JSON, the ingest's): each client's producer's allow-list of event types and activities is applied before anything is sent (its keys are not kept)",
   }),
   SPORBAR_ENV: envString({ default: 'production', meaning: 'only `development` (exactly) accepts a producer registry marked `development` (public keys)' }),
+  // The gateway classifies nothing: the register is read only to check the producer registry's activity ids (the ingest's register).
+  ...registerDirEnv,
   SPORBAR_GATEWAY_TOKEN_MAX_LIFETIME_SECONDS: envInteger({ default: 3600, minimum: 1, maximum: 86_400, meaning: 'an access token living longer (exp − iat), or issued longer ago, is refused' }),
   SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS: envInteger({ default: 10, minimum: 0, maximum: 300, meaning: "allowed clock difference with the issuer for a token's exp, nbf and iat" }),
   SPORBAR_GATEWAY_RATE_LIMIT_MAX: envInteger({ default: 600, minimum: 1, meaning: 'requests per client per window; more are a 429 SPB_ERR_RATE_LIMITED' }),
@@ -60,17 +62,26 @@ export interface GatewayConfig {
   readonly issuer: string;
   readonly audience: string;
   readonly clients: GatewayClients;
-  /** The producer registry's allow-lists (SPORBAR_PRODUCER_REGISTRY, keys dropped): what each client's producer, and the gateway, may send. */
+  /**
+   * The producer registry's allow-lists (SPORBAR_PRODUCER_REGISTRY, keys dropped): what each client's producer, and the gateway,
+   * may send; activity ids checked against the ingest's register (SPORBAR_REGISTER_DIR, else the packaged one; any notice version's).
+   */
   readonly producers: ProducerRegistry;
   readonly tokenMaxLifetimeSeconds: number;
   readonly clockSkewSeconds: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** Authenticates the events it sends to the ingest, as the gateway's own producer id. */
   readonly producerKey: ProducerKey;
+  /** SPORBAR_REGISTER_DIR (undefined: the packaged register). */
+  readonly registerDir: string | undefined;
 }
 
-/** Reads the gateway's configuration: every problem in one SPB_ERR_CONFIG. */
-export function readGatewayConfig(env: Env = process.env): GatewayConfig {
+/**
+ * Reads the gateway's configuration: every problem in one SPB_ERR_CONFIG. `register`: the register files
+ * the producer registry's activity ids are checked against (default: the packaged ones); with
+ * SPORBAR_REGISTER_DIR set they must be that directory's (`loadGatewayConfig` loads it first).
+ */
+export function readGatewayConfig(env: Env = process.env, register?: RegisterFiles): GatewayConfig {
   return loadConfig('sporbar-producer-gateway', gatewayEnv, env, (v, problems) => ({
     host: v.HOST,
     port: v.PORT,
@@ -84,7 +95,8 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     audience: v.SPORBAR_GATEWAY_AUDIENCE,
     clients: parseGatewayClients(v.SPORBAR_GATEWAY_CLIENTS),
     producers: problems.check('SPORBAR_PRODUCER_REGISTRY', () => {
-      const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY);
+      if (register === undefined && v.SPORBAR_REGISTER_DIR !== undefined) throw new SporbarError('SPB_ERR_CONFIG', 'cannot be checked: SPORBAR_REGISTER_DIR is set but was not loaded (read the configuration with loadGatewayConfig)');
+      const registry = loadProducerRegistryFile(v.SPORBAR_PRODUCER_REGISTRY, register ?? packagedRegisterFiles);
       if (registry.development && v.SPORBAR_ENV !== 'development') throw new SporbarError('SPB_ERR_CONFIG', 'is the development producer registry (public keys): refused unless SPORBAR_ENV=development');
       for (const problem of clientsRegistryProblems(parseGatewayClients(v.SPORBAR_GATEWAY_CLIENTS), registry, v.SPORBAR_GATEWAY_PRODUCER_ID)) problems.add('SPORBAR_GATEWAY_CLIENTS', problem);
       return allowListsOf(registry);
@@ -93,5 +105,16 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     clockSkewSeconds: v.SPORBAR_GATEWAY_CLOCK_SKEW_SECONDS,
     rateLimit: { max: v.SPORBAR_GATEWAY_RATE_LIMIT_MAX, windowMs: v.SPORBAR_GATEWAY_RATE_LIMIT_WINDOW_SECONDS * 1000 },
     producerKey: parseProducerKey(v.SPORBAR_GATEWAY_PRODUCER_ID, v.SPORBAR_PRODUCER_KEY),
+    registerDir: v.SPORBAR_REGISTER_DIR,
   }));
+}
+
+/**
+ * The gateway's start: the register files (SPORBAR_REGISTER_DIR, else the packaged ones; an invalid
+ * directory is SPB_ERR_CONFIG listing its problems), then the configuration, its producer registry
+ * checked against them, so a producer may be allowed an activity of a notice added as files only.
+ */
+export async function loadGatewayConfig(env: Env = process.env): Promise<GatewayConfig> {
+  const dir = loadConfig('sporbar-producer-gateway', registerDirEnv, env, (v) => v.SPORBAR_REGISTER_DIR);
+  return readGatewayConfig(env, await loadRegisterSource('sporbar-producer-gateway', dir));
 }

@@ -4,10 +4,11 @@ import pino from 'pino';
 import { createKafkaTransport } from '@sporbar/producer';
 import { configOrExit } from '@sporbar/common/config';
 import { probe, readiness } from '@sporbar/common/health';
-import { readGatewayConfig } from './config.ts';
+import { loadGatewayConfig } from './config.ts';
 import { buildGateway } from './gateway.ts';
 
-const config = configOrExit(() => readGatewayConfig());
+// The register (SPORBAR_REGISTER_DIR, else the packaged one) first: the producer registry's activity ids are checked against it.
+const config = await loadGatewayConfig().catch((err: unknown) => configOrExit(() => { throw err; }));
 const log = pino({ name: 'sporbar-producer-gateway', level: config.logLevel });
 // One transport (and spool) for the gateway; one SDK producer per authenticated producer id.
 const transport = createKafkaTransport({

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { developmentProducerKey, formatProducerKey } from '@sporbar/key-store/producer-auth';
 import { configRefusal as refusal, refusedVariables as variables } from '../../common/test/support/config-refusal.ts';
 import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
-import { readGatewayConfig } from '../src/config.ts';
+import { loadGatewayConfig, readGatewayConfig } from '../src/config.ts';
 
 const registry = { SPORBAR_PRODUCER_REGISTRY: DEVELOPMENT_PRODUCER_REGISTRY_FILE, SPORBAR_ENV: 'development' };
 
@@ -73,5 +77,39 @@ describe('the producer gateway configuration', () => {
     expect(variables(err)).toEqual(['SPORBAR_GATEWAY_CLIENTS', 'SPORBAR_GATEWAY_CLIENTS']);
     expect(err.message).toContain('producer stranger is not in the producer registry');
     expect(err.message).toContain("sporbar-retention is one of Sporbar's own principals");
+  });
+
+  it('the producer registry is checked against SPORBAR_REGISTER_DIR when set: an activity of a notice added as files only is accepted there, refused with the packaged register', async () => {
+    // Another authority's notice as files only: eksempelby-case-handling is an activity of it, not of the packaged register.
+    const FIXTURE = fileURLToPath(new URL('../../../schemas/test/fixtures/register-other-authority/', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'sporbar-gateway-register-'));
+    try {
+      const doc = JSON.parse(readFileSync(DEVELOPMENT_PRODUCER_REGISTRY_FILE, 'utf8')) as { producers: object[] };
+      doc.producers.push({
+        id: 'eksempelby-sag', name: 'Eksempelby case system', eventTypes: ['DisclosureRecorded'], activities: ['eksempelby-case-handling'],
+        keys: [{ keyId: 'p1', algorithm: 'hmac-sha256', secret: key() }],
+      });
+      writeFileSync(join(dir, 'producers.json'), JSON.stringify(doc));
+      const env = {
+        SPORBAR_SEAL_PUBLIC_KEY: key(), SPORBAR_ROUTING_SECRET: key(), SPORBAR_GATEWAY_ISSUER: 'https://idp.example/realms/sporbar', SPORBAR_GATEWAY_CLIENTS: 'mitid-gw=mitid-core',
+        SPORBAR_PRODUCER_KEY: formatProducerKey(developmentProducerKey('http-ingest')), ...registry, SPORBAR_PRODUCER_REGISTRY: join(dir, 'producers.json'),
+      };
+      const config = await loadGatewayConfig({ ...env, SPORBAR_REGISTER_DIR: FIXTURE });
+      expect(config.registerDir).toBe(FIXTURE);
+      expect(config.producers.producers.find((p) => p.id === 'eksempelby-sag')?.activities).toEqual(['eksempelby-case-handling']);
+
+      const err = await loadGatewayConfig(env).then(() => undefined, (e: unknown) => e);
+      const refused = refusal(() => { throw err; });
+      expect(variables(refused)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+      expect(refused.message).toContain('not an activity of the processing register: eksempelby-case-handling');
+      // Read without loading the directory it names: refused, not checked against the packaged register.
+      const unloaded = refusal(() => readGatewayConfig({ ...env, SPORBAR_REGISTER_DIR: FIXTURE }));
+      expect(variables(unloaded)).toEqual(['SPORBAR_PRODUCER_REGISTRY']);
+      expect(unloaded.message).toContain('loadGatewayConfig');
+      const invalid = await loadGatewayConfig({ ...env, SPORBAR_REGISTER_DIR: join(dir, 'no-register') }).then(() => undefined, (e: unknown) => e);
+      expect(variables(refusal(() => { throw invalid; }))).toContain('SPORBAR_REGISTER_DIR');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
