@@ -15,18 +15,19 @@
 import { SporbarError } from '@sporbar/common/errors';
 import type {
   CollectionSourceKind,
-  ConsentScope,
   DataCategory,
-  DataSubjectRightKind,
+  DataSubjectRight,
+  Flow,
   LegalBasis,
   NoticeId,
   PostalAddress,
+  ProcessingActivity,
   ProcessingRegister,
   RecipientRole,
-  RetentionPeriod,
+  RetentionRule,
   Sources,
   SourceRef,
-  TransferSafeguard,
+  ThirdCountryRule,
 } from './types.ts';
 
 /** A text in both languages. The notices we hold are English; the Danish is the register's own rendering. */
@@ -136,26 +137,13 @@ export interface RecipientEntry extends Partial<Omit<RecipientDef, 'id'>> {
   readonly sources: Sources;
 }
 
-export interface RetentionRuleEntry {
-  readonly id: string;
-  readonly activityIds: readonly string[];
-  readonly categoryIds: readonly string[];
-  readonly period: RetentionPeriod;
-  readonly condition?: string;
-  readonly startsAt: string;
+// The file's entries are the register's own types without the notice id (the file names it once) and with
+// a text in both languages where the register holds its English description.
+export interface RetentionRuleEntry extends Omit<RetentionRule, 'noticeId' | 'description'> {
   readonly text: Text;
-  readonly sources: Sources;
 }
 
-export interface ThirdCountryRuleEntry {
-  readonly id: string;
-  readonly activityIds: readonly string[];
-  readonly countries: readonly string[] | 'ANY';
-  readonly safeguard: TransferSafeguard;
-  readonly recipientIds?: readonly string[];
-  readonly condition: string;
-  readonly sources: Sources;
-}
+export type ThirdCountryRuleEntry = Omit<ThirdCountryRule, 'noticeId'>;
 
 export interface CollectionSourceEntry extends Partial<Omit<CollectionSourceDef, 'id'>> {
   readonly id: string;
@@ -164,43 +152,16 @@ export interface CollectionSourceEntry extends Partial<Omit<CollectionSourceDef,
   readonly sources: Sources;
 }
 
-export interface RightEntry {
-  readonly id: string;
-  readonly right: DataSubjectRightKind;
-  readonly status: 'applicable' | 'not-applicable' | 'not-stated';
-  readonly reason?: string;
-  readonly activityIds: readonly string[];
-  readonly channels: readonly string[];
-  readonly sources: Sources;
-}
+export type RightEntry = Omit<DataSubjectRight, 'noticeId'>;
 
-export interface FlowEntry {
-  readonly id: string;
-  readonly recipientId: string;
-  readonly roles: readonly [RecipientRole, ...RecipientRole[]];
-  readonly purposeIds: readonly string[];
-  readonly legalBases: readonly LegalBasis[];
-  readonly categoryIds: readonly string[];
-  readonly categoriesBasis: 'stated' | 'inferred';
-  readonly consentScopes: readonly ConsentScope[];
-  readonly retentionRuleIds: readonly string[];
+export interface FlowEntry extends Omit<Flow, 'description'> {
   readonly text: Text;
-  readonly sources: Sources;
 }
 
-export interface ActivityEntry {
-  readonly id: string;
+export interface ActivityEntry extends Omit<ProcessingActivity, 'noticeId' | 'name' | 'description' | 'flows'> {
   readonly name: Text;
   readonly text: Text;
-  readonly dataSubjects: readonly string[];
-  readonly purposeIds: readonly string[];
-  readonly legalBases: readonly LegalBasis[];
-  readonly categoryIds: readonly string[];
-  readonly retentionRuleIds: readonly string[];
-  readonly thirdCountryRuleIds: readonly string[];
-  readonly collectionSourceIds: readonly string[];
   readonly flows: readonly FlowEntry[];
-  readonly sources: Sources;
 }
 
 export interface NoticeVersionFile {
