@@ -140,6 +140,11 @@ export function chartText(lang: ChartLang): { title: string; seeNumbers: string;
   return { title: t.title, seeNumbers: t.seeNumbers, legendBars: t.legendBars, legendFlag: t.legendFlag };
 }
 
+/** "3 ikke omfattet af privatlivspolitikken" / "3 not covered by the privacy notice". */
+export function flaggedWords(lang: ChartLang, n: number): string {
+  return TEXT[lang].flaggedMark(n);
+}
+
 /** A whole number with the language's thousands separator: 1.234 (da), 1,234 (en). */
 export function fmt(lang: ChartLang, n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, lang === 'da' ? '.' : ',');
@@ -376,9 +381,15 @@ export function escapeXml(s: string): string {
 export const CHART_COLOURS = { background: '#ffffff', text: '#1a1a1a', bar: '#1f5fa8', flag: '#b3261e', axis: '#595959', grid: '#d0d0d0' } as const;
 
 /** The drawing's geometry in viewBox units (1 unit = 1 px when the chart is 320 px wide). */
-export const CHART_GEOMETRY = {
+export const CHART_GEOMETRY: ChartSizes = {
   width: 320, pad: 6, fontSize: 12, labelSize: 13, laneLabel: 18, barMax: 34, countRoom: 20, laneGap: 10, axis: 30, legendLine: 16,
-} as const;
+};
+
+/** The sizes a drawing of the layout is made with (the PDF uses points and smaller type). */
+export interface ChartSizes {
+  width: number; pad: number; fontSize: number; labelSize: number; laneLabel: number; barMax: number;
+  countRoom: number; laneGap: number; axis: number; legendLine: number;
+}
 
 /** A rough text width for Helvetica/Arial-like fonts: enough to decide where text fits. */
 export function textWidth(s: string, size: number): number {
@@ -408,8 +419,7 @@ export interface ChartGeometry {
   axisY: number;
 }
 
-export function chartGeometry(layout: ChartLayout): ChartGeometry {
-  const G = CHART_GEOMETRY;
+export function chartGeometry(layout: ChartLayout, G: ChartSizes = CHART_GEOMETRY): ChartGeometry {
   const t = TEXT[layout.lang];
   const plotLeft = G.pad;
   const plotWidth = G.width - 2 * G.pad;
