@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartLayout, timelineChartSvg, timelineChartTable, renderTimelineChart, MAX_LANES, type ChartSeries } from '../src/html/timeline-chart.ts';
+import { chartLayout, timelineChartSvg, renderTimelineChart, MAX_LANES, type ChartSeries } from '../src/html/timeline-chart.ts';
 
 const DAY = 86_400_000;
 /** `n` instants spread evenly from `from` over `days` days. */
