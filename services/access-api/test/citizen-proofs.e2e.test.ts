@@ -82,6 +82,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks its proofs on th
     await page.screenshot({ path: `${ARTIFACTS}citizen-proofs-desktop.png`, fullPage: true });
 
     // "Hent bevis" saves the same file the API answers.
+    // Each disclosure is a <details>: open it to reach its proof link.
+    await page.locator(`li.disclosure:has(.proof[data-event-id="${sys.mine[0]}"]) summary`).click();
     const link = page.locator(`.proof[data-event-id="${sys.mine[0]}"] a.proof-download`);
     expect(await link.innerText()).toBe('Hent bevis');
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
