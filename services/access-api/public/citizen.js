@@ -74,7 +74,7 @@
     document.querySelectorAll('a[data-lang]').forEach(function (a) {
       a.addEventListener('click', function (e) {
         e.preventDefault();
-        load('/v1/me/report' + new URL(a.href).search);
+        load('/v1/me/report' + a.search);
       });
     });
     // Signing out forgets the token here; the form posts to /auth/logout.

@@ -100,6 +100,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks its proofs on th
     await signIn(page, 'en');
     const shown = await results(page);
     for (const r of shown) expect(r.text).toMatch(/^Checked on this device: in the log \(checkpoint of \d+ entries\), confirmed by datatilsynet and rigsrevisionen$/);
+    // Open the first disclosure (a <details>): its body (details, judged-by line, proof) must fit 360 px too.
+    await page.locator('li.disclosure summary').first().click();
     expect(await page.locator('.proof a.proof-download').first().innerText()).toBe('Download proof');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}citizen-proofs-360.png`, fullPage: true });
