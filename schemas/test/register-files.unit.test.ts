@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { isSporbarError } from '@sporbar/common/errors';
 import {
+  AUTOMATED_DECISIONS_STATUSES,
+  DATA_SUBJECT_RIGHT_KINDS,
   composeRegister,
   ConsentScopeValues,
   LegalBasisValues,
@@ -15,6 +17,13 @@ import {
   validateRegister,
   versionsInForce,
   type ActivityEntry,
+  type AutomatedDecisionsEntry,
+  type ConsentScopeDef,
+  type CountryDef,
+  type DetailFieldDef,
+  type RightDef,
+  type RoleDef,
+  type SafeguardDef,
   type CollectionSourceDef,
   type CollectionSourceEntry,
   type ComplaintAuthorityEntry,
@@ -54,7 +63,7 @@ describe('the register files', () => {
     ]);
   });
 
-  it('build exactly the register the TypeScript code built (register 1.0.0, snapshot taken before the move)', () => {
+  it('build exactly the register of the snapshot (register 1.0.0, taken before the move to files; English texts and new fields updated on purpose since)', () => {
     const snapshot: unknown = JSON.parse(readFileSync(new URL('fixtures/register-1.0.0.snapshot.json', import.meta.url), 'utf8'));
     expect(JSON.parse(JSON.stringify(register))).toEqual(snapshot);
   });
@@ -175,11 +184,13 @@ const defs = registerJsonSchema.$defs as Record<string, SchemaDef>;
 const root = registerJsonSchema as unknown as SchemaDef;
 const sorted = (xs: readonly string[]): string[] => [...xs].sort();
 
+const VOCABULARIES = ['roles', 'safeguards', 'rights', 'consentScopes', 'countries', 'detailFields'] as const;
+
 describe('the JSON Schema and the TypeScript types agree', () => {
   const cases: [string, SchemaDef, readonly string[], readonly string[]][] = [
     ['noticeVersion (root)', root,
-      keysOf<NoticeVersionFile>()(['notice', 'version', 'effective', 'title', 'language', 'textFile', 'controller', 'complaintAuthority', 'thirdCountryPolicy', 'rightsCaveat', 'remarks', 'sources', 'legalBases', 'purposes', 'dataCategories', 'recipients', 'retentionRules', 'thirdCountryRules', 'collectionSources', 'rights', 'activities']),
-      requiredOf<NoticeVersionFile>()(['notice', 'version', 'effective', 'title', 'language', 'textFile', 'controller', 'complaintAuthority', 'thirdCountryPolicy', 'rightsCaveat', 'remarks', 'sources', 'legalBases', 'purposes', 'dataCategories', 'recipients', 'retentionRules', 'thirdCountryRules', 'collectionSources', 'rights', 'activities'])],
+      keysOf<NoticeVersionFile>()(['notice', 'version', 'effective', 'title', 'language', 'textFile', 'controller', 'complaintAuthority', 'thirdCountryPolicy', 'rightsCaveat', 'automatedDecisions', 'remarks', 'sources', 'legalBases', 'purposes', 'dataCategories', 'recipients', 'retentionRules', 'thirdCountryRules', 'collectionSources', 'rights', 'activities']),
+      requiredOf<NoticeVersionFile>()(['notice', 'version', 'effective', 'title', 'language', 'textFile', 'controller', 'complaintAuthority', 'thirdCountryPolicy', 'rightsCaveat', 'automatedDecisions', 'remarks', 'sources', 'legalBases', 'purposes', 'dataCategories', 'recipients', 'retentionRules', 'thirdCountryRules', 'collectionSources', 'rights', 'activities'])],
     ['effectivePeriod', defs.effectivePeriod!, keysOf<EffectivePeriod>()(['from', 'to']), requiredOf<EffectivePeriod>()(['from'])],
     ['text', defs.text!, keysOf<Text>()(['en', 'da']), requiredOf<Text>()(['en', 'da'])],
     ['controller', defs.controller!, keysOf<ControllerEntry>()(['id', 'name', 'nameEn', 'cvr', 'address', 'phone', 'email', 'dpo', 'sources']),
@@ -199,7 +210,7 @@ describe('the JSON Schema and the TypeScript types agree', () => {
       keysOf<RetentionRuleEntry>()(['id', 'activityIds', 'categoryIds', 'period', 'condition', 'startsAt', 'text', 'sources']),
       requiredOf<RetentionRuleEntry>()(['id', 'activityIds', 'categoryIds', 'period', 'startsAt', 'text', 'sources'])],
     ['thirdCountryRuleEntry', defs.thirdCountryRuleEntry!,
-      keysOf<ThirdCountryRuleEntry>()(['id', 'activityIds', 'countries', 'safeguard', 'recipientIds', 'condition', 'sources']),
+      keysOf<ThirdCountryRuleEntry>()(['id', 'activityIds', 'countries', 'safeguard', 'safeguardText', 'recipientIds', 'condition', 'sources']),
       requiredOf<ThirdCountryRuleEntry>()(['id', 'activityIds', 'countries', 'safeguard', 'condition', 'sources'])],
     ['collectionSourceEntry', defs.collectionSourceEntry!,
       keysOf<CollectionSourceEntry>()(['id', 'name', 'kind', 'activityIds', 'categoryIds', 'text', 'sources']),
@@ -212,8 +223,15 @@ describe('the JSON Schema and the TypeScript types agree', () => {
     ['activityEntry', defs.activityEntry!,
       keysOf<ActivityEntry>()(['id', 'name', 'text', 'dataSubjects', 'purposeIds', 'legalBases', 'categoryIds', 'retentionRuleIds', 'thirdCountryRuleIds', 'collectionSourceIds', 'flows', 'sources']),
       requiredOf<ActivityEntry>()(['id', 'name', 'text', 'dataSubjects', 'purposeIds', 'legalBases', 'categoryIds', 'retentionRuleIds', 'thirdCountryRuleIds', 'collectionSourceIds', 'flows', 'sources'])],
-    ['sharedFile', defs.sharedFile!, keysOf<SharedFile>()(['registerVersion', 'legalBases', 'dataCategories', 'recipients', 'collectionSources']),
-      requiredOf<SharedFile>()(['registerVersion', 'legalBases', 'dataCategories', 'recipients', 'collectionSources'])],
+    ['sharedFile', defs.sharedFile!, keysOf<SharedFile>()(['registerVersion', 'legalBases', 'dataCategories', 'recipients', 'collectionSources', ...VOCABULARIES]),
+      requiredOf<SharedFile>()(['registerVersion', 'legalBases', 'dataCategories', 'recipients', 'collectionSources', ...VOCABULARIES])],
+    ['automatedDecisions', defs.automatedDecisions!, keysOf<AutomatedDecisionsEntry>()(['status', 'text', 'sources']), requiredOf<AutomatedDecisionsEntry>()(['status'])],
+    ['roleDef', defs.roleDef!, keysOf<RoleDef>()(['id', 'name', 'text']), requiredOf<RoleDef>()(['id', 'name', 'text'])],
+    ['safeguardDef', defs.safeguardDef!, keysOf<SafeguardDef>()(['id', 'name']), requiredOf<SafeguardDef>()(['id', 'name'])],
+    ['rightDef', defs.rightDef!, keysOf<RightDef>()(['id', 'name', 'text']), requiredOf<RightDef>()(['id', 'name', 'text'])],
+    ['consentScopeDef', defs.consentScopeDef!, keysOf<ConsentScopeDef>()(['id', 'name']), requiredOf<ConsentScopeDef>()(['id', 'name'])],
+    ['countryDef', defs.countryDef!, keysOf<CountryDef>()(['id', 'name']), requiredOf<CountryDef>()(['id', 'name'])],
+    ['detailFieldDef', defs.detailFieldDef!, keysOf<DetailFieldDef>()(['id', 'name']), requiredOf<DetailFieldDef>()(['id', 'name'])],
     ['legalBasisDef', defs.legalBasisDef!, keysOf<LegalBasisDef>()(['id', 'title', 'reference', 'declarable']), requiredOf<LegalBasisDef>()(['id', 'title', 'reference', 'declarable'])],
     ['dataCategoryDef', defs.dataCategoryDef!, keysOf<DataCategoryDef>()(['id', 'name', 'text', 'special', 'confidential', 'requiredLegalBasis', 'anonymised']),
       requiredOf<DataCategoryDef>()(['id', 'name', 'text', 'special', 'confidential'])],
@@ -233,5 +251,7 @@ describe('the JSON Schema and the TypeScript types agree', () => {
     expect(enumOf('recipientRole')).toEqual(RecipientRoleValues);
     expect(enumOf('transferSafeguard')).toEqual(TransferSafeguardValues);
     expect(enumOf('consentScope')).toEqual(ConsentScopeValues);
+    expect(enumOf('rightKind')).toEqual(DATA_SUBJECT_RIGHT_KINDS);
+    expect((defs.automatedDecisions!.properties.status as { enum: string[] }).enum).toEqual(AUTOMATED_DECISIONS_STATUSES);
   });
 });

@@ -4,7 +4,8 @@
 // effective periods, the composition and referential integrity of the register in force when each
 // version takes effect — and, with --texts, that every quote occurs in its notice text. --texts may be given
 // more than once (the packaged texts and a deployment's own, e.g. a new authority's notice): a version's
-// `textFile` is read from the first directory that has it.
+// `textFile` is read from the first directory that has it. It also refuses a register that uses a code
+// (role, safeguard, right, consent scope, country) without words, or a text without its Danish or English.
 // Exit code 0: valid; 1: problems (listed on stderr); 2: usage.
 //
 // `sporbar-register diff <old dir> <new dir> [--json] [--exit-code]`: what changed between two register
@@ -19,6 +20,7 @@ import { isMainModule } from '@sporbar/common/main-module';
 import { registerAt, unquotedSources, type RegisterFiles } from '../register/load-register.ts';
 import { checkRegisterFiles, readRegisterTexts } from '../register/register-yaml.ts';
 import { diffRegisters, formatRegisterDiff } from '../register/diff.ts';
+import { registerWordIssues } from '../register/words.ts';
 
 export interface CliIo {
   out(line: string): void;
@@ -85,6 +87,9 @@ export function runRegisterCli(argv: readonly string[], io: CliIo = { out: (l) =
   const { files, problems } = checkRegisterFiles(readRegisterTexts(resolve(dir)));
   for (const p of problems) io.err(`✗ ${p.file}${p.path}: ${p.message}`);
   if (files === null) return 1;
+  // Every term a citizen can meet needs its words in Danish and English (the citizen page shows no codes).
+  const words = registerWordIssues(files);
+  for (const p of words) io.err(`✗ ${p.file}${p.path}: ${p.message}`);
 
   const textDirs = parsed.values.texts ?? [];
   let failed = false;
@@ -104,7 +109,7 @@ export function runRegisterCli(argv: readonly string[], io: CliIo = { out: (l) =
       io.err(`✗ ${label}: ${isSporbarError(e) || e instanceof Error ? e.message : String(e)}`);
     }
   }
-  if (failed) return 1;
+  if (failed || words.length > 0) return 1;
   io.out(`✓ ${files.versions.length} notice version(s) valid`);
   return 0;
 }

@@ -24,3 +24,4 @@ export * from './load-register.ts';
 export * from './in-force.ts';
 export * from './diff.ts';
 export * from './dry-run.ts';
+export * from './words.ts';

@@ -14,7 +14,11 @@
  */
 import { SporbarError } from '@sporbar/common/errors';
 import type {
+  AutomatedDecisionsStatus,
   CollectionSourceKind,
+  ConsentScope,
+  DataSubjectRightKind,
+  TransferSafeguard,
   DataCategory,
   DataSubjectRight,
   Flow,
@@ -46,7 +50,8 @@ export interface EffectivePeriod {
 export interface LegalBasisDef {
   readonly id: LegalBasis;
   readonly title: Text;
-  readonly reference: string;
+  /** The law or article, as a citizen reads it in each language. */
+  readonly reference: Text;
   readonly declarable: boolean;
 }
 
@@ -64,7 +69,7 @@ export interface RecipientDef {
   readonly id: string;
   readonly name: Text;
   readonly role: RecipientRole;
-  readonly roleNote?: string;
+  readonly roleNote?: Text;
   readonly cvr?: string;
   readonly isCategory: boolean;
   readonly text: Text;
@@ -77,12 +82,54 @@ export interface CollectionSourceDef {
   readonly text: Text;
 }
 
+/** A code's words: its name (and, for roles and rights, what it means) in both languages. */
+export interface RoleDef {
+  readonly id: RecipientRole;
+  readonly name: Text;
+  readonly text: Text;
+}
+
+export interface SafeguardDef {
+  readonly id: TransferSafeguard;
+  readonly name: Text;
+}
+
+export interface RightDef {
+  readonly id: DataSubjectRightKind;
+  readonly name: Text;
+  readonly text: Text;
+}
+
+export interface ConsentScopeDef {
+  readonly id: ConsentScope;
+  readonly name: Text;
+}
+
+/** A country outside the EU/EEA by its ISO 3166-1 alpha-2 code. */
+export interface CountryDef {
+  readonly id: string;
+  readonly name: Text;
+}
+
+/** A field name of a disclosure's personal details (the producers choose them, camelCase). */
+export interface DetailFieldDef {
+  readonly id: string;
+  readonly name: Text;
+}
+
 export interface SharedFile {
   readonly registerVersion: string;
   readonly legalBases: readonly LegalBasisDef[];
   readonly dataCategories: readonly DataCategoryDef[];
   readonly recipients: readonly RecipientDef[];
   readonly collectionSources: readonly CollectionSourceDef[];
+  /** The vocabularies: every code a citizen could meet, in words (see words.ts). */
+  readonly roles: readonly RoleDef[];
+  readonly safeguards: readonly SafeguardDef[];
+  readonly rights: readonly RightDef[];
+  readonly consentScopes: readonly ConsentScopeDef[];
+  readonly countries: readonly CountryDef[];
+  readonly detailFields: readonly DetailFieldDef[];
 }
 
 export interface ControllerEntry {
@@ -139,11 +186,16 @@ export interface RecipientEntry extends Partial<Omit<RecipientDef, 'id'>> {
 
 // The file's entries are the register's own types without the notice id (the file names it once) and with
 // a text in both languages where the register holds its English description.
-export interface RetentionRuleEntry extends Omit<RetentionRule, 'noticeId' | 'description'> {
+export interface RetentionRuleEntry extends Omit<RetentionRule, 'noticeId' | 'description' | 'condition' | 'startsAt'> {
+  readonly condition?: Text;
+  readonly startsAt: Text;
   readonly text: Text;
 }
 
-export type ThirdCountryRuleEntry = Omit<ThirdCountryRule, 'noticeId'>;
+export interface ThirdCountryRuleEntry extends Omit<ThirdCountryRule, 'noticeId' | 'condition' | 'safeguardText'> {
+  readonly condition: Text;
+  readonly safeguardText?: Text;
+}
 
 export interface CollectionSourceEntry extends Partial<Omit<CollectionSourceDef, 'id'>> {
   readonly id: string;
@@ -152,14 +204,24 @@ export interface CollectionSourceEntry extends Partial<Omit<CollectionSourceDef,
   readonly sources: Sources;
 }
 
-export type RightEntry = Omit<DataSubjectRight, 'noticeId'>;
+export interface RightEntry extends Omit<DataSubjectRight, 'noticeId' | 'reason' | 'channels'> {
+  readonly reason?: Text;
+  readonly channels: readonly Text[];
+}
+
+export interface AutomatedDecisionsEntry {
+  readonly status: AutomatedDecisionsStatus;
+  readonly text?: Text;
+  readonly sources?: Sources;
+}
 
 export interface FlowEntry extends Omit<Flow, 'description'> {
   readonly text: Text;
 }
 
-export interface ActivityEntry extends Omit<ProcessingActivity, 'noticeId' | 'name' | 'description' | 'flows'> {
+export interface ActivityEntry extends Omit<ProcessingActivity, 'noticeId' | 'name' | 'description' | 'flows' | 'dataSubjects'> {
   readonly name: Text;
+  readonly dataSubjects: readonly Text[];
   readonly text: Text;
   readonly flows: readonly FlowEntry[];
 }
@@ -177,6 +239,7 @@ export interface NoticeVersionFile {
   readonly complaintAuthority: ComplaintAuthorityEntry;
   readonly thirdCountryPolicy: Text;
   readonly rightsCaveat: Text;
+  readonly automatedDecisions: AutomatedDecisionsEntry;
   readonly remarks: readonly string[];
   readonly sources: Sources;
   readonly legalBases: readonly LegalBasisEntry[];
@@ -286,11 +349,16 @@ export function composeRegister(shared: SharedFile, versions: readonly NoticeVer
     notices: versions.map((v) => ({
       id: v.notice, title: v.title.en, version: v.version, language: v.language, controllerId: v.controller.id,
       complaintAuthorityId: v.complaintAuthority.id, activityIds: v.activities.map((a) => a.id),
-      thirdCountryPolicy: v.thirdCountryPolicy.en, rightsCaveat: v.rightsCaveat.en, textFile: v.textFile, remarks: v.remarks, sources: v.sources,
+      thirdCountryPolicy: v.thirdCountryPolicy.en, rightsCaveat: v.rightsCaveat.en,
+      automatedDecisions: {
+        status: v.automatedDecisions.status, ...(v.automatedDecisions.text === undefined ? {} : { text: v.automatedDecisions.text.en }),
+        ...(v.automatedDecisions.sources === undefined ? {} : { sources: v.automatedDecisions.sources }),
+      },
+      textFile: v.textFile, remarks: v.remarks, sources: v.sources,
     })),
     legalBases: [...bases.values()].map((b) => {
       need('legal basis', b, ['title', 'reference', 'declarable']);
-      return { id: b.id as LegalBasis, title: en(b.title), reference: b.reference as string, declarable: b.declarable as boolean, sources: (b.sources ?? []) as SourceRef[] };
+      return { id: b.id as LegalBasis, title: en(b.title), reference: en(b.reference), declarable: b.declarable as boolean, sources: (b.sources ?? []) as SourceRef[] };
     }),
     purposes: versions.flatMap((v) => v.purposes.map((p) => ({ id: p.id, noticeId: v.notice, description: p.text.en, sources: p.sources }))),
     dataCategories: [...categories.values()].map((c) => {
@@ -305,17 +373,18 @@ export function composeRegister(shared: SharedFile, versions: readonly NoticeVer
     recipients: [...recipients.values()].map((r) => {
       need('recipient', r, ['name', 'role', 'isCategory', 'text']);
       return {
-        id: r.id as string, name: en(r.name), role: r.role as RecipientRole, ...opt('roleNote', r.roleNote), ...opt('cvr', r.cvr),
+        id: r.id as string, name: en(r.name), role: r.role as RecipientRole, ...opt('roleNote', r.roleNote === undefined ? undefined : en(r.roleNote)), ...opt('cvr', r.cvr),
         isCategory: r.isCategory as boolean, description: en(r.text), sources: withSources(r),
       };
     }),
     retentionRules: versions.flatMap((v) => v.retentionRules.map(({ text, sources, condition, ...r }) => ({
       id: r.id, noticeId: v.notice, activityIds: r.activityIds, categoryIds: r.categoryIds, period: r.period,
-      ...(condition === undefined ? {} : { condition }), startsAt: r.startsAt, description: text.en, sources,
+      ...(condition === undefined ? {} : { condition: condition.en }), startsAt: r.startsAt.en, description: text.en, sources,
     }))),
     thirdCountryRules: versions.flatMap((v) => v.thirdCountryRules.map((t) => ({
       id: t.id, noticeId: v.notice, activityIds: t.activityIds, countries: t.countries, safeguard: t.safeguard,
-      ...(t.recipientIds === undefined ? {} : { recipientIds: t.recipientIds }), condition: t.condition, sources: t.sources,
+      ...(t.safeguardText === undefined ? {} : { safeguardText: t.safeguardText.en }),
+      ...(t.recipientIds === undefined ? {} : { recipientIds: t.recipientIds }), condition: t.condition.en, sources: t.sources,
     }))),
     collectionSources: [...collection.values()].map((s) => {
       need('collection source', s, ['name', 'kind', 'text']);
@@ -325,11 +394,11 @@ export function composeRegister(shared: SharedFile, versions: readonly NoticeVer
       };
     }),
     rights: versions.flatMap((v) => v.rights.map((r) => ({
-      id: r.id, noticeId: v.notice, right: r.right, status: r.status, ...(r.reason === undefined ? {} : { reason: r.reason }),
-      activityIds: r.activityIds, channels: r.channels, sources: r.sources,
+      id: r.id, noticeId: v.notice, right: r.right, status: r.status, ...(r.reason === undefined ? {} : { reason: r.reason.en }),
+      activityIds: r.activityIds, channels: r.channels.map(en), sources: r.sources,
     }))),
     activities: versions.flatMap((v) => v.activities.map((a) => ({
-      id: a.id, noticeId: v.notice, name: a.name.en, description: a.text.en, dataSubjects: a.dataSubjects, purposeIds: a.purposeIds,
+      id: a.id, noticeId: v.notice, name: a.name.en, description: a.text.en, dataSubjects: a.dataSubjects.map(en), purposeIds: a.purposeIds,
       legalBases: a.legalBases, categoryIds: a.categoryIds, retentionRuleIds: a.retentionRuleIds, thirdCountryRuleIds: a.thirdCountryRuleIds,
       collectionSourceIds: a.collectionSourceIds,
       flows: a.flows.map((f) => ({

@@ -103,3 +103,36 @@ export function describeRetention(rule: RetentionRule | RetentionPeriod): string
       return 'no retention period stated in the notice';
   }
 }
+
+const UNITS_DA: [keyof IsoDuration, string, string][] = [
+  ['years', 'år', 'år'], ['months', 'måned', 'måneder'], ['weeks', 'uge', 'uger'], ['days', 'dag', 'dage'], ['hours', 'time', 'timer'], ['minutes', 'minut', 'minutter'], ['seconds', 'sekund', 'sekunder'],
+];
+
+/** "30 dage", "1 time", "6 måneder", "1 år og 6 måneder". */
+export function describeIsoDurationDa(iso: string): string {
+  const d = parseIsoDuration(iso);
+  if (d === null) return iso;
+  const parts = UNITS_DA.filter(([k]) => d[k] !== 0).map(([k, one, many]) => `${d[k]} ${d[k] === 1 ? one : many}`);
+  if (parts.length === 0) return '0 sekunder';
+  return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} og ${parts[parts.length - 1]!}`;
+}
+
+/** `describeRetention` in either language (Danish in the authorities' own words). */
+export function describeRetentionIn(rule: RetentionRule | RetentionPeriod, lang: 'en' | 'da'): string {
+  if (lang === 'en') return describeRetention(rule);
+  const p = periodOf(rule);
+  switch (p.kind) {
+    case 'fixed':
+      return `slettes efter ${describeIsoDurationDa(p.iso)}`;
+    case 'end-of-year-plus':
+      return `slettes ved udgangen af det indeværende år plus ${p.years} år`;
+    case 'while-necessary':
+      return 'opbevares, så længe det er nødvendigt for formålet';
+    case 'archived':
+      return 'arkiveres og opbevares (privatlivspolitikken nævner ingen slettefrist)';
+    case 'not-retained':
+      return 'gemmes ikke: vises kun, mens opkaldet varer';
+    case 'not-stated':
+      return 'privatlivspolitikken nævner ingen opbevaringsperiode';
+  }
+}

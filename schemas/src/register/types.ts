@@ -104,11 +104,27 @@ export interface Notice {
   readonly thirdCountryPolicy: string;
   /** The caveat both notices attach to the rights: exceptions apply to public authorities. */
   readonly rightsCaveat: string;
+  /** GDPR Art. 15(1)(h): what the notice says about automated decisions, including profiling. */
+  readonly automatedDecisions: AutomatedDecisions;
   /** File name under notices/ holding the text the quotes are taken from. */
   readonly textFile: string;
   /** Things in the text a reviewer should know about (inconsistencies, omissions) and how the register reads them. */
   readonly remarks: readonly string[];
   readonly sources: Sources;
+}
+
+/**
+ * What a notice says about automated decisions, including profiling (GDPR Art. 13(2)(f), 15(1)(h)):
+ * 'not-stated' (it says nothing), 'none' (it says there are none) or 'described' (`text` says what).
+ */
+export type AutomatedDecisionsStatus = 'not-stated' | 'none' | 'described';
+export const AUTOMATED_DECISIONS_STATUSES: readonly AutomatedDecisionsStatus[] = ['not-stated', 'none', 'described'];
+
+export interface AutomatedDecisions {
+  readonly status: AutomatedDecisionsStatus;
+  /** English; the register files hold it in both languages. */
+  readonly text?: string;
+  readonly sources?: readonly SourceRef[];
 }
 
 export interface LegalBasisDefinition {
@@ -193,6 +209,8 @@ export interface ThirdCountryRule {
   /** ISO 3166-1 alpha-2 codes, or 'ANY' for any country outside the EU/EEA. */
   readonly countries: readonly string[] | 'ANY';
   readonly safeguard: TransferSafeguard;
+  /** The safeguard in the notice's own words (e.g. the article it cites), English. */
+  readonly safeguardText?: string;
   /** When set, the rule only covers these recipients. */
   readonly recipientIds?: readonly string[];
   readonly condition: string;

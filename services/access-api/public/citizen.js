@@ -70,15 +70,17 @@
         load(reportUrl(p));
       });
     }
+    // The language link keeps the filters (its href carries them).
     document.querySelectorAll('a[data-lang]').forEach(function (a) {
       a.addEventListener('click', function (e) {
         e.preventDefault();
-        load(reportUrl({ lang: a.getAttribute('data-lang') }));
+        load('/v1/me/report' + a.search);
       });
     });
+    // Signing out forgets the token here; the form posts to /auth/logout.
     var out = document.getElementById('sign-out');
     if (out) {
-      out.addEventListener('click', function () {
+      out.addEventListener('submit', function () {
         sessionStorage.removeItem(KEY);
       });
     }

@@ -50,6 +50,7 @@ export function buildArt15Report(register: ProcessingRegister, facts: SubjectFac
         complaint: { authority: authority.nameEn, authorityDa: authority.name, website: authority.website },
         thirdCountryPolicy: n.thirdCountryPolicy,
         rightsCaveat: n.rightsCaveat,
+        automatedDecisions: n.automatedDecisions,
         activities: activities.map((a) => ({
           id: a.id,
           name: a.name,
@@ -65,12 +66,12 @@ export function buildArt15Report(register: ProcessingRegister, facts: SubjectFac
           sourcesOfData: a.collectionSourceIds.map((id) => ({ id, name: sources.get(id)!.name, description: sources.get(id)!.description })),
           thirdCountryTransfers: a.thirdCountryRuleIds.map((id) => {
             const t = thirdCountry.get(id)!;
-            return { id, countries: t.countries, safeguard: t.safeguard, condition: t.condition };
+            return { id, countries: t.countries, safeguard: t.safeguard, ...(t.safeguardText ? { safeguardText: t.safeguardText } : {}), condition: t.condition };
           }),
         })),
         rights: register.rights
           .filter((r) => r.noticeId === n.id)
-          .map((r) => ({ right: r.right, status: r.status, ...(r.reason ? { reason: r.reason } : {}), channels: r.channels })),
+          .map((r) => ({ id: r.id, right: r.right, status: r.status, ...(r.reason ? { reason: r.reason } : {}), channels: r.channels })),
       };
     }),
   };

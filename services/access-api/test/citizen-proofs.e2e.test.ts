@@ -82,6 +82,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks its proofs on th
     await page.screenshot({ path: `${ARTIFACTS}citizen-proofs-desktop.png`, fullPage: true });
 
     // "Hent bevis" saves the same file the API answers.
+    // Each disclosure is a <details>: open it to reach its proof link.
+    await page.locator(`li.disclosure:has(.proof[data-event-id="${sys.mine[0]}"]) summary`).click();
     const link = page.locator(`.proof[data-event-id="${sys.mine[0]}"] a.proof-download`);
     expect(await link.innerText()).toBe('Hent bevis');
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
@@ -98,6 +100,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks its proofs on th
     await signIn(page, 'en');
     const shown = await results(page);
     for (const r of shown) expect(r.text).toMatch(/^Checked on this device: in the log \(checkpoint of \d+ entries\), confirmed by datatilsynet and rigsrevisionen$/);
+    // Open the first disclosure (a <details>): its body (details, judged-by line, proof) must fit 360 px too.
+    await page.locator('li.disclosure summary').first().click();
     expect(await page.locator('.proof a.proof-download').first().innerText()).toBe('Download proof');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}citizen-proofs-360.png`, fullPage: true });

@@ -138,13 +138,16 @@ describe("another authority's notice, added as files only (SPORBAR_REGISTER_DIR)
     expect(da.statusCode).toBe(200);
     expect(da.body).toContain('<h3>Dataansvarlig</h3>\n      <p>Eksempelby Kommune, CVR 12345678, Eksempelvej 1, 9999 Eksempelby');
     expect(da.body.match(/Vurderet efter Privatlivspolitik for Borgerservice, Eksempelby Kommune \(fiktiv testfixtur\) version 1\.0/g)).toHaveLength(3);
-    expect(da.body).toContain('Eksempel Sagssystem A/S (fictional)');
+    // The Danish page names the recipient in Danish (the register's `da` text), the English one in English.
+    expect(da.body).toContain('Eksempel Sagssystem A/S (fiktiv)');
+    expect(da.body).not.toContain('Eksempel Sagssystem A/S (fictional)');
     expect(da.body).not.toContain('Digitaliseringsstyrelsen');
     const en = await get('/v1/me/report?lang=en', 'text/html');
     expect(en.statusCode).toBe(200);
     expect(en.body).toContain('<h3>Data controller</h3>\n      <p>Eksempelby Municipality, CVR 12345678, Eksempelvej 1, 9999 Eksempelby');
     expect(en.body.match(/Judged by Privacy notice for Borgerservice, Eksempelby Kommune \(fictional test fixture\) version 1\.0/g)).toHaveLength(3);
     expect(en.body).not.toContain('Digital Government');
+    expect(en.body).toContain('Eksempel Sagssystem A/S (fictional)');
   });
 
   it("the log publishes the new notice's version with its controller, and the auditor's replay reproduces every classification", async () => {
