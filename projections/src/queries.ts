@@ -157,6 +157,35 @@ export function disclosuresPage(db: Sql, subject: SubjectRefs, f: DisclosureFilt
   );
 }
 
+/** One disclosure on the citizen's timeline chart: who, when, and whether it is flagged (not covered, or consent missing). */
+export interface DisclosureTime {
+  readonly recipientId: string;
+  readonly occurredAt: string;
+  readonly flagged: boolean;
+}
+
+/**
+ * Every disclosure of the subject as (recipient, time, flagged), oldest first, at most `limit`
+ * (the newest are kept when there are more): the timeline chart's input. Three columns and the
+ * alert look-up, no details, so a citizen with thousands of disclosures costs one light query.
+ */
+export async function disclosureTimes(db: Sql, subject: SubjectRefs, prefix = 'rm_', limit = 100_000): Promise<DisclosureTime[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT recipient_id, occurred_at, classification,
+        (SELECT a.reasons FROM ${prefix}compliance_alerts a WHERE a.event_id = ${prefix}subject_disclosures.event_id) AS alert_reasons
+       FROM ${prefix}subject_disclosures WHERE subject = ANY($1::text[])
+     ORDER BY occurred_at DESC, event_id DESC LIMIT $2`,
+    [subjectList(subject), limit],
+  );
+  return rows
+    .map((r) => ({
+      recipientId: r['recipient_id'] as string,
+      occurredAt: iso(r['occurred_at']),
+      flagged: r['classification'] === 'undeclared' || ((r['alert_reasons'] as string[] | null) ?? []).length > 0,
+    }))
+    .reverse();
+}
+
 /**
  * Whether `eventId` is one of the subject's disclosures (a primary-key look-up): the citizen's proof
  * download answers only for the caller's own. `eventId` must be a uuid (the route checks it).

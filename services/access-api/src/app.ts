@@ -178,9 +178,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const js = publicFile('citizen.js');
   const css = publicFile('citizen.css');
   const verifyJs = publicFile('verify.js');
+  const chartCss = publicFile('chart.css');
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(index));
   app.get('/citizen.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(js));
   app.get('/verify.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(verifyJs));
+  app.get('/chart.css', { schema: { hide: true } }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(chartCss));
   app.get('/citizen.css', { schema: { hide: true } }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(css));
   return app;
 }

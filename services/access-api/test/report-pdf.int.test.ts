@@ -95,7 +95,7 @@ describe.skipIf(!hasPoppler)('renderPdf read back with poppler', () => {
     expect(text.replace(/\s+/g, '')).toContain(LONG_WORD);
     // The chart's words and counts.
     expect(text).toContain('Nets DanID A/S');
-    expect(text).toContain('3 ikke omfattet af privatlivspolitikken');
+    expect(text).toContain('3 ikke dækket – se forklaringen nedenfor');
     expect(text).toContain('I alt: 80');
   });
 

@@ -161,12 +161,12 @@ describe('summary in words', () => {
   ];
   it('Danish', () => {
     expect(chartLayout({ lang: 'da', series }).summary).toBe(
-      '142 videregivelser til 5 modtagere fra jan. 2025 til nov. 2026; flest til Nets DanID A/S (80); 4 ikke omfattet af privatlivspolitikken.',
+      '142 videregivelser til 5 modtagere fra jan. 2025 til nov. 2026; flest til Nets DanID A/S (80); 4 ikke dækket af privatlivspolitikken eller dit samtykke.',
     );
   });
   it('English', () => {
     expect(chartLayout({ lang: 'en', series }).summary).toBe(
-      '142 disclosures to 5 recipients from Jan 2025 to Nov 2026; most to Nets DanID A/S (80); 4 not covered by the privacy notice.',
+      '142 disclosures to 5 recipients from Jan 2025 to Nov 2026; most to Nets DanID A/S (80); 4 not covered by the privacy notice or your consent.',
     );
   });
   it('singular, one month, thousands separators', () => {
@@ -215,8 +215,8 @@ describe('SVG and table', () => {
   it('marks the flagged lane by more than colour: hatching, outline, ! and words; the legend explains', () => {
     expect(svg).toContain('fill="url(#c1-hatch)"');
     expect(svg).toMatch(/class="sb-chart__label"[^>]*>! &lt;script/);
-    expect(svg).toContain('2 ikke omfattet af privatlivspolitikken');
-    expect(svg).toContain('Skraverede søjler og ! foran navnet');
+    expect(svg).toContain('2 ikke dækket – se forklaringen nedenfor');
+    expect(svg).toContain('Skraveret, rødt kantet stykke af en søjle og !');
   });
 
   it('writes each non-empty count and each lane total; the table holds the same numbers', () => {
@@ -228,5 +228,35 @@ describe('SVG and table', () => {
     expect((table.match(/<th scope="row">/g) ?? []).length).toBe(layout.rows.length + 1);
     expect(table).toContain(`<td>${layout.total}</td></tr></tfoot>`);
     expect(table).toContain('Andre modtagere (4 modtagere)');
+  });
+});
+
+describe('flagged per disclosure (flaggedTimes)', () => {
+  // Akamai: four disclosures in four months, one of them not covered; only that month's bar is hatched.
+  const times = ['2025-09-10T10:00:00Z', '2025-12-10T10:00:00Z', '2026-03-10T10:00:00Z', '2026-03-20T10:00:00Z'];
+  const layout = chartLayout({ lang: 'da', series: [{ label: 'Akamai', times, flaggedTimes: ['2026-03-20T10:00:00Z'] }] });
+
+  it('counts the flagged ones per bucket, and the lane total', () => {
+    const row = layout.rows[0]!;
+    expect(row.flagged).toBe(1);
+    expect(layout.granularity).toBe('month');
+    expect(row.counts).toEqual([1, 0, 0, 1, 0, 0, 2]);
+    expect(row.flaggedCounts).toEqual([0, 0, 0, 0, 0, 0, 1]);
+  });
+
+  it('hatches only the flagged part of a bar: one hatched rect, half the height of its month', () => {
+    const svg = timelineChartSvg(layout, { idPrefix: 'f' });
+    const hatched = [...svg.matchAll(/<rect class="sb-chart__bar sb-chart__bar--flagged"[^>]* height="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const solid = [...svg.matchAll(/<rect class="sb-chart__bar" [^>]* height="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(hatched).toHaveLength(1);
+    expect(solid).toHaveLength(3); // September, December, and March's declared half
+    expect(hatched[0]).toBeCloseTo(solid[2]!, 0); // March holds two: its flagged half is as tall as one disclosure
+    expect(solid.every((h) => Math.abs(h - solid[0]!) < 0.1)).toBe(true);
+  });
+
+  it('a lane with only a flagged total (no instants) is hatched whole, as before', () => {
+    const whole = timelineChartSvg(chartLayout({ lang: 'en', series: [{ label: 'X', times, flagged: 1 }] }));
+    expect(whole).not.toContain('<rect class="sb-chart__bar" ');
+    expect((whole.match(/sb-chart__bar--flagged/g) ?? []).length).toBe(3);
   });
 });

@@ -126,6 +126,7 @@ export function renderCitizenView(view: CitizenView, o: RenderOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(view.title)}</title>
 <link rel="stylesheet" href="/citizen.css">
+<link rel="stylesheet" href="/chart.css">
 <script src="/citizen.js" defer></script>
 ${o.proofs ? '<script src="/verify.js" defer></script>\n' : ''}</head>
 <body>
@@ -142,6 +143,14 @@ ${o.proofs ? '<script src="/verify.js" defer></script>\n' : ''}</head>
 <!-- timeline chart: the SVG drawn from the view's series goes here (render option chartSvg) -->
 <div id="timeline-chart">${o.chartSvg ?? ''}</div>
 <p class="intro">${esc(view.intro)}</p>
+<section id="copy" aria-labelledby="copy-h">
+<h2 id="copy-h">${esc(t.copyH)}</h2>
+<p>${esc(t.copyText)}</p>
+<ul class="downloads">
+<li><a href="/v1/me/report.pdf?lang=${lang}" download type="application/pdf">${esc(t.downloadPdf)}</a></li>
+<li><a href="/v1/me/report.json?lang=${lang}" download type="application/json">${esc(t.downloadJson)}</a></li>
+</ul>
+</section>
 <section id="recipients-section" aria-labelledby="recipients-h">
 <h2 id="recipients-h">${esc(t.recipients)}</h2>
 ${table(view.recipients, 'recipients')}

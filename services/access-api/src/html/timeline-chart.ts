@@ -23,8 +23,10 @@ export interface ChartSeries {
   label: string;
   /** ISO 8601 instants, one per disclosure. */
   times: string[];
-  /** How many of them are not covered by the privacy notice. */
+  /** How many of them are not covered by the privacy notice (the lane is marked). */
   flagged?: number;
+  /** Which of them are not covered (their instants, a subset of `times`): each bar shows its flagged part. Overrides `flagged`. */
+  flaggedTimes?: string[];
 }
 
 export interface ChartInput {
@@ -51,6 +53,8 @@ export interface ChartRow {
   label: string;
   /** One count per bucket. */
   counts: number[];
+  /** Per bucket, how many of its disclosures are flagged (zeros when only a lane total was given). */
+  flaggedCounts: number[];
   total: number;
   flagged: number;
   /** For the merged row: how many recipients it holds (otherwise 1). */
@@ -97,10 +101,10 @@ const TEXT = {
     from: 'fra',
     to: 'til',
     in: 'i',
-    flagged: (n: number) => `${fmt('da', n)} ikke omfattet af privatlivspolitikken`,
-    flaggedMark: (n: number) => `${fmt('da', n)} ikke omfattet af privatlivspolitikken`,
+    flagged: (n: number) => `${fmt('da', n)} ikke dækket af privatlivspolitikken eller dit samtykke`,
+    flaggedMark: (n: number) => `${fmt('da', n)} ikke dækket – se forklaringen nedenfor`,
     legendBars: (g: Granularity) => `Søjlens højde og tallet over den: antal videregivelser pr. ${PERIOD.da[g]}.`,
-    legendFlag: 'Skraverede søjler og ! foran navnet: modtageren fik oplysninger, der ikke er omfattet af privatlivspolitikken.',
+    legendFlag: 'Skraveret, rødt kantet stykke af en søjle og ! foran navnet: videregivelser, der ikke er omfattet af privatlivspolitikken eller dit samtykke.',
     seeNumbers: 'Se tallene',
     caption: (g: Granularity) => `Antal videregivelser pr. modtager og ${PERIOD.da[g]}`,
     mergedOf: (n: number) => `(${n} modtagere)`,
@@ -118,10 +122,10 @@ const TEXT = {
     from: 'from',
     to: 'to',
     in: 'in',
-    flagged: (n: number) => `${fmt('en', n)} not covered by the privacy notice`,
-    flaggedMark: (n: number) => `${fmt('en', n)} not covered by the privacy notice`,
+    flagged: (n: number) => `${fmt('en', n)} not covered by the privacy notice or your consent`,
+    flaggedMark: (n: number) => `${fmt('en', n)} not covered – see why below`,
     legendBars: (g: Granularity) => `Bar height and the number above it: disclosures per ${PERIOD.en[g]}.`,
-    legendFlag: 'Hatched bars and ! before the name: the recipient got data not covered by the privacy notice.',
+    legendFlag: 'A hatched, red-edged part of a bar and ! before the name: disclosures not covered by the privacy notice or your consent.',
     seeNumbers: 'See the numbers',
     caption: (g: Granularity) => `Disclosures per recipient and ${PERIOD.en[g]}`,
     mergedOf: (n: number) => `(${n} recipients)`,
@@ -275,7 +279,12 @@ export function chartLayout(input: ChartInput): ChartLayout {
   const t = TEXT[lang];
   const parsed = input.series.map((s) => ({
     label: s.label,
-    flagged: Math.max(0, Math.min(s.flagged ?? 0, s.times.length)),
+    flagged: Math.max(0, Math.min(s.flaggedTimes?.length ?? s.flagged ?? 0, s.times.length)),
+    flaggedMs: (s.flaggedTimes ?? []).map((iso) => {
+      const ms = Date.parse(iso);
+      if (Number.isNaN(ms)) throw new RangeError(`not an ISO instant: ${JSON.stringify(iso)}`);
+      return ms;
+    }),
     ms: s.times.map((iso) => {
       const ms = Date.parse(iso);
       if (Number.isNaN(ms)) throw new RangeError(`not an ISO instant: ${JSON.stringify(iso)}`);
@@ -316,7 +325,12 @@ export function chartLayout(input: ChartInput): ChartLayout {
       const i = index.get(periodStart(g, day(ms)))!;
       counts[i]! += 1;
     }
-    return { label: s.label, counts, total: s.ms.length, flagged: s.flagged, recipients: 1, merged: false };
+    const flaggedCounts = new Array<number>(starts.length).fill(0);
+    for (const ms of s.flaggedMs) {
+      const i = index.get(periodStart(g, day(ms)));
+      if (i !== undefined && flaggedCounts[i]! < counts[i]!) flaggedCounts[i]! += 1;
+    }
+    return { label: s.label, counts, flaggedCounts, total: s.ms.length, flagged: s.flagged, recipients: 1, merged: false };
   });
   // Same label twice (two series for one recipient): one lane.
   const byLabel = new Map<string, ChartRow>();
@@ -325,6 +339,7 @@ export function chartLayout(input: ChartInput): ChartLayout {
     if (!prev) byLabel.set(r.label, r);
     else {
       prev.counts = prev.counts.map((c, i) => c + r.counts[i]!);
+      prev.flaggedCounts = prev.flaggedCounts.map((c, i) => c + r.flaggedCounts[i]!);
       prev.total += r.total;
       prev.flagged += r.flagged;
     }
@@ -338,6 +353,7 @@ export function chartLayout(input: ChartInput): ChartLayout {
     rows = [...sorted.slice(0, MAX_LANES - 1), {
       label: t.other,
       counts: starts.map((_, i) => rest.reduce((sum, r) => sum + r.counts[i]!, 0)),
+      flaggedCounts: starts.map((_, i) => rest.reduce((sum, r) => sum + r.flaggedCounts[i]!, 0)),
       total: rest.reduce((sum, r) => sum + r.total, 0),
       flagged: rest.reduce((sum, r) => sum + r.flagged, 0),
       recipients: rest.length,
@@ -414,7 +430,8 @@ export interface ChartGeometry {
   plotWidth: number;
   column: number;
   legend: string[];
-  lanes: Array<{ row: ChartRow; heading: string; totalText: string; top: number; baseline: number; bars: Array<{ x: number; w: number; h: number; count: number; rotate: boolean }> }>;
+  /** `fh`: the height of the bar's flagged part, drawn hatched on top (the whole bar when only the lane's total is known). */
+  lanes: Array<{ row: ChartRow; heading: string; totalText: string; top: number; baseline: number; bars: Array<{ x: number; w: number; h: number; fh: number; count: number; rotate: boolean }> }>;
   ticks: Array<{ x: number; text: string }>;
   axisY: number;
 }
@@ -441,7 +458,10 @@ export function chartGeometry(layout: ChartLayout, G: ChartSizes = CHART_GEOMETR
       const w = Math.max(2, Math.min(column * 0.7, 28));
       const h = count === 0 || layout.maxCount === 0 ? 0 : Math.max(2, (count / layout.maxCount) * G.barMax);
       const rotate = textWidth(fmt(layout.lang, count), G.fontSize) > column - 1;
-      return { x: plotLeft + i * column + (column - w) / 2, w, h, count, rotate };
+      // Per disclosure when the flagged instants are known; otherwise a flagged lane's bars are hatched whole.
+      const perCell = row.flaggedCounts.some((c) => c > 0);
+      const fh = count === 0 ? 0 : perCell ? (h * row.flaggedCounts[i]!) / count : row.flagged > 0 ? h : 0;
+      return { x: plotLeft + i * column + (column - w) / 2, w, h, fh, count, rotate };
     });
     y = baseline + G.laneGap;
     return { row, heading, totalText, top, baseline, bars };
@@ -518,11 +538,9 @@ export function timelineChartSvg(layout: ChartLayout, options: SvgOptions = {}):
     for (const bar of lane.bars) {
       if (bar.count === 0) continue;
       const y = lane.baseline - bar.h;
-      out.push(
-        flagged
-          ? `<rect class="sb-chart__bar sb-chart__bar--flagged" x="${r1(bar.x)}" y="${r1(y)}" width="${r1(bar.w)}" height="${r1(bar.h)}" fill="url(#${id}-hatch)" stroke="${C.flag}" stroke-width="1.5"/>`
-          : `<rect class="sb-chart__bar" x="${r1(bar.x)}" y="${r1(y)}" width="${r1(bar.w)}" height="${r1(bar.h)}" fill="${C.bar}"/>`,
-      );
+      // The declared part solid, the flagged part hatched and outlined on top of it.
+      if (bar.h - bar.fh > 0.01) out.push(`<rect class="sb-chart__bar" x="${r1(bar.x)}" y="${r1(y + bar.fh)}" width="${r1(bar.w)}" height="${r1(bar.h - bar.fh)}" fill="${C.bar}"/>`);
+      if (bar.fh > 0.01) out.push(`<rect class="sb-chart__bar sb-chart__bar--flagged" x="${r1(bar.x)}" y="${r1(y)}" width="${r1(bar.w)}" height="${r1(bar.fh)}" fill="url(#${id}-hatch)" stroke="${C.flag}" stroke-width="1.5"/>`);
       const cx = bar.x + bar.w / 2;
       const text = escapeXml(fmt(layout.lang, bar.count));
       out.push(

@@ -386,15 +386,15 @@ class Writer {
           if (bar.count === 0) continue;
           const bx = x0 + bar.x;
           const by = y0 + lane.baseline - bar.h;
-          if (flagged) {
+          // The declared part solid, the flagged part (bar.fh, on top) hatched and outlined.
+          if (bar.h - bar.fh > 0.01) pdf.rect(bx, by + bar.fh, bar.w, bar.h - bar.fh).fill(C.bar);
+          if (bar.fh > 0.01) {
             pdf.save();
-            pdf.rect(bx, by, bar.w, bar.h).clip();
+            pdf.rect(bx, by, bar.w, bar.fh).clip();
             pdf.lineWidth(1.4).strokeColor(C.flag);
-            for (let d = -bar.h; d < bar.w; d += 4) pdf.moveTo(bx + d, by + bar.h).lineTo(bx + d + bar.h, by).stroke();
+            for (let d = -bar.fh; d < bar.w; d += 4) pdf.moveTo(bx + d, by + bar.fh).lineTo(bx + d + bar.fh, by).stroke();
             pdf.restore();
-            pdf.rect(bx, by, bar.w, bar.h).lineWidth(1).strokeColor(C.flag).stroke();
-          } else {
-            pdf.rect(bx, by, bar.w, bar.h).fill(C.bar);
+            pdf.rect(bx, by, bar.w, bar.fh).lineWidth(1).strokeColor(C.flag).stroke();
           }
           const count = fmt(layout.lang, bar.count);
           if (bar.rotate) {

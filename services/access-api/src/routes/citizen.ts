@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { accessLogPage, disclosuresPage, isSubjectDisclosure } from '@sporbar/projections';
+import { accessLogPage, disclosuresPage, disclosureTimes, isSubjectDisclosure, type DisclosureItem } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
 import type { EventStore } from '@sporbar/event-store';
-import type { ProcessingRegister, RegisterFiles } from '@sporbar/schemas';
+import { registerWords, type ProcessingRegister, type RegisterFiles } from '@sporbar/schemas';
 import { withJudgedByText } from '../judged-by.ts';
 import type { SubjectKeyStore } from '@sporbar/key-store';
 import { openDetails, withDetails } from '../details.ts';
@@ -10,7 +10,11 @@ import { inclusionProofsOf, type LogServiceLike } from '@sporbar/log/routes';
 import type { TlogPolicy } from '@sporbar/auditor/note';
 import { judgeIntegrity } from '../integrity.ts';
 import { requireRole } from '../auth.ts';
-import { renderCitizenReport } from '../html/citizen-report.ts';
+import { renderCitizenView, type TimelineItem } from '../html/citizen-report.ts';
+import { citizenView } from '../citizen-view.ts';
+import { renderTimelineChart, type ChartSeries } from '../html/timeline-chart.ts';
+import { citizenPdfDocument } from '../pdf/citizen-pdf.ts';
+import { renderPdf } from '../pdf/report-pdf.ts';
 import { reasonText } from '../html/i18n.ts';
 import { art15Report, type ReadModels } from '../read-models.ts';
 import { DATE_OR_TIME, disclosureItem, disclosureQuery, pageOf, pageQuery } from '../schemas.ts';
@@ -31,6 +35,12 @@ export interface CitizenRoutesOptions {
   readonly witnessPolicy?: TlogPolicy;
 }
 
+/** At most this many disclosures in a copy to keep (newest first). */
+const COPY_LIMIT = 100_000;
+
+/** "sporbar-indsigt-2026-12-07" / "sporbar-report-2026-12-07". */
+const copyName = (lang: 'da' | 'en', now: Date): string => `sporbar-${lang === 'da' ? 'indsigt' : 'report'}-${now.toISOString().slice(0, 10)}`;
+
 /** Where a disclosure's proof is downloaded (the JSON report's `proofUrl`, the page's link). */
 export const proofUrl = (eventId: string): string => `/v1/me/disclosures/${encodeURIComponent(eventId)}/proof`;
 
@@ -44,6 +54,8 @@ const wantsHtml = (accept: string | undefined): boolean => {
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
 export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, subjectKeys, log, eventStore, witnessPolicy }) => {
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
+  const wordsByLang = { da: registerWords(registerFiles, 'da'), en: registerWords(registerFiles, 'en') };
+  const words = (lang: 'da' | 'en') => wordsByLang[lang];
 
   app.get<{ Querystring: { from?: string; to?: string; recipient?: string; purpose?: string; cursor?: string; limit: number } }>(
     '/v1/me/disclosures',
@@ -89,10 +101,95 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       const report = await art15Report(readModels, register, subjects);
       if (wantsHtml(request.headers.accept)) {
         const { recipient, from, to } = request.query;
+        const lang = request.query.lang ?? 'da';
         const timeline = await disclosuresPage(readModels.db, subjects, { recipient, from, to, limit: 100 }, readModels.prefix());
-        return reply.type('text/html; charset=utf-8').send(renderCitizenReport(report, await withDetails(subjectKeys, subject!, timeline.items), { lang: request.query.lang ?? 'da', filters: { recipient, from, to }, recipientNames, proofs: log !== undefined && eventStore !== undefined, registerFiles }));
+        const now = new Date();
+        const view = citizenView(report, await withDetails(subjectKeys, subject!, timeline.items), registerFiles, lang, now);
+        const chart = await timelineChart(subjects, lang, now);
+        const chartSvg = `${chart.svg}<details class="chart-numbers"><summary>${chart.seeNumbers}</summary>${chart.table}</details>`;
+        return reply.type('text/html; charset=utf-8').send(renderCitizenView(view, { lang, filters: { recipient, from, to }, proofs: log !== undefined && eventStore !== undefined, registerFiles, chartSvg }));
       }
       return { ...report, integrity: await integrity(subjects) };
+    },
+  );
+
+  /** The chart of all the subject's disclosures per recipient over time (not only the page's 100). */
+  async function timelineChart(subjects: readonly string[], lang: 'da' | 'en', now: Date) {
+    const bySeries = new Map<string, ChartSeries>();
+    for (const d of await disclosureTimes(readModels.db, subjects, readModels.prefix())) {
+      let s = bySeries.get(d.recipientId);
+      if (!s) bySeries.set(d.recipientId, (s = { label: words(lang).recipient(d.recipientId), times: [], flaggedTimes: [] }));
+      s.times.push(d.occurredAt);
+      if (d.flagged) s.flaggedTimes!.push(d.occurredAt);
+    }
+    return renderTimelineChart({ lang, series: [...bySeries.values()], now }, { idPrefix: 'timeline-chart' });
+  }
+
+  /** Every one of the subject's disclosures, newest first, with the details opened (the copies to keep). */
+  async function allDisclosures(subject: string, subjects: readonly string[]): Promise<TimelineItem[]> {
+    const items: DisclosureItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await disclosuresPage(readModels.db, subjects, { limit: 1000, ...(cursor ? { cursor } : {}) }, readModels.prefix());
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && items.length < COPY_LIMIT);
+    return withDetails(subjectKeys, subject, items);
+  }
+
+  const copyQuery = { type: 'object', additionalProperties: false, properties: { lang: { type: 'string', enum: ['da', 'en'] } } } as const;
+
+  /**
+   * A copy to keep (GDPR Art. 15(3)) as a PDF: the page's words, every disclosure (with what was
+   * disclosed, or when it was erased), the chart, the Art. 15 sections. Recorded as a view.
+   */
+  app.get<{ Querystring: { lang?: 'da' | 'en' } }>(
+    '/v1/me/report.pdf',
+    { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], description: 'Your report as a PDF to keep (GDPR Art. 15(3)), in Danish or English.', querystring: copyQuery, produces: ['application/pdf'] } },
+    async (request, reply) => {
+      const { subject, subjects } = request.principal!;
+      const lang = request.query.lang ?? 'da';
+      await recordView(request, subject!, null);
+      const now = new Date();
+      const report = await art15Report(readModels, register, subjects);
+      const view = citizenView(report, await allDisclosures(subject!, subjects), registerFiles, lang, now);
+      const chart = await timelineChart(subjects, lang, now);
+      const pdf = await renderPdf(citizenPdfDocument(view, chart.layout, now));
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${copyName(lang, now)}.pdf"`)
+        .header('cache-control', 'private, no-store')
+        .send(pdf);
+    },
+  );
+
+  /**
+   * The same copy as JSON, for a machine: the report as the API gives it (ids and codes), every
+   * disclosure with its details opened, and the same report in words (`words`, the page's view).
+   */
+  app.get<{ Querystring: { lang?: 'da' | 'en' } }>(
+    '/v1/me/report.json',
+    { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], description: 'Your report as JSON to keep (GDPR Art. 15(3)): the report with its codes, every disclosure, and the same in words.', querystring: copyQuery } },
+    async (request, reply) => {
+      const { subject, subjects } = request.principal!;
+      const lang = request.query.lang ?? 'da';
+      await recordView(request, subject!, null);
+      const now = new Date();
+      const report = await art15Report(readModels, register, subjects);
+      const disclosures = await allDisclosures(subject!, subjects);
+      const body = {
+        format: 'sporbar-report-copy/1',
+        generatedAt: now.toISOString(),
+        lang,
+        report,
+        disclosures: withJudgedByText(disclosures, registerFiles).map((d) => ({ ...d, proofUrl: proofUrl(d.eventId) })),
+        words: citizenView(report, disclosures, registerFiles, lang, now),
+      };
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${copyName(lang, now)}.json"`)
+        .header('cache-control', 'private, no-store')
+        .send(JSON.stringify(body, null, 2));
     },
   );
 
