@@ -96,6 +96,8 @@ export interface CitizenView {
 }
 
 const ZONE = 'Europe/Copenhagen';
+/** Sentences one after the other, each ending with its full stop. */
+const sentences = (items: readonly string[]): string => items.map((x) => (/[.!?)]$/.test(x.trim()) ? x.trim() : `${x.trim()}.`)).join(' ');
 const locale = (lang: Lang): string => (lang === 'da' ? 'da-DK' : 'en-GB');
 /** "3. marts 2026" / "3 March 2026". */
 export const longDate = (iso: string, lang: Lang): string => new Date(iso).toLocaleDateString(locale(lang), { day: 'numeric', month: 'long', year: 'numeric', timeZone: ZONE });
@@ -178,7 +180,8 @@ export function citizenView(report: Art15Report, timeline: readonly TimelineItem
     rows: report.recipients.map((r) => [
       r.undeclared > 0 ? `${name(r.recipient.id)} (${t.flag}: ${r.undeclared} ${lang === 'da' ? 'ikke dækket' : 'not covered'})` : name(r.recipient.id),
       w.role(r.recipient.role),
-      listOf(r.purposes.map((p) => w.purpose(p.id)), lang),
+      // Purposes are sentences (each ends with its full stop): one after the other, not joined by commas.
+      sentences(r.purposes.map((p) => w.purpose(p.id))),
       listOf(r.legalBases.map((b) => w.legalBasis(b.id)), lang),
       listOf(r.dataCategories.map((c) => w.category(c.id)), lang),
       String(r.disclosures),
