@@ -27,7 +27,7 @@ export interface RenderOptions {
 /**
  * The citizen page: plain, accessible HTML (landmarks, headings, captioned tables, labelled form
  * controls, no colour-only meaning), Danish or English. Works without JavaScript once loaded;
- * /citizen.js only carries the bearer token between requests.
+ * /citizen.js reads no token: the session cookie carries the requests.
  */
 export function renderCitizenReport(report: Art15Report, timeline: readonly TimelineItem[], o: RenderOptions): string {
   const t = TEXT[o.lang];
@@ -120,7 +120,7 @@ export function renderCitizenReport(report: Art15Report, timeline: readonly Time
 <script src="/citizen.js" defer></script>
 ${o.proofs ? '<script src="/verify.js" defer></script>\n' : ''}</head>
 <body>
-<header><p><a href="?lang=${other}" hreflang="${other}" data-lang="${other}">${esc(t.language)}</a> · <a href="/" id="sign-out">${esc(t.signOut)}</a></p></header>
+<header><p><a href="?lang=${other}" hreflang="${other}" data-lang="${other}">${esc(t.language)}</a></p><form class="sign-out" method="post" action="/auth/logout"><button type="submit" id="sign-out">${esc(t.signOut)}</button></form></header>
 <main>
 <h1>${esc(t.title)}</h1>
 <p>${esc(t.intro)}</p>
