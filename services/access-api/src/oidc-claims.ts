@@ -10,6 +10,8 @@ import type { Role } from './auth.ts';
 export const DEFAULT_OIDC_ROLE_MAP = 'sporbar-citizen=citizen,sporbar-caseworker=caseworker,sporbar-dpo=dpo,sporbar-auditor=auditor';
 const SPORBAR_ROLES: readonly Role[] = ['citizen', 'caseworker', 'dpo', 'auditor'];
 
+const badMap = (message: string): SporbarError => new SporbarError('SPB_ERR_CONFIG', message);
+
 /** `issuerRole=sporbarRole,…` → a map. Throws (a config problem) on a malformed pair, an unknown Sporbar role or an issuer role named twice. */
 export function parseRoleMap(text: string): ReadonlyMap<string, Role> {
   const map = new Map<string, Role>();
@@ -17,13 +19,13 @@ export function parseRoleMap(text: string): ReadonlyMap<string, Role> {
     const pair = raw.trim();
     if (pair === '') continue;
     const m = /^([^=\s]+)=([a-z]+)$/.exec(pair);
-    if (!m) throw new Error(`"${pair}" is not issuerRole=sporbarRole`);
+    if (!m) throw badMap(`"${pair}" is not issuerRole=sporbarRole`);
     const [, from, to] = m as unknown as [string, string, string];
-    if (!SPORBAR_ROLES.includes(to as Role)) throw new Error(`"${to}" is not a Sporbar role (${SPORBAR_ROLES.join(', ')})`);
-    if (map.has(from)) throw new Error(`the issuer role "${from}" is mapped twice`);
+    if (!SPORBAR_ROLES.includes(to as Role)) throw badMap(`"${to}" is not a Sporbar role (${SPORBAR_ROLES.join(', ')})`);
+    if (map.has(from)) throw badMap(`the issuer role "${from}" is mapped twice`);
     map.set(from, to as Role);
   }
-  if (map.size === 0) throw new Error('maps no role');
+  if (map.size === 0) throw badMap('maps no role');
   return map;
 }
 
