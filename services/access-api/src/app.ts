@@ -232,7 +232,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   const devSignIn = !options.production && o === undefined;
+  const signInMode: SignInMode = o?.client && options.publicUrl ? { kind: 'oidc', displayName: o.displayName ?? 'MitID' } : devSignIn ? { kind: 'development' } : { kind: 'none' };
+  const indexTemplate = publicFile('index.html').toString('utf8');
   await app.register(signInRoutes, {
+    signInPage: (error) => renderSignInPage(indexTemplate, signInMode, error),
     sessions,
     pseudonymiser: options.pseudonymiser,
     maxLifetimeSeconds,
@@ -240,8 +243,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     devSignIn,
     oidc: o?.client && principals ? { issuer: o.issuer, clientId: o.client.id, clientSecret: o.client.secret, principals } : undefined,
   });
-  const signInMode: SignInMode = o?.client && options.publicUrl ? { kind: 'oidc', displayName: o.displayName ?? 'MitID' } : devSignIn ? { kind: 'development' } : { kind: 'none' };
-  const index = renderSignInPage(publicFile('index.html').toString('utf8'), signInMode);
+  const index = renderSignInPage(indexTemplate, signInMode);
   const js = publicFile('citizen.js');
   const css = publicFile('citizen.css');
   const verifyJs = publicFile('verify.js');

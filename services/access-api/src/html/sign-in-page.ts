@@ -42,5 +42,8 @@ export function signInBlock(mode: SignInMode, lang: 'da' | 'en'): string {
 </form>`;
 }
 
-export const renderSignInPage = (template: string, mode: SignInMode): string =>
-  template.replace('<!--sign-in:da-->', signInBlock(mode, 'da')).replace('<!--sign-in:en-->', signInBlock(mode, 'en'));
+/** The page; an error (a failed development sign-in) is shown above the forms in both languages, as an alert. */
+export function renderSignInPage(template: string, mode: SignInMode, error?: { readonly da: string; readonly en: string }): string {
+  const alert = error ? `<div id="error" role="alert"><p lang="da">${esc(error.da)}</p><p lang="en">${esc(error.en)}</p></div>\n` : '';
+  return template.replace('<div class="langs">', `${alert}<div class="langs">`).replace('<!--sign-in:da-->', signInBlock(mode, 'da')).replace('<!--sign-in:en-->', signInBlock(mode, 'en'));
+}

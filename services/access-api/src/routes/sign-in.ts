@@ -34,6 +34,8 @@ export interface SignInRoutesOptions {
   readonly oidc?: OidcClientOptions | undefined;
   /** The development sign-in (development and no issuer). */
   readonly devSignIn: boolean;
+  /** The signed-out page with an error shown (role=alert), for a browser's failed development sign-in. */
+  readonly signInPage?: (error: { readonly da: string; readonly en: string }) => string;
 }
 
 type Lang = 'da' | 'en';
@@ -60,10 +62,17 @@ export function decodeFlow(value: string | undefined): Flow | undefined {
   }
 }
 
-/** A form POST from another site is refused when the browser says so (Origin); SameSite=Lax already keeps the cookie off it. */
+/**
+ * A form POST from another site is refused when the browser says so: `Sec-Fetch-Site` (anything but
+ * same-origin or none), or an `Origin` naming another host. (The pages' Referrer-Policy no-referrer
+ * makes Chromium send `Origin: null` even for its own forms, so null alone proves nothing.) SameSite=Lax
+ * already keeps the session cookie off a cross-site POST; this also stops a forced development sign-in.
+ */
 function sameOrigin(request: FastifyRequest): void {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') throw new SporbarError('SPB_ERR_FORBIDDEN', 'a sign-in form posted from another site');
   const origin = request.headers.origin;
-  if (origin === undefined) return;
+  if (origin === undefined || origin === 'null') return;
   let host: string;
   try {
     host = new URL(origin).host;
@@ -166,6 +175,12 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
       subjects = options.pseudonymiser.all(typeof cpr === 'string' ? cpr : '');
     } catch {
       // Never repeats the input.
+      if (options.signInPage && (request.headers.accept ?? '').includes('text/html')) {
+        return reply
+          .status(400)
+          .type('text/html; charset=utf-8')
+          .send(options.signInPage({ da: 'Det er ikke et CPR-nummer: skriv DDMMÅÅ-NNNN, fx 010100-1234.', en: 'That is not a CPR number: type DDMMYY-NNNN, e.g. 010100-1234.' }));
+      }
       throw new SporbarError('SPB_ERR_BAD_REQUEST', 'cpr: expected a (fictional) CPR number DDMMYY-SSSS', { details: { field: 'cpr' } });
     }
     return startSession(reply, { role: 'citizen', viewerId: subjects[0]!, subjects, expiresAt: Date.now() + options.maxLifetimeSeconds * 1000 }, langOf(request.body?.lang));
