@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))('citizen page in headless Chromium', () =
     await system?.close();
   });
 
-  it('signs in with a dev token, shows the recipients, filters, and switches to English', async () => {
+  it('signs in with the development sign-in (a session cookie), shows the recipients, filters, and switches to English', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
