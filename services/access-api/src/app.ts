@@ -167,7 +167,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // helmet's headers (CSP and the rest), computed once by @fastify/helmet and set on every response.
   const securityHeaders = await staticHelmetHeaders({
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        // The sign-out form's POST is answered with a redirect to the issuer's end-session endpoint,
+        // which Chromium checks against form-action too.
+        formAction: ["'self'", ...(options.oidc ? [new URL(options.oidc.issuer).origin] : [])],
+      },
+    },
   });
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(securityHeaders);
