@@ -1,6 +1,7 @@
 // The citizen page's script. It reads and writes no token: the session cookie (HttpOnly, so out of
 // this script's reach) carries every request. Links and the filter form are ordinary GET requests and
 // work without it; this only leaves empty filter fields out of the URL.
+/* global setTimeout */
 (function () {
   'use strict';
   document.addEventListener('DOMContentLoaded', function () {
