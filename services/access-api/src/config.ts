@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
-import { SporbarError } from '@sporbar/common/errors';
+import { configError, envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type ConfigProblem, type Env, type KafkaClientOptions } from '@sporbar/common/config';
+import { isSporbarError, SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
 import { loadPolicyFile, type LoadedPolicy } from '@sporbar/auditor';
 import { eventStoreConfigFrom, type EventStoreConfig } from '@sporbar/event-store';
@@ -191,7 +191,36 @@ export function signInProblems(v: {
 /** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
 export const isProduction = (sporbarEnv: string | undefined): boolean => sporbarEnv !== 'development';
 
+/**
+ * loadConfig checks across variables only once each is valid on its own; the sign-in's (a token
+ * issuer is required, …) are added to a refusal from the raw environment too, so an empty
+ * environment lists every problem at once.
+ */
 export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig {
+  try {
+    return loadAccessApiConfig(env);
+  } catch (err) {
+    if (!isSporbarError(err, 'SPB_ERR_CONFIG')) throw err;
+    const listed = err.details['problems'] as ConfigProblem[];
+    const set = (name: string): string | undefined => env[name]?.trim() || (env[`${name}_FILE`]?.trim() ? 'file' : undefined);
+    const extra = signInProblems({
+      production: isProduction(env['SPORBAR_ENV']),
+      jwtPublicKey: set('SPORBAR_JWT_PUBLIC_KEY'),
+      issuer: set('SPORBAR_OIDC_ISSUER'),
+      clientId: set('SPORBAR_OIDC_CLIENT_ID'),
+      clientSecret: set('SPORBAR_OIDC_CLIENT_SECRET'),
+      publicUrl: set('SPORBAR_PUBLIC_URL'),
+    })
+      .map(([variable, problem]) => ({ variable, problem }))
+      .filter((p) => !listed.some((l) => l.variable === p.variable));
+    if (extra.length === 0) throw err;
+    const order = Object.keys(accessApiEnv);
+    const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+    throw configError('sporbar-access-api', [...listed, ...extra].sort((a, b) => rank(a.variable) - rank(b.variable)));
+  }
+}
+
+function loadAccessApiConfig(env: Env): AccessApiConfig {
   return loadConfig('sporbar-access-api', accessApiEnv, env, (v, problems) => {
     const production = isProduction(env['SPORBAR_ENV']);
     const pseudonymKey = { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY };
