@@ -7,7 +7,7 @@ import { startEmbeddedSystem, type EmbeddedSystem } from '../src/index.ts';
 
 /**
  * The citizen page in a real browser (Debian's Chromium driven by playwright-core): sign in with a
- * development token, see the expected recipients, filter, switch language. A screenshot is kept in
+ * development sign-in (a fictional CPR number, a session cookie), see the expected recipients, filter, switch language. A screenshot is kept in
  * test-artifacts/ at the repository root.
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
