@@ -47,6 +47,18 @@ describe.skipIf(!available)('a citizens-and-staff realm: roles, a declared admin
     expect(user?.attributes?.['cpr']).toEqual(['0101001234']);
   });
 
+  it('a user cannot see or change their own cpr through the account API (read-only for them: 400), and it stays as the admin set it', async () => {
+    const token = (await passwordToken(realm.tokenEndpoint, 'tests', realm.secrets['tests']!, 'citizen', 'citizen-pw')).access_token;
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' };
+    const mine = (await (await fetch(`${realm.issuer}/account`, { headers })).json()) as Record<string, unknown>;
+    expect(JSON.stringify(mine)).not.toContain('0101001234');
+    const changed = await fetch(`${realm.issuer}/account`, { method: 'POST', headers, body: JSON.stringify({ ...mine, attributes: { cpr: ['3112999999'] } }) });
+    expect(changed.status).toBe(400);
+    expect(await changed.text()).toContain('error-user-attribute-read-only');
+    const [user] = (await admin('/users?username=citizen&exact=true')) as Array<{ attributes?: Record<string, string[]> }>;
+    expect(user?.attributes?.['cpr']).toEqual(['0101001234']);
+  });
+
   it('makes the browser client a confidential code-flow client that requires PKCE S256', async () => {
     const [client] = (await admin('/clients?clientId=browser')) as Array<Record<string, unknown>>;
     expect(client).toMatchObject({ publicClient: false, standardFlowEnabled: true, directAccessGrantsEnabled: false, serviceAccountsEnabled: false, redirectUris: ['http://127.0.0.1:9/auth/callback'] });
