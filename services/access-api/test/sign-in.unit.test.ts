@@ -215,6 +215,31 @@ describe('the development sign-in and the session cookie, through the app', () =
   });
 });
 
+describe('the issuer sign-in refuses plainly', () => {
+  it('a callback without its flow cookie is 401 (the page for a browser, JSON for an API client); an unreachable issuer is 503', async () => {
+    const pglite = new PGlite();
+    const { app } = await testApp(async () => undefined, {
+      sessions: sqlSessionStore(fromPglite(pglite)),
+      publicUrl: 'http://127.0.0.1:3000',
+      oidc: { issuer: 'http://127.0.0.1:9/realms/x', audience: 'sporbar-access-api', ...mapping, client: { id: 'c', secret: 's' } },
+    });
+    const page = await app.inject({ method: 'GET', url: '/auth/callback?code=abc&state=def', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(401);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('<div id="error" role="alert"><p lang="da">Login lykkedes ikke');
+    expect(page.body).not.toContain('abc');
+    expect(String(page.headers['set-cookie'])).toMatch(/^__Host-sporbar-signin=; Max-Age=0;/);
+    const json = await app.inject({ method: 'GET', url: '/auth/callback?code=abc&state=def' });
+    expect(json.statusCode).toBe(401);
+    expect(json.json()).toMatchObject({ code: 'SPB_ERR_UNAUTHORIZED', message: expect.stringMatching(/expired or was started in another browser/) });
+    const away = await app.inject({ method: 'GET', url: '/auth/login?lang=en', headers: { accept: 'text/html' } });
+    expect(away.statusCode).toBe(503);
+    expect(away.body).toContain('Signing in is not possible right now');
+    await app.close();
+    await pglite.close();
+  }, 30_000);
+});
+
 describe('bearer tokens of an OIDC issuer (the small test issuer), with and without the static key', () => {
   let iss: TestIssuer;
   let other: TestIssuer;

@@ -109,7 +109,7 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
   app.get<{ Querystring: { lang?: Lang } }>(
     '/auth/login',
     { schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: { lang: { type: 'string', enum: ['da', 'en'] } } } } },
-    async (request, reply) => {
+    async (request, reply) => orPage(request, reply, async () => {
       const o = options.oidc;
       if (!o || options.publicUrl === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no sign-in through an issuer is configured');
       const config = await configuration(o);
@@ -125,10 +125,24 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
         ui_locales: flow.l,
       });
       return reply.header('set-cookie', setCookie(FLOW_COOKIE, encodeFlow(flow), FLOW_MAX_AGE_SECONDS)).header('cache-control', 'no-store').redirect(url.href, 303);
-    },
+    }),
   );
 
-  app.get('/auth/callback', { schema: { hide: true } }, async (request, reply) => {
+  /** A browser whose sign-in failed gets the signed-out page with the reason in plain words (the status kept); API clients the JSON error. */
+  const orPage = async (request: FastifyRequest, reply: FastifyReply, run: () => Promise<FastifyReply>): Promise<FastifyReply> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (!options.signInPage || !(request.headers.accept ?? '').includes('text/html') || !(err instanceof SporbarError) || err.code === 'SPB_ERR_NOT_FOUND') throw err;
+      const unavailable = err.code === 'SPB_ERR_AUTH_UNAVAILABLE';
+      const words = unavailable
+        ? { da: 'Login er ikke muligt lige nu. Prøv igen om lidt.', en: 'Signing in is not possible right now. Please try again shortly.' }
+        : { da: 'Login lykkedes ikke, eller det tog for lang tid. Prøv igen.', en: 'The sign-in did not succeed, or took too long. Please try again.' };
+      return reply.status(err.statusCode).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(options.signInPage(words));
+    }
+  };
+
+  app.get('/auth/callback', { schema: { hide: true } }, async (request, reply) => orPage(request, reply, async () => {
     const o = options.oidc;
     if (!o || options.publicUrl === undefined) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no sign-in through an issuer is configured');
     const flow = decodeFlow(cookieValue(request.headers.cookie, FLOW_COOKIE));
@@ -148,7 +162,7 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
     // The access token passes the very checks a bearer token does (iss, aud, exp, max lifetime, JWKS).
     const { principal, expiresAt } = await o.principals.principalOf(tokens.access_token);
     return startSession(reply, { role: principal.role, viewerId: principal.id, subjects: principal.subjects, expiresAt: sessionEnd(expiresAt), idToken: tokens.id_token }, flow.l);
-  });
+  }));
 
   app.post('/auth/logout', { schema: { hide: true } }, async (request, reply) => {
     sameOrigin(request);
