@@ -3,7 +3,9 @@
 // Each package may import only the Sporbar packages listed for it: the ones below it, so data flows
 // one way (SDK → Kafka → ingest → store → projections → API) and no package reaches up into one that
 // consumes its output. `common` and `schemas` import no I/O library (database, Kafka, web server,
-// logger, network). Tests and benchmarks may import across (they wire real components together).
+// logger, network; the one exception is `@sporbar/common/oidc-token`, whose jose fetches an issuer's
+// discovery document and JWKS with the global fetch, shared by the gateway and the access API). Tests
+// and benchmarks may import across (they wire real components together).
 
 /** The I/O libraries `common` and `schemas` must not import. */
 export const ioLibraries = [

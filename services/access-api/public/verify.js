@@ -7,7 +7,6 @@
 /* global TextEncoder, TextDecoder, atob, crypto, URL, Blob, setTimeout */
 (function () {
   'use strict';
-  var TOKEN = 'sporbar-token';
   var enc = new TextEncoder();
 
   var WORDS = {
@@ -251,8 +250,9 @@
     return { size: proof.size, cosigned: cosigned };
   }
 
-  function getText(url, token) {
-    return fetch(url, { headers: token ? { Authorization: 'Bearer ' + token } : {} }).then(function (res) {
+  // Same-origin requests carry the session cookie; no token is read or sent by this script.
+  function getText(url) {
+    return fetch(url, { credentials: 'same-origin' }).then(function (res) {
       return res.text().then(function (body) {
         return { status: res.status, body: body };
       });
@@ -278,15 +278,14 @@
     if (items.length === 0) return;
     var lang = document.documentElement.lang === 'en' ? 'en' : 'da';
     var w = WORDS[lang];
-    var token = sessionStorage.getItem(TOKEN);
     var texts = {};
     items.forEach(function (item) {
       var link = item.querySelector('a.proof-download');
-      // A bearer token cannot ride on a link: fetch the proof with it and save it from memory.
+      // The proof already fetched for the check is saved from memory (no second request).
       link.addEventListener('click', function (e) {
         e.preventDefault();
         var id = item.getAttribute('data-event-id');
-        var got = texts[id] ? Promise.resolve({ status: 200, body: texts[id] }) : getText(link.getAttribute('href'), token);
+        var got = texts[id] ? Promise.resolve({ status: 200, body: texts[id] }) : getText(link.getAttribute('href'));
         got.then(function (r) {
           if (r.status !== 200) return;
           var a = document.createElement('a');
@@ -316,7 +315,7 @@
       var status = item.querySelector('.proof-status');
       var id = item.getAttribute('data-event-id');
       try {
-        var r = await getText(item.querySelector('a.proof-download').getAttribute('href'), token);
+        var r = await getText(item.querySelector('a.proof-download').getAttribute('href'));
         if (r.status === 409) {
           say(status, w.pending, 'pending');
           continue;

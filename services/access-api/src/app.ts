@@ -8,7 +8,12 @@ import { isSporbarError } from '@sporbar/common/errors';
 import { checkAnswer, type OpsCheck } from '@sporbar/common/health';
 import { registerFiles as packagedRegisterFiles, type ProcessingRegister, type RegisterFiles } from '@sporbar/schemas';
 import type { Pseudonymiser, SubjectKeyStore } from '@sporbar/key-store';
-import { authPlugin } from './auth.ts';
+import { authPlugin, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, oidcPrincipals, type OidcPrincipals } from './auth.ts';
+import { createTokenVerifier } from '@sporbar/common/oidc-token';
+import type { ClaimMapping } from './oidc-claims.ts';
+import { sqlSessionStore, type SessionStore } from './sessions.ts';
+import { signInRoutes } from './routes/sign-in.ts';
+import { renderSignInPage, type SignInMode } from './html/sign-in-page.ts';
 import { apiFormats } from './params.ts';
 import type { ReadModels } from './read-models.ts';
 import { recordViewWith, type SelfViewMode, type ViewSink } from './record-view.ts';
@@ -30,8 +35,14 @@ export interface AppOptions {
   readonly subjectKeys?: SubjectKeyStore;
   /** Where ReportViewed events go (the producer SDK). */
   readonly views: ViewSink;
-  /** ES256 public key (PEM) that signs access tokens. */
-  readonly jwtPublicKey: string | import('node:crypto').KeyObject;
+  /** ES256 public key (PEM) that signs access tokens (the static issuer); this, `oidc` or both. */
+  readonly jwtPublicKey?: string | import('node:crypto').KeyObject | undefined;
+  /** An OpenID Connect issuer: its access tokens as bearer tokens and, with `client`, the citizens' browser sign-in. */
+  readonly oidc?: AppOidcOptions | undefined;
+  /** SPORBAR_PUBLIC_URL (no trailing slash): the sign-in's redirect URI is it + /auth/callback. */
+  readonly publicUrl?: string | undefined;
+  /** The citizen page's sessions; default: the table access_api_sessions in the read models' database. */
+  readonly sessions?: SessionStore;
   /** Production: refuse the documented development key. */
   readonly production: boolean;
   readonly logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
@@ -58,6 +69,18 @@ export interface AppOptions {
   readonly ready?: () => Promise<OpsCheck>;
 }
 
+export interface AppOidcOptions extends ClaimMapping {
+  readonly issuer: string;
+  readonly audience: string;
+  /** What the sign-in page calls the issuer (default MitID). */
+  readonly displayName?: string;
+  /** The browser sign-in's confidential client. */
+  readonly client?: { readonly id: string; readonly secret: string } | undefined;
+  /** How long a fetched JWKS is used (ms; default 10 min) and the least time between two fetches for unknown kids (default 30 s). */
+  readonly jwksCacheMaxAgeMs?: number;
+  readonly jwksCooldownMs?: number;
+}
+
 interface ValidationIssue {
   readonly instancePath?: string;
   readonly params?: { readonly missingProperty?: string; readonly additionalProperty?: string };
@@ -69,6 +92,13 @@ function validationField(issues: readonly ValidationIssue[]): string {
   const name = first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').split('/')[0];
   return name || 'request';
 }
+
+/** A browser navigating (Accept names text/html before any JSON). */
+const wantsPage = (accept: string | undefined): boolean => {
+  const html = accept?.indexOf('text/html') ?? -1;
+  const json = accept?.indexOf('application/json') ?? -1;
+  return html >= 0 && (json < 0 || html < json);
+};
 
 const publicFile = (name: string) => readFileSync(new URL(`../public/${name}`, import.meta.url));
 
@@ -94,6 +124,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error, request, reply) => {
+    // A browser whose session has ended (it sent the cookie, no bearer token, and asks for a page) goes back to the sign-in page.
+    if (isSporbarError(error, 'SPB_ERR_UNAUTHORIZED') && request.headers.authorization === undefined && wantsPage(request.headers.accept) && !request.url.startsWith('/auth/')) {
+      return reply.header('cache-control', 'no-store').redirect('/', 303);
+    }
     if (isSporbarError(error)) {
       const field = error.details['field'];
       return reply.status(error.statusCode).send({ code: error.code, message: error.message, ...(typeof field === 'string' ? { details: { field } } : {}) });
@@ -133,7 +167,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // helmet's headers (CSP and the rest), computed once by @fastify/helmet and set on every response.
   const securityHeaders = await staticHelmetHeaders({
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        // The sign-out form's POST is answered with a redirect to the issuer's end-session endpoint,
+        // which Chromium checks against form-action too.
+        formAction: ["'self'", ...(options.oidc ? [new URL(options.oidc.issuer).origin] : [])],
+      },
+    },
   });
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(securityHeaders);
@@ -148,8 +192,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const maxLifetimeSeconds = options.tokenMaxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  const o = options.oidc;
+  const principals: OidcPrincipals | undefined =
+    o === undefined
+      ? undefined
+      : oidcPrincipals({
+          issuer: o.issuer,
+          mapping: o,
+          pseudonymiser: options.pseudonymiser,
+          maxLifetimeSeconds,
+          verify: createTokenVerifier({
+            issuer: o.issuer,
+            audience: o.audience,
+            maxLifetimeSeconds,
+            clockSkewSeconds: 5,
+            requireClientId: false,
+            ...(o.jwksCacheMaxAgeMs === undefined ? {} : { jwksCacheMaxAgeMs: o.jwksCacheMaxAgeMs }),
+            ...(o.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: o.jwksCooldownMs }),
+          }),
+        });
+  const sessions = options.sessions ?? sqlSessionStore(options.readModels.db);
   await app.register(authPlugin, {
     publicKey: options.jwtPublicKey,
+    oidc: principals,
+    sessions,
     pseudonymiser: options.pseudonymiser,
     refuseDevKey: options.production,
     ...(options.tokenCacheSize === undefined ? {} : { tokenCacheSize: options.tokenCacheSize }),
@@ -174,7 +241,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.status(status).send(body);
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
-  const index = publicFile('index.html');
+  const devSignIn = !options.production && o === undefined;
+  const signInMode: SignInMode = o?.client && options.publicUrl ? { kind: 'oidc', displayName: o.displayName ?? 'MitID' } : devSignIn ? { kind: 'development' } : { kind: 'none' };
+  const indexTemplate = publicFile('index.html').toString('utf8');
+  await app.register(signInRoutes, {
+    signInPage: (error) => renderSignInPage(indexTemplate, signInMode, error),
+    sessions,
+    pseudonymiser: options.pseudonymiser,
+    maxLifetimeSeconds,
+    publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    devSignIn,
+    oidc: o?.client && principals ? { issuer: o.issuer, clientId: o.client.id, clientSecret: o.client.secret, principals } : undefined,
+  });
+  const index = renderSignInPage(indexTemplate, signInMode);
   const js = publicFile('citizen.js');
   const css = publicFile('citizen.css');
   const verifyJs = publicFile('verify.js');

@@ -7,6 +7,9 @@ import { createCache, type BoundedCache } from '@sporbar/common/cache';
 import { SporbarError } from '@sporbar/common/errors';
 import { findControlCharacter, findCprLike, type ViewerRole } from '@sporbar/schemas';
 import type { Pseudonymiser } from '@sporbar/key-store';
+import type { TokenVerifier } from '@sporbar/common/oidc-token';
+import { identityOf, type ClaimMapping } from './oidc-claims.ts';
+import { cookieValue, principalOfSession, SESSION_COOKIE, type SessionStore } from './sessions.ts';
 
 export type Role = 'citizen' | 'caseworker' | 'dpo' | 'auditor';
 export const ROLES: readonly Role[] = ['citizen', 'caseworker', 'dpo', 'auditor'];
@@ -46,8 +49,12 @@ export const readDevKey = (): DevKeyFile => JSON.parse(readFileSync(DEV_KEY_FILE
 export const devPublicKey = (): KeyObject => createPublicKey({ key: readDevKey().publicJwk, format: 'jwk' });
 
 export interface AuthOptions {
-  /** The public key (PEM or a KeyObject) that signs access tokens: ES256. */
-  readonly publicKey: string | KeyObject;
+  /** The public key (PEM or a KeyObject) that signs access tokens: ES256. Optional when `oidc` is given. */
+  readonly publicKey?: string | KeyObject | undefined;
+  /** Access tokens of an OIDC issuer (those whose `iss` is its issuer). */
+  readonly oidc?: OidcPrincipals | undefined;
+  /** The citizen page's server-side sessions (the session cookie); without it only bearer tokens. */
+  readonly sessions?: SessionStore | undefined;
   readonly pseudonymiser: Pseudonymiser;
   /** Refuse the documented development key (production). */
   readonly refuseDevKey: boolean;
@@ -119,27 +126,22 @@ export const isDevelopmentKey = (key: string | KeyObject): boolean => sameKey(ty
  * are refused), audience sporbar-access-api, expiry required. Roles: citizen, caseworker, dpo, auditor.
  */
 export const authPlugin = fp<AuthOptions>(async (app, options) => {
-  const key = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
-  if (options.refuseDevKey && isDevelopmentKey(key)) {
+  const staticKey = options.publicKey === undefined ? undefined : typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
+  if (staticKey === undefined && options.oidc === undefined) throw new SporbarError('SPB_ERR_CONFIG', 'the access API needs a token issuer: a JWT public key, an OIDC issuer, or both');
+  if (staticKey && options.refuseDevKey && isDevelopmentKey(staticKey)) {
     throw new SporbarError('SPB_ERR_CONFIG', 'the access API is configured with the development JWT key, which is public: refusing to start in production');
   }
-  await app.register(fjwt, {
-    secret: { public: key.export({ format: 'pem', type: 'spki' }).toString(), private: 'unused-verification-only' },
-    verify: { algorithms: ['ES256'], allowedAud: AUDIENCE, requiredClaims: ['exp', 'sub', 'role', 'aud'] },
-  });
+  if (staticKey) {
+    await app.register(fjwt, {
+      secret: { public: staticKey.export({ format: 'pem', type: 'spki' }).toString(), private: 'unused-verification-only' },
+      verify: { algorithms: ['ES256'], allowedAud: AUDIENCE, requiredClaims: ['exp', 'sub', 'role', 'aud'] },
+    });
+  }
 
   const cache = new PrincipalCache(options.tokenCacheSize ?? 10_000);
   const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
-  app.decorate('authenticate', async (request: FastifyRequest) => {
-    const token = cache.max > 0 ? BEARER.exec(request.headers.authorization ?? '')?.[1] : undefined;
-    if (token !== undefined) {
-      const cached = cache.get(token);
-      options.onTokenCache?.(cached !== undefined);
-      if (cached) {
-        request.principal = cached;
-        return;
-      }
-    }
+
+  const staticPrincipal = async (request: FastifyRequest): Promise<{ principal: Principal; expiresAt: number }> => {
     let payload: { sub?: string; role?: string; cpr?: string; exp?: number; iat?: number };
     try {
       payload = await request.jwtVerify();
@@ -154,23 +156,91 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
     // The sub becomes the viewer id in ReportViewed events and the access log: never a CPR number
     // (the citizen's CPR number travels in its own claim and is pseudonymised), never control characters.
     if (findCprLike(payload.sub) || findControlCharacter(payload.sub)) throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'bearer token refused: its sub holds something shaped like a CPR number or a control character');
-    let subjects: string[] = [];
-    if (role === 'citizen') {
-      if (typeof payload.cpr !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'a citizen token must carry the cpr claim');
-      try {
-        subjects = options.pseudonymiser.all(payload.cpr);
-      } catch {
-        throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'the cpr claim is not a CPR number');
+    if (role === 'citizen' && typeof payload.cpr !== 'string') throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'a citizen token must carry the cpr claim');
+    // exp is a required claim (checked by the verifier); seconds since the epoch.
+    return { principal: buildPrincipal(role, payload.sub, payload.cpr, options.pseudonymiser), expiresAt: (payload.exp ?? 0) * 1000 };
+  };
+
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    if (header === undefined && options.sessions) {
+      const id = cookieValue(request.headers.cookie, SESSION_COOKIE);
+      if (id !== undefined) {
+        const session = await options.sessions.get(id);
+        if (!session) throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'the session has ended or is unknown: sign in again');
+        request.principal = principalOfSession(session);
+        return;
       }
     }
-    const subject = subjects[0] ?? null;
-    // A citizen's id in logs and ReportViewed events is their pseudonym, never the CPR number.
-    const principal: Principal = Object.freeze({ id: subject ?? payload.sub, role, subject, subjects: Object.freeze(subjects) });
-    request.principal = principal;
-    // exp is a required claim (checked by the verifier); seconds since the epoch.
-    if (token !== undefined && typeof payload.exp === 'number') cache.set(token, principal, payload.exp * 1000);
+    const token = BEARER.exec(header ?? '')?.[1];
+    if (token !== undefined && cache.max > 0) {
+      const cached = cache.get(token);
+      options.onTokenCache?.(cached !== undefined);
+      if (cached) {
+        request.principal = cached;
+        return;
+      }
+    }
+    let verified: { principal: Principal; expiresAt: number };
+    if (token !== undefined && options.oidc && (staticKey === undefined || unverifiedIssuer(token) === options.oidc.issuer)) {
+      verified = await options.oidc.principalOf(token);
+    } else if (staticKey) {
+      verified = await staticPrincipal(request);
+    } else {
+      throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'Authorization: a Bearer access token (or the session cookie) is required');
+    }
+    request.principal = verified.principal;
+    if (token !== undefined && cache.max > 0) cache.set(token, verified.principal, verified.expiresAt);
   });
 });
+
+/** A principal: a citizen's id is their pseudonym (current key), never the CPR number; staff keep their `sub`. */
+function buildPrincipal(role: Role, sub: string, cpr: string | undefined, pseudonymiser: Pseudonymiser): Principal {
+  let subjects: string[] = [];
+  if (role === 'citizen') {
+    try {
+      subjects = pseudonymiser.all(cpr ?? '');
+    } catch {
+      throw new SporbarError('SPB_ERR_UNAUTHORIZED', 'the cpr claim is not a CPR number');
+    }
+  }
+  const subject = subjects[0] ?? null;
+  return Object.freeze({ id: subject ?? sub, role, subject, subjects: Object.freeze(subjects) });
+}
+
+/** The `iss` a JWT claims before it is verified: only to choose the verifier, which then checks it. */
+function unverifiedIssuer(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof payload.iss === 'string' ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Access tokens of one OIDC issuer → principals: one verifier for bearer tokens and the browser sign-in. */
+export interface OidcPrincipals {
+  readonly issuer: string;
+  principalOf(token: string): Promise<{ principal: Principal; expiresAt: number }>;
+}
+
+/**
+ * The verifier (@sporbar/common/oidc-token: signature by the issuer's JWKS, iss, aud, exp, iat, max
+ * lifetime), then Sporbar's own checks: the lifetime from now, the one Sporbar role, the sub, the
+ * citizen's CPR claim (pseudonymised at once). Refusals never quote a claim's value.
+ */
+export function oidcPrincipals(options: { issuer: string; verify: TokenVerifier; mapping: ClaimMapping; pseudonymiser: Pseudonymiser; maxLifetimeSeconds: number }): OidcPrincipals {
+  return {
+    issuer: options.issuer,
+    async principalOf(token) {
+      const { claims } = await options.verify(token);
+      const tooLong = tokenLifetimeProblem(claims, options.maxLifetimeSeconds, Date.now());
+      if (tooLong) throw new SporbarError('SPB_ERR_UNAUTHORIZED', `bearer token refused: it ${tooLong}`);
+      const { role, sub, cpr } = identityOf(claims as Record<string, unknown>, options.mapping);
+      return { principal: buildPrincipal(role, sub, cpr, options.pseudonymiser), expiresAt: (claims.exp ?? 0) * 1000 };
+    },
+  };
+}
 
 declare module 'fastify' {
   interface FastifyInstance {

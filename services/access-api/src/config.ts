@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import { envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type Env, type KafkaClientOptions } from '@sporbar/common/config';
-import { SporbarError } from '@sporbar/common/errors';
+import { configError, envInteger, envOneOf, envSecret, envString, kafkaClientEnv, kafkaClientOptionsFrom, loadConfig, logLevelEnv, registerDirEnv, type ConfigProblem, type Env, type KafkaClientOptions } from '@sporbar/common/config';
+import { isSporbarError, SporbarError } from '@sporbar/common/errors';
 import { MASTER_KEY_ID_PATTERN, parsePreviousMasterKeys, createPseudonymiser, parseMasterKey, parsePreviousPseudonymKeys, parseProducerKey, type MasterKey, type ProducerKey } from '@sporbar/key-store';
 import { loadPolicyFile, type LoadedPolicy } from '@sporbar/auditor';
 import { eventStoreConfigFrom, type EventStoreConfig } from '@sporbar/event-store';
@@ -8,6 +8,8 @@ import { eventStoreConfigFrom, type EventStoreConfig } from '@sporbar/event-stor
 /** The access API's principal in the producer registry: it may send ReportViewed only. */
 export const ACCESS_API_PRODUCER_ID = 'sporbar-access-api';
 import { isDevelopmentKey } from './auth.ts';
+import { CLAIM_PATH, DEFAULT_OIDC_ROLE_MAP, parseRoleMap } from './oidc-claims.ts';
+import type { Role } from './auth.ts';
 
 const pemPublicKey = (pem: string): void => {
   try {
@@ -60,7 +62,31 @@ export const accessApiEnv = {
     meaning: 'masters being rotated out, `id:secret,…`: they still unwrap data keys `sporbar keys rotate master --finish` has not re-wrapped yet',
     check: (value) => void parsePreviousMasterKeys(value),
   }),
-  SPORBAR_JWT_PUBLIC_KEY: envSecret({ required: true, check: pemPublicKey, meaning: 'PEM public key (ES256) that signs access tokens' }),
+  SPORBAR_JWT_PUBLIC_KEY: envSecret({
+    check: pemPublicKey,
+    defaultDoc: '— (this or `SPORBAR_OIDC_ISSUER` required)',
+    meaning: 'PEM public key (ES256) that signs access tokens (the static issuer); this, `SPORBAR_OIDC_ISSUER` or both',
+  }),
+  SPORBAR_OIDC_ISSUER: envString({
+    pattern: '^https?://[^\\s]+$',
+    defaultDoc: '— (this or `SPORBAR_JWT_PUBLIC_KEY` required)',
+    meaning: "an OpenID Connect issuer, its `iss` exactly (https in production): bearer tokens whose `iss` is it are checked against its JWKS (from `<issuer>/.well-known/openid-configuration`, fetched again for an unknown `kid`); with `SPORBAR_OIDC_CLIENT_ID` citizens sign in through it in the browser",
+  }),
+  SPORBAR_OIDC_AUDIENCE: envString({ default: 'sporbar-access-api', meaning: "a value the issuer's access tokens' `aud` must contain" }),
+  SPORBAR_OIDC_CPR_CLAIM: envString({ default: 'cpr', pattern: CLAIM_PATH.source, meaning: "the claim (a dotted path allowed) holding a citizen's CPR number: pseudonymised at once, never stored, logged or put in a cookie" }),
+  SPORBAR_OIDC_ROLES_CLAIM: envString({ default: 'realm_access.roles', pattern: CLAIM_PATH.source, meaning: "the claim (a dotted path) holding the issuer's roles (a list or one string)" }),
+  SPORBAR_OIDC_ROLE_MAP: envString({
+    default: DEFAULT_OIDC_ROLE_MAP,
+    meaning: "`issuerRole=sporbarRole,…`: a token must map to exactly one Sporbar role (citizen, caseworker, dpo, auditor); none or several is a 401",
+    check: (value) => void parseRoleMap(value),
+  }),
+  SPORBAR_OIDC_CLIENT_ID: envString({ defaultDoc: '— (no browser sign-in through the issuer)', meaning: "the access API's confidential client at the issuer, for the citizens' browser sign-in (authorization code + PKCE); needs `SPORBAR_OIDC_CLIENT_SECRET` and `SPORBAR_PUBLIC_URL`" }),
+  SPORBAR_OIDC_CLIENT_SECRET: envSecret({ meaning: "that client's secret" }),
+  SPORBAR_OIDC_DISPLAY_NAME: envString({ default: 'MitID', meaning: 'what the sign-in page calls the issuer ("Log ind med …" / "Sign in with …")' }),
+  SPORBAR_PUBLIC_URL: envString({
+    pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+    meaning: "the URL citizens reach the API at (https in production; http://127.0.0.1:… in development): the sign-in's redirect URI is it + `/auth/callback`, the issuer's logout returns to it + `/`",
+  }),
   RATE_LIMIT_PER_MINUTE: envInteger({ default: 600, minimum: 1, meaning: 'requests per client address' }),
   SPORBAR_SELF_VIEWS: envOneOf(['async', 'sync'], { default: 'async', meaning: "`sync` awaits citizens' own views too (see Access API)" }),
   TOKEN_CACHE_SIZE: envInteger({ default: 10_000, minimum: 0, meaning: 'verified tokens cached until their expiry (`0` = off)' }),
@@ -107,7 +133,12 @@ export interface AccessApiConfig {
   readonly previousMasterKeys: readonly MasterKey[];
   /** Authenticates the ReportViewed events it sends (principal sporbar-access-api). */
   readonly producerKey: ProducerKey;
-  readonly jwtPublicKey: string;
+  /** The static issuer's key (SPORBAR_JWT_PUBLIC_KEY), when one is configured. */
+  readonly jwtPublicKey: string | undefined;
+  /** The OIDC issuer (SPORBAR_OIDC_*), when one is configured. */
+  readonly oidc: OidcConfig | undefined;
+  /** SPORBAR_PUBLIC_URL without a trailing slash. */
+  readonly publicUrl: string | undefined;
   readonly rateLimitPerMinute: number;
   readonly selfViews: 'async' | 'sync';
   readonly tokenCacheSize: number;
@@ -122,16 +153,101 @@ export interface AccessApiConfig {
   readonly eventStore: EventStoreConfig | undefined;
 }
 
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly cprClaim: string;
+  readonly rolesClaim: string;
+  readonly roleMap: ReadonlyMap<string, Role>;
+  readonly displayName: string;
+  /** The browser sign-in's confidential client, when SPORBAR_OIDC_CLIENT_ID is set. */
+  readonly client: { readonly id: string; readonly secret: string } | undefined;
+}
+
+/**
+ * The sign-in settings' problems, all of them (pure): a token issuer is required; the browser
+ * sign-in needs its client's secret and the public URL; production needs https.
+ */
+export function signInProblems(v: {
+  production: boolean;
+  jwtPublicKey: string | undefined;
+  issuer: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  publicUrl: string | undefined;
+}): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (v.jwtPublicKey === undefined && v.issuer === undefined) out.push(['SPORBAR_JWT_PUBLIC_KEY', 'or SPORBAR_OIDC_ISSUER is required (or both): the access API needs a token issuer']);
+  if (v.issuer !== undefined && v.production && !v.issuer.startsWith('https://')) out.push(['SPORBAR_OIDC_ISSUER', 'must be https unless SPORBAR_ENV=development']);
+  if (v.publicUrl !== undefined && v.production && !v.publicUrl.startsWith('https://')) out.push(['SPORBAR_PUBLIC_URL', 'must be https unless SPORBAR_ENV=development (the session cookie is Secure)']);
+  if (v.clientId !== undefined) {
+    if (v.issuer === undefined) out.push(['SPORBAR_OIDC_CLIENT_ID', 'needs SPORBAR_OIDC_ISSUER']);
+    if (v.clientSecret === undefined) out.push(['SPORBAR_OIDC_CLIENT_SECRET', 'is required with SPORBAR_OIDC_CLIENT_ID (a confidential client)']);
+    if (v.publicUrl === undefined) out.push(['SPORBAR_PUBLIC_URL', 'is required with SPORBAR_OIDC_CLIENT_ID (the redirect URI is it + /auth/callback)']);
+  }
+  return out;
+}
+
 /** Fail closed: development only when SPORBAR_ENV is exactly `development`; a typo, a capital, empty or unset is production. */
 export const isProduction = (sporbarEnv: string | undefined): boolean => sporbarEnv !== 'development';
 
+/**
+ * loadConfig checks across variables only once each is valid on its own; the sign-in's (a token
+ * issuer is required, …) are added to a refusal from the raw environment too, so an empty
+ * environment lists every problem at once.
+ */
 export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig {
+  try {
+    return loadAccessApiConfig(env);
+  } catch (err) {
+    if (!isSporbarError(err, 'SPB_ERR_CONFIG')) throw err;
+    const listed = err.details['problems'] as ConfigProblem[];
+    const set = (name: string): string | undefined => env[name]?.trim() || (env[`${name}_FILE`]?.trim() ? 'file' : undefined);
+    const extra = signInProblems({
+      production: isProduction(env['SPORBAR_ENV']),
+      jwtPublicKey: set('SPORBAR_JWT_PUBLIC_KEY'),
+      issuer: set('SPORBAR_OIDC_ISSUER'),
+      clientId: set('SPORBAR_OIDC_CLIENT_ID'),
+      clientSecret: set('SPORBAR_OIDC_CLIENT_SECRET'),
+      publicUrl: set('SPORBAR_PUBLIC_URL'),
+    })
+      .map(([variable, problem]) => ({ variable, problem }))
+      .filter((p) => !listed.some((l) => l.variable === p.variable));
+    if (extra.length === 0) throw err;
+    const order = Object.keys(accessApiEnv);
+    const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+    throw configError('sporbar-access-api', [...listed, ...extra].sort((a, b) => rank(a.variable) - rank(b.variable)));
+  }
+}
+
+function loadAccessApiConfig(env: Env): AccessApiConfig {
   return loadConfig('sporbar-access-api', accessApiEnv, env, (v, problems) => {
     const production = isProduction(env['SPORBAR_ENV']);
     const pseudonymKey = { id: v.SPORBAR_PSEUDONYM_KEY_ID, secret: v.SPORBAR_PSEUDONYM_KEY };
     const previousPseudonymKeys = parsePreviousPseudonymKeys(v.SPORBAR_PSEUDONYM_PREVIOUS_KEYS);
     problems.check('SPORBAR_PSEUDONYM_PREVIOUS_KEYS', () => createPseudonymiser(pseudonymKey, previousPseudonymKeys));
-    if (production && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
+    for (const [name, problem] of signInProblems({
+      production,
+      jwtPublicKey: v.SPORBAR_JWT_PUBLIC_KEY,
+      issuer: v.SPORBAR_OIDC_ISSUER,
+      clientId: v.SPORBAR_OIDC_CLIENT_ID,
+      clientSecret: v.SPORBAR_OIDC_CLIENT_SECRET,
+      publicUrl: v.SPORBAR_PUBLIC_URL,
+    }))
+      problems.add(name, problem);
+    const oidc: OidcConfig | undefined =
+      v.SPORBAR_OIDC_ISSUER === undefined
+        ? undefined
+        : {
+            issuer: v.SPORBAR_OIDC_ISSUER,
+            audience: v.SPORBAR_OIDC_AUDIENCE,
+            cprClaim: v.SPORBAR_OIDC_CPR_CLAIM,
+            rolesClaim: v.SPORBAR_OIDC_ROLES_CLAIM,
+            roleMap: parseRoleMap(v.SPORBAR_OIDC_ROLE_MAP),
+            displayName: v.SPORBAR_OIDC_DISPLAY_NAME,
+            client: v.SPORBAR_OIDC_CLIENT_ID === undefined ? undefined : { id: v.SPORBAR_OIDC_CLIENT_ID, secret: v.SPORBAR_OIDC_CLIENT_SECRET ?? '' },
+          };
+    if (production && v.SPORBAR_JWT_PUBLIC_KEY !== undefined && isDevelopmentKey(v.SPORBAR_JWT_PUBLIC_KEY)) {
       problems.add('SPORBAR_JWT_PUBLIC_KEY', 'is the development JWT key, which is public: refused unless SPORBAR_ENV=development');
     }
     if (production && v.SPORBAR_LOG_URL === undefined) {
@@ -160,6 +276,8 @@ export function accessApiConfigFromEnv(env: Env = process.env): AccessApiConfig 
       previousMasterKeys: parsePreviousMasterKeys(v.SPORBAR_MASTER_PREVIOUS_KEYS),
       producerKey: parseProducerKey(ACCESS_API_PRODUCER_ID, v.SPORBAR_PRODUCER_KEY),
       jwtPublicKey: v.SPORBAR_JWT_PUBLIC_KEY,
+      oidc,
+      publicUrl: v.SPORBAR_PUBLIC_URL?.replace(/\/+$/, ''),
       rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
       selfViews: v.SPORBAR_SELF_VIEWS,
       tokenCacheSize: v.TOKEN_CACHE_SIZE,

@@ -64,6 +64,9 @@ const app = await buildApp({
   subjectKeys,
   views,
   jwtPublicKey: config.jwtPublicKey,
+  // SPORBAR_OIDC_*: the issuer's access tokens, and with a client the citizens' browser sign-in (server-side sessions).
+  oidc: config.oidc,
+  publicUrl: config.publicUrl,
   production,
   logger: log,
   rateLimitPerMinute: config.rateLimitPerMinute,

@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTlogProof, parseNote, parseTlogProof } from '@sporbar/auditor/note';
 import { bearer } from './helpers.ts';
-import { startProofSystem, type ProofSystem } from './proof-system.ts';
+import { CPR_MINE, startProofSystem, type ProofSystem } from './proof-system.ts';
 
 /**
  * The citizen page checks its own proofs in a real browser (Debian's Chromium, playwright-core):
@@ -39,11 +39,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks its proofs on th
     await sys?.close();
   });
 
+  /** The development sign-in (the API runs with SPORBAR_ENV=development and no OIDC issuer): a session cookie, no token in the page. */
   async function signIn(page: Page, lang: 'da' | 'en') {
     await page.goto(`${base}/`);
-    await page.getByLabel(/Access token/).fill(sys.tokenMine);
-    if (lang === 'en') await page.getByLabel('English').check();
-    await page.getByRole('button', { name: /Log ind/ }).click();
+    await page.locator(`#cpr-${lang}`).fill(CPR_MINE);
+    await page.getByRole('button', { name: lang === 'da' ? 'Log ind (udvikling)' : 'Sign in (development)' }).click();
     await page.locator('#timeline').waitFor();
   }
 

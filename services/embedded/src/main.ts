@@ -32,7 +32,8 @@ const caseworker = devToken({ role: 'caseworker', sub: 'dev-caseworker', expires
 console.log(`
 Sporbar is running (embedded: PGlite in ${config.dataDir}).
   API:           ${address}   (OpenAPI: ${address}/docs)
-  Citizen page:  ${address}/  — sign in with this development token (a synthetic citizen):
+  Citizen page:  ${address}/  — development sign-in (not MitID) with a synthetic citizen's fictional CPR number: ${citizenCpr}
+  Citizen API token (Authorization: Bearer, one hour):
 ${devToken({ role: 'citizen', sub: 'dev-citizen', cpr: citizenCpr, expiresInSeconds: 3600 })}
   Example query (caseworker, with a case number as the stated reason):
     curl -s -H "Authorization: Bearer ${caseworker}" \\

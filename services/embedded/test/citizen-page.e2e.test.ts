@@ -2,13 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devToken } from '@sporbar/access-api';
 import { register } from '@sporbar/schemas';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../src/index.ts';
 
 /**
  * The citizen page in a real browser (Debian's Chromium driven by playwright-core): sign in with a
- * development token, see the expected recipients, filter, switch language. A screenshot is kept in
+ * development sign-in (a fictional CPR number, a session cookie), see the expected recipients, filter, switch language. A screenshot is kept in
  * test-artifacts/ at the repository root.
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -49,13 +48,15 @@ describe.skipIf(!existsSync(CHROMIUM))('citizen page in headless Chromium', () =
     await system?.close();
   });
 
-  it('signs in with a dev token, shows the recipients, filters, and switches to English', async () => {
+  it('signs in with the development sign-in (a session cookie), shows the recipients, filters, and switches to English', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${base}/`);
-    await page.getByLabel(/Access token/).fill(devToken({ role: 'citizen', sub: 'browser-citizen', cpr }));
-    await page.getByRole('button', { name: /Log ind/ }).click();
+    // The development sign-in (npm start): a fictional CPR number, a server-side session, an HttpOnly cookie.
+    await expect.poll(() => page.getByRole('note').first().innerText()).toMatch(/Udviklingslogin – ikke MitID/);
+    await page.getByLabel(/Opdigtet CPR-nummer/).fill(cpr);
+    await page.getByRole('button', { name: 'Log ind (udvikling)' }).click();
 
     await page.getByRole('heading', { level: 1, name: /Hvem har modtaget mine oplysninger/ }).waitFor();
     const table = page.locator('#recipients tbody tr');
@@ -83,11 +84,12 @@ describe.skipIf(!existsSync(CHROMIUM))('citizen page in headless Chromium', () =
     expect(errors).toEqual([]);
   });
 
-  it('a bad token shows the error on the sign-in page', async () => {
+  it('a number that is not a CPR number shows the error on the sign-in page, without repeating it', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/`);
-    await page.getByLabel(/Access token/).fill('not-a-token');
-    await page.getByRole('button', { name: /Log ind/ }).click();
-    await expect.poll(() => page.locator('#error').innerText()).toMatch(/^401: bearer token refused/);
+    await page.getByLabel(/Fictional CPR number/).fill('329999-1234');
+    await page.getByRole('button', { name: 'Sign in (development)' }).click();
+    await expect.poll(() => page.locator('#error').innerText()).toMatch(/That is not a CPR number/);
+    expect(await page.content()).not.toContain('329999');
   });
 });

@@ -11,7 +11,7 @@ import { testKafkaBrokers } from '@sporbar/kafka-infra/vitest';
 import { createCodec, register, toMicros } from '@sporbar/schemas';
 import { createSubjectSealer, formatProducerKey, generateSealKeyPair, routingKey } from '@sporbar/key-store';
 import { developmentProducerKey, HEADER_EVENT_ID, HEADER_EVENT_TYPE, HEADER_FINGERPRINT } from '@sporbar/producer';
-import { startTestIssuer, type TestIssuer } from '../../producer-gateway/test/support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 import { DLQ_HEADER_REASON, DLQ_HEADER_REASON_CODE, ensureTopics } from '../src/index.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, probePostgres, randomName, readTopic, signedBy, waitFor, pipelineEnv } from './support.ts';
 

@@ -5,7 +5,7 @@ import { authorizeByRegistry, producerOfClient, type Authorize } from './clients
 import type { GatewayConfig } from './config.ts';
 import { buildHttpIngest } from './http-ingest.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
-import { createTokenVerifier } from './token-verifier.ts';
+import { createTokenVerifier } from '@sporbar/common/oidc-token';
 
 export interface Gateway {
   readonly app: FastifyInstance;

@@ -7,7 +7,7 @@ import type { SchemaCatalogue } from '@sporbar/schemas';
 import type { Producer, Recorded } from '@sporbar/producer';
 import { httpEventSchemas, HTTP_EVENT_TYPES, type HttpEventType } from './request-schema.ts';
 import type { Authorize } from './clients.ts';
-import { bearerToken, type TokenVerifier } from './token-verifier.ts';
+import { bearerToken, type TokenVerifier } from '@sporbar/common/oidc-token';
 import { checkBody, type HttpEvent, type ItemProblem, type Validator } from './validate-body.ts';
 
 /** Who sent a request: the OAuth2 client of its access token and the producer that client writes as. */

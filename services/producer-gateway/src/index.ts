@@ -4,5 +4,5 @@ export { httpEventSchema, httpEventSchemas, HTTP_EVENT_TYPES, HTTP_SHAPES, type 
 export { gatewayEnv, loadGatewayConfig, readGatewayConfig, type GatewayConfig } from './config.ts';
 export { buildGateway, type Gateway } from './gateway.ts';
 export { parseGatewayClients, producerOfClient, authorizeByRegistry, clientsRegistryProblems, allowListsOf, PRODUCER_ID, type Authorize, type Verdict, type GatewayClient, type GatewayClients } from './clients.ts';
-export { createTokenVerifier, bearerToken, clientIdOf, checkLifetime, TOKEN_ALGORITHMS, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './token-verifier.ts';
+export { createTokenVerifier, bearerToken, clientIdOf, checkLifetime, TOKEN_ALGORITHMS, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from '@sporbar/common/oidc-token';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';

@@ -10,7 +10,7 @@ import { getFreePort } from '../../../infra/kafka/src/index.ts';
 import { testKafkaClient, testKafkaClientOptions } from '../../../infra/kafka/src/vitest.ts';
 import { consumeAll, createTopic } from '../../producer-sdk/test/helpers/kafka.ts';
 import { authorizeByRegistry, buildHttpIngest, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 
 /**
  * Batches are exact against the real Kafka transport: the broker is down and the spool fills up in

@@ -6,7 +6,7 @@ import { createInProcessTransport, developmentProducerKey, type OutgoingMessage 
 import { formatProducerKey } from '@sporbar/key-store/producer-auth';
 import { DEVELOPMENT_PRODUCER_REGISTRY_FILE } from '@sporbar/key-store';
 import { buildGateway, readGatewayConfig } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 
 let iss: TestIssuer;
 beforeAll(async () => {

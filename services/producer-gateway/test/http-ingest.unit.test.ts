@@ -5,7 +5,7 @@ import { developmentCredential } from '@sporbar/key-store/producer-auth';
 import { createSubjectOpener, generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { developmentProducerKey, createInProcessTransport, createProducer, type OutgoingMessage } from '@sporbar/producer';
 import { authorizeByRegistry, buildHttpIngest, createTokenVerifier, GATEWAY_AJV_OPTIONS, httpEventBodySchema, parseGatewayClients, producerOfClient, type Authorize } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 
 const codec = createCodec();
 let keys: SealKeyPair;

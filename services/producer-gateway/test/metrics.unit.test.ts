@@ -5,7 +5,7 @@ import { generateSealKeyPair, type SealKeyPair } from '@sporbar/key-store/seal';
 import { developmentProducerKey, createInProcessTransport, createProducer } from '@sporbar/producer';
 import { developmentProducerRegistry } from '@sporbar/key-store';
 import { authorizeByRegistry, buildHttpIngest, createGatewayMetrics, createTokenVerifier, parseGatewayClients, producerOfClient } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 
 /** GET /metrics counts what POST /v1/events did; GET /ready answers what the ready check says. */
 let keys: SealKeyPair;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSporbarError } from '@sporbar/common/errors';
 import { bearerToken, createTokenVerifier, type TokenVerifier } from '../src/index.ts';
-import { startTestIssuer, type TestIssuer } from './support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 
 let iss: TestIssuer;
 let verify: TokenVerifier;

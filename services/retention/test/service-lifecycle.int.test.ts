@@ -7,7 +7,7 @@ import { developmentProducerKey, formatProducerKey } from '@sporbar/producer';
 import { generateSealKeyPair } from '@sporbar/key-store';
 import { registerFiles } from '@sporbar/schemas';
 import { ensureTopics } from '@sporbar/ingest';
-import { startTestIssuer, type TestIssuer } from '../../producer-gateway/test/support/oidc-issuer.ts';
+import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc-issuer.ts';
 import { createTestDatabase, dropTestDatabase, kafkaClient, metricsPortOf, metricValue, pipelineEnv, probePostgres, randomName, root, startService, statusOf, terminate, waitFor, type Service } from './support.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 

@@ -30,7 +30,8 @@ export interface RenderOptions {
  * The citizen page: the citizen view (citizen-view.ts) as plain, accessible HTML — landmarks, one h1,
  * ordered headings, captioned tables with scoped headers (stacked rows on a narrow screen), labelled
  * form controls, flags in words and an icon besides colour, `lang` on text in the other language.
- * No inline styles or scripts (the CSP): /citizen.css, /citizen.js (carries the bearer token) and, with
+ * No inline styles or scripts (the CSP): /citizen.css, /chart.css, /citizen.js (reads no token: the
+ * session cookie carries the requests) and, with
  * proofs, /verify.js (checks each proof on the device).
  */
 export function renderCitizenReport(report: Art15Report, timeline: readonly TimelineItem[], o: RenderOptions): string {
@@ -134,7 +135,7 @@ ${o.proofs ? '<script src="/verify.js" defer></script>\n' : ''}</head>
 <header class="top">
 <nav aria-label="${esc(lang === 'da' ? 'Sprog og log ud' : 'Language and sign out')}">
 <a href="${esc(switchHref)}" hreflang="${other}" lang="${other}" data-lang="${other}" aria-label="${esc(t.languageLabel)}">${esc(t.language)}</a>
-<form id="sign-out" method="post" action="/auth/logout"><button type="submit">${esc(t.signOut)}</button></form>
+<form id="sign-out" class="sign-out" method="post" action="/auth/logout"><button type="submit">${esc(t.signOut)}</button></form>
 </nav>
 </header>
 <main id="main">

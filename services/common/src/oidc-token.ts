@@ -5,9 +5,12 @@
  * the configured audience, `exp` and `iat` required, a maximum lifetime (exp − iat) and age, `nbf` and
  * `iat` with a small clock skew, and only asymmetric algorithms (RS256, ES256, PS256: never `none`,
  * never HS*, so the public key cannot be used as an HMAC secret).
+ *
+ * Shared by the producer gateway (client-credentials tokens: the client id is required) and the
+ * access API (citizens' and staff's tokens: `requireClientId: false`, the claims are what matter).
  */
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { isSporbarError, SporbarError } from '@sporbar/common/errors';
+import { isSporbarError, SporbarError } from './errors.ts';
 
 export const TOKEN_ALGORITHMS = ['RS256', 'ES256', 'PS256'] as const;
 
@@ -26,10 +29,12 @@ export interface TokenVerifierOptions {
   readonly jwksCacheMaxAgeMs?: number;
   /** At most one JWKS fetch per this many ms for unknown kids. Default 30 s. */
   readonly jwksCooldownMs?: number;
+  /** Whether a token must name its client (`azp` or `client_id`). Default true (the gateway's producers). */
+  readonly requireClientId?: boolean;
 }
 
 export interface VerifiedToken {
-  /** The OAuth2 client the token was issued to (`azp`, or `client_id`). */
+  /** The OAuth2 client the token was issued to (`azp`, or `client_id`); '' when it names none and none is required. */
   readonly clientId: string;
   readonly claims: JWTPayload;
 }
@@ -131,6 +136,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw unauthorized(`token: ${reason(err)}`);
     }
     checkLifetime(claims, maxLifetimeSeconds);
+    if (options.requireClientId === false && claims['azp'] === undefined && claims['client_id'] === undefined) return { clientId: '', claims };
     return { clientId: clientIdOf(claims), claims };
   };
 }
