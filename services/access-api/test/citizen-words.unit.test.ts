@@ -143,7 +143,7 @@ describe('the citizen page speaks plain words, never codes', () => {
     expect(summary).toBeGreaterThan(0);
     expect(chart).toBeGreaterThan(summary);
     expect(chart).toBeLessThan(html.indexOf('<table'));
-    expect(html).toContain('<form id="sign-out" method="post" action="/auth/logout"><button type="submit">Log ud</button></form>');
+    expect(html).toContain('<form id="sign-out" class="sign-out" method="post" action="/auth/logout"><button type="submit">Log ud</button></form>');
     expect(html).toContain('<script src="/verify.js" defer></script>');
     expect(html).toContain(`<div class="proof" data-event-id="${timeline[0]!.eventId}"><a class="proof-download" href="/v1/me/disclosures/${timeline[0]!.eventId}/proof" download="sporbar-${timeline[0]!.eventId}.tlog-proof">Hent bevis</a> <span class="proof-status" aria-live="polite"></span></div>`);
     expect(html.match(/<li class="disclosure[^"]*"><details>/g)).toHaveLength(7);

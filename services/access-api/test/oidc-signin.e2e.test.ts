@@ -130,7 +130,7 @@ describe.skipIf(!haveKeycloak)('signing in through Keycloak in Chromium (authori
     await page.getByRole('heading', { level: 1, name: /Hvem har modtaget mine oplysninger/ }).waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('da');
     await page.locator('#f-from').fill('2026-09-01');
-    await page.getByRole('button', { name: 'Filtrér' }).click();
+    await page.getByRole('button', { name: 'Vis' }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('from')).toBe('2026-09-01');
     expect(new URL(page.url()).searchParams.has('recipient')).toBe(false); // empty fields left out
     await page.getByRole('heading', { level: 1, name: /Hvem har modtaget mine oplysninger/ }).waitFor();

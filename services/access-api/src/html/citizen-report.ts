@@ -74,8 +74,9 @@ function blocks(items: readonly ViewBlock[], level: number): string {
 }
 
 function section(s: ViewSection): string {
-  return `<section id="${esc(s.id)}" aria-labelledby="${esc(s.id)}-h">
-<h2 id="${esc(s.id)}-h">${esc(s.heading)}</h2>
+  // "art15-…": the page's own ids (#recipients, #timeline, #disclosures) stay unique.
+  return `<section id="art15-${esc(s.id)}" aria-labelledby="art15-${esc(s.id)}-h">
+<h2 id="art15-${esc(s.id)}-h">${esc(s.heading)}</h2>
 <p class="article">${esc(s.articleText)}</p>
 ${blocks(s.blocks, 3)}
 </section>`;
