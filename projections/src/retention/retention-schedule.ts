@@ -56,7 +56,10 @@ export function createRetentionSchedule(register: RegisterSource): Projection<Re
         const d = event.data;
         return [{ kind: 'expired', subject: d.subject.value, activity: d.activity, ruleId: d.retentionRule, atMicros: d.occurredAt, coversUntilMicros: d.coversUntil }];
       }
-      if (event.type === 'SubjectKeyShredded') return [{ kind: 'shredded', subject: event.data.subject.value, atMicros: event.data.occurredAt }];
+      // An erasure shreds every key of the subject: all of its retention is done. A shred caused by
+      // retention covers one activity, whose RetentionExpired (just before it) already marked it done;
+      // the subject's other activities keep their deadlines.
+      if (event.type === 'SubjectKeyShredded') return event.data.cause === 'RETENTION_EXPIRED' ? [] : [{ kind: 'shredded', subject: event.data.subject.value, atMicros: event.data.occurredAt }];
       return [];
     },
     prepare(changes, prefix) {

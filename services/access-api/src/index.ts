@@ -7,3 +7,4 @@ export * from './record-view.ts';
 export * from './dev-token.ts';
 export * from './params.ts';
 export * from './routes/entries.ts';
+export * from './oidc-claims.ts';

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildApp, devPublicKey, storeEntrySource, type ReadModels } from '@sporbar/access-api';
+import { buildApp, devPublicKey, storeEntrySource, type AppOptions, type ReadModels } from '@sporbar/access-api';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { createIngest, createSqlDeadLetterSink, type IncomingMessage } from '@sporbar/ingest';
 import { createInProcessTransport, createProducer, developmentProducerKey, type Producer } from '@sporbar/producer';
@@ -24,6 +24,11 @@ export interface EmbeddedConfig {
    * packaged register. Load another directory with `loadRegisterSource` (SPORBAR_REGISTER_DIR).
    */
   readonly registerFiles?: RegisterFiles;
+  /**
+   * The citizen page's sign-in through an OpenID Connect provider instead of the development sign-in
+   * (tests against Keycloak): the issuer and client, and the URL the browser reaches the API at.
+   */
+  readonly signIn?: Pick<AppOptions, 'oidc' | 'publicUrl'>;
 }
 
 export interface EmbeddedSystem {
@@ -118,6 +123,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     jwtPublicKey: devPublicKey(),
     production: false,
     logger: config.logger ?? false,
+    ...(config.signIn ?? {}),
   });
 
   return {

@@ -13,8 +13,8 @@ const WORDS = {
     subject: 'Indsigt efter databeskyttelsesforordningens artikel 15: hvem har modtaget dine oplysninger, og hvorfor',
     footer: 'Sporbar – kopi af din indsigt (databeskyttelsesforordningens artikel 15, stk. 3)',
     disclosures: 'Videregivelser',
-    disclosuresCaption: 'Hver videregivelse: hvornår, til hvem, hvorfor, hvilke oplysninger og om den er dækket af privatlivspolitikken',
-    columns: ['Tidspunkt', 'Modtager', 'Formål', 'Oplysninger', 'Dækket', 'Detaljer'],
+    disclosuresCaption: 'Hver videregivelse: hvornår, til hvem, hvorfor og hvilke oplysninger; med ! når privatlivspolitikken eller dit samtykke ikke dækker den',
+    columns: ['Tidspunkt', 'Modtager', 'Formål', 'Oplysninger', 'Detaljer'],
     erasedShort: 'Slettet',
   },
   en: {
@@ -22,8 +22,8 @@ const WORDS = {
     subject: 'Access under GDPR Article 15: who received your data, and why',
     footer: 'Sporbar – a copy of your access report (GDPR Article 15(3))',
     disclosures: 'Disclosures',
-    disclosuresCaption: 'Each disclosure: when, to whom, why, which data and whether the privacy notice covers it',
-    columns: ['When', 'Recipient', 'Purpose', 'Data', 'Covered', 'Details'],
+    disclosuresCaption: 'Each disclosure: when, to whom, why and which data; marked ! when the privacy notice or your consent does not cover it',
+    columns: ['When', 'Recipient', 'Purpose', 'Data', 'Details'],
     erasedShort: 'Erased',
   },
 } as const;
@@ -35,8 +35,9 @@ function detailsCell(d: DisclosureView): string {
   return x.text;
 }
 
-function coveredCell(d: DisclosureView): string {
-  return d.flagged ? [d.coveredText, ...d.reasons].join(' ') : d.coveredText;
+/** The purpose, and for a disclosure the notice or consent does not cover, why, in words. */
+function purposeCell(d: DisclosureView): string {
+  return d.flagged ? `${d.purpose} ! ${d.coveredText}: ${d.reasons.join(' ')}` : d.purpose;
 }
 
 function blocksOf(blocks: readonly ViewBlock[], level: 2 | 3): PdfBlock[] {
@@ -81,8 +82,13 @@ export function citizenPdfDocument(view: CitizenView, chart: ChartLayout, genera
     ...view.summary.map((text): PdfBlock => ({ kind: 'paragraph', text, emphasis: 'strong' })),
   ];
   if (chart.total > 0) blocks.push({ kind: 'chart', layout: chart });
+  // The recipients one by one, each with its facts (seven columns do not fit a portrait A4 page).
   if (view.recipients.rows.length > 0) {
-    blocks.push({ kind: 'table', caption: view.recipients.caption, columns: [...view.recipients.columns], rows: view.recipients.rows.map((r) => [...r]) });
+    blocks.push({ kind: 'heading', level: 2, text: view.recipients.caption });
+    const [, ...labels] = view.recipients.columns;
+    for (const [name, ...cells] of view.recipients.rows) {
+      blocks.push({ kind: 'heading', level: 3, text: name ?? '' }, { kind: 'keyValue', pairs: labels.map((label, i): [string, string] => [label, cells[i] ?? '']) });
+    }
   }
   blocks.push({ kind: 'heading', level: 2, text: w.disclosures }, { kind: 'paragraph', text: view.disclosuresText });
   if (view.disclosures.length > 0) {
@@ -90,7 +96,7 @@ export function citizenPdfDocument(view: CitizenView, chart: ChartLayout, genera
       kind: 'table',
       caption: w.disclosuresCaption,
       columns: [...w.columns],
-      rows: view.disclosures.map((d) => [d.when, d.recipient, d.purpose, d.categories.join(', '), coveredCell(d), detailsCell(d)]),
+      rows: view.disclosures.map((d) => [d.when, d.recipient, purposeCell(d), d.categories.join(', '), detailsCell(d)]),
     });
   }
   for (const s of view.sections) {

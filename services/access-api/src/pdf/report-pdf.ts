@@ -437,8 +437,44 @@ function columnWidths(pdf: Pdf, cols: string[], body: string[][], size: number, 
     for (const r of sample) w = Math.max(w, pdf.widthOfString(r[i] ?? ''));
     return Math.min(w + 2 * pad + 1, CONTENT_WIDTH * 0.6);
   });
+  // The longest word of each column (its header in bold): a column is never narrower, so a word is
+  // broken only when the longest words of all columns together do not fit the page.
+  const longestWord = (text: string) => Math.max(0, ...text.split(/\s+/).map((word) => pdf.widthOfString(word)));
+  const minimum = cols.map((c, i) => {
+    pdf.font('Helvetica-Bold');
+    let w = longestWord(c);
+    pdf.font('Helvetica');
+    for (const r of sample) w = Math.max(w, longestWord(r[i] ?? ''));
+    return Math.min(w + 2 * pad + 1, CONTENT_WIDTH * 0.3);
+  });
   const total = natural.reduce((a, b) => a + b, 0);
   if (total <= CONTENT_WIDTH) return natural.map((w) => (w / total) * CONTENT_WIDTH);
+  return atLeast(shareWidths(natural), minimum);
+}
+
+/** Raises the columns below their minimum to it, taking the width from the others in proportion; pure. */
+function atLeast(widths: number[], minimum: number[]): number[] {
+  // When the longest words together are wider than the page, each column gets the same share of its minimum.
+  const sum = minimum.reduce((a, b) => a + b, 0);
+  if (sum > CONTENT_WIDTH) minimum = minimum.map((m) => (m * CONTENT_WIDTH) / sum);
+  const out = [...widths];
+  for (let round = 0; round < out.length; round++) {
+    const short = out.map((w, i) => (w < minimum[i]! - 0.01 ? i : -1)).filter((i) => i >= 0);
+    if (short.length === 0) break;
+    const need = short.reduce((sum, i) => sum + minimum[i]! - out[i]!, 0);
+    for (const i of short) out[i] = minimum[i]!;
+    const give = out.map((w, i) => (short.includes(i) ? 0 : Math.max(0, w - minimum[i]!)));
+    const spare = give.reduce((a, b) => a + b, 0);
+    out.forEach((w, i) => {
+      if (!short.includes(i) && spare > 0) out[i] = w - (give[i]! / spare) * need;
+    });
+  }
+  return out;
+}
+
+/** The natural widths fitted to the page: narrow columns keep theirs, wide ones share the rest. */
+function shareWidths(natural: number[]): number[] {
+  const cols = natural;
   const widths = new Array<number>(cols.length).fill(0);
   let open = cols.map((_, i) => i);
   let remaining = CONTENT_WIDTH;

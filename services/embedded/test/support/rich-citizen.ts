@@ -21,8 +21,8 @@ export interface RichCitizen {
  * (its call data, and its recording with consent), the consent withdrawn, and a recording made after the withdrawal (consent
  * missing), a satisfaction survey with their comment, a transfer to Greenland under the notice's
  * standard clauses, and one disclosure to a recipient the notice does not name (undeclared). Support
- * details run out of retention (erased); a login's IP address lives on. `now` is the real time: the
- * retention run moves 200 days ahead so the support rules (longest 180 days) have run out.
+ * story is 230 days old, past its longest rule (180 days): a retention run now erases its details, while
+ * a login's IP address lives on.
  */
 export async function recordRichCitizen(system: EmbeddedSystem, cpr: string, now = Date.now()): Promise<RichCitizen> {
   const subject = { cpr };
@@ -67,14 +67,14 @@ export async function recordRichCitizen(system: EmbeddedSystem, cpr: string, now
 
   // MitID support: a call recorded with consent, the consent withdrawn, a recording after that.
   const support = { subject, activity: 'mitid-support' };
-  await system.producer.giveConsent({ ...support, scope: 'CALL_RECORDING', occurredAt: at(35, 8) });
+  await system.producer.giveConsent({ ...support, scope: 'CALL_RECORDING', occurredAt: at(230, 8) });
   // The call itself (its call data: the phone number) and its recording, with consent.
-  const erased = await count(send('mitid-support', 'mitid-support-dba-inquiries', at(35, 9), { dataCategories: ['phone-number', 'call-data'], personalDetails: { phoneNumber: '+45 20 00 00 01' } }));
-  await count(send('mitid-support', 'mitid-support-dba-call-recording', at(35, 9)));
-  await system.producer.withdrawConsent({ ...support, scope: 'CALL_RECORDING', occurredAt: at(34, 8) });
-  const consentMissing = await count(send('mitid-support', 'mitid-support-dba-call-recording', at(33, 9)));
-  await system.producer.giveConsent({ ...support, scope: 'SATISFACTION_SURVEY', occurredAt: at(33, 10) });
-  await count(send('mitid-support', 'mitid-support-dba-satisfaction-survey', at(33, 11), { dataCategories: ['phone-number'], personalDetails: { phoneNumber: '+45 20 00 00 02', surveyComment: 'Supporteren var venlig, men ventetiden var lang.' } }));
+  const erased = await count(send('mitid-support', 'mitid-support-dba-inquiries', at(230, 9), { dataCategories: ['phone-number', 'call-data'], personalDetails: { phoneNumber: '+45 20 00 00 01' } }));
+  await count(send('mitid-support', 'mitid-support-dba-call-recording', at(230, 9)));
+  await system.producer.withdrawConsent({ ...support, scope: 'CALL_RECORDING', occurredAt: at(229, 8) });
+  const consentMissing = await count(send('mitid-support', 'mitid-support-dba-call-recording', at(228, 9)));
+  await system.producer.giveConsent({ ...support, scope: 'SATISFACTION_SURVEY', occurredAt: at(228, 10) });
+  await count(send('mitid-support', 'mitid-support-dba-satisfaction-survey', at(228, 11), { dataCategories: ['phone-number'], personalDetails: { phoneNumber: '+45 20 00 00 02', surveyComment: 'Supporteren var venlig, men ventetiden var lang.' } }));
 
   // A disclosure the notice does not cover: Akamai was sent the citizen's CPR number.
   const f = flowOf('mitid-core', 'mitid-core-akamai-denmark');
