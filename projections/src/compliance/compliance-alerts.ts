@@ -56,6 +56,8 @@ export function createComplianceAlerts(register: RegisterSource): Projection<Com
     ],
     indexes: [
       `CREATE INDEX IF NOT EXISTS {prefix}compliance_alerts_by_time ON {prefix}compliance_alerts (occurred_at DESC, event_id)`,
+      // A citizen's report counts their consent-missing alerts per recipient.
+      `CREATE INDEX IF NOT EXISTS {prefix}compliance_alerts_by_subject ON {prefix}compliance_alerts (subject)`,
     ],
     project(event: ProjectedEvent): ComplianceChange[] {
       if (event.type === 'ConsentGiven' || event.type === 'ConsentWithdrawn') return [{ kind: 'consent', eventId: event.data.eventId, position: event.globalPosition }];

@@ -21,10 +21,20 @@ const iso = (d: unknown): string => (d instanceof Date ? d : new Date(String(d))
  */
 export async function recipientSummaries(db: Sql, subject: string | readonly string[], prefix = 'rm_'): Promise<RecipientSummary[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT recipient_id, recipient_role, activities, purposes, legal_bases, data_categories, disclosures, undeclared, first_at, last_at
+    `SELECT subject, recipient_id, recipient_role, activities, purposes, legal_bases, data_categories, disclosures, undeclared, first_at, last_at
        FROM ${prefix}subject_recipients WHERE subject = ANY($1::text[]) ORDER BY last_at DESC, recipient_id`,
     [typeof subject === 'string' ? [subject] : [...subject]],
   );
+  // A disclosure made without the consent it needed is stored as declared (the ingest does not know
+  // the subject's consents); the compliance alerts decide it (CONSENT_MISSING alone: one that is
+  // undeclared for another reason is counted already). The citizen sees both as not covered.
+  const { rows: missing } = await db.query<Record<string, unknown>>(
+    `SELECT subject, recipient_id, count(*) AS n FROM ${prefix}compliance_alerts
+      WHERE subject = ANY($1::text[]) AND reasons = ARRAY['CONSENT_MISSING']::text[] GROUP BY subject, recipient_id`,
+    [typeof subject === 'string' ? [subject] : [...subject]],
+  );
+  const key = (r: Record<string, unknown>) => `${String(r['subject'])}\u0000${String(r['recipient_id'])}`;
+  const consentMissing = new Map(missing.map((r) => [key(r), Number(r['n'])]));
   return mergeByRecipient(rows.map((r) => ({
     recipientId: r['recipient_id'] as string,
     recipientRole: r['recipient_role'] as string,
@@ -33,7 +43,7 @@ export async function recipientSummaries(db: Sql, subject: string | readonly str
     legalBases: r['legal_bases'] as string[],
     dataCategories: r['data_categories'] as string[],
     disclosures: Number(r['disclosures']),
-    undeclared: Number(r['undeclared']),
+    undeclared: Number(r['undeclared']) + (consentMissing.get(key(r)) ?? 0),
     firstAt: iso(r['first_at']),
     lastAt: iso(r['last_at']),
   })));

@@ -158,6 +158,8 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
       expect(await page.locator(`#art15-${id} h2`).count(), id).toBe(1);
     }
     expect(await page.locator('li.disclosure.flagged').count()).toBe(2);
+    // The summary counts both: the one the notice does not cover and the one without consent.
+    expect(await page.locator('#total').innerText()).toContain('2 af dem er ikke dækket af privatlivspolitikken eller af dit samtykke');
     expect(await page.locator('#art15-not-covered').innerText()).toContain('Denne videregivelse kræver dit samtykke');
     // The citizen's own deadlines: the support story's are past (deleted), the NemKonto account's are not.
     const retention = await page.locator('#art15-retention').innerText();
@@ -199,6 +201,7 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     await expect.poll(() => new URL(page.url()).searchParams.get('recipient')).toBe('akamai-denmark');
     await expect.poll(async () => [...new Set(await page.locator('#timeline .recipient').allInnerTexts())]).toEqual([akamai]);
     expect(await axe(page)).toEqual([]);
+    await page.locator('#disclosures').scrollIntoViewIfNeeded();
     await shot(page, 'citizen-report-da-filtered');
     // Tab to the first disclosure and open it with Enter: what was disclosed, and its proof checked on this device.
     for (let f = await focused(page); !(f.tag === 'summary' && f.inTimeline); f = await focused(page)) await page.keyboard.press('Tab');
