@@ -104,8 +104,11 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    // A Danish citizen's browser: Danish locale and time zone (the date fields show dd.mm.åååå).
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'da-DK', timezoneId: 'Europe/Copenhagen' });
     page = await context.newPage();
+    // A shared CI machine (two cores, Keycloak's JVM, other test files): generous waits, never a sleep.
+    page.setDefaultTimeout(60_000);
     page.on('pageerror', (e) => errors.push(e.message));
   }, 240_000);
   afterAll(async () => {
@@ -174,7 +177,7 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     expect(await axe(page)).toEqual([]);
     await shot(page, 'citizen-report-da-360');
     await page.setViewportSize({ width: 1280, height: 900 });
-  }, 90_000);
+  }, 180_000);
 
   it('keyboard only: skip link, then every control in order with its focus drawn; filter by a recipient and open a disclosure', async () => {
     await page.goto(`${base}/v1/me/report?lang=da`);
@@ -231,6 +234,7 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     await item(rich.ids.consentMissing).locator('summary').click();
     expect(await item(rich.ids.consentMissing).innerText()).toContain(lang === 'da' ? 'Uden dit samtykke' : 'Without your consent');
     expect(await axe(page)).toEqual([]);
+    await item(rich.ids.erased).scrollIntoViewIfNeeded();
     await shot(page, `citizen-report-${lang}-erased-open`);
   });
 

@@ -72,7 +72,7 @@ const HEADINGS = { 1: 20, 2: 15, 3: 12.5 } as const;
 
 /** The chart in points: the same geometry code as the SVG, smaller type. */
 const PDF_CHART: ChartSizes = {
-  width: CONTENT_WIDTH, pad: 0, fontSize: 8.5, labelSize: 9.5, laneLabel: 13, barMax: 28, countRoom: 14, laneGap: 8, axis: 20, legendLine: 12,
+  width: CONTENT_WIDTH, pad: 0, fontSize: 8.5, labelSize: 9.5, laneLabel: 12, barMax: 20, countRoom: 12, laneGap: 6, axis: 20, legendLine: 12,
 };
 
 // WinAnsiEncoding (what PDFKit's standard fonts are written in): Latin-1 plus these.
