@@ -206,8 +206,8 @@ class Writer {
     const size = HEADINGS[level];
     if (pdf.y > MARGIN.top + 1) pdf.moveDown(level === 1 ? 0.8 : 0.6);
     pdf.font('Helvetica-Bold').fontSize(size);
-    // Keep a heading with at least three lines of what follows.
-    this.ensure(pdf.heightOfString(winAnsi(text), { width: CONTENT_WIDTH }) + 3 * BODY * 1.4);
+    // Keep a heading with at least five lines of what follows (a sub-heading and its first lines).
+    this.ensure(pdf.heightOfString(winAnsi(text), { width: CONTENT_WIDTH }) + 5 * BODY * 1.4);
     this.root.add(pdf.struct(`H${level}`, {}, () => {
       pdf.fillColor(INK).text(winAnsi(text), MARGIN.left, pdf.y, { width: CONTENT_WIDTH, lineGap: 2 });
     }));
