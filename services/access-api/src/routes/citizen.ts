@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { accessLogPage, disclosuresPage, disclosureTimes, isSubjectDisclosure, type DisclosureItem } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
 import type { EventStore } from '@sporbar/event-store';
@@ -139,6 +139,20 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
 
   const copyQuery = { type: 'object', additionalProperties: false, properties: { lang: { type: 'string', enum: ['da', 'en'] } } } as const;
 
+  /** What both copies hold, read once per download (recorded as a view of the subject's data). */
+  async function copyOf(request: FastifyRequest<{ Querystring: { lang?: 'da' | 'en' } }>) {
+    const { subject, subjects } = request.principal!;
+    const lang = request.query.lang ?? 'da';
+    await recordView(request, subject!, null);
+    const now = new Date();
+    const report = await art15Report(readModels, register, subjects);
+    const disclosures = await allDisclosures(subject!, subjects);
+    return { subjects, lang, now, report, disclosures, view: citizenView(report, disclosures, registerFiles, lang, now) };
+  }
+  /** A download to keep: attachment, named by language and day, never cached. */
+  const attachment = (reply: FastifyReply, type: string, name: string) =>
+    reply.type(type).header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'private, no-store');
+
   /**
    * A copy to keep (GDPR Art. 15(3)) as a PDF: the page's words, every disclosure (with what was
    * disclosed, or when it was erased), the chart, the Art. 15 sections. Recorded as a view.
@@ -147,19 +161,9 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     '/v1/me/report.pdf',
     { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], description: 'Your report as a PDF to keep (GDPR Art. 15(3)), in Danish or English.', querystring: copyQuery, produces: ['application/pdf'] } },
     async (request, reply) => {
-      const { subject, subjects } = request.principal!;
-      const lang = request.query.lang ?? 'da';
-      await recordView(request, subject!, null);
-      const now = new Date();
-      const report = await art15Report(readModels, register, subjects);
-      const view = citizenView(report, await allDisclosures(subject!, subjects), registerFiles, lang, now);
+      const { subjects, lang, now, view } = await copyOf(request);
       const chart = await timelineChart(subjects, lang, now);
-      const pdf = await renderPdf(citizenPdfDocument(view, chart.layout, now));
-      return reply
-        .type('application/pdf')
-        .header('content-disposition', `attachment; filename="${copyName(lang, now)}.pdf"`)
-        .header('cache-control', 'private, no-store')
-        .send(pdf);
+      return attachment(reply, 'application/pdf', `${copyName(lang, now)}.pdf`).send(await renderPdf(citizenPdfDocument(view, chart.layout, now)));
     },
   );
 
@@ -171,25 +175,16 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     '/v1/me/report.json',
     { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], description: 'Your report as JSON to keep (GDPR Art. 15(3)): the report with its codes, every disclosure, and the same in words.', querystring: copyQuery } },
     async (request, reply) => {
-      const { subject, subjects } = request.principal!;
-      const lang = request.query.lang ?? 'da';
-      await recordView(request, subject!, null);
-      const now = new Date();
-      const report = await art15Report(readModels, register, subjects);
-      const disclosures = await allDisclosures(subject!, subjects);
+      const { lang, now, report, disclosures, view } = await copyOf(request);
       const body = {
         format: 'sporbar-report-copy/1',
         generatedAt: now.toISOString(),
         lang,
         report,
         disclosures: withJudgedByText(disclosures, registerFiles).map((d) => ({ ...d, proofUrl: proofUrl(d.eventId) })),
-        words: citizenView(report, disclosures, registerFiles, lang, now),
+        words: view,
       };
-      return reply
-        .type('application/json; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${copyName(lang, now)}.json"`)
-        .header('cache-control', 'private, no-store')
-        .send(JSON.stringify(body, null, 2));
+      return attachment(reply, 'application/json; charset=utf-8', `${copyName(lang, now)}.json`).send(JSON.stringify(body, null, 2));
     },
   );
 
