@@ -450,8 +450,9 @@ export function chartGeometry(layout: ChartLayout, G: ChartSizes = CHART_GEOMETR
     const totalText = `${t.total}: ${fmt(layout.lang, row.total)}`;
     const mark = row.flagged > 0 ? '! ' : '';
     const name = row.merged ? `${row.label} ${t.mergedOf(row.recipients)}` : row.label;
-    // Bold is ~12 % wider than the estimate.
-    const heading = mark + fitText(name, G.labelSize * 1.12, plotWidth - textWidth(totalText, G.fontSize) - 14);
+    // The estimate is Helvetica's; the browser may draw a wider sans (DejaVu Sans is ~15 % wider) and
+    // bold adds more: room for the widest, so a long name never runs into its lane's total.
+    const heading = mark + fitText(name, G.labelSize * 1.3, plotWidth - textWidth(totalText, G.fontSize) * 1.15 - 16);
     const top = y;
     const baseline = top + G.laneLabel + G.countRoom + G.barMax;
     const bars = row.counts.map((count, i) => {
