@@ -80,6 +80,25 @@ export interface MapValue {
   readonly head: Buffer;
 }
 
+/**
+ * The same two steps on a subject's 96-byte state buffer (index | head | node hash), without
+ * allocating views: the SubjectMap's hot path. Inputs are trusted (checked by the caller).
+ */
+export function appendToHeadIn(state: Buffer, logIndex: number, leafHash: Uint8Array): void {
+  state.copy(chainScratch, 1, 32, 64);
+  putU64(chainScratch, 33, logIndex);
+  chainScratch.set(leafHash, 41);
+  state.set(sha256(chainScratch), 32);
+}
+
+export function leafNodeHashIn(state: Buffer, count: number): void {
+  putU64(valueScratch, 1, count);
+  state.copy(valueScratch, 9, 32, 64);
+  state.copy(leafScratch, 1, 0, 32);
+  leafScratch.set(sha256(valueScratch), 33);
+  state.set(sha256(leafScratch), 64);
+}
+
 const valueScratch = Buffer.alloc(1 + 8 + 32);
 valueScratch[0] = TAG_VALUE;
 export function valueHash(count: number, head: Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import {
-  assertHash, assertU64, bitAt, chainGenesis, chainHead, EMPTY_HASH, leafNodeHash, MAP_HASH_BYTES, MapError, nodeHash, valueHash,
+  appendToHeadIn, assertHash, assertU64, bitAt, chainGenesis, EMPTY_HASH, leafNodeHash, leafNodeHashIn, MAP_HASH_BYTES, MapError, nodeHash, valueHash,
   type MapValue,
 } from './hash.ts';
 import type { MapProof } from './proof.ts';
@@ -110,7 +110,7 @@ export class SubjectMap {
     }
     for (const e of sorted) {
       const leaf = this.findOrInsert(e.index);
-      leaf.buf.set(chainHead(leaf.head, e.logIndex, e.leafHash), HEAD);
+      appendToHeadIn(leaf.buf, e.logIndex, e.leafHash);
       leaf.count++;
     }
     this.covered = end;
@@ -127,7 +127,7 @@ export class SubjectMap {
     let node = this.rootNode;
     let depth = 0;
     while (node instanceof Inner) node = bitAt(index, depth++) ? node.right : node.left;
-    if (node === null || !node.index.equals(index)) return null;
+    if (node === null || node.buf.compare(index, 0, 32, IDX, IDX + 32) !== 0) return null;
     return { count: node.count, head: Buffer.from(node.head) };
   }
 
@@ -144,7 +144,7 @@ export class SubjectMap {
       node = right ? node.right : node.left;
     }
     if (node === null) return { siblings, terminal: { kind: 'empty' } };
-    if (node.index.equals(index)) {
+    if (node.buf.compare(index, 0, 32, IDX, IDX + 32) === 0) {
       const salt = Buffer.from(this.saltOf(index));
       return { siblings, terminal: { kind: 'member', count: node.count, head: Buffer.from(node.head), salt } };
     }
@@ -195,12 +195,12 @@ export class SubjectMap {
         continue;
       }
       node.dirty = true;
-      if (node.index.equals(index)) return node;
+      if (node.buf.compare(index, 0, 32, IDX, IDX + 32) === 0) return node;
       // Split: inner nodes down to the first bit where the two indexes differ.
       const leaf = this.newLeaf(index);
       const old = node;
       let d = depth;
-      while (bitAt(index, d) === bitAt(old.index, d)) d++;
+      while (bitAt(index, d) === bitAt(old.buf, d)) d++;
       let sub: Inner = bitAt(index, d) ? new Inner(old, leaf) : new Inner(leaf, old);
       for (let k = d - 1; k >= depth; k--) sub = bitAt(index, k) ? new Inner(null, sub) : new Inner(sub, null);
       if (parent === null) this.rootNode = sub;
@@ -214,7 +214,7 @@ export class SubjectMap {
     if (n === null) return EMPTY_HASH;
     if (!n.dirty) return n instanceof Leaf ? n.buf.subarray(HASH, HASH + 32) : n.hash;
     if (n instanceof Leaf) {
-      n.buf.set(leafNodeHash(n.index, valueHash(n.count, n.head)), HASH);
+      leafNodeHashIn(n.buf, n.count);
       n.dirty = false;
       return n.buf.subarray(HASH, HASH + 32);
     }
