@@ -1,5 +1,5 @@
 import {
-  assertHash, assertU64, bitAt, chainGenesis, chainHead, EMPTY_HASH, leafNodeHash, MAP_HASH_BYTES, MapError, nodeHash, valueHash,
+  assertHash, assertU64, bitAt, chainGenesis, chainHead, EMPTY_HASH, leafNodeHash, MapError, nodeHash, valueHash,
   type MapValue,
 } from './hash.ts';
 
