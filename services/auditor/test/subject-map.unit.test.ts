@@ -262,6 +262,21 @@ describe('map proofs', () => {
     expect(() => verifyMapProof(sha(root), subject, p)).toThrow(MapError);
   });
 
+  it('rejects proofs against a hand-made, non-canonical or misplaced tree (what only a lying operator builds)', () => {
+    const a = Buffer.alloc(32, 0x11); // first bit 0
+    const y = Buffer.alloc(32, 0x99); // first bit 1
+    const v = valueHash(1, sha(Buffer.from('head')));
+    // A lone leaf pushed one level down next to an empty subtree: the canonical tree is the leaf itself.
+    const padded = sha([0x24], leafNodeHash(a, v), EMPTY_HASH);
+    expect(() => verifyMapProof(padded, a, { siblings: [EMPTY_HASH], terminal: { kind: 'member', count: 1, head: sha(Buffer.from('head')), salt: Buffer.from(saltOf(a)) } })).toThrow(/non-canonical/);
+    // A member with no leaves (an honest map never holds one: it would be "present, nothing listed").
+    const g = chainGenesis(a, saltOf(a));
+    expect(() => verifyMapProof(leafNodeHash(a, valueHash(0, g)), a, { siblings: [], terminal: { kind: 'member', count: 0, head: g, salt: Buffer.from(saltOf(a)) } })).toThrow(/no leaves/);
+    // A leaf placed on the wrong side (its first bit is 1, it sits left) "proving" an absence on the left.
+    const misplaced = sha([0x24], leafNodeHash(y, v), leafNodeHash(a, v));
+    expect(() => verifyMapProof(misplaced, Buffer.alloc(32, 0x22), { siblings: [leafNodeHash(a, v)], terminal: { kind: 'other', index: y, valueHash: v } })).toThrow(/leaves the path/);
+  });
+
   it('an operator cannot prove a present subject absent', () => {
     const p = m.prove(subject);
     // Claim the path ends in an empty subtree, or in a neighbour leaf.
