@@ -91,3 +91,45 @@ export function auditMapCommitments(
   if (ci < commitments.length) throw new MapError(`the log ended at size ${next} before the commitment at size ${commitments[ci]!.size}`);
   return { ok: true, checked, size: map.size, root: map.root() };
 }
+
+/** A subject leaf as the auditor reads it from a stored event: its pseudonym, the pseudonym key's id, its index. */
+export interface PseudonymousLeaf {
+  readonly logIndex: number;
+  /** The subject's pseudonym in the event (HMAC of the CPR number under the epoch's key). */
+  readonly pseudonym: Uint8Array | string;
+  /** The pseudonym key (epoch) it was made under. */
+  readonly keyId: string;
+  readonly index: Uint8Array;
+}
+
+export type IndexConsistencyResult =
+  | { readonly ok: true; readonly pseudonyms: number }
+  | { readonly ok: false; readonly logIndex: number; readonly firstLogIndex: number; readonly detail: string };
+
+/**
+ * Without a VRF the auditor cannot check that an index is the subject's, but it can check that the
+ * operator assigned them consistently: within a pseudonym key's epoch, pseudonym ↦ index is one-to-one.
+ * A subject split across a decoy index (to hide some leaves from their report), or two subjects merged
+ * under one index, shows as the first log index that breaks it (positions only, no subject named).
+ */
+export function checkIndexConsistency(leaves: Iterable<PseudonymousLeaf>): IndexConsistencyResult {
+  const byPseudonym = new Map<string, { index: string; at: number }>();
+  const byIndex = new Map<string, { pseudonym: string; at: number }>();
+  for (const l of leaves) {
+    assertHash(l.index, 'index');
+    const p = `${l.keyId}\n${typeof l.pseudonym === 'string' ? l.pseudonym : Buffer.from(l.pseudonym).toString('hex')}`;
+    const x = Buffer.from(l.index).toString('hex');
+    const xe = `${l.keyId}\n${x}`;
+    const seenP = byPseudonym.get(p);
+    if (seenP && seenP.index !== x) {
+      return { ok: false, logIndex: l.logIndex, firstLogIndex: seenP.at, detail: `leaf ${l.logIndex} gives its pseudonym another map index than leaf ${seenP.at} did` };
+    }
+    const seenX = byIndex.get(xe);
+    if (seenX && seenX.pseudonym !== p) {
+      return { ok: false, logIndex: l.logIndex, firstLogIndex: seenX.at, detail: `leaf ${l.logIndex} gives its map index another pseudonym of the same key than leaf ${seenX.at} did` };
+    }
+    if (!seenP) byPseudonym.set(p, { index: x, at: l.logIndex });
+    if (!seenX) byIndex.set(xe, { pseudonym: p, at: l.logIndex });
+  }
+  return { ok: true, pseudonyms: byPseudonym.size };
+}
