@@ -92,7 +92,8 @@ export class SubjectMap {
    * Applies the subject leaves of the log range [size, upTo): the order inside the batch does not
    * matter (entries are taken in log order), each logIndex must be in the range and appear once.
    * Leaves of the range that belong to no subject are simply not in the batch. Without `upTo` the map
-   * then covers up to the largest logIndex + 1. On an error nothing has been changed.
+   * then covers up to the largest logIndex + 1. A malformed batch throws before anything changes (a
+   * saltOf that throws or returns a wrong-sized salt can leave it half-applied: rebuild then).
    */
   apply(batch: readonly MapEntry[], upTo?: number): void {
     const sorted = [...batch].sort((a, b) => a.logIndex - b.logIndex);
