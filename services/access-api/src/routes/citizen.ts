@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { accessLogPage, disclosuresPage, disclosureTimes, isSubjectDisclosure, type DisclosureItem } from '@sporbar/projections';
+import { accessLogPage, disclosuresPage, disclosureTimes, isSubjectDisclosure, type DisclosureItem, type DisclosureTime } from '@sporbar/projections';
 import { SporbarError } from '@sporbar/common/errors';
 import type { EventStore } from '@sporbar/event-store';
 import { registerWords, type ProcessingRegister, type RegisterFiles } from '@sporbar/schemas';
@@ -105,7 +105,8 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
         const timeline = await disclosuresPage(readModels.db, subjects, { recipient, from, to, limit: 100 }, readModels.prefix());
         const now = new Date();
         const view = citizenView(report, await withDetails(subjectKeys, subject!, timeline.items), registerFiles, lang, now);
-        const chart = await timelineChart(subjects, lang, now);
+        // Every disclosure of the subject (recipient, time, flagged), not only the page's 100.
+        const chart = timelineChart(await disclosureTimes(readModels.db, subjects, readModels.prefix()), lang, now);
         const chartSvg = `${chart.svg}<details class="chart-numbers"><summary>${chart.seeNumbers}</summary>${chart.table}</details>`;
         return reply.type('text/html; charset=utf-8').send(renderCitizenView(view, { lang, filters: { recipient, from, to }, proofs: log !== undefined && eventStore !== undefined, registerFiles, chartSvg }));
       }
@@ -114,9 +115,9 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
   );
 
   /** The chart of all the subject's disclosures per recipient over time (not only the page's 100). */
-  async function timelineChart(subjects: readonly string[], lang: 'da' | 'en', now: Date) {
+  function timelineChart(disclosures: readonly DisclosureTime[], lang: 'da' | 'en', now: Date) {
     const bySeries = new Map<string, ChartSeries>();
-    for (const d of await disclosureTimes(readModels.db, subjects, readModels.prefix())) {
+    for (const d of disclosures) {
       let s = bySeries.get(d.recipientId);
       if (!s) bySeries.set(d.recipientId, (s = { label: words(lang).recipient(d.recipientId), times: [], flaggedTimes: [] }));
       s.times.push(d.occurredAt);
@@ -147,7 +148,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     const now = new Date();
     const report = await art15Report(readModels, register, subjects);
     const disclosures = await allDisclosures(subject!, subjects);
-    return { subjects, lang, now, report, disclosures, view: citizenView(report, disclosures, registerFiles, lang, now) };
+    return { lang, now, report, disclosures, view: citizenView(report, disclosures, registerFiles, lang, now) };
   }
   /** A download to keep: attachment, named by language and day, never cached. */
   const attachment = (reply: FastifyReply, type: string, name: string) =>
@@ -161,8 +162,9 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
     '/v1/me/report.pdf',
     { preHandler: requireRole('citizen'), schema: { tags: ['citizen'], security: [{ bearer: [] }], description: 'Your report as a PDF to keep (GDPR Art. 15(3)), in Danish or English.', querystring: copyQuery, produces: ['application/pdf'] } },
     async (request, reply) => {
-      const { subjects, lang, now, view } = await copyOf(request);
-      const chart = await timelineChart(subjects, lang, now);
+      const { lang, now, disclosures, view } = await copyOf(request);
+      // The copy already holds every disclosure: the chart is drawn from them, not asked for again.
+      const chart = timelineChart(disclosures.map((d) => ({ recipientId: d.recipientId, occurredAt: d.occurredAt, flagged: d.classification === 'undeclared' })), lang, now);
       return attachment(reply, 'application/pdf', `${copyName(lang, now)}.pdf`).send(await renderPdf(citizenPdfDocument(view, chart.layout, now)));
     },
   );
