@@ -8,7 +8,7 @@ import { startTestIssuer, type TestIssuer } from '../../common/test/support/oidc
 import { accessApiConfigFromEnv, signInProblems } from '../src/config.ts';
 import { claimAt, DEFAULT_OIDC_ROLE_MAP, identityOf, parseRoleMap, sporbarRoleOf } from '../src/oidc-claims.ts';
 import { cookieValue, SESSION_COOKIE, SESSIONS_TABLE, setCookie, sqlSessionStore, sessionIdHash, type SessionStore } from '../src/sessions.ts';
-import { decodeFlow, encodeFlow } from '../src/routes/sign-in.ts';
+import { decodeFlow, encodeFlow, storableIdToken } from '../src/routes/sign-in.ts';
 import { ME, pseudonymiser, testApp } from './helpers.ts';
 
 const mapping = { cprClaim: 'cpr', rolesClaim: 'realm_access.roles', roleMap: parseRoleMap(DEFAULT_OIDC_ROLE_MAP) };
@@ -85,6 +85,15 @@ describe('cookies and the flow cookie (pure)', () => {
     expect(decodeFlow('not-json')).toBeUndefined();
     expect(decodeFlow(Buffer.from('{"v":1}').toString('base64url'))).toBeUndefined();
     expect(decodeFlow('x'.repeat(2000))).toBeUndefined();
+  });
+});
+
+describe('the ID token kept for sign-out (pure)', () => {
+  it('is kept when it carries no CPR number, dropped when any claim does (the sessions table must hold none)', () => {
+    expect(storableIdToken('h.p.s', { sub: 'f6a1-user', iss: 'https://idp.example', nonce: 'n' })).toBe('h.p.s');
+    expect(storableIdToken('h.p.s', { sub: 'f6a1-user', cpr: ME })).toBeUndefined();
+    expect(storableIdToken('h.p.s', { sub: 'x', 'dk:gov:saml:attribute:CprNumberIdentifier': ME.replace('-', '') })).toBeUndefined();
+    expect(storableIdToken(undefined, { sub: 'x' })).toBeUndefined();
   });
 });
 

@@ -12,6 +12,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { SporbarError } from '@sporbar/common/errors';
+import { findCprLike } from '@sporbar/schemas';
 import type { Pseudonymiser } from '@sporbar/key-store';
 import type { OidcPrincipals } from '../auth.ts';
 import { cookieValue, FLOW_COOKIE, FLOW_MAX_AGE_SECONDS, SESSION_COOKIE, setCookie, type SessionData, type SessionStore } from '../sessions.ts';
@@ -161,7 +162,7 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
     }
     // The access token passes the very checks a bearer token does (iss, aud, exp, max lifetime, JWKS).
     const { principal, expiresAt } = await o.principals.principalOf(tokens.access_token);
-    return startSession(reply, { role: principal.role, viewerId: principal.id, subjects: principal.subjects, expiresAt: sessionEnd(expiresAt), idToken: tokens.id_token }, flow.l);
+    return startSession(reply, { role: principal.role, viewerId: principal.id, subjects: principal.subjects, expiresAt: sessionEnd(expiresAt), idToken: storableIdToken(tokens.id_token, tokens.claims()) }, flow.l);
   }));
 
   app.post('/auth/logout', { schema: { hide: true } }, async (request, reply) => {
@@ -170,10 +171,11 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
     const ended = id === undefined ? undefined : await sessions.delete(id);
     void reply.header('set-cookie', setCookie(SESSION_COOKIE, '', 0)).header('cache-control', 'no-store');
     const o = options.oidc;
-    if (o && options.publicUrl !== undefined && ended?.idToken) {
+    if (o && options.publicUrl !== undefined && ended !== undefined) {
       const config = await configuration(o).catch(() => undefined);
       if (config?.serverMetadata().end_session_endpoint) {
-        const url = oidc.buildEndSessionUrl(config, { id_token_hint: ended.idToken, post_logout_redirect_uri: `${options.publicUrl}/` });
+        // With the ID token as the hint when one was kept; else the client id (the provider may ask to confirm).
+        const url = oidc.buildEndSessionUrl(config, { ...(ended.idToken ? { id_token_hint: ended.idToken } : {}), post_logout_redirect_uri: `${options.publicUrl}/` });
         return reply.redirect(url.href, 303);
       }
     }
@@ -200,3 +202,13 @@ export const signInRoutes: FastifyPluginAsync<SignInRoutesOptions> = async (app,
     return startSession(reply, { role: 'citizen', viewerId: subjects[0]!, subjects, expiresAt: Date.now() + options.maxLifetimeSeconds * 1000 }, langOf(request.body?.lang));
   });
 };
+
+/**
+ * The ID token to keep for the end-session request, or nothing: a provider may put the CPR number in
+ * the ID token (NemLog-in can), and the sessions table is in the read models' database, where no CPR
+ * number may be stored in clear. Then the sign-out goes to the provider without the hint. Pure.
+ */
+export function storableIdToken(idToken: string | undefined, claims: Record<string, unknown> | undefined): string | undefined {
+  if (idToken === undefined) return undefined;
+  return findCprLike(JSON.stringify(claims ?? {})) ? undefined : idToken;
+}
