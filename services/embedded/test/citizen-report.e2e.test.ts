@@ -257,6 +257,26 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('English, filtered and with a disclosure open: still no codes, and axe finds nothing', async () => {
+    await page.goto(`${base}/v1/me/report?lang=en`);
+    const akamai = names('en').recipient('akamai-denmark');
+    await page.getByLabel('Recipient', { exact: true }).selectOption({ label: akamai });
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('recipient')).toBe('akamai-denmark');
+    await expect.poll(async () => [...new Set(await page.locator('#timeline .recipient').allInnerTexts())]).toEqual([akamai]);
+    expect(await axe(page)).toEqual([]);
+    await page.locator('#timeline li.disclosure.flagged summary').first().click();
+    const open = page.locator('#timeline details[open]');
+    await expect.poll(() => open.count()).toBe(1);
+    expect(await open.innerText()).toContain('Why is it marked?');
+    const text = await shownText(page);
+    expect(codesIn(text, registerFiles)).toEqual([]);
+    expect(otherLanguageTexts(text, registerFiles, 'en')).toEqual([]);
+    expect(await axe(page)).toEqual([]);
+    await open.scrollIntoViewIfNeeded();
+    await shot(page, 'citizen-report-en-filtered-open');
+  });
+
   it.each(['da', 'en'] as const)('%s: both copies to keep — the PDF says it in words (pdftotext), the JSON holds every disclosure', async (lang) => {
     await page.goto(`${base}/v1/me/report?lang=${lang}`);
     const dir = mkdtempSync(join(tmpdir(), 'sporbar-copy-'));
