@@ -57,6 +57,6 @@ describe('schema compatibility', () => {
     // The fingerprints as hex of their 8 little-endian bytes, as the single-object encoding carries them.
     expect(out).toMatch(/DisclosureRecorded: v1 9b4d6e8bfaa65f8b, v2 e9ab15ddb42d0d62/);
     expect(out).toMatch(/RegisterPublished: v1 66d1a130a637740c/);
-    expect(out).toMatch(/✓ 9 event types/);
+    expect(out).toMatch(/✓ 10 event types/);
   });
 });

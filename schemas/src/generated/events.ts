@@ -179,7 +179,17 @@ export interface SubjectKeyShredded {
   causationEventId: Uuid;
 }
 
-export const EVENT_TYPES = ['CheckpointSigned', 'ConsentGiven', 'ConsentWithdrawn', 'DisclosureRecorded', 'ErasureRequested', 'RegisterPublished', 'ReportViewed', 'RetentionExpired', 'SubjectKeyShredded'] as const;
+/** The root of the subject map (docs/subject-map.md) over the log's first treeSize leaves: for each subject's map index, the count and hash-chain head of that subject's DisclosureRecorded leaves. Written by the checkpointer as a leaf of the log, so the next checkpoint, its signature and its witnesses cover it. */
+export interface SubjectMapCommitted {
+  /** Derived from (origin, treeSize): a second signer committing the same size writes nothing new. */
+  eventId: Uuid;
+  occurredAt: TimestampMicros;
+  /** The map covers log leaves 0 .. treeSize-1. */
+  treeSize: number;
+  rootHash: Sha256;
+}
+
+export const EVENT_TYPES = ['CheckpointSigned', 'ConsentGiven', 'ConsentWithdrawn', 'DisclosureRecorded', 'ErasureRequested', 'RegisterPublished', 'ReportViewed', 'RetentionExpired', 'SubjectKeyShredded', 'SubjectMapCommitted'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface EventMap {
@@ -192,6 +202,7 @@ export interface EventMap {
   ReportViewed: ReportViewed;
   RetentionExpired: RetentionExpired;
   SubjectKeyShredded: SubjectKeyShredded;
+  SubjectMapCommitted: SubjectMapCommitted;
 }
 
 /** Any Sporbar event with its type tag. */

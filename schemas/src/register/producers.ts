@@ -10,7 +10,7 @@ import type { RegisterFiles } from './load-register.ts';
 import type { ProcessingRegister } from './types.ts';
 
 /** Only Sporbar's own principals (`internal: true`) may be granted these through Kafka. */
-export const INTERNAL_EVENT_TYPES: readonly EventType[] = ['CheckpointSigned', 'RegisterPublished', 'ReportViewed', 'SubjectKeyShredded', 'RetentionExpired'];
+export const INTERNAL_EVENT_TYPES: readonly EventType[] = ['CheckpointSigned', 'RegisterPublished', 'ReportViewed', 'SubjectKeyShredded', 'RetentionExpired', 'SubjectMapCommitted'];
 
 /** How a producer's events are authenticated: see docs/architecture.md, "Producer authentication". */
 export const PRODUCER_KEY_ALGORITHMS = ['hmac-sha256', 'ed25519'] as const;

@@ -5,3 +5,5 @@ export * from './hash.ts';
 export * from './tree.ts';
 export * from './proof.ts';
 export * from './audit.ts';
+export * from './keys.ts';
+export * from './log-leaves.ts';
