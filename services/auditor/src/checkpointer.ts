@@ -4,6 +4,19 @@ import { ORIGIN_METADATA_KEY, checkpointMatcher, signCheckpointEventAsync } from
 import type { CheckpointSigner } from './checkpoint/signed-tree-head.ts';
 import { CHECKPOINT_STREAM } from './log/source.ts';
 import { CompactRange } from './merkle/compact-range.ts';
+import { leafHash } from './merkle/rfc9162.ts';
+import { SubjectMapFollower } from './map/follower.ts';
+import type { SubjectMapKeys } from './map/keys.ts';
+import { SUBJECT_MAP_STREAM, subjectMapCommitmentId } from './map/log-leaves.ts';
+
+/** The subject map's commitments (docs/subject-map.md): when to commit a new map root as a leaf of the log. */
+export interface SubjectMapCommitOptions {
+  readonly keys: SubjectMapKeys;
+  /** Commit once this many disclosures wait outside the map. Default 100 000. */
+  readonly everyEvents?: number;
+  /** …or when this many ms passed since the last commitment and at least one waits. Default 60 000. */
+  readonly everyMs?: number;
+}
 
 export interface CheckpointerOptions {
   readonly store: EventStore;
@@ -20,6 +33,14 @@ export interface CheckpointerOptions {
   readonly onCheckpoint?: (checkpoint: { treeSize: number; rootHash: Buffer; eventId: string; text: string }) => void;
   /** Called after each `everyMs` tick with the size it signed (undefined: nothing was uncovered). Tests wait on it instead of sleeping. */
   readonly onTick?: (signedSize: number | undefined) => void;
+  /**
+   * Keep the subject map and commit its root (a `SubjectMapCommitted` leaf in 'log-subject-map') before
+   * signing, at its own cadence; the checkpointer then signs a checkpoint covering the commitment as
+   * soon as it sees it in the log. Without it, no map is kept.
+   */
+  readonly subjectMap?: SubjectMapCommitOptions;
+  /** Called after each map commitment is appended. */
+  readonly onMapCommitment?: (commitment: { treeSize: number; rootHash: Buffer; eventId: string }) => void;
 }
 
 export interface Checkpointer {
@@ -49,6 +70,12 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const everyMs = options.everyMs ?? 10_000;
   if (!Number.isSafeInteger(everyEvents) || everyEvents < 1) throw new RangeError(`everyEvents must be ≥ 1, got ${everyEvents}`);
   const isCheckpoint = checkpointMatcher(codec);
+  const mapOptions = options.subjectMap;
+  const mapEveryEvents = mapOptions?.everyEvents ?? 100_000;
+  const mapEveryMs = mapOptions?.everyMs ?? 60_000;
+  if (!Number.isSafeInteger(mapEveryEvents) || mapEveryEvents < 1) throw new RangeError(`subjectMap.everyEvents must be ≥ 1, got ${mapEveryEvents}`);
+  let follower: SubjectMapFollower | undefined;
+  let lastMapCommitAt = 0;
 
   let range = new CompactRange();
   let position = 0n;
@@ -63,10 +90,25 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
 
   const uncovered = (): number => (lastRealIndex < latestSize ? 0 : range.size - latestSize - checkpointLeaves.length);
 
-  const observe = (e: Pick<RecordedEvent, 'data' | 'globalPosition'>): void => {
+  /** Feeds one leaf; true when it is a map commitment (which the next checkpoint must cover at once). */
+  const observe = (e: Pick<RecordedEvent, 'data' | 'globalPosition'>): boolean => {
     const index = range.size;
-    range.appendLeaf(e.data);
+    const hash = leafHash(e.data);
+    range.appendLeafHash(hash);
     position = e.globalPosition;
+    if (follower) {
+      const leaf = follower.observe(index, e.data, hash);
+      if (leaf.kind === 'commitment') {
+        lastRealIndex = index; // like an event: a checkpoint must cover it
+        lastMapCommitAt = Date.now();
+        // Another signer's (or an earlier run's) commitment: the map follows it, and says so if it is not the log's.
+        if (leaf.treeSize > follower.map.size && leaf.treeSize <= index) {
+          const root = follower.advanceTo(leaf.treeSize);
+          if (!root.equals(leaf.rootHash)) report(new Error(`the subject map committed at tree size ${leaf.treeSize} (leaf ${index}) is not this log's: sporbar-audit verify says where it diverges`));
+        }
+        return true;
+      }
+    }
     if (isCheckpoint(e.data)) {
       let size: number | undefined;
       try {
@@ -82,9 +124,25 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     } else {
       lastRealIndex = index;
     }
+    return false;
+  };
+
+  /** Commits the map's root at the current tree size when enough disclosures wait or enough time passed. */
+  const commitMapIfDue = async (): Promise<void> => {
+    if (!follower || follower.pendingCount === 0) return;
+    if (follower.pendingCount < mapEveryEvents && Date.now() - lastMapCommitAt < mapEveryMs) return;
+    // Synchronous: the map, the tree and the size cannot move in between.
+    const treeSize = range.size;
+    const rootHash = follower.advanceTo(treeSize);
+    const eventId = subjectMapCommitmentId(origin, treeSize);
+    const data = codec.encode('SubjectMapCommitted', { eventId, occurredAt: Date.now() * 1000, treeSize, rootHash });
+    await store.append(SUBJECT_MAP_STREAM, [{ eventId, type: 'SubjectMapCommitted', data, metadata: { [ORIGIN_METADATA_KEY]: origin } }]);
+    lastMapCommitAt = Date.now();
+    options.onMapCommitment?.({ treeSize, rootHash, eventId });
   };
 
   const sign = async (): Promise<number | undefined> => {
+    await commitMapIfDue();
     if (uncovered() === 0) return undefined;
     // Synchronous snapshot: the tree cannot move between reading the size and the root.
     const treeSize = range.size;
@@ -118,11 +176,13 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       latestSize = 0;
       checkpointLeaves = [];
       lastRealIndex = -1;
+      follower = mapOptions ? new SubjectMapFollower(mapOptions.keys, codec) : undefined;
+      lastMapCommitAt = 0;
       for await (const e of store.readAll({ batchSize: 5000 })) observe(e);
       subscription = store.subscribe(
         async (e) => {
-          observe(e);
-          if (uncovered() >= everyEvents) await checkpointNow();
+          const commitment = observe(e);
+          if (commitment || uncovered() >= everyEvents) await checkpointNow();
         },
         { after: position },
       );

@@ -6,6 +6,9 @@ import { ORIGIN_METADATA_KEY, checkpointMatcher, checkpointTextOf } from './chec
 import { loadVerifyingKey, noteKeyId, verifierKeyString, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import { MerkleTree } from './merkle/merkle-tree.ts';
 import { TILE_WIDTH, tileHashRange, tileTreeSizes, treeHasTile, type TileRef } from './merkle/tiles.ts';
+import { SubjectMapFollower, type SeenCommitment } from './map/follower.ts';
+import type { SubjectMapKeys } from './map/keys.ts';
+import { encodeMapProof } from './map/proof.ts';
 
 export interface LogServiceOptions {
   readonly store: EventStore;
@@ -20,8 +23,35 @@ export interface LogServiceOptions {
    * leaf index (~85 B more per event). Default: 'store' when the store has `positionsOf`, else 'memory'.
    */
   readonly index?: 'store' | 'memory';
+  /**
+   * Keep the subject map (docs/subject-map.md) and serve its proofs: the map follows the log's
+   * `SubjectMapCommitted` leaves, each checked against this service's own recomputation once a verified
+   * checkpoint covers it; proofs are served at the newest commitment that checked out.
+   */
+  readonly subjectMap?: { readonly keys: SubjectMapKeys };
   readonly onError?: (error: unknown) => void;
 }
+
+/** The citizen's map proofs at the newest verified commitment: what `/v1/log/subject-map/proofs` answers. */
+export interface SubjectMapProofsView {
+  readonly commitment: {
+    readonly eventId: string;
+    /** The SubjectMapCommitted leaf's index in the log. */
+    readonly leafIndex: number;
+    /** The map covers log leaves 0 .. treeSize-1. */
+    readonly treeSize: number;
+    /** Standard base64 of the map root. */
+    readonly rootHash: string;
+    /** Standard base64 of the stored SubjectMapCommitted bytes (its leaf hash is SHA-256(0x00 ‖ bytes)). */
+    readonly event: string;
+  };
+  /** One map proof (encodeMapProof, standard base64) per index asked, in order. */
+  readonly proofs: ReadonlyArray<{ readonly index: string; readonly proof: string }>;
+}
+
+/** At most this many map indexes in one request (a citizen's pseudonyms across key rotations). */
+export const MAX_MAP_INDEXES = 16;
+const INDEX_HEX = /^[0-9a-f]{64}$/;
 
 export interface CheckpointView {
   readonly treeSize: number;
@@ -79,6 +109,12 @@ export interface LogService {
   tile(tile: TileRef & { level: number }): Buffer | undefined;
   /** `width` stored hashes of the level-`level` tile `index` (tree level 8·level) of the tree as it is now; RangeError beyond it. */
   tileHashes(level: number, index: number, width: number): Buffer;
+  /**
+   * Map proofs for map indexes (64 hex chars each) at the newest commitment that a verified checkpoint
+   * covers and that matches this service's recomputation. SPB_ERR_NOT_FOUND without a map or before
+   * the first such commitment.
+   */
+  subjectMapProofs(indexes: readonly string[]): SubjectMapProofsView;
   /** Leaves seen so far. */
   readonly treeSize: number;
   /** Global position of the last event seen (0n before any): caught up when it reaches the store's head. */
@@ -135,6 +171,28 @@ export function createLogService(options: LogServiceOptions): LogService {
   /** Index of the last leaf that is not a checkpoint, and the checkpoint leaves at or after the latest checkpoint's size. */
   let lastRealIndex = -1;
   let checkpointLeaves: number[] = [];
+  let follower: SubjectMapFollower | undefined;
+  /** Commitments seen but not yet covered by a verified checkpoint, in log order; the newest that checked out. */
+  let waiting: SeenCommitment[] = [];
+  let mapAt: SeenCommitment | undefined;
+
+  /** Moves the map to each commitment a verified checkpoint of `coveredSize` now covers, checking each root. */
+  const advanceMap = (coveredSize: number): void => {
+    if (!follower) return;
+    while (waiting.length && waiting[0]!.leafIndex < coveredSize) {
+      const c = waiting.shift()!;
+      if (c.treeSize <= follower.map.size || c.treeSize > c.leafIndex) {
+        if (c.treeSize !== follower.map.size || !follower.map.root().equals(c.rootHash)) options.onError?.(new Error(`the subject map commitment at leaf ${c.leafIndex} (tree size ${c.treeSize}) is out of order: not served`));
+        continue;
+      }
+      const root = follower.advanceTo(c.treeSize);
+      if (root.equals(c.rootHash)) mapAt = c;
+      else {
+        mapAt = undefined;
+        options.onError?.(new Error(`the subject map committed at tree size ${c.treeSize} (leaf ${c.leafIndex}) is not this log's: no map proofs are served until a commitment that is`));
+      }
+    }
+  };
 
   const observe = (e: RecordedEvent): void => {
     const leafIndex = tree.size;
@@ -143,6 +201,10 @@ export function createLogService(options: LogServiceOptions): LogService {
     const run = runs.at(-1);
     if (!run || run.leafIndex + Number(e.globalPosition - run.from) !== leafIndex) runs.push({ from: e.globalPosition, leafIndex });
     position = e.globalPosition;
+    if (follower) {
+      const leaf = follower.observe(leafIndex, e.data, tree.leafHash(leafIndex));
+      if (leaf.kind === 'commitment') waiting.push({ leafIndex, treeSize: leaf.treeSize, rootHash: leaf.rootHash, eventId: leaf.eventId, data: e.data });
+    }
     if (!isCheckpoint(e.data)) {
       lastRealIndex = leafIndex;
       return;
@@ -176,6 +238,7 @@ export function createLogService(options: LogServiceOptions): LogService {
       checkpointSizes.splice(at, 0, event.treeSize);
     }
     checkpoints.set(event.treeSize, view);
+    advanceMap(view.treeSize);
     if (!latest || view.treeSize > latest.treeSize) {
       latest = view;
       checkpointLeaves = checkpointLeaves.filter((i) => i >= view.treeSize);
@@ -234,6 +297,9 @@ export function createLogService(options: LogServiceOptions): LogService {
       position = 0n;
       lastRealIndex = -1;
       checkpointLeaves = [];
+      follower = options.subjectMap ? new SubjectMapFollower(options.subjectMap.keys, codec) : undefined;
+      waiting = [];
+      mapAt = undefined;
       for await (const e of store.readAll({ batchSize: 5000 })) observe(e);
       subscription = store.subscribe(observe, { after: position });
       subscription.done.catch((err) => options.onError?.(err));
@@ -288,6 +354,18 @@ export function createLogService(options: LogServiceOptions): LogService {
     tileHashes(level, index, width) {
       const r = tileHashRange({ level, index, width });
       return tree.hashes(r.treeLevel, r.from, r.count);
+    },
+    subjectMapProofs(indexes) {
+      if (!follower) throw new SporbarError('SPB_ERR_NOT_FOUND', 'this log keeps no subject map');
+      if (indexes.length === 0 || indexes.length > MAX_MAP_INDEXES) throw new SporbarError('SPB_ERR_BAD_REQUEST', `ask for 1 to ${MAX_MAP_INDEXES} map indexes`);
+      const bad = indexes.find((i) => !INDEX_HEX.test(i));
+      if (bad !== undefined) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'every map index must be 64 lowercase hex characters');
+      const at = mapAt;
+      if (!at) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no subject map commitment is covered by a signed checkpoint yet');
+      return {
+        commitment: { eventId: at.eventId, leafIndex: at.leafIndex, treeSize: at.treeSize, rootHash: b64(at.rootHash), event: b64(at.data) },
+        proofs: indexes.map((index) => ({ index, proof: b64(encodeMapProof(follower!.map.prove(Buffer.from(index, 'hex')))) })),
+      };
     },
     get treeSize() {
       return tree.size;
