@@ -23,6 +23,7 @@ import { oversightRoutes } from './routes/oversight.ts';
 import { entryBundleRoutes, type EntrySource } from './routes/entries.ts';
 import { logRoutes, type LogServiceLike } from '@sporbar/log/routes';
 import { parsePolicy } from '@sporbar/auditor/note';
+import { subjectMapKeys } from '@sporbar/auditor/map';
 import { staticHelmetHeaders } from './security-headers.ts';
 
 export interface AppOptions {
@@ -50,6 +51,8 @@ export interface AppOptions {
   readonly log?: LogServiceLike;
   /** The event store, read by event id for the citizens' proof downloads (GET /v1/me/disclosures/:eventId/proof). */
   readonly eventStore?: import('@sporbar/event-store').EventStore;
+  /** The subject map's key (SPORBAR_SUBJECT_MAP_KEY): with `log` and `eventStore`, citizens get the proof that their report is complete. */
+  readonly subjectMapKey?: Uint8Array | undefined;
   /** The witness policy (C2SP tlog-policy text) the report and the page judge checkpoints by; served at /v1/log/policy. */
   readonly witnessPolicy?: string;
   /** The log's leaves for auditors' C2SP entry bundles (`/v1/audit/tile/entries/*`, with `log`). */
@@ -229,7 +232,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const common = { readModels: options.readModels, register: options.register, registerFiles: options.registerFiles ?? packagedRegisterFiles };
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
   const witnessPolicy = options.witnessPolicy === undefined ? undefined : parsePolicy(options.witnessPolicy);
-  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...(witnessPolicy ? { witnessPolicy } : {}), recordView });
+  await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...(witnessPolicy ? { witnessPolicy } : {}), ...(options.subjectMapKey ? { subjectMapKeys: subjectMapKeys(options.subjectMapKey) } : {}), recordView });
   if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);

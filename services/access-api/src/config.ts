@@ -100,6 +100,11 @@ export const accessApiEnv = {
     defaultDoc: '— (required unless `SPORBAR_ENV=development`)',
     meaning: "the witness policy, a C2SP tlog-policy file (the log's key, the witnesses' keys, the quorum): the report and the citizen page judge the log's checkpoints by it; served at `/v1/log/policy`",
   }),
+  SPORBAR_SUBJECT_MAP_KEY: envSecret({
+    bytes: { min: 32 },
+    defaultDoc: '— (required unless `SPORBAR_ENV=development`)',
+    meaning: "the subject map's key, the log service's own (`subject-map.key`): with `SPORBAR_LOG_URL` and `SPORBAR_STORE`, citizens get the proof that their report leaves nothing out (`/v1/me/subject-map`)",
+  }),
   SPORBAR_STORE: envOneOf(['postgres'], {
     defaultDoc: '— (no proof downloads, no entry bundles)',
     meaning: "the event store the citizens' proof downloads (`/v1/me/disclosures/:eventId/proof`) and the auditors' C2SP entry bundles (`/v1/audit/tile/entries/*`, with `SPORBAR_LOG_URL`) read the stored events' bytes from: `postgres`, in `EVENT_STORE_DATABASE_URL`; unset, those answer 503 / 404",
@@ -151,6 +156,8 @@ export interface AccessApiConfig {
   readonly witnessPolicy: LoadedPolicy | undefined;
   /** The event store the proof downloads and the entry bundles read (SPORBAR_STORE), when one is configured. */
   readonly eventStore: EventStoreConfig | undefined;
+  /** SPORBAR_SUBJECT_MAP_KEY (undefined only in development). */
+  readonly subjectMapKey: Buffer | undefined;
 }
 
 export interface OidcConfig {
@@ -253,6 +260,9 @@ function loadAccessApiConfig(env: Env): AccessApiConfig {
     if (production && v.SPORBAR_LOG_URL === undefined) {
       problems.add('SPORBAR_LOG_URL', "is required unless SPORBAR_ENV=development: the log service (`npm run start -w @sporbar/log`) gives the report its integrity section");
     }
+    if (production && v.SPORBAR_SUBJECT_MAP_KEY === undefined) {
+      problems.add('SPORBAR_SUBJECT_MAP_KEY', "is required unless SPORBAR_ENV=development (SPORBAR_SUBJECT_MAP_KEY_FILE, the log service's subject-map.key): citizens' proof that their report leaves nothing out needs it");
+    }
     const policyFile = v.SPORBAR_WITNESS_POLICY_FILE;
     const witnessPolicy = policyFile === undefined ? undefined : problems.check('SPORBAR_WITNESS_POLICY_FILE', () => loadPolicyFile(policyFile));
     if (policyFile === undefined && production) problems.add('SPORBAR_WITNESS_POLICY_FILE', "is required unless SPORBAR_ENV=development: the report judges the log's checkpoints by it (the log's key, the witnesses' keys, the quorum; the log service's own policy file)");
@@ -285,6 +295,7 @@ function loadAccessApiConfig(env: Env): AccessApiConfig {
       logUrl: v.SPORBAR_LOG_URL,
       logTimeoutMs: v.SPORBAR_LOG_TIMEOUT_MS,
       witnessPolicy,
+      subjectMapKey: v.SPORBAR_SUBJECT_MAP_KEY === undefined ? undefined : Buffer.from(v.SPORBAR_SUBJECT_MAP_KEY, 'base64url'),
       eventStore:
         v.SPORBAR_STORE === undefined
           ? undefined

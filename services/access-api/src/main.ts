@@ -78,6 +78,7 @@ const app = await buildApp({
   // The log service (sporbar-log): the report's integrity section and /v1/log/*, over HTTP.
   ...(config.logUrl ? { log: createLogClient({ url: config.logUrl, timeoutMs: config.logTimeoutMs }) } : {}),
   ...(config.witnessPolicy ? { witnessPolicy: config.witnessPolicy.text } : {}),
+  ...(config.subjectMapKey ? { subjectMapKey: config.subjectMapKey } : {}),
   ...(eventStore ? { eventStore, ...(config.logUrl ? { entries: storeEntrySource(eventStore) } : {}) } : {}),
   ready,
 });

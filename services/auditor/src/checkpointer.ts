@@ -48,6 +48,11 @@ export interface Checkpointer {
   stop(): Promise<void>;
   /** Signs and appends a checkpoint of the current tree now, if any event is uncovered. Returns its size. */
   checkpointNow(): Promise<number | undefined>;
+  /**
+   * Commits the subject map now if any disclosure waits outside it, and resolves once a signed
+   * checkpoint covers that commitment, with the map's tree size (undefined: nothing to commit, or no map).
+   */
+  commitMapNow(timeoutMs?: number): Promise<number | undefined>;
   /** Leaves seen so far (the tree size of the next checkpoint). */
   readonly treeSize: number;
   /** Size of the latest checkpoint seen in the log or written. */
@@ -76,6 +81,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   if (!Number.isSafeInteger(mapEveryEvents) || mapEveryEvents < 1) throw new RangeError(`subjectMap.everyEvents must be ≥ 1, got ${mapEveryEvents}`);
   let follower: SubjectMapFollower | undefined;
   let lastMapCommitAt = 0;
+  /** Leaf index of each commitment seen, by eventId (the newest few: commitMapNow waits on them). */
+  const commitmentLeaves = new Map<string, number>();
 
   let range = new CompactRange();
   let position = 0n;
@@ -100,6 +107,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       const leaf = follower.observe(index, e.data, hash);
       if (leaf.kind === 'commitment') {
         lastRealIndex = index; // like an event: a checkpoint must cover it
+        commitmentLeaves.set(leaf.eventId, index);
+        if (commitmentLeaves.size > 16) commitmentLeaves.delete(commitmentLeaves.keys().next().value!);
         lastMapCommitAt = Date.now();
         // Another signer's (or an earlier run's) commitment: the map follows it, and says so if it is not the log's.
         if (leaf.treeSize > follower.map.size && leaf.treeSize <= index) {
@@ -127,10 +136,10 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     return false;
   };
 
-  /** Commits the map's root at the current tree size when enough disclosures wait or enough time passed. */
-  const commitMapIfDue = async (): Promise<void> => {
-    if (!follower || follower.pendingCount === 0) return;
-    if (follower.pendingCount < mapEveryEvents && Date.now() - lastMapCommitAt < mapEveryMs) return;
+  /** Commits the map's root at the current tree size when enough disclosures wait or enough time passed (or `force`); returns its eventId. */
+  const commitMapIfDue = async (force = false): Promise<{ eventId: string; treeSize: number } | undefined> => {
+    if (!follower || follower.pendingCount === 0) return undefined;
+    if (!force && follower.pendingCount < mapEveryEvents && Date.now() - lastMapCommitAt < mapEveryMs) return undefined;
     // Synchronous: the map, the tree and the size cannot move in between.
     const treeSize = range.size;
     const rootHash = follower.advanceTo(treeSize);
@@ -139,6 +148,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     await store.append(SUBJECT_MAP_STREAM, [{ eventId, type: 'SubjectMapCommitted', data, metadata: { [ORIGIN_METADATA_KEY]: origin } }]);
     lastMapCommitAt = Date.now();
     options.onMapCommitment?.({ treeSize, rootHash, eventId });
+    return { eventId, treeSize };
   };
 
   const sign = async (): Promise<number | undefined> => {
@@ -206,6 +216,20 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       await chain;
     },
     checkpointNow,
+    async commitMapNow(timeoutMs = 30_000) {
+      const next = chain.then(() => commitMapIfDue(true));
+      chain = next.catch(() => undefined);
+      const made = await next;
+      if (!made) return undefined;
+      const until = Date.now() + timeoutMs;
+      // The subscription sees the commitment, and the checkpointer then signs a checkpoint covering it.
+      for (;;) {
+        const at = commitmentLeaves.get(made.eventId);
+        if (at !== undefined && latestSize > at) return made.treeSize;
+        if (stopped || Date.now() > until) throw new Error(`the subject map commitment at tree size ${made.treeSize} was not covered by a checkpoint within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
     get treeSize() {
       return range.size;
     },

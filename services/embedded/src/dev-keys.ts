@@ -10,6 +10,8 @@ export interface DevKeys {
   readonly routingSecret: string;
   /** Wraps the per-subject data keys. */
   readonly masterKey: { readonly id: string; readonly secret: string };
+  /** The subject map's key (base64url, 32 bytes). */
+  readonly subjectMapKey: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface DevKeys {
 export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
   const file = join(dataDir, 'dev-keys.json');
   const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevKeys>) : {};
-  if (earlier.seal && earlier.pseudonymKey && earlier.routingSecret && earlier.masterKey) return earlier as DevKeys;
+  if (earlier.seal && earlier.pseudonymKey && earlier.routingSecret && earlier.masterKey && earlier.subjectMapKey) return earlier as DevKeys;
   mkdirSync(dataDir, { recursive: true });
   // Keys a data directory already has are kept (pseudonyms must stay stable); missing ones are added.
   const keys: DevKeys = {
@@ -27,6 +29,7 @@ export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
     pseudonymKey: earlier.pseudonymKey ?? { id: 'dev1', secret: randomBytes(32).toString('base64url') },
     routingSecret: earlier.routingSecret ?? randomBytes(32).toString('base64url'),
     masterKey: earlier.masterKey ?? { id: 'dev1', secret: generateMasterKeySecret() },
+    subjectMapKey: earlier.subjectMapKey ?? randomBytes(32).toString('base64url'),
   };
   writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;

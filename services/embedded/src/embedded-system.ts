@@ -10,6 +10,7 @@ import { activePrefix, allProjections, createProjectionRunner, dropReadModelTabl
 import { createCodec, latestRegister, registerFiles as packagedRegisterFiles, type RegisterFiles } from '@sporbar/schemas';
 import { pgliteSqlClient } from '@sporbar/common/sql';
 import { createPseudonymiser, developmentProducerRegistry, createSubjectKeyStore, createSubjectOpener, migrateSubjectKeys, parseMasterKey, type Pseudonymiser, type SubjectKeyStore } from '@sporbar/key-store';
+import { subjectMapKeys } from '@sporbar/auditor/map';
 import { createCheckpointer, createLogService, loadOrCreateCheckpointKey, logOrigin, type LogService } from '@sporbar/auditor';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
 
@@ -19,6 +20,8 @@ export interface EmbeddedConfig {
   readonly logger?: FastifyServerOptions['logger'] | import('fastify').FastifyBaseLogger;
   /** How often a checkpoint is signed when fewer than 1,000 events came in (default 10 s). */
   readonly checkpointEveryMs?: number;
+  /** How often the subject map is committed when disclosures wait outside it (default: as checkpoints, 10 s). */
+  readonly subjectMapEveryMs?: number;
   /**
    * The register files disclosures are judged by (the version in force at each occurredAt); default the
    * packaged register. Load another directory with `loadRegisterSource` (SPORBAR_REGISTER_DIR).
@@ -51,6 +54,8 @@ export interface EmbeddedSystem {
   publishRegister(): Promise<{ published: string[]; alreadyInLog: string[] }>;
   /** Signs a checkpoint of everything stored so far (normally every 1,000 events or 10 s). */
   checkpointNow(): Promise<number | undefined>;
+  /** Commits the subject map over everything stored so far and waits for a checkpoint covering it (normally every 10 s); the map's tree size. */
+  commitSubjectMapNow(): Promise<number | undefined>;
   /** Resolves when the read models reflect everything stored so far. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -104,9 +109,19 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   // The Merkle log: signed checkpoints every 1,000 events or 10 s, proofs served by the API.
   const checkpointKey = loadOrCreateCheckpointKey(keysDir);
   const origin = logOrigin('embedded');
-  const checkpointer = createCheckpointer({ store, codec, signer: checkpointKey, origin, ...(config.checkpointEveryMs ? { everyMs: config.checkpointEveryMs } : {}) });
+  // The subject map (docs/subject-map.md): its key is a dev key like the others.
+  const mapKeys = subjectMapKeys(Buffer.from(keys.subjectMapKey, 'base64url'));
+  const mapEveryMs = config.subjectMapEveryMs ?? config.checkpointEveryMs ?? 10_000;
+  const checkpointer = createCheckpointer({
+    store,
+    codec,
+    signer: checkpointKey,
+    origin,
+    ...(config.checkpointEveryMs ? { everyMs: config.checkpointEveryMs } : {}),
+    subjectMap: { keys: mapKeys, everyMs: mapEveryMs },
+  });
   await checkpointer.start();
-  const log = createLogService({ store, codec, publicKey: checkpointKey, origin });
+  const log = createLogService({ store, codec, publicKey: checkpointKey, origin, subjectMap: { keys: mapKeys } });
   await log.start();
   const app = await buildApp({
     log,
@@ -114,6 +129,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     entries: storeEntrySource(store),
     // The in-process store: the citizens' proof downloads read the stored events' bytes from it.
     eventStore: store,
+    subjectMapKey: Buffer.from(keys.subjectMapKey, 'base64url'),
     readModels,
     register,
     registerFiles,
@@ -141,6 +157,7 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     registerFiles,
     publishRegister: () => ingest.publishRegister(),
     checkpointNow: () => checkpointer.checkpointNow(),
+    commitSubjectMapNow: () => checkpointer.commitMapNow(),
     runRetention: (now = new Date()) => runRetention(db, retention, now, prefix),
     async rebuild() {
       const result = await rebuildReadModels({ store, db, codec, projections });

@@ -1,5 +1,5 @@
 import { SporbarError, isSporbarError } from '@sporbar/common/errors';
-import type { InclusionProofLike, InclusionProofsLike, LogCheckpointLike, LogServiceLike } from './routes.ts';
+import type { InclusionProofLike, InclusionProofsLike, LogCheckpointLike, LogServiceLike, SubjectMapProofsLike } from './routes.ts';
 
 export interface LogClientOptions {
   /** The log service's base URL (`SPORBAR_LOG_URL`), e.g. `http://127.0.0.1:3200`. */
@@ -12,6 +12,7 @@ export interface LogClient extends LogServiceLike {
   latestCheckpoint(): Promise<LogCheckpointLike | undefined>;
   inclusionProof(eventId: string, treeSize?: number): Promise<InclusionProofLike>;
   inclusionProofs(eventIds: readonly string[], treeSize?: number): Promise<InclusionProofsLike>;
+  subjectMapProofs(indexes: readonly string[]): Promise<SubjectMapProofsLike>;
 }
 
 const unavailable = (message: string, cause?: unknown): SporbarError => new SporbarError('SPB_ERR_LOG_UNAVAILABLE', message, cause === undefined ? {} : { cause });
@@ -77,6 +78,9 @@ export function createLogClient(options: LogClientOptions): LogClient {
         return { checkpoint, treeSize: treeSize ?? checkpoint?.treeSize ?? null, proofs: [], pending: [] };
       }
       return (await call<InclusionProofsLike>('v1/log/proof/inclusions', { method: 'POST', body: { eventIds, ...(treeSize === undefined ? {} : { treeSize }) } })).body;
+    },
+    async subjectMapProofs(indexes) {
+      return (await call<SubjectMapProofsLike>('v1/log/subject-map/proofs', { method: 'POST', body: { indexes } })).body;
     },
     async consistencyProof(from, to) {
       return (await call<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }>(`v1/log/proof/consistency?${new URLSearchParams({ from: String(from), to: String(to) })}`)).body;

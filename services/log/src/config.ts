@@ -36,6 +36,13 @@ export const logServiceEnv = {
   }),
   SPORBAR_WITNESS_TIMEOUT_SECONDS: envInteger({ default: 10, minimum: 1, maximum: 300, meaning: 'how long one add-checkpoint request to a witness may take before it counts as unavailable' }),
   SPORBAR_WITNESS_RETRY_MAX_SECONDS: envInteger({ default: 60, minimum: 1, maximum: 3600, meaning: 'an unavailable witness is retried after 1 s, doubling up to this; a newer checkpoint replaces the one waiting' }),
+  SPORBAR_SUBJECT_MAP_KEY: envSecret({
+    bytes: { min: 32 },
+    defaultDoc: '— (required unless `SPORBAR_ENV=development`)',
+    meaning: "the subject map's key (≥ 32 bytes, base64url; `sporbar keys init` writes `subject-map.key`): a subject's map index is a keyed hash of their pseudonym; the same key in the access API and the auditor",
+  }),
+  SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS: envInteger({ default: 60, minimum: 1, meaning: "the subject map's root is committed to the log this often when any disclosure waits outside it (a citizen's newest disclosures are proven complete after at most this long)" }),
+  SPORBAR_SUBJECT_MAP_EVERY_EVENTS: envInteger({ default: 100_000, minimum: 1, meaning: '…and as soon as this many disclosures wait' }),
   SPORBAR_LEADER_RETRY_SECONDS: envInteger({ default: 5, minimum: 1, meaning: 'how often a standby instance tries to become the signer (a PostgreSQL advisory lock)' }),
 } as const;
 
@@ -63,6 +70,8 @@ export interface LogServiceConfig {
   readonly witnessPolicy: LoadedPolicy | undefined;
   readonly witnessTimeoutMs: number;
   readonly witnessRetryMaxMs: number;
+  /** The subject map (SPORBAR_SUBJECT_MAP_KEY): undefined only in development without a key (no map kept). */
+  readonly subjectMap: { readonly key: Buffer; readonly everyMs: number; readonly everyEvents: number } | undefined;
 }
 
 export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfig {
@@ -111,6 +120,9 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
     // Fail closed: a production log names its witnesses, or says in writing that it has none (`quorum none`).
     if (policyFile === undefined && production) problems.add('SPORBAR_WITNESS_POLICY_FILE', "is required unless SPORBAR_ENV=development: the witnesses that cosign this log's checkpoints and their quorum (a C2SP tlog-policy; write `quorum none` with this log's `log` line to run without)");
 
+    const mapKey = v.SPORBAR_SUBJECT_MAP_KEY;
+    if (mapKey === undefined && production) problems.add('SPORBAR_SUBJECT_MAP_KEY', "is required unless SPORBAR_ENV=development (SPORBAR_SUBJECT_MAP_KEY_FILE: `sporbar keys init` writes subject-map.key): without the subject map no citizen can check that their report leaves nothing out");
+
     return {
       logLevel: v.LOG_LEVEL,
       host: v.HOST,
@@ -128,6 +140,7 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
       witnessPolicy,
       witnessTimeoutMs: v.SPORBAR_WITNESS_TIMEOUT_SECONDS * 1000,
       witnessRetryMaxMs: v.SPORBAR_WITNESS_RETRY_MAX_SECONDS * 1000,
+      subjectMap: mapKey === undefined ? undefined : { key: Buffer.from(mapKey, 'base64url'), everyMs: v.SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS * 1000, everyEvents: v.SPORBAR_SUBJECT_MAP_EVERY_EVENTS },
     };
   });
 }

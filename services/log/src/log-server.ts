@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { subjectMapKeys } from '@sporbar/auditor/map';
 import { createCheckpointer, createLogService, loadVerifyingKey, type CheckpointSigner, type CheckpointView, type Checkpointer, type LogService } from '@sporbar/auditor';
 import { createEventStore, type EventStore } from '@sporbar/event-store';
 import { createCodec } from '@sporbar/schemas';
@@ -54,7 +55,15 @@ export function signerOf(config: Pick<LogServiceConfig, 'signer' | 'publicKey'>)
 export async function startLogServer(config: LogServiceConfig, logger: Logger, signer: CheckpointSigner = signerOf(config)): Promise<LogServer> {
   const codec = createCodec();
   const store: EventStore = await createEventStore(config.store);
-  const log = createLogService({ store, codec, publicKey: config.publicKey, origin: config.origin, onError: (err) => logger.error({ err }, 'log subscription failed') });
+  const mapKeys = config.subjectMap ? subjectMapKeys(config.subjectMap.key) : undefined;
+  const log = createLogService({
+    store,
+    codec,
+    publicKey: config.publicKey,
+    origin: config.origin,
+    ...(mapKeys ? { subjectMap: { keys: mapKeys } } : {}),
+    onError: (err) => logger.error({ err: (err as Error).message }, 'log service: alert'),
+  });
   await log.start();
 
   // Witnessing (with a policy): cosignatures in the lock database, published by every instance, gathered by the signer.
@@ -104,6 +113,8 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
           origin: config.origin,
           everyEvents: config.everyEvents,
           everyMs: config.intervalMs,
+          ...(mapKeys && config.subjectMap ? { subjectMap: { keys: mapKeys, everyMs: config.subjectMap.everyMs, everyEvents: config.subjectMap.everyEvents } } : {}),
+          onMapCommitment: ({ treeSize }) => logger.info({ treeSize }, 'subject map committed'),
           onError: (err) => {
             metrics.signingFailures.inc();
             logger.error({ err: (err as Error).message }, 'checkpoint signing failed');

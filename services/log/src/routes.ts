@@ -71,7 +71,18 @@ export interface LogServiceLike {
   /** Several proofs in one call; without it, `inclusionProofsOf` asks one by one. */
   inclusionProofs?(eventIds: readonly string[], treeSize?: number): MaybePromise<InclusionProofsLike>;
   consistencyProof(from: number, to: number): MaybePromise<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }>;
+  /** Map proofs for map indexes (64 hex each) at the newest verified subject-map commitment; absent when the log keeps no map. */
+  subjectMapProofs?(indexes: readonly string[]): MaybePromise<SubjectMapProofsLike>;
 }
+
+/** The answer of POST /v1/log/subject-map/proofs (see `SubjectMapProofsView` in @sporbar/auditor). */
+export interface SubjectMapProofsLike {
+  readonly commitment: { readonly eventId: string; readonly leafIndex: number; readonly treeSize: number; readonly rootHash: string; readonly event: string };
+  readonly proofs: ReadonlyArray<{ readonly index: string; readonly proof: string }>;
+}
+
+/** At most this many map indexes in one request (a subject's pseudonyms across key rotations). */
+export const MAX_MAP_INDEXES = 16;
 
 /**
  * Inclusion proofs of `eventIds` against `treeSize` (default: the latest checkpoint's): the log's own
@@ -246,6 +257,48 @@ export const logRoutes: FastifyPluginAsync<LogRoutesOptions> = async (app, { log
     },
     async (request) => inclusionProofsOf(log, request.body.eventIds, request.body.treeSize),
   );
+
+  if (log.subjectMapProofs) {
+    const subjectMapProofs = log.subjectMapProofs.bind(log);
+    app.post<{ Body: { indexes: string[] } }>(
+      '/v1/log/subject-map/proofs',
+      {
+        schema: {
+          tags: ['log'],
+          description:
+            "Subject-map proofs (docs/subject-map.md) for up to 16 map indexes at the newest map commitment a verified checkpoint covers: the commitment's leaf (index, stored bytes) and, per index, its map proof (member: count, chain head, salt; or absent). A map index is a keyed hash only the operator's services can compute from a pseudonym; 404 while no commitment is covered or when the log keeps no map.",
+          body: {
+            type: 'object',
+            required: ['indexes'],
+            additionalProperties: false,
+            properties: { indexes: { type: 'array', minItems: 1, maxItems: MAX_MAP_INDEXES, items: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['commitment', 'proofs'],
+              additionalProperties: false,
+              properties: {
+                commitment: {
+                  type: 'object',
+                  required: ['eventId', 'leafIndex', 'treeSize', 'rootHash', 'event'],
+                  additionalProperties: false,
+                  properties: { eventId: { type: 'string', pattern: UUID }, leafIndex: SIZE, treeSize: SIZE, rootHash: B64_HASH, event: { type: 'string', maxLength: 1024 } },
+                },
+                proofs: {
+                  type: 'array',
+                  maxItems: MAX_MAP_INDEXES,
+                  items: { type: 'object', required: ['index', 'proof'], additionalProperties: false, properties: { index: { type: 'string', pattern: '^[0-9a-f]{64}$' }, proof: { type: 'string', maxLength: 16384 } } },
+                },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => subjectMapProofs(request.body.indexes),
+    );
+  }
 
   app.get<{ Querystring: { from: number; to?: number } }>(
     '/v1/log/proof/consistency',

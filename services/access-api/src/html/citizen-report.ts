@@ -18,6 +18,12 @@ export interface RenderOptions {
   readonly recipientNames?: ReadonlyMap<string, string>;
   /** Whether each disclosure gets its proof link and the on-device check (/verify.js): the server has a log and an event store. */
   readonly proofs?: boolean;
+  /**
+   * The completeness check (docs/subject-map.md): a section the page's verify.js fills after checking
+   * the subject-map proof bundle (GET /v1/me/subject-map) on the device; `total` is how many
+   * disclosures the report lists in all (the bundle must prove exactly that many).
+   */
+  readonly completeness?: { readonly total: number };
   /** The register files the words (and the notice version each disclosure was judged by) come from; default: the packaged ones. */
   readonly registerFiles?: RegisterFiles;
   /** The time the page says it was made (default: now). */
@@ -80,6 +86,18 @@ function section(s: ViewSection): string {
 <p class="article">${esc(s.articleText)}</p>
 ${blocks(s.blocks, 3)}
 </section>`;
+}
+
+/** "Is anything missing?": verify.js writes its verdict into the status line. */
+function completenessSection(total: number, lang: Lang): string {
+  const t = TEXT[lang];
+  return `<section id="subject-map-check" aria-labelledby="complete-h" data-url="/v1/me/subject-map" data-total="${total}">
+<h2 id="complete-h">${esc(t.completeH)}</h2>
+<p>${esc(t.completeText)}</p>
+<p class="map-status" role="status">${esc(t.completeChecking)}</p>
+<p><a class="map-download" href="/v1/me/subject-map?download=true" download type="application/json">${esc(t.completeDownload)}</a></p>
+</section>
+`;
 }
 
 function disclosure(d: DisclosureView, lang: Lang, proofs: boolean): string {
@@ -173,7 +191,7 @@ ${table(view.recipients, 'recipients')}
 <p class="count" aria-live="polite">${esc(view.disclosuresText)}</p>
 ${o.proofs ? `<p id="proof-intro">${esc(t.proofIntro)}</p>\n` : ''}<ol id="timeline">${view.disclosures.map((d) => disclosure(d, lang, o.proofs === true)).join('\n')}</ol>
 </section>
-${view.sections.map(section).join('\n')}
+${o.completeness ? completenessSection(o.completeness.total, lang) : ''}${view.sections.map(section).join('\n')}
 </main>
 <footer><p>${esc(view.generatedAt)}</p></footer>
 </body>

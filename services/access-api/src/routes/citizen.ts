@@ -20,6 +20,9 @@ import { art15Report, type ReadModels } from '../read-models.ts';
 import { DATE_OR_TIME, disclosureItem, disclosureQuery, pageOf, pageQuery } from '../schemas.ts';
 import type { RecordView } from '../record-view.ts';
 import { proofBundle, ProofMismatchError } from '../proof-bundle.ts';
+import type { SubjectMapKeys } from '@sporbar/auditor/map';
+import { createCodec } from '@sporbar/schemas';
+import { subjectMapBundle, SubjectMapNotYet } from '../subject-map-bundle.ts';
 
 export interface CitizenRoutesOptions {
   readonly readModels: ReadModels;
@@ -33,6 +36,8 @@ export interface CitizenRoutesOptions {
   readonly eventStore?: EventStore;
   /** The witness policy the report judges the log's checkpoint by (SPORBAR_WITNESS_POLICY_FILE). */
   readonly witnessPolicy?: TlogPolicy;
+  /** The subject map's key (SPORBAR_SUBJECT_MAP_KEY): with the log and the event store, the completeness proof (GET /v1/me/subject-map). */
+  readonly subjectMapKeys?: SubjectMapKeys;
 }
 
 /** At most this many disclosures in a copy to keep (newest first). */
@@ -52,7 +57,9 @@ const wantsHtml = (accept: string | undefined): boolean => {
 };
 
 /** The citizen's own data: the subject always comes from the token, never from the URL. */
-export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, subjectKeys, log, eventStore, witnessPolicy }) => {
+export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (app, { readModels, register, registerFiles, recordView, subjectKeys, log, eventStore, witnessPolicy, subjectMapKeys }) => {
+  const codec = createCodec();
+  const mapDeps = log && eventStore && subjectMapKeys ? { log, store: eventStore, codec, keys: subjectMapKeys } : undefined;
   const recipientNames = new Map(register.recipients.map((r) => [r.id, r.name]));
   const wordsByLang = { da: registerWords(registerFiles, 'da'), en: registerWords(registerFiles, 'en') };
   const words = (lang: 'da' | 'en') => wordsByLang[lang];
@@ -108,7 +115,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
         // Every disclosure of the subject (recipient, time, flagged), not only the page's 100.
         const chart = timelineChart(await disclosureTimes(readModels.db, subjects, readModels.prefix()), lang, now);
         const chartSvg = `${chart.svg}<details class="chart-numbers"><summary>${chart.seeNumbers}</summary>${chart.table}</details>`;
-        return reply.type('text/html; charset=utf-8').send(renderCitizenView(view, { lang, filters: { recipient, from, to }, proofs: log !== undefined && eventStore !== undefined, registerFiles, chartSvg }));
+        return reply.type('text/html; charset=utf-8').send(renderCitizenView(view, { lang, filters: { recipient, from, to }, proofs: log !== undefined && eventStore !== undefined, ...(mapDeps ? { completeness: { total: report.totalDisclosures } } : {}), registerFiles, chartSvg }));
       }
       return { ...report, integrity: await integrity(subjects) };
     },
@@ -185,6 +192,8 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
         report,
         disclosures: withJudgedByText(disclosures, registerFiles).map((d) => ({ ...d, proofUrl: proofUrl(d.eventId) })),
         words: view,
+        // The proof that `disclosures` is complete (check it with `sporbar-audit verify-proof`), or why there is none yet.
+        subjectMap: await completenessOf(request.principal!.subjects),
       };
       return attachment(reply, 'application/json; charset=utf-8', `${copyName(lang, now)}.json`).send(JSON.stringify(body, null, 2));
     },
@@ -216,6 +225,42 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       return { status: 'unavailable' as const, reason: `the log could not be asked: ${(err as Error).message}`, checkpoint: null, inclusionProofs: [], pending: eventIds };
     }
   }
+
+  /** The completeness proof for the copy: the bundle, or why there is none (never fails the copy). */
+  async function completenessOf(subjects: readonly string[]) {
+    if (!mapDeps) return { status: 'unavailable' as const, reason: 'this server keeps no subject map' };
+    try {
+      return await subjectMapBundle(mapDeps, subjects);
+    } catch (err) {
+      if (err instanceof SubjectMapNotYet) return { status: 'pending' as const, reason: err.message };
+      app.log.warn({ err: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'no completeness proof for a report copy');
+      return { status: 'unavailable' as const, reason: 'the log could not be asked' };
+    }
+  }
+
+  app.get<{ Querystring: { download?: boolean } }>(
+    '/v1/me/subject-map',
+    {
+      preHandler: requireRole('citizen'),
+      schema: {
+        tags: ['citizen'],
+        security: [{ bearer: [] }],
+        description:
+          'The proof that your report leaves nothing out (docs/subject-map.md): a `sporbar-subject-map-proof/1` bundle — the log\'s checkpoint, the subject map\'s commitment in it, a map proof per pseudonym of yours and every disclosure of yours in the log up to the map\'s size, with its stored bytes. The page checks it on your device; `sporbar-audit verify-proof` checks it offline. 409 while no map commitment is in a signed checkpoint yet.',
+        querystring: { type: 'object', additionalProperties: false, properties: { download: { type: 'boolean' } } },
+      },
+    },
+    async (request, reply) => {
+      const { subject, subjects } = request.principal!;
+      if (!mapDeps) throw new SporbarError('SPB_ERR_STORE_UNAVAILABLE', 'this server cannot prove completeness (it has no log, no event store or no subject map key)');
+      // The bundle carries the stored bytes of the subject's events: recorded like any other view of them.
+      await recordView(request, subject!, null);
+      const bundle = await subjectMapBundle(mapDeps, subjects);
+      reply.header('cache-control', 'private, no-store');
+      if (request.query.download) reply.header('content-disposition', `attachment; filename="sporbar-subject-map-${new Date().toISOString().slice(0, 10)}.json"`);
+      return bundle;
+    },
+  );
 
   app.get<{ Params: { eventId: string } }>(
     '/v1/me/disclosures/:eventId/proof',
