@@ -26,6 +26,7 @@ const complete = {
   SPORBAR_JWT_PUBLIC_KEY: jwtKey,
   SPORBAR_LOG_URL: 'http://127.0.0.1:3200',
   SPORBAR_WITNESS_POLICY_FILE: policyFile(),
+  SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(32, 9).toString('base64url'),
 };
 
 
@@ -68,6 +69,14 @@ describe('the access API configuration', () => {
       sasl: { mechanism: 'scram-sha-512', username: 'sporbar-access-api', password: 'api-password-0123' },
     });
     expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, ...scram })))).toEqual(['KAFKA_SASL_USERNAME']);
+  });
+
+  it('requires the subject map key (SPORBAR_SUBJECT_MAP_KEY, ≥ 32 bytes) unless SPORBAR_ENV=development', () => {
+    const { SPORBAR_SUBJECT_MAP_KEY: _k, ...rest } = complete;
+    expect(variables(refusal(() => accessApiConfigFromEnv(rest)))).toEqual(['SPORBAR_SUBJECT_MAP_KEY']);
+    expect(variables(refusal(() => accessApiConfigFromEnv({ ...complete, SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(31).toString('base64url') })))).toEqual(['SPORBAR_SUBJECT_MAP_KEY']);
+    expect(accessApiConfigFromEnv(complete).subjectMapKey).toEqual(Buffer.alloc(32, 9));
+    expect(accessApiConfigFromEnv({ ...rest, SPORBAR_ENV: 'development' }).subjectMapKey).toBeUndefined();
   });
 
   it('requires a witness policy (SPORBAR_WITNESS_POLICY_FILE) unless SPORBAR_ENV=development, and a valid one', () => {

@@ -119,7 +119,7 @@ describe('the sign-in configuration', () => {
 
   it('lists every sign-in problem at once: production needs https, a client needs its secret and the public URL, a bad role map', () => {
     const err = configRefusal(() =>
-      accessApiConfigFromEnv({ ...base, SPORBAR_ENV: 'production', SPORBAR_LOG_URL: 'http://x', SPORBAR_WITNESS_POLICY_FILE: '/nonexistent', SPORBAR_OIDC_ISSUER: 'http://kc/realms/r', SPORBAR_OIDC_CLIENT_ID: 'c', SPORBAR_OIDC_ROLE_MAP: 'x=root' }),
+      accessApiConfigFromEnv({ ...base, SPORBAR_ENV: 'production', SPORBAR_LOG_URL: 'http://x', SPORBAR_WITNESS_POLICY_FILE: '/nonexistent', SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(32, 9).toString('base64url'), SPORBAR_OIDC_ISSUER: 'http://kc/realms/r', SPORBAR_OIDC_CLIENT_ID: 'c', SPORBAR_OIDC_ROLE_MAP: 'x=root' }),
     );
     expect(refusedVariables(err)).toContain('SPORBAR_OIDC_ROLE_MAP');
     const problems = signInProblems({ production: true, jwtPublicKey: undefined, issuer: 'http://kc/realms/r', clientId: 'c', clientSecret: undefined, publicUrl: 'http://127.0.0.1:3000' });

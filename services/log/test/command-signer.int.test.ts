@@ -73,6 +73,7 @@ describe.skipIf(!openssl)('the command signer (openssl)', () => {
         SPORBAR_CHECKPOINT_SIGNER_COMMAND: opensslSign(key.keyFile),
         SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE: key.publicKeyFile,
         SPORBAR_WITNESS_POLICY_FILE: noWitnessPolicyFile({ pem: key.publicKeyPem }),
+        SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(32, 7).toString('base64url'),
         SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '1',
         PORT: '0',
       };

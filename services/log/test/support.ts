@@ -50,6 +50,7 @@ export function logEnv(databaseUrl: string, keyFile: string, extra: Record<strin
     PORT: '0',
     LOG_LEVEL: 'info',
     SPORBAR_WITNESS_POLICY_FILE: noWitnessPolicyFile({ keyFile }, extra['SPORBAR_LOG_ORIGIN'] ?? ORIGIN),
+    SPORBAR_SUBJECT_MAP_KEY: TEST_SUBJECT_MAP_KEY,
     ...extra,
   };
 }
@@ -138,3 +139,6 @@ export async function storedCheckpoints(store: EventStore, origin = ORIGIN): Pro
   }
   return out;
 }
+
+/** The subject map's key the test log services run with (production requires one). */
+export const TEST_SUBJECT_MAP_KEY = Buffer.alloc(32, 7).toString('base64url');

@@ -76,6 +76,7 @@ describe.skipIf(!probe.url)('witnessing with two witness processes', () => {
       SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '1',
       SPORBAR_LEADER_RETRY_SECONDS: '1',
       SPORBAR_WITNESS_POLICY_FILE: policyFile,
+      SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(32, 7).toString('base64url'),
       SPORBAR_WITNESS_RETRY_MAX_SECONDS: '1',
       SPORBAR_WITNESS_TIMEOUT_SECONDS: '2',
       PORT: '0',

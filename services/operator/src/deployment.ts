@@ -24,6 +24,8 @@ export const FILES = {
   masterPrevious: 'master-previous.keys',
   routingSecret: 'routing.secret',
   checkpointKey: 'checkpoint.key',
+  /** The subject map's key (docs/subject-map.md): the log service builds the map with it, the access API asks for a citizen's proofs, the auditor recomputes it. */
+  subjectMapKey: 'subject-map.key',
   checkpointPub: 'checkpoint.pub.pem',
   accessTokenKey: 'access-token.key',
   accessTokenPub: 'access-token.pub.pem',
@@ -258,13 +260,14 @@ export function envFiles(c: EnvContext): Map<string, EnvLines> {
       ...master,
       ['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(ACCESS_API_PRODUCER))],
       ['SPORBAR_JWT_PUBLIC_KEY_FILE', f(FILES.accessTokenPub)],
+      ['SPORBAR_SUBJECT_MAP_KEY_FILE', f(FILES.subjectMapKey)],
       // The event store (its DATABASE_URL): citizens' proof downloads and auditors' entry bundles read the stored bytes.
       ['SPORBAR_STORE', 'postgres'],
       ...kafka('sporbar-access-api'),
     ]],
-    ['log.env', [['SPORBAR_CHECKPOINT_KEY_FILE', f(FILES.checkpointKey)]]],
+    ['log.env', [['SPORBAR_CHECKPOINT_KEY_FILE', f(FILES.checkpointKey)], ['SPORBAR_SUBJECT_MAP_KEY_FILE', f(FILES.subjectMapKey)]]],
     ['retention.env', [['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(RETENTION_PRODUCER))], ...sealPublic, ...kafka('sporbar-retention')]],
-    ['auditor.env', [['SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE', f(FILES.checkpointPub)]]],
+    ['auditor.env', [['SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE', f(FILES.checkpointPub)], ['SPORBAR_SUBJECT_MAP_KEY_FILE', f(FILES.subjectMapKey)]]],
   ]);
   if (c.shape.gateway) {
     files.set('gateway.env', [...sealPublic, ['SPORBAR_GATEWAY_PRODUCER_ID', GATEWAY_PRODUCER], ['SPORBAR_PRODUCER_REGISTRY', f(FILES.producersAllowList)], ['SPORBAR_PRODUCER_KEY_FILE', f(producerKeyFile(GATEWAY_PRODUCER))], ...kafka('producer-gateway')]);
@@ -357,6 +360,7 @@ export async function planKeyDir(
   await ensure(FILES.pseudonymKey, () => `${gen.secret()}\n`);
   await ensure(FILES.masterKey, () => `${gen.secret()}\n`);
   await ensure(FILES.routingSecret, () => `${gen.secret()}\n`);
+  await ensure(FILES.subjectMapKey, () => `${gen.secret()}\n`);
 
   const checkpointKey = await ensure(FILES.checkpointKey, () => gen.checkpointKey());
   let checkpoint: { pem: string; raw: string; keyId: string } | undefined;
