@@ -187,7 +187,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       checkpointLeaves = [];
       lastRealIndex = -1;
       follower = mapOptions ? new SubjectMapFollower(mapOptions.keys, codec) : undefined;
-      lastMapCommitAt = 0;
+      // The first commitment after a start comes after `everyMs` (or `everyEvents`), like every later one.
+      lastMapCommitAt = Date.now();
       for await (const e of store.readAll({ batchSize: 5000 })) observe(e);
       subscription = store.subscribe(
         async (e) => {
