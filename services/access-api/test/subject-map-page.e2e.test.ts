@@ -21,6 +21,7 @@ if (!existsSync(CHROMIUM) && process.env['CI'] === 'true') throw new Error(`Chro
 const VERIFY_JS = readFileSync(new URL('../public/verify.js', import.meta.url));
 
 const A = pseudonymOf('anna');
+const A2 = pseudonymOf('anna after a pseudonym-key rotation');
 const others = ['bo', 'carl', 'dorte', 'ejnar'].map(pseudonymOf);
 
 /** A log of 1,234 entries under the map: Anna's 12 disclosures spread among others' and earlier commitments; 1 after the map, 1 not yet logged. */
@@ -34,6 +35,9 @@ function annasLog(): BuiltBundle {
 
 describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosure about them is missing (headless Chromium)', () => {
   let built: BuiltBundle;
+  /** Anna after a rotation: two pseudonyms, two map proofs (another log, so the server's policy follows `log`). */
+  let rotated: BuiltBundle;
+  let log: BuiltBundle;
   let browser: Browser;
   let server: Server;
   let base: string;
@@ -51,6 +55,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
     const badSig = cloneBundle(built.bundle);
     badSig.checkpoint = badSig.checkpoint.replace(`${built.treeSize + 3}\n`, `${built.treeSize + 2}\n`);
     bundles.set('bad-signature', badSig);
+    // Another subject's disclosure in place of Anna's 4th, in log order: as many, not the same.
+    const substituted = cloneBundle(built.bundle);
+    const leaves = substituted.subjects[0]!.leaves;
+    const between = built.disclosures.find((d) => d.pseudonym !== A && d.leafIndex! > leaves[2]!.leafIndex && d.leafIndex! < leaves[4]!.leafIndex)!;
+    leaves[3] = built.leafOf(between.eventId);
+    bundles.set('substituted', substituted);
+    rotated = buildSubjectMapBundle({ covered: [A, others[0]!, A2, A, others[1]!, A2, A2], after: [A2], citizen: [A, A2] });
+    bundles.set('rotated', rotated.bundle);
+    const gap = cloneBundle(rotated.bundle);
+    gap.subjects[1]!.leaves.splice(2, 1);
+    bundles.set('rotated-gap', gap);
+    log = built;
     const headers = await staticHelmetHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } } });
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -61,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
       };
       if (url.pathname === '/page') {
         const lang = url.searchParams.get('lang') === 'en' ? 'en' : 'da';
-        const total = url.searchParams.get('total') ?? String(built.listed.length);
+        const total = url.searchParams.get('total') ?? String(log.listed.length);
         const v = url.searchParams.get('v') ?? 'good';
         return send(
           200,
@@ -76,8 +92,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
         const b = bundles.get(url.searchParams.get('v') ?? '');
         return b === undefined ? send(404, 'application/json', '{}') : send(200, 'application/json; charset=utf-8', JSON.stringify(b));
       }
-      if (url.pathname === '/v1/log/policy') return withPolicy ? send(200, 'text/plain; charset=utf-8', built.policy) : send(404, 'application/json', '{}');
-      if (url.pathname === '/v1/log/key') return send(200, 'application/json', JSON.stringify({ verifierKey: built.vkey }));
+      if (url.pathname === '/v1/log/policy') return withPolicy ? send(200, 'text/plain; charset=utf-8', log.policy) : send(404, 'application/json', '{}');
+      if (url.pathname === '/v1/log/key') return send(200, 'application/json', JSON.stringify({ verifierKey: log.vkey }));
       return send(404, 'text/plain', 'not found');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -144,6 +160,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
   ])('the %s variant fails, in words, in both languages', async (variant, da, en) => {
     expect(await result(`lang=da&v=${variant}`)).toEqual({ state: 'failed', text: da, errors: [] });
     expect(await result(`lang=en&v=${variant}`)).toEqual({ state: 'failed', text: en, errors: [] });
+  });
+
+  it('the substituted variant (as many, in order, not the same) fails, in both languages', async () => {
+    expect(await result('lang=da&v=substituted')).toEqual({ state: 'failed', text: 'Listen over dine videregivelser holder ikke: listen har det rigtige antal, men ikke de samme videregivelser som loggen.', errors: [] });
+    expect(await result('lang=en&v=substituted')).toEqual({ state: 'failed', text: 'The list of your disclosures does not check out: the list has the right number, but not the same disclosures as the log.', errors: [] });
+  });
+
+  it('after a pseudonym-key rotation: both pseudonyms\' lists check out together; a gap in the second is found', async () => {
+    log = rotated;
+    try {
+      expect(rotated.listed).toHaveLength(6);
+      expect(await result('lang=da&v=rotated')).toEqual({
+        state: 'ok',
+        text: 'Kontrolleret på denne enhed: alle 5 videregivelser om dig til og med post 7 i loggen er med – ingen mangler, ingen er tilføjet. 1 nyere videregivelse er endnu ikke med i kontrollen.',
+        errors: [],
+      });
+      expect(await result('lang=en&v=rotated-gap')).toMatchObject({ state: 'failed', text: 'The list of your disclosures does not check out: 1 disclosure is missing from the list.' });
+      expect(await result('lang=da&v=rotated-gap')).toMatchObject({ state: 'failed', text: 'Listen over dine videregivelser holder ikke: 1 videregivelse mangler på listen.' });
+    } finally {
+      log = built;
+    }
   });
 
   it('a page that lists more or fewer disclosures than the bundle holds: said, in both languages', async () => {
