@@ -160,8 +160,15 @@
       return h;
     });
     if (!entry) throw new Fail('malformed');
-    // The signed note: its text up to the last empty line, then `— <name> <base64>` lines.
-    var note = text.slice(split + 2);
+    var note = parseSignedNote(text.slice(split + 2));
+    note.entry = entry;
+    note.index = index;
+    note.path = path;
+    return note;
+  }
+
+  /** A signed checkpoint note: its text up to the last empty line, then `— <name> <base64>` lines. */
+  function parseSignedNote(note) {
     var cut = note.lastIndexOf('\n\n');
     if (cut < 0) throw new Fail('malformed');
     var body = note.slice(0, cut + 1);
@@ -178,7 +185,7 @@
     if (cp.length < 4 || !/^(0|[1-9][0-9]*)$/.test(cp[1])) throw new Fail('malformed');
     var root = b64(cp[2]);
     if (root.length !== 32) throw new Fail('malformed');
-    return { entry: entry, index: index, path: path, body: body, sigs: sigs, origin: cp[0], size: Number(cp[1]), root: root };
+    return { body: body, sigs: sigs, origin: cp[0], size: Number(cp[1]), root: root };
   }
 
   function sigsBy(proof, k) {
@@ -213,11 +220,11 @@
     return sn === 0n ? r : null;
   }
 
-  /** Checks one proof; resolves to the witnesses that cosigned, or throws Fail. */
-  async function check(text, policy, eventId, lang) {
-    var proof = parseProof(text);
-    // The entry is the stored event: its Avro bytes carry the eventId as text.
-    if (new TextDecoder('latin1').decode(proof.entry).indexOf(eventId) < 0) throw new Fail('otherEntry');
+  /**
+   * A checkpoint note under the policy: the log's signature, each witness's cosignature/v1, the
+   * quorum. Resolves to the witnesses that cosigned, or throws Fail.
+   */
+  async function checkCheckpoint(proof, policy, lang) {
     var log = policy.logs.filter(function (l) {
       return l.name === proof.origin;
     })[0];
@@ -244,6 +251,15 @@
       }
     }
     if (!quorumMet(policy, cosigned, policy.quorum)) throw new Fail(WORDS[lang].quorum(cosigned, describeQuorum(policy, policy.quorum, lang)));
+    return cosigned;
+  }
+
+  /** Checks one proof; resolves to the witnesses that cosigned, or throws Fail. */
+  async function check(text, policy, eventId, lang) {
+    var proof = parseProof(text);
+    // The entry is the stored event: its Avro bytes carry the eventId as text.
+    if (new TextDecoder('latin1').decode(proof.entry).indexOf(eventId) < 0) throw new Fail('otherEntry');
+    var cosigned = await checkCheckpoint(proof, policy, lang);
     var leaf = await sha256(concat(new Uint8Array([0]), proof.entry));
     var root = await rootFromPath(proof.index, proof.size, leaf, proof.path);
     if (!root || !equal(root, proof.root)) throw new Fail('notIncluded');
@@ -260,6 +276,11 @@
   }
 
   /** The policy the server publishes, or (a log without witnesses) its key alone with quorum none. */
+  var policyLoaded = null;
+  function policyOnce() {
+    if (!policyLoaded) policyLoaded = loadPolicy();
+    return policyLoaded;
+  }
   async function loadPolicy() {
     var policy = await getText('/v1/log/policy');
     if (policy.status === 200) return parsePolicy(policy.body);
@@ -303,7 +324,7 @@
     });
     var policy;
     try {
-      policy = await loadPolicy();
+      policy = await policyOnce();
     } catch (err) {
       items.forEach(function (item) {
         say(item.querySelector('.proof-status'), err && err.name === 'NotSupportedError' ? w.noCrypto : w.unavailable, 'unavailable');
@@ -334,7 +355,383 @@
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // "Nothing about me was left out" (the subject map, docs/subject-map.md): the bundle of
+  // GET /v1/me/subject-map checked on the device. (1) its checkpoint under the policy, as above;
+  // (2) the map's commitment is a leaf of that checkpoint's tree; (3) it is a SubjectMapCommitted
+  // (Avro, decoded here) for a size before itself; (4) for each of the citizen's pseudonyms, every
+  // listed leaf's bytes hash to its leaf hash and are that DisclosureRecorded, and the list is exactly
+  // the chain the map proof opens to (count and head); (5) the pending ones are not yet under the map;
+  // (6) the list and the pending ones are as many as the page shows (data-total).
+
+  /** Fingerprints (hex of the 8 little-endian header bytes) of the schemas read here: an event of another schema is refused. */
+  var FINGERPRINTS = {
+    DisclosureRecorded: ['9b4d6e8bfaa65f8b', 'e9ab15ddb42d0d62'],
+    SubjectMapCommitted: ['ed7f70c5239145f2'],
+  };
+
+  function plural(n, one, many) {
+    return n === 1 ? one : many;
+  }
+
+  var MAP_WORDS = {
+    da: {
+      checking: 'Kontrollerer, at ingen videregivelser om dig mangler …',
+      ok: function (n, upTo, pending) {
+        var head =
+          n === 0
+            ? 'Kontrolleret på denne enhed: der er ingen videregivelser om dig til og med post ' + upTo + ' i loggen – ingen mangler, ingen er tilføjet.'
+            : 'Kontrolleret på denne enhed: ' + (n === 1 ? 'den ene videregivelse' : 'alle ' + n + ' videregivelser') + ' om dig til og med post ' + upTo + ' i loggen er med – ingen mangler, ingen er tilføjet.';
+        return head + (pending ? ' ' + pending + ' ' + plural(pending, 'nyere videregivelse er', 'nyere videregivelser er') + ' endnu ikke med i kontrollen.' : '');
+      },
+      bad: 'Listen over dine videregivelser holder ikke: ',
+      none: 'Loggen har endnu ingen fortegnelse over dine videregivelser; prøv igen senere.',
+      unavailable: 'Kontrollen af, at ingen videregivelser mangler, kan ikke hentes lige nu.',
+      noCrypto: 'Denne browser kan ikke kontrollere underskrifter; hent rapporten og kontrollér den et andet sted.',
+      malformed: 'kontrolfilen er beskadiget',
+      logSignature: 'loggens underskrift passer ikke',
+      otherLog: 'kontrollen kommer fra en anden log',
+      commitment: 'loggens fortegnelse over dine videregivelser står ikke i loggen',
+      commitmentBad: 'loggens fortegnelse over dine videregivelser er beskadiget',
+      leaf: 'en af videregivelserne på listen er ikke den, loggen har',
+      badProof: 'listen passer ikke med loggens fortegnelse over dig',
+      missing: function (n) {
+        return n + ' ' + plural(n, 'videregivelse mangler', 'videregivelser mangler') + ' på listen';
+      },
+      extra: function (n) {
+        return n + ' ' + plural(n, 'videregivelse', 'videregivelser') + ' på listen handler ikke om dig';
+      },
+      reordered: 'listen er ikke i loggens rækkefølge',
+      duplicate: 'en videregivelse står to gange på listen',
+      substituted: 'listen har det rigtige antal, men ikke de samme videregivelser som loggen',
+      beyond: 'listen regner en nyere videregivelse med, som loggens fortegnelse ikke dækker',
+      mixed: 'listen blander dig sammen med en anden',
+      pendingCovered: 'en videregivelse står som endnu ikke med, men burde være med',
+      pageExtra: function (n) {
+        return 'siden viser ' + n + ' ' + plural(n, 'videregivelse', 'videregivelser') + ', som ikke er med i kontrollen';
+      },
+      pageMissing: function (n) {
+        return n + ' ' + plural(n, 'videregivelse mangler', 'videregivelser mangler') + ' på siden';
+      },
+    },
+    en: {
+      checking: 'Checking that no disclosure about you is missing …',
+      ok: function (n, upTo, pending) {
+        var head =
+          n === 0
+            ? 'Checked on this device: there are no disclosures about you up to entry ' + upTo + ' of the log — none missing, none added.'
+            : 'Checked on this device: ' + (n === 1 ? 'the one disclosure' : 'all ' + n + ' disclosures') + ' about you up to entry ' + upTo + ' of the log ' + (n === 1 ? 'is' : 'are') + ' here — none missing, none added.';
+        return head + (pending ? ' ' + pending + ' ' + plural(pending, 'newer disclosure is', 'newer disclosures are') + ' not yet covered by the check.' : '');
+      },
+      bad: 'The list of your disclosures does not check out: ',
+      none: 'The log has no list of your disclosures yet; try again later.',
+      unavailable: 'The check that no disclosure is missing cannot be fetched right now.',
+      noCrypto: 'This browser cannot check signatures; download the report and check it elsewhere.',
+      malformed: 'the check file is damaged',
+      logSignature: "the log's signature does not match",
+      otherLog: 'the check comes from another log',
+      commitment: "the log's list of your disclosures is not in the log",
+      commitmentBad: "the log's list of your disclosures is damaged",
+      leaf: 'one of the disclosures in the list is not the one in the log',
+      badProof: "the list does not match the log's list of your disclosures",
+      missing: function (n) {
+        return n + ' ' + plural(n, 'disclosure is', 'disclosures are') + ' missing from the list';
+      },
+      extra: function (n) {
+        return n + ' ' + plural(n, 'disclosure', 'disclosures') + ' in the list ' + plural(n, 'is', 'are') + ' not about you';
+      },
+      reordered: "the list is not in the log's order",
+      duplicate: 'a disclosure is in the list twice',
+      substituted: 'the list has the right number, but not the same disclosures as the log',
+      beyond: "the list counts a newer disclosure the log's list does not cover",
+      mixed: 'the list mixes you up with someone else',
+      pendingCovered: 'a disclosure is shown as not yet covered, but should be',
+      pageExtra: function (n) {
+        return 'the page shows ' + n + ' ' + plural(n, 'disclosure', 'disclosures') + ' the check does not include';
+      },
+      pageMissing: function (n) {
+        return n + ' ' + plural(n, 'disclosure is', 'disclosures are') + ' missing from the page';
+      },
+    },
+  };
+
+  /** A map failure: `key` names MAP_WORDS[lang][key], a string or a function of `n`. */
+  function MapFail(key, n) {
+    this.key = key;
+    this.n = n;
+  }
+
+  function hex(bytes) {
+    return Array.from(bytes, function (x) {
+      return x.toString(16).padStart(2, '0');
+    }).join('');
+  }
+
+  /** Avro binary, the little the check reads: zigzag varint longs, strings, fixed bytes. */
+  function AvroReader(bytes, off) {
+    this.b = bytes;
+    this.o = off;
+  }
+  AvroReader.prototype.long = function () {
+    var v = 0n;
+    var shift = 0n;
+    for (var i = 0; i < 10; i++) {
+      if (this.o >= this.b.length) throw new MapFail('commitmentBad');
+      var x = this.b[this.o++];
+      v |= BigInt(x & 0x7f) << shift;
+      if ((x & 0x80) === 0) {
+        var n = v & 1n ? -(v >> 1n) - 1n : v >> 1n;
+        if (n > 9007199254740991n || n < -9007199254740991n) throw new MapFail('commitmentBad');
+        return Number(n);
+      }
+      shift += 7n;
+    }
+    throw new MapFail('commitmentBad');
+  };
+  AvroReader.prototype.fixed = function (n) {
+    if (n < 0 || this.o + n > this.b.length) throw new MapFail('commitmentBad');
+    var out = this.b.slice(this.o, this.o + n);
+    this.o += n;
+    return out;
+  };
+  AvroReader.prototype.string = function () {
+    return new TextDecoder('utf-8', { fatal: true }).decode(this.fixed(this.long()));
+  };
+
+  /** The Avro single-object header (C3 01, fingerprint): a reader after it, or null when not of `type`. */
+  function avroOf(bytes, type) {
+    if (bytes.length < 10 || bytes[0] !== 0xc3 || bytes[1] !== 0x01) return null;
+    if (FINGERPRINTS[type].indexOf(hex(bytes.slice(2, 10))) < 0) return null;
+    return new AvroReader(bytes, 10);
+  }
+
+  /** SubjectMapCommitted v1: eventId (string), occurredAt (long), treeSize (long), rootHash (fixed 32), nothing after. */
+  function readCommitment(bytes) {
+    var r = avroOf(bytes, 'SubjectMapCommitted');
+    if (!r) throw new MapFail('commitmentBad');
+    try {
+      r.string();
+      r.long();
+      var treeSize = r.long();
+      var root = r.fixed(32);
+    } catch {
+      throw new MapFail('commitmentBad');
+    }
+    if (r.o !== bytes.length || treeSize < 0) throw new MapFail('commitmentBad');
+    return { treeSize: treeSize, root: root };
+  }
+
+  /** DisclosureRecorded (v1 and v2 begin alike): eventId, occurredAt, sourceSystem, controllerCvr, activity, subject {scheme, value}. */
+  function readDisclosure(bytes) {
+    var r = avroOf(bytes, 'DisclosureRecorded');
+    if (!r) throw new MapFail('leaf');
+    try {
+      var eventId = r.string();
+      r.long();
+      r.string();
+      r.string();
+      r.string();
+      var scheme = r.long();
+      return { eventId: eventId, pseudonymous: scheme === 1, subject: r.string() };
+    } catch {
+      throw new MapFail('leaf');
+    }
+  }
+
+  function u64(n) {
+    var out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, BigInt(n));
+    return out;
+  }
+  function tagged(tag) {
+    return sha256(concat.apply(null, [new Uint8Array([tag])].concat(Array.prototype.slice.call(arguments, 1))));
+  }
+  function bitAt(index, depth) {
+    return (index[depth >> 3] >> (7 - (depth & 7))) & 1;
+  }
+
+  /** The map proof's encoding (services/auditor/src/map/proof.ts), strictly: kind, depth, bitmap, siblings, terminal. */
+  function decodeMapProof(b, empty) {
+    if (b.length < 3) throw new MapFail('malformed');
+    var kind = b[0];
+    var d = (b[1] << 8) | b[2];
+    if (d > 256) throw new MapFail('malformed');
+    var bitmapLen = Math.ceil(d / 8);
+    var off = 3;
+    if (b.length < off + bitmapLen) throw new MapFail('malformed');
+    var bitmap = b.slice(off, off + bitmapLen);
+    off += bitmapLen;
+    if (d % 8 !== 0 && (bitmap[bitmapLen - 1] & (0xff >> d % 8)) !== 0) throw new MapFail('malformed');
+    var siblings = [];
+    for (var i = 0; i < d; i++) {
+      if (bitmap[i >> 3] & (0x80 >> (i & 7))) {
+        if (b.length < off + 32) throw new MapFail('malformed');
+        var s = b.slice(off, off + 32);
+        if (equal(s, empty)) throw new MapFail('malformed');
+        siblings.push(s);
+        off += 32;
+      } else siblings.push(empty);
+    }
+    var rest = b.length - off;
+    if (kind === 1 && rest === 72) {
+      var count = new DataView(b.buffer, b.byteOffset + off, 8).getBigUint64(0);
+      if (count > 9007199254740991n) throw new MapFail('malformed');
+      return { siblings: siblings, kind: 'member', count: Number(count), head: b.slice(off + 8, off + 40), salt: b.slice(off + 40, off + 72) };
+    }
+    if (kind === 3 && rest === 64) return { siblings: siblings, kind: 'other', index: b.slice(off, off + 32), valueHash: b.slice(off + 32, off + 64) };
+    if (kind === 2 && rest === 0) return { siblings: siblings, kind: 'empty' };
+    throw new MapFail('malformed');
+  }
+
+  /** verifyMapProof: the committed value { count, head, salt }, or null (absent); throws MapFail('badProof'). */
+  async function verifyMapProof(root, index, p, empty) {
+    var d = p.siblings.length;
+    var h;
+    if (p.kind === 'member') {
+      if (p.count === 0) throw new MapFail('badProof');
+      h = await tagged(0x23, index, await tagged(0x22, u64(p.count), p.head));
+    } else if (p.kind === 'other') {
+      if (equal(p.index, index)) throw new MapFail('badProof');
+      for (var i = 0; i < d; i++) if (bitAt(p.index, i) !== bitAt(index, i)) throw new MapFail('badProof');
+      h = await tagged(0x23, p.index, p.valueHash);
+    } else h = empty;
+    if (d > 0 && equal(p.siblings[d - 1], empty)) throw new MapFail('badProof');
+    for (var k = d - 1; k >= 0; k--) h = bitAt(index, k) ? await tagged(0x24, p.siblings[k], h) : await tagged(0x24, h, p.siblings[k]);
+    if (!equal(h, root)) throw new MapFail('badProof');
+    return p.kind === 'member' ? p : null;
+  }
+
+  /** checkSubjectList (map/proof.ts), in its order: the proof, then beyond-size, duplicate, reordered, the count, the chain. */
+  async function checkSubjectList(root, index, proof, leaves, treeSize, empty) {
+    var value = await verifyMapProof(root, index, proof, empty);
+    for (var i = 0; i < leaves.length; i++) {
+      if (leaves[i].leafIndex >= treeSize) throw new MapFail('beyond');
+      if (i > 0 && leaves[i].leafIndex === leaves[i - 1].leafIndex) throw new MapFail('duplicate');
+      if (i > 0 && leaves[i].leafIndex < leaves[i - 1].leafIndex) throw new MapFail('reordered');
+    }
+    var committed = value ? value.count : 0;
+    if (leaves.length < committed) throw new MapFail('missing', committed - leaves.length);
+    if (leaves.length > committed) throw new MapFail('extra', leaves.length - committed);
+    if (!value) return 0;
+    var head = await tagged(0x20, index, value.salt);
+    for (var j = 0; j < leaves.length; j++) head = await tagged(0x21, head, u64(leaves[j].leafIndex), leaves[j].leafHash);
+    if (!equal(head, value.head)) throw new MapFail('substituted');
+    return committed;
+  }
+
+  function isPosition(n) {
+    return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  }
+  function hash32(text) {
+    var h = b64(text);
+    if (h.length !== 32) throw new MapFail('malformed');
+    return h;
+  }
+
+  /** Checks a bundle (parsed JSON) against the policy and the page's total; resolves to { proven, upTo, pending } or throws. */
+  async function checkBundle(bundle, policy, total, lang) {
+    if (!bundle || bundle.format !== 'sporbar-subject-map-proof/1' || typeof bundle.checkpoint !== 'string' || !bundle.commitment || !Array.isArray(bundle.subjects) || !Array.isArray(bundle.pending)) throw new MapFail('malformed');
+    // 1. The checkpoint.
+    var note = parseSignedNote(bundle.checkpoint);
+    if (note.origin !== bundle.origin) throw new MapFail('otherLog');
+    await checkCheckpoint(note, policy, lang);
+    // 2. The commitment is in its tree.
+    var c = bundle.commitment;
+    if (!isPosition(c.leafIndex) || !Array.isArray(c.inclusionProof)) throw new MapFail('malformed');
+    var event = b64(c.event);
+    var cRoot = await rootFromPath(c.leafIndex, note.size, await sha256(concat(new Uint8Array([0]), event)), c.inclusionProof.map(hash32));
+    if (!cRoot || !equal(cRoot, note.root)) throw new MapFail('commitment');
+    // 3. A SubjectMapCommitted for a size before itself.
+    var committed = readCommitment(event);
+    if (committed.treeSize > c.leafIndex) throw new MapFail('commitmentBad');
+    var treeSize = committed.treeSize;
+    var empty = await sha256(new Uint8Array([0x25]));
+    // 4. Each of the citizen's pseudonyms: its leaves are exactly what the map holds.
+    var seen = {};
+    var proven = 0;
+    var pseudonyms = {};
+    for (var s = 0; s < bundle.subjects.length; s++) {
+      var subject = bundle.subjects[s];
+      if (!subject || typeof subject.index !== 'string' || !/^[0-9a-f]{64}$/.test(subject.index) || !Array.isArray(subject.leaves)) throw new MapFail('malformed');
+      var index = new Uint8Array(32);
+      for (var k = 0; k < 32; k++) index[k] = parseInt(subject.index.substr(2 * k, 2), 16);
+      var leaves = [];
+      var pseudonym = null;
+      var mixed = false;
+      for (var i = 0; i < subject.leaves.length; i++) {
+        var l = subject.leaves[i];
+        if (!l || typeof l.eventId !== 'string' || !isPosition(l.leafIndex)) throw new MapFail('malformed');
+        if (seen[l.eventId]) throw new MapFail('duplicate');
+        seen[l.eventId] = true;
+        var bytes = b64(l.event);
+        var lh = hash32(l.leafHash);
+        if (!equal(await sha256(concat(new Uint8Array([0]), bytes)), lh)) throw new MapFail('leaf');
+        var d = readDisclosure(bytes);
+        if (d.eventId !== l.eventId || !d.pseudonymous) throw new MapFail('leaf');
+        if (i === 0) pseudonym = d.subject;
+        else if (d.subject !== pseudonym) mixed = true;
+        leaves.push({ leafIndex: l.leafIndex, leafHash: lh });
+      }
+      proven += await checkSubjectList(committed.root, index, decodeMapProof(b64(subject.proof), empty), leaves, treeSize, empty);
+      if (mixed || (pseudonym !== null && pseudonyms[pseudonym])) throw new MapFail('mixed');
+      if (pseudonym !== null) pseudonyms[pseudonym] = true;
+    }
+    // 5. The pending ones are not yet under the map.
+    for (var p = 0; p < bundle.pending.length; p++) {
+      var item = bundle.pending[p];
+      if (!item || typeof item.eventId !== 'string' || !(item.leafIndex === null || isPosition(item.leafIndex))) throw new MapFail('malformed');
+      if (seen[item.eventId]) throw new MapFail('duplicate');
+      seen[item.eventId] = true;
+      if (item.leafIndex !== null && item.leafIndex < treeSize) throw new MapFail('pendingCovered');
+    }
+    // 6. As many as the page shows.
+    var inBundle = proven + bundle.pending.length;
+    if (total > inBundle) throw new MapFail('pageExtra', total - inBundle);
+    if (total < inBundle) throw new MapFail('pageMissing', inBundle - total);
+    return { proven: proven, upTo: treeSize, pending: bundle.pending.length };
+  }
+
+  async function runMap() {
+    var section = document.getElementById('subject-map-check');
+    if (!section) return;
+    var status = section.querySelector('[role="status"]');
+    var lang = document.documentElement.lang === 'en' ? 'en' : 'da';
+    var w = MAP_WORDS[lang];
+    var number = new Intl.NumberFormat(lang === 'da' ? 'da-DK' : 'en-GB');
+    say(status, w.checking, 'checking');
+    var total = Number(section.getAttribute('data-total'));
+    try {
+      var policy = await policyOnce();
+      var r = await getText(section.getAttribute('data-url'));
+      if (r.status === 404 || r.status === 409) {
+        say(status, w.none, 'pending');
+        return;
+      }
+      if (r.status !== 200) {
+        say(status, w.unavailable, 'unavailable');
+        return;
+      }
+      var bundle;
+      try {
+        bundle = JSON.parse(r.body);
+      } catch {
+        throw new MapFail('malformed');
+      }
+      var ok = await checkBundle(bundle, policy, total, lang);
+      say(status, w.ok(ok.proven, number.format(ok.upTo), ok.pending), 'ok');
+    } catch (err) {
+      var key = err instanceof MapFail ? err.key : err instanceof Fail ? err.why : null;
+      if (key === null) {
+        say(status, err && err.name === 'NotSupportedError' ? w.noCrypto : w.unavailable, 'unavailable');
+        return;
+      }
+      var words = w[key] !== undefined ? w[key] : WORDS[lang][key] !== undefined ? WORDS[lang][key] : key;
+      say(status, w.bad + (typeof words === 'function' ? words(err.n) : words) + '.', 'failed');
+    }
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     run();
+    runMap();
   });
 })();

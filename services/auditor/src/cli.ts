@@ -23,7 +23,7 @@ import { formatClassificationAudit } from './classification-check.ts';
 import { registerDryRun } from './register-dry-run.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
-import { keyOnlyPolicy, verifyProofFile } from './verify-proof.ts';
+import { keyOnlyPolicy, verifyDownloadedFile } from './verify-proof.ts';
 import { parsePolicy, type TlogPolicy } from './note/index.ts';
 import { loadPolicyFile } from './policy-file.ts';
 import { askWitnesses } from './witness-view.ts';
@@ -335,8 +335,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
 
   program
     .command('verify-proof')
-    .description("check a downloaded proof (a C2SP .tlog-proof file) offline and say what it proves: the log's signature, the witnesses' quorum, the inclusion, the event")
-    .argument('<file>', 'the .tlog-proof file (GET /v1/me/disclosures/:eventId/proof)')
+    .description("check a downloaded proof offline and say what it proves: a C2SP .tlog-proof (the log's signature, the witnesses' quorum, the inclusion, the event), a subject map proof or a report.json copy (all the disclosures about you up to a tree size, none missing, none added)")
+    .argument('<file>', 'a .tlog-proof file (GET /v1/me/disclosures/:eventId/proof), a subject map proof (GET /v1/me/subject-map) or a report copy (GET /v1/me/report.json)')
     .option('--policy <file>', "a C2SP tlog-policy: the log's key, the witnesses' keys and the quorum (GET /v1/log/policy)")
     .option('--key <vkey or file>', "for a log without witnesses: its verifier key (GET /v1/log/key's verifierKey), or a file holding it")
     .action(async (file: string, o: { policy?: string; key?: string }) => {
@@ -356,7 +356,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         throw usage(`${o.policy !== undefined ? 'the policy' : 'the key'}: ${(err as Error).message}`);
       }
       const origin = g().origin;
-      const verdict = verifyProofFile(read(file, 'the proof'), policy, codec, origin === undefined ? {} : { origin });
+      const verdict = verifyDownloadedFile(read(file, 'the proof'), policy, codec, origin === undefined ? {} : { origin });
       io.out(verdict.text);
       code = verdict.ok ? 0 : 1;
     });

@@ -1,5 +1,6 @@
 import type { Codec } from '@sporbar/schemas';
-import { formatPolicy, parsePolicy, parseVkey, SIG_TYPE_ED25519, verifyTlogProof, type TlogPolicy, type TlogProofCheck } from './note/index.ts';
+import { describeSubjectMapVerdict, SUBJECT_MAP_BUNDLE_FORMAT, verifySubjectMapBundle, type SubjectMapBundleVerdict } from './map/index.ts';
+import { formatPolicy, parsePolicy, parseVkey, SIG_TYPE_ED25519, TLOG_PROOF_HEADER, verifyTlogProof, type TlogPolicy, type TlogProofCheck } from './note/index.ts';
 
 /**
  * `sporbar-audit verify-proof`: a citizen's downloaded `.tlog-proof` checked offline, with nothing
@@ -64,4 +65,51 @@ export function verifyProofFile(text: string | Uint8Array, policy: TlogPolicy, c
     ...describeEntry(codec, check.entry),
   ];
   return { ok: true, check, text: `${lines.join('\n')}\n` };
+}
+
+/** What `verify-proof` was given, and what it found. */
+export type DownloadVerdict =
+  | { readonly kind: 'tlog-proof'; readonly ok: boolean; readonly check: TlogProofCheck; readonly text: string }
+  | { readonly kind: 'subject-map' | 'report-copy'; readonly ok: boolean; readonly verdict: SubjectMapBundleVerdict; readonly text: string }
+  | { readonly kind: 'unknown'; readonly ok: false; readonly text: string };
+
+/** The report copy's format (GET /v1/me/report.json), which embeds the bundle as `subjectMap`. */
+export const REPORT_COPY_FORMAT = 'sporbar-report-copy/1';
+
+/**
+ * Any file a citizen downloads to check, told apart by its content: a C2SP `.tlog-proof` (one
+ * disclosure is in the log), a subject map proof bundle (GET /v1/me/subject-map: these are all the
+ * disclosures about me up to a tree size), or a report.json copy (its `subjectMap` bundle, and its
+ * `disclosures` checked to be exactly the bundle's). Pure.
+ */
+export function verifyDownloadedFile(text: string | Uint8Array, policy: TlogPolicy, codec: Codec, options: { origin?: string } = {}): DownloadVerdict {
+  const s = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
+  if (s.startsWith(`${TLOG_PROOF_HEADER}\n`)) {
+    const v = verifyProofFile(s, policy, codec, options);
+    return { kind: 'tlog-proof', ok: v.ok, check: v.check, text: v.text };
+  }
+  const unknown = (why: string): DownloadVerdict => ({ kind: 'unknown', ok: false, text: `NOT PROVEN: ${why}\n` });
+  let json: unknown;
+  try {
+    json = JSON.parse(s);
+  } catch {
+    return unknown(`the file is neither a .tlog-proof (its first line is not ${TLOG_PROOF_HEADER}) nor JSON`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return unknown('the file is JSON, but not an object');
+  const o = json as Record<string, unknown>;
+  if (o['format'] === SUBJECT_MAP_BUNDLE_FORMAT) {
+    const verdict = verifySubjectMapBundle(o, policy, codec, options);
+    return { kind: 'subject-map', ok: verdict.ok, verdict, text: describeSubjectMapVerdict(verdict) };
+  }
+  if ('subjectMap' in o || o['format'] === REPORT_COPY_FORMAT) {
+    if (!('subjectMap' in o) || o['subjectMap'] === null) return unknown('this report copy holds no subject map proof (it was made before the log committed a map, or without one): there is nothing to check its completeness against');
+    const disclosures = o['disclosures'];
+    if (!Array.isArray(disclosures) || !disclosures.every((d) => typeof d === 'object' && d !== null && typeof (d as { eventId?: unknown }).eventId === 'string')) {
+      return unknown("the report copy's disclosures are not a list of disclosures with an eventId each");
+    }
+    const listed = disclosures.map((d) => (d as { eventId: string }).eventId);
+    const verdict = verifySubjectMapBundle(o['subjectMap'], policy, codec, { ...options, listed });
+    return { kind: 'report-copy', ok: verdict.ok, verdict, text: describeSubjectMapVerdict(verdict) };
+  }
+  return unknown(`the file is JSON, but neither a subject map proof (format ${SUBJECT_MAP_BUNDLE_FORMAT}) nor a report copy with one (subjectMap and disclosures)`);
 }

@@ -8,3 +8,4 @@ export * from './audit.ts';
 export * from './keys.ts';
 export * from './log-leaves.ts';
 export * from './follower.ts';
+export * from './bundle.ts';
