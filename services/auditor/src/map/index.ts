@@ -7,3 +7,4 @@ export * from './proof.ts';
 export * from './audit.ts';
 export * from './keys.ts';
 export * from './log-leaves.ts';
+export * from './log-audit.ts';
