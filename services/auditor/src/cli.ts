@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { PGlite } from '@electric-sql/pglite';
 import { fromPglite } from '@sporbar/projections';
-import { formatConfigError } from '@sporbar/common/config';
+import { checkBase64urlBytes, formatConfigError } from '@sporbar/common/config';
 import { isSporbarError } from '@sporbar/common/errors';
 import { isMainModule } from '@sporbar/common/main-module';
 import { createCodec, formatDryRun, loadRegisterSource, REGISTER_DIR, registerFiles, type RegisterFiles } from '@sporbar/schemas';
@@ -27,6 +27,7 @@ import { keyOnlyPolicy, verifyDownloadedFile } from './verify-proof.ts';
 import { parsePolicy, type TlogPolicy } from './note/index.ts';
 import { loadPolicyFile } from './policy-file.ts';
 import { askWitnesses } from './witness-view.ts';
+import { SUBJECT_MAP_KEY_MIN_BYTES, subjectMapKeys, type SubjectMapKeys } from './map/keys.ts';
 
 /**
  * sporbar-audit: verify, replay, diff, export, compare and prove the Sporbar log.
@@ -75,6 +76,24 @@ function publicKeyOf(g: GlobalOptions, env: AuditorEnvConfig): string {
   throw usage('no checkpoint public key: pass --public-key <pem file> (GET /v1/log/key gives it)');
 }
 
+/** --subject-map-key <file> (base64url, like the other Sporbar secrets), else SPORBAR_SUBJECT_MAP_KEY[_FILE], else none. */
+function subjectMapKeysOf(file: string | undefined, env: AuditorEnvConfig): SubjectMapKeys | undefined {
+  let value = env.subjectMapKey;
+  if (file !== undefined) {
+    try {
+      value = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw usage(`--subject-map-key: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      checkBase64urlBytes(value, { min: SUBJECT_MAP_KEY_MIN_BYTES });
+    } catch (err) {
+      throw usage(`--subject-map-key ${file}: ${(err as Error).message}`);
+    }
+  }
+  return value === undefined ? undefined : subjectMapKeys(Buffer.from(value, 'base64url'));
+}
+
 export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => process.stdout.write(t), err: process.stderr }): Promise<number> {
   let env: AuditorEnvConfig;
   try {
@@ -111,7 +130,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .option('--allow-uncovered-tail', 'development logs only: a log without checkpoints, or an old uncovered tail, is a warning instead of a failure')
     .option('--reference <export>', 'an earlier export (checked first, as verify --file does): names the exact leaf of an edit the signed roots only bound to a range')
     .option('--policy <file>', "a C2SP tlog-policy (GET /v1/log/policy): ask each of its witnesses with a URL for its latest cosigned checkpoint; each must match the log's tree (else FORK), and those that match must meet the quorum")
-    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string; policy?: string }) => {
+    .option('--subject-map-key <file>', 'the subject map key (base64url, ≥ 32 bytes; default SPORBAR_SUBJECT_MAP_KEY): recompute the subject map from the log and check every committed root')
+    .action(async (o: { file?: string; checkpoint?: string[]; json?: boolean; tailGrace?: string; allowUncoveredTail?: boolean; reference?: string; policy?: string; subjectMapKey?: string }) => {
       let tailGrace: TailGrace = DEFAULT_TAIL_GRACE;
       if (o.tailGrace !== undefined) {
         try {
@@ -121,6 +141,8 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         }
       }
       if (o.file && o.policy) throw usage('--policy checks the store, not an export (--file)');
+      if (o.file && o.subjectMapKey) throw usage('--subject-map-key checks the store, not an export (--file)');
+      const mapKeys = o.file ? undefined : subjectMapKeysOf(o.subjectMapKey, env);
       const key = loadVerifyingKey(publicKeyOf(g(), env));
       if (o.file) {
         const r = await verifyExport(o.file, key, g().origin ? { origin: g().origin! } : {});
@@ -156,6 +178,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
           allowUncoveredTail: o.allowUncoveredTail === true,
           ...(reference ? { reference } : {}),
           ...(witnessed ? { witnessed } : {}),
+          ...(mapKeys ? { subjectMapKeys: mapKeys } : {}),
           onProgress: (n, pos) => p.update(`verify: ${rate(n, started)}, position ${pos}`),
         });
         p.done();

@@ -1,8 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import type { CheckpointSigned, Codec } from '@sporbar/schemas';
+import type { CheckpointSigned, Codec, SubjectMapCommitted } from '@sporbar/schemas';
 import { checkpointMatcher, checkpointTextOf } from './checkpoint/checkpoint-event.ts';
 import { loadVerifyingKey, noteKeyId, verifyTreeHead, type VerifyingKey } from './checkpoint/signed-tree-head.ts';
 import type { LogRow, LogSource } from './log/source.ts';
+import { SubjectMapLogAudit, type LeafAt, type MapLogAuditResult } from './map/log-audit.ts';
+import type { SubjectMapKeys } from './map/keys.ts';
 import { CapturingRange, consistencyProofFromCapture, wantConsistencyNodes } from './merkle/frontier-proof.ts';
 import { leafHash, verifyConsistency } from './merkle/rfc9162.ts';
 import { DEFAULT_TAIL_GRACE, judgeTail, type TailGrace } from './tail.ts';
@@ -39,9 +41,16 @@ import type { WitnessAnswer } from './witness-view.ts';
  * the witnesses whose checkpoint matches must make up the policy's quorum ('unwitnessed' otherwise:
  * a witness that is unreachable, never cosigned, or answers something that does not verify counts for
  * nothing).
+ *
+ * The subject map (docs/subject-map.md), in the same pass: every SubjectMapCommitted leaf must commit
+ * a tree size not beyond its own leaf index, larger than the one before it, and decode. With the map
+ * key (`subjectMapKeys`) each DisclosureRecorded goes into a map recomputed from the log
+ * (`SubjectMapLogAudit`) and every committed root is compared with it at its size: a root that is not
+ * the log's is reported with the sizes that bound the divergence (log positions only, never a
+ * subject). Without the key, commitments in the log are a warning: present, not checked.
  */
 
-export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency' | 'no-checkpoint' | 'uncovered' | 'fork' | 'unwitnessed' | 'witness';
+export type FindingKind = 'signature' | 'root' | 'truncated' | 'gap' | 'undecodable-checkpoint' | 'misplaced-checkpoint' | 'bookkeeping' | 'consistency' | 'no-checkpoint' | 'uncovered' | 'fork' | 'unwitnessed' | 'witness' | 'subject-map' | 'misplaced-map-commitment' | 'map-commitment-order' | 'undecodable-map-commitment' | 'subject-map-unchecked' | 'unreadable-disclosure';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -72,7 +81,21 @@ export interface VerifyReport {
   readonly seconds: number;
   readonly source: string;
   /** With a witness policy: what each witness cosigned and how it compares with this log. */
+  /** The subject map's commitments in the log, and (with the map key) how they compare with the map recomputed from it. */
+  readonly subjectMap?: SubjectMapSummary;
   readonly witnesses?: ReadonlyArray<{ readonly name: string; readonly status: 'matches' | 'fork' | 'beyond-log' | WitnessAnswer['status']; readonly treeSize?: number; readonly detail?: string }>;
+}
+
+export interface SubjectMapSummary {
+  /** Whether the roots were recomputed (the map key was given). */
+  readonly checked: boolean;
+  /** SubjectMapCommitted leaves in the log. */
+  readonly commitments: number;
+  /** Commitments whose root was compared with the recomputed map, and how many agree. */
+  readonly compared: number;
+  readonly agreed: number;
+  /** Tree size of the newest commitment compared. */
+  readonly newestTreeSize?: number;
 }
 
 export interface VerifyOptions {
@@ -99,6 +122,8 @@ export interface VerifyOptions {
   readonly reference?: ReferenceLeaves;
   /** The witness policy and what its witnesses answered (`askWitnesses`): compared with the recomputed tree. */
   readonly witnessed?: { readonly policy: TlogPolicy; readonly answers: readonly WitnessAnswer[] };
+  /** The subject map key's index and salt (`subjectMapKeys(SPORBAR_SUBJECT_MAP_KEY)`): recompute the map and check every committed root. */
+  readonly subjectMapKeys?: SubjectMapKeys;
 }
 
 export interface ReferenceLeaf {
@@ -167,6 +192,18 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     external.push({ index: -1, external: true, text });
   }
   for (const a of options.witnessed?.answers ?? []) if (a.status === 'verified') sizes.add(a.treeSize!);
+  // The sizes the subject map is committed at (its stream; a hint like the checkpoints': the pass reads every leaf).
+  const mapSizes = new Set<number>();
+  if (options.subjectMapKeys && source.mapCommitmentCandidates) {
+    for (const c of await source.mapCommitmentCandidates()) {
+      try {
+        const e = codec.decode(c.data).event as SubjectMapCommitted;
+        if (Number.isSafeInteger(e.treeSize) && e.treeSize >= 0) mapSizes.add(e.treeSize);
+      } catch {
+        // reported by the pass
+      }
+    }
+  }
   const origin = options.origin ?? (candidateOrigins.size === 1 ? [...candidateOrigins][0] : undefined);
   const lastAssigned = source.lastAssignedPosition ? await source.lastAssignedPosition() : undefined;
 
@@ -177,7 +214,9 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   let lastPosition = 0n;
   let firstGap: Finding | undefined;
   let firstBeyondCounter: Finding | undefined;
+  let mapAudit!: SubjectMapLogAudit;
   for (let attempt = 0; attempt < 2; attempt++) {
+    mapAudit = new SubjectMapLogAudit({ codec, ...(options.subjectMapKeys ? { keys: options.subjectMapKeys } : {}), plannedSizes: mapSizes });
     const range = new CapturingRange();
     const planned = [...sizes].sort((a, b) => a - b);
     for (let i = 1; i < planned.length; i++) wantConsistencyNodes(range, planned[i - 1]!, planned[i]!);
@@ -232,6 +271,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
         }
         const h = leafHash(row.data);
         range.appendLeafHash(h);
+        mapAudit.leaf(index, row.data, h, row);
         prevPosition = row.position;
         lastEventId = row.eventId;
         if ((index & 0xffff) === 0 && index > 0) options.onProgress?.(index, row.position);
@@ -243,7 +283,10 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     lastPosition = prevPosition;
     options.onProgress?.(leaves, lastPosition);
     const missing = found.some((c) => c.event && c.event.treeSize <= leaves && !snapshots.has(c.event.treeSize));
-    if (!missing) break;
+    // A map commitment of a size the map had already passed (one outside its stream): read again with it planned.
+    const replan = mapAudit.result().replan;
+    for (const s of replan) mapSizes.add(s);
+    if (!missing && replan.length === 0) break;
   }
 
   // Phase 3: judge every checkpoint, in tree-size order.
@@ -373,6 +416,14 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     }
   }
 
+  const map = mapAudit.result();
+  findings.push(...mapFindings(map));
+  warnings.push(...mapWarnings(map));
+  const subjectMap: SubjectMapSummary | undefined =
+    map.checked || map.commitments > 0
+      ? { checked: map.checked, commitments: map.commitments, compared: map.compared, agreed: map.agreed, ...(map.newestTreeSize !== undefined ? { newestTreeSize: map.newestTreeSize } : {}) }
+      : undefined;
+
   let witnesses: VerifyReport['witnesses'];
   if (options.witnessed) {
     const { policy, answers } = options.witnessed;
@@ -413,6 +464,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
   findings.sort((a, b) => a.index - b.index);
   return {
     ...(witnesses ? { witnesses } : {}),
+    ...(subjectMap ? { subjectMap } : {}),
     ok: findings.length === 0,
     origin,
     leaves,
@@ -427,6 +479,73 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     source: source.description,
   };
+}
+
+const at = (logIndex: number, a: LeafAt) => ({ index: logIndex, ...(a.position !== undefined ? { position: a.position } : {}), ...(a.eventId ? { eventId: a.eventId } : {}) });
+const more = (n: number, what: string) => (n > 0 ? ` (and ${n} more ${what})` : '');
+
+/** The subject map's problems as findings: positions, tree sizes and the commitment's own event only. */
+function mapFindings(map: MapLogAuditResult): Finding[] {
+  const out: Finding[] = [];
+  for (const p of map.problems) {
+    const where = `the subject-map commitment at ${describeLeaf(p.logIndex, p.at.position, p.at.eventId)}`;
+    switch (p.kind) {
+      case 'root':
+        out.push({
+          kind: 'subject-map',
+          ...at(p.logIndex, p.at),
+          range: { fromIndex: p.lastGoodSize, toIndex: p.treeSize - 1 },
+          message: `${where} commits a map root for tree size ${p.treeSize} that is not the map recomputed from the log: the commitments agreed up to tree size ${p.lastGoodSize}, so the divergence is among log indexes ${p.lastGoodSize}..${p.treeSize - 1}${
+            p.later > 0 ? `; the ${p.later} commitment(s) right after it disagree as well` : ''
+          }`,
+        });
+        break;
+      case 'beyond':
+        out.push({
+          kind: 'misplaced-map-commitment',
+          ...at(p.logIndex, p.at),
+          message: `${where} commits tree size ${p.treeSize}, beyond its own leaf index ${p.logIndex}: a commitment can only cover leaves before it${more(map.more.beyond, 'such commitment(s)')}`,
+        });
+        break;
+      case 'order':
+        out.push({
+          kind: 'map-commitment-order',
+          ...at(p.logIndex, p.at),
+          message: `${where} commits tree size ${p.treeSize}, not beyond the tree size ${p.previousSize} committed at leaf index ${p.previousLogIndex}: commitments must come in increasing size${more(map.more.order, 'out of order')}`,
+        });
+        break;
+      case 'undecodable':
+        out.push({ kind: 'undecodable-map-commitment', ...at(p.logIndex, p.at), message: `${where} is a SubjectMapCommitted whose bytes do not decode${more(map.more.undecodable, 'that do not decode')}` });
+        break;
+    }
+  }
+  const listed = map.problems.reduce((n, p) => n + (p.kind === 'root' ? 1 + p.later : 0), 0);
+  const unlisted = map.compared - map.agreed - listed;
+  if (unlisted > 0) out.push({ kind: 'subject-map', index: 0, message: `${unlisted} more subject-map commitment(s) disagree with the map recomputed from the log (not listed one by one)` });
+  if (map.replan.length > 0) {
+    out.push({ kind: 'subject-map', index: 0, message: `${map.replan.length} subject-map commitment(s) (tree size ${map.replan.join(', ')}) could not be compared: the map had passed their size when the pass met them` });
+  }
+  return out;
+}
+
+function mapWarnings(map: MapLogAuditResult): Finding[] {
+  const out: Finding[] = [];
+  if (!map.checked && map.commitments > 0) {
+    out.push({
+      kind: 'subject-map-unchecked',
+      index: 0,
+      message: `the log holds ${map.commitments} subject-map commitment(s) that were NOT checked: give the subject map key (--subject-map-key <file> or SPORBAR_SUBJECT_MAP_KEY) to recompute the map and compare their roots`,
+    });
+  }
+  if (map.checked && map.firstUnreadableDisclosure) {
+    const f = map.firstUnreadableDisclosure;
+    out.push({
+      kind: 'unreadable-disclosure',
+      ...at(f.logIndex, f.at),
+      message: `${map.unreadableDisclosures} DisclosureRecorded leaf/leaves, the first at ${describeLeaf(f.logIndex, f.at.position, f.at.eventId)}, do not decode or name no pseudonym: they are in no subject's chain of the map`,
+    });
+  }
+  return out;
 }
 
 /** Re-reads the leaves between the last good checkpoint and the first bad one and looks for the row that gives itself away. */
@@ -562,6 +681,17 @@ export function formatReport(r: VerifyReport): string {
   lines.push(
     `${r.ok ? (r.warnings.length > 0 ? 'OK (with warnings)' : 'OK') : 'FAILED'}: ${r.leaves} leaves (last position ${r.lastPosition}), ${r.checkpoints} checkpoint(s), ${r.checkpointsVerified} verified, ${r.consistencyProofsChecked} consistency proof(s) checked; latest verified tree size ${r.latestVerifiedTreeSize}; origin ${r.origin ?? '(unknown)'}; ${r.source}; ${r.seconds.toFixed(2)} s`,
   );
+  const m = r.subjectMap;
+  if (m?.checked) {
+    const n = (k: number, what: string) => `${k.toLocaleString('en-US')} ${what}${k === 1 ? '' : 's'}`;
+    lines.push(
+      m.commitments === 0
+        ? '  subject map: the log holds no commitment yet (nothing to check)'
+        : m.agreed === m.compared && m.compared === m.commitments
+          ? `  subject map: ${n(m.commitments, 'commitment')} checked, the newest at tree size ${m.newestTreeSize!.toLocaleString('en-US')}`
+          : `  subject map: ${n(m.commitments, 'commitment')}, ${m.compared.toLocaleString('en-US')} compared with the map recomputed from the log, ${m.agreed.toLocaleString('en-US')} agree`,
+    );
+  }
   for (const w of r.witnesses ?? []) lines.push(`  witness ${w.name}: ${w.status}${w.treeSize !== undefined ? ` at tree size ${w.treeSize}` : ''}${w.detail && w.status !== 'matches' ? ` (${w.detail})` : ''}`);
   for (const f of r.findings) lines.push(`  [${f.kind}] ${f.message}`);
   for (const f of r.warnings) lines.push(`  [${f.kind}] (warning) ${f.message}`);

@@ -11,6 +11,15 @@ describe("sporbar-audit's environment", () => {
     expect(auditorConfigFromEnv({ SPORBAR_STORE: 'postgres', SPORBAR_CHECKPOINT_PUBLIC_KEY: 'PEM' })).toEqual({ store: 'postgres', dataDir: './data', checkpointPublicKey: 'PEM' });
   });
 
+  it('the subject map key: base64url of at least 32 bytes', () => {
+    const key = Buffer.alloc(32, 9).toString('base64url');
+    expect(auditorConfigFromEnv({ SPORBAR_SUBJECT_MAP_KEY: key })).toEqual({ store: 'pglite', dataDir: './data', subjectMapKey: key });
+    const err = refusal(() => auditorConfigFromEnv({ SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(31, 9).toString('base64url') }));
+    expect(variables(err)).toEqual(['SPORBAR_SUBJECT_MAP_KEY']);
+    expect(err.message).toContain('must be at least 32 bytes (base64url), got 31 bytes');
+    expect(err.message).not.toContain(Buffer.alloc(31, 9).toString('base64url'));
+  });
+
   it('several problems: one SPB_ERR_CONFIG naming all of them', () => {
     const err = refusal(() => auditorConfigFromEnv({ SPORBAR_STORE: 'eventstoredb', SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE: '/no/such/key.pem' }));
     expect(variables(err)).toEqual(['SPORBAR_STORE', 'SPORBAR_CHECKPOINT_PUBLIC_KEY']);

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   auditMapCommitments,
-  checkIndexConsistency,
   chainGenesis,
   chainHead,
   chainOver,
@@ -412,17 +411,5 @@ describe('erasure and pseudonym rotation', () => {
     const p = m.prove(i);
     expect(checkSubjectList(m.root(), i, p, [{ logIndex: 0, leafHash: lh(0) }, { logIndex: 1, leafHash: lh(1) }]).ok).toBe(true);
     // Key shredding leaves the stored bytes (and so the leaf hashes) as they are: nothing to redo.
-  });
-});
-
-describe('checkIndexConsistency: the operator assigned indexes consistently', () => {
-  const leaf = (logIndex: number, pseudonym: string, keyId: string, who: string) => ({ logIndex, pseudonym, keyId, index: idx(who) });
-  it('accepts one index per pseudonym, several pseudonyms (one per key) per index', () => {
-    const r = checkIndexConsistency([leaf(0, 'p1', 'k1', 'a'), leaf(1, 'q1', 'k1', 'b'), leaf(2, 'p1', 'k1', 'a'), leaf(3, 'p2', 'k2', 'a')]);
-    expect(r).toEqual({ ok: true, pseudonyms: 3 });
-  });
-  it('names the leaf that splits a subject across a decoy index, or merges two subjects', () => {
-    expect(checkIndexConsistency([leaf(0, 'p1', 'k1', 'a'), leaf(1, 'q1', 'k1', 'b'), leaf(2, 'p1', 'k1', 'decoy')])).toMatchObject({ ok: false, logIndex: 2, firstLogIndex: 0 });
-    expect(checkIndexConsistency([leaf(0, 'p1', 'k1', 'a'), leaf(5, 'q1', 'k1', 'a')])).toMatchObject({ ok: false, logIndex: 5, firstLogIndex: 0 });
   });
 });

@@ -1,4 +1,5 @@
 import type { EventStore, ScanAllOptions, ScannedEvent } from '@sporbar/event-store';
+import { SUBJECT_MAP_STREAM } from '../map/log-leaves.ts';
 
 /**
  * Where the auditor reads the global log from: a thin wrapper over the EventStore port, so the
@@ -23,6 +24,8 @@ export interface LogSource {
   scan(onRow: (row: LogRow) => void | Promise<void>, options?: ScanOptions): Promise<void>;
   /** Every checkpoint in the checkpoint stream, cheap to find; a hint only (verify's pass finds every checkpoint by its bytes). */
   checkpointCandidates(): Promise<{ position: bigint; data: Uint8Array; origin?: string }[]>;
+  /** Every subject-map commitment in its stream (SUBJECT_MAP_STREAM), cheap to find; a hint only, like checkpointCandidates. */
+  mapCommitmentCandidates?(): Promise<{ position: bigint; data: Uint8Array }[]>;
   /** Stores that keep a position counter (the SQL adapters): the last position their append function handed out. */
   lastAssignedPosition?(): Promise<bigint | undefined>;
 }
@@ -42,6 +45,11 @@ export function storeLogSource(store: EventStore, description = `event store (${
         const origin = e.metadata['origin'];
         out.push({ position: e.globalPosition, data: e.data, ...(origin ? { origin } : {}) });
       }
+      return out;
+    },
+    async mapCommitmentCandidates() {
+      const out: { position: bigint; data: Uint8Array }[] = [];
+      for await (const e of store.readStream(SUBJECT_MAP_STREAM)) out.push({ position: e.globalPosition, data: e.data });
       return out;
     },
     ...(counter ? { lastAssignedPosition: counter } : {}),

@@ -9,3 +9,4 @@ export * from './keys.ts';
 export * from './log-leaves.ts';
 export * from './follower.ts';
 export * from './bundle.ts';
+export * from './log-audit.ts';
