@@ -2,7 +2,8 @@ import { SporbarError, isSporbarError } from '@sporbar/common/errors';
 import type { EventStore } from '@sporbar/event-store';
 import type { Codec } from '@sporbar/schemas';
 import { leafHash } from '@sporbar/auditor/merkle';
-import { mapLeafReader, type SubjectMapKeys } from '@sporbar/auditor/map';
+import { mapLeafReader, verifySubjectMapBundle, type SubjectMapKeys } from '@sporbar/auditor/map';
+import { formatPolicy, parsePolicy } from '@sporbar/auditor/note';
 import { MAX_BATCH, inclusionProofsOf, type LogServiceLike } from '@sporbar/log/routes';
 
 /**
@@ -107,7 +108,7 @@ export async function subjectMapBundle(deps: SubjectMapBundleDeps, pseudonyms: r
     leaves.sort((a, b) => a.leafIndex - b.leafIndex);
     subjects.push({ index: indexes[i]!, proof: answer.proofs[i]!.proof, leaves });
   }
-  return {
+  const bundle: SubjectMapBundle = {
     format: 'sporbar-subject-map-proof/1',
     origin: publicKey.origin,
     checkpoint: checkpoint.checkpoint,
@@ -115,4 +116,17 @@ export async function subjectMapBundle(deps: SubjectMapBundleDeps, pseudonyms: r
     subjects,
     pending,
   };
+  // Checked here as the citizen will check it (under the log's own key; the witnesses are the citizen's
+  // policy to judge): a bundle that would not check out is never handed out, and is loud.
+  const verdict = verifySubjectMapBundle(bundle, parsePolicy(formatPolicy({ logs: [{ vkey: publicKey.verifierKey }], witnesses: [], quorum: 'none' })), deps.codec, { origin: publicKey.origin });
+  if (!verdict.ok) throw new SubjectMapMismatch(`the subject map bundle does not check out (${verdict.reason}): ${verdict.detail}`);
+  return bundle;
+}
+
+/** The log, the map and the store disagree: never served (SPB_ERR_INTERNAL), logged by the caller. */
+export class SubjectMapMismatch extends SporbarError {
+  constructor(message: string) {
+    super('SPB_ERR_INTERNAL', message);
+    this.name = 'SubjectMapMismatch';
+  }
 }

@@ -99,6 +99,8 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     expect(await system.runRetention(today)).toBeGreaterThanOrEqual(1);
     await system.settle();
     await system.checkpointNow();
+    // The subject map over every disclosure: the page proves the list complete on the device.
+    expect(await system.commitSubjectMapNow()).toBeGreaterThan(rich.total);
     await system.app.listen({ host: '127.0.0.1', port });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -168,6 +170,11 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     const retention = await page.locator('#art15-retention').innerText();
     expect(retention).toMatch(/Slettet den \d+\. \p{L}+ 2026/u);
     expect(retention).toContain('Slettes senest 1. januar 2037');
+    // "Is anything missing?": the completeness proof, checked on this device, in words.
+    const complete = page.locator('#subject-map-check [role="status"]');
+    await expect.poll(() => complete.getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+    expect(await complete.innerText()).toMatch(new RegExp(`^Kontrolleret på denne enhed: alle ${rich.total} videregivelser om dig til og med post [0-9.]+ i loggen er med – ingen mangler, ingen er tilføjet`));
+    expect(await page.locator('#subject-map-check h2').innerText()).toBe('Mangler der noget?');
 
     expect(await axe(page)).toEqual([]);
     await shot(page, 'citizen-report-da-desktop');
@@ -248,6 +255,9 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     expect(otherLanguageTexts(text, registerFiles, 'en')).toEqual([]);
     for (const words of ['Data processor', 'Greenland', 'The privacy notice says nothing about automated decisions, including profiling.', 'Download as PDF']) expect(text).toContain(words);
     expect(await page.locator('#total').innerText()).toContain(`${rich.total} disclosures to`);
+    const complete = page.locator('#subject-map-check [role="status"]');
+    await expect.poll(() => complete.getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+    expect(await complete.innerText()).toMatch(new RegExp(`^Checked on this device: all ${rich.total} disclosures about you up to entry [0-9,]+ of the log are here — none missing, none added`));
     expect(await axe(page)).toEqual([]);
     await shot(page, 'citizen-report-en-desktop');
     await page.setViewportSize({ width: 360, height: 800 });

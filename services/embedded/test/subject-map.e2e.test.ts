@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, devPublicKey, devToken } from '@sporbar/access-api';
 import { leafHash, verifyInclusion, verifyTreeHead } from '@sporbar/auditor';
-import { checkSubjectList, decodeMapProof, verifyMapProof } from '@sporbar/auditor/map';
+import { checkSubjectList, decodeMapProof, verifySubjectMapBundle } from '@sporbar/auditor/map';
+import { formatPolicy, parsePolicy } from '@sporbar/auditor/note';
 import { createPseudonymiser } from '@sporbar/key-store';
 import { createCodec, register, type SubjectMapCommitted } from '@sporbar/schemas';
 import { startEmbeddedSystem, type DevKeys, type EmbeddedSystem } from '../src/index.ts';
@@ -105,9 +106,15 @@ describe('the subject map in the whole flow', () => {
     const page = await system.app.inject({ method: 'GET', url: '/v1/me/report', headers: { authorization: `Bearer ${token(CPR)}`, accept: 'text/html' } });
     expect(page.body).toContain('id="subject-map-check"');
     expect(page.body).toContain('data-total="4"');
-    // The JSON copy carries the same proof.
+    // The JSON copy carries the same proof; the bundle verifier checks the copy's list against it.
     const copy = (await get('/v1/me/report.json')).json() as { subjectMap: Bundle; disclosures: Array<{ eventId: string }> };
     expect(check(copy.subjectMap, key).count).toBe(copy.disclosures.length);
+    const policy = parsePolicy(formatPolicy({ logs: [{ vkey: system.log.publicKey().verifierKey }], witnesses: [], quorum: 'none' }));
+    const listed = copy.disclosures.map((d) => d.eventId);
+    expect(verifySubjectMapBundle(copy.subjectMap, policy, codec, { listed })).toMatchObject({ ok: true, proven: 4 });
+    // A copy whose list leaves one out, or lists one more, does not check out.
+    expect(verifySubjectMapBundle(copy.subjectMap, policy, codec, { listed: listed.slice(1) })).toMatchObject({ ok: false, reason: 'missing-from-report' });
+    expect(verifySubjectMapBundle(copy.subjectMap, policy, codec, { listed: [...listed, theirs.subjects[0]!.leaves[0]!.eventId] })).toMatchObject({ ok: false, reason: 'left-out-of-map' });
   });
 
   it('a new disclosure is pending until the next commitment; erasure keeps every proof valid', async () => {

@@ -22,7 +22,7 @@ import type { RecordView } from '../record-view.ts';
 import { proofBundle, ProofMismatchError } from '../proof-bundle.ts';
 import type { SubjectMapKeys } from '@sporbar/auditor/map';
 import { createCodec } from '@sporbar/schemas';
-import { subjectMapBundle, SubjectMapNotYet } from '../subject-map-bundle.ts';
+import { subjectMapBundle, SubjectMapMismatch, SubjectMapNotYet } from '../subject-map-bundle.ts';
 
 export interface CitizenRoutesOptions {
   readonly readModels: ReadModels;
@@ -233,6 +233,7 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       return await subjectMapBundle(mapDeps, subjects);
     } catch (err) {
       if (err instanceof SubjectMapNotYet) return { status: 'pending' as const, reason: err.message };
+      if (err instanceof SubjectMapMismatch) app.log.error({ err: { name: err.name, message: err.message } }, "alert: the log's subject map and the event store disagree");
       app.log.warn({ err: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'no completeness proof for a report copy');
       return { status: 'unavailable' as const, reason: 'the log could not be asked' };
     }
@@ -255,7 +256,14 @@ export const citizenRoutes: FastifyPluginAsync<CitizenRoutesOptions> = async (ap
       if (!mapDeps) throw new SporbarError('SPB_ERR_STORE_UNAVAILABLE', 'this server cannot prove completeness (it has no log, no event store or no subject map key)');
       // The bundle carries the stored bytes of the subject's events: recorded like any other view of them.
       await recordView(request, subject!, null);
-      const bundle = await subjectMapBundle(mapDeps, subjects);
+      let bundle;
+      try {
+        bundle = await subjectMapBundle(mapDeps, subjects);
+      } catch (err) {
+        if (!(err instanceof SubjectMapMismatch)) throw err;
+        request.log.error({ err: { name: err.name, message: err.message } }, "alert: the log's subject map and the event store disagree");
+        throw new SporbarError('SPB_ERR_INTERNAL', 'internal error');
+      }
       reply.header('cache-control', 'private, no-store');
       if (request.query.download) reply.header('content-disposition', `attachment; filename="sporbar-subject-map-${new Date().toISOString().slice(0, 10)}.json"`);
       return bundle;
