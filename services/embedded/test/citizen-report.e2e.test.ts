@@ -175,6 +175,7 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     await expect.poll(() => complete.getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
     expect(await complete.innerText()).toMatch(new RegExp(`^Kontrolleret på denne enhed: alle ${rich.total} videregivelser om dig til og med post [0-9.]+ i loggen er med – ingen mangler, ingen er tilføjet`));
     expect(await page.locator('#subject-map-check h2').innerText()).toBe('Mangler der noget?');
+    await page.locator('#subject-map-check').screenshot({ path: `${ARTIFACTS}citizen-completeness-da.png` });
 
     expect(await axe(page)).toEqual([]);
     await shot(page, 'citizen-report-da-desktop');
@@ -258,6 +259,7 @@ describe.skipIf(!runnable)('the citizen page for a real citizen: Keycloak sign-i
     const complete = page.locator('#subject-map-check [role="status"]');
     await expect.poll(() => complete.getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
     expect(await complete.innerText()).toMatch(new RegExp(`^Checked on this device: all ${rich.total} disclosures about you up to entry [0-9,]+ of the log are here — none missing, none added`));
+    await page.locator('#subject-map-check').screenshot({ path: `${ARTIFACTS}citizen-completeness-en.png` });
     expect(await axe(page)).toEqual([]);
     await shot(page, 'citizen-report-en-desktop');
     await page.setViewportSize({ width: 360, height: 800 });
