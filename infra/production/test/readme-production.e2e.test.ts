@@ -76,7 +76,7 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
     for (const [k, v] of Object.entries(process.env)) if (!/^(KAFKA_|KEYCLOAK_|SPORBAR_|DATABASE_URL$|PORT$|HOST$|METRICS_)/.test(k)) env[k] = v;
     Object.assign(env, { SPORBAR_HOME: home, SPORBAR_DB: d.db, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
     // Shorter than the production defaults (a minute each), so the test sees them work within seconds.
-    Object.assign(env, { SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '2', SPORBAR_RETENTION_INTERVAL_SECONDS: '2' });
+    Object.assign(env, { SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '2', SPORBAR_RETENTION_INTERVAL_SECONDS: '2', SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS: '2' });
     shell = openShellSession({ cwd: repo, env });
     const t0 = Date.now();
     await shell.run(stepScript(blocks, 'setup'), { timeoutMs: 540_000 });
@@ -302,10 +302,14 @@ describe.skipIf(missing.length > 0)("the README's production setup, run as writt
   it('the README use and audit steps pass; verify finds a checkpoint covering the tail; no CPR number in any log; every process stops on SIGTERM', async () => {
     const used = await shell.run(stepScript(blocks, 'use'), { timeoutMs: 180_000 });
     expect(used).toMatch(/"treeSize":\d+/);
+    // The citizen's completeness proof, checked offline by the README's own command.
+    expect(used).toMatch(/PROVEN COMPLETE: all \d+ disclosures? about you in the log's first \d+ entries/);
     await expect.poll(async () => /OK/.test(await shell.run(`${stepScript(blocks, 'audit')} || true`, { timeoutMs: 120_000 })), { timeout: 60_000, interval: 3000 }).toBe(true);
     const audited = await shell.run(stepScript(blocks, 'audit'), { timeoutMs: 120_000 });
     const checkpoints = Number(/(\d+) checkpoint/.exec(audited)?.[1] ?? '0');
     expect(checkpoints, audited).toBeGreaterThanOrEqual(1);
+    // With the map's key the auditor recomputed the subject map and agreed with every committed root.
+    expect(audited).toMatch(/subject map: [\d,]+ commitments? checked/);
 
     const pids = readdirSync(d.home).filter((n) => n.endsWith('.pid')).map((n) => Number(readFileSync(join(d.home, n), 'utf8')));
     expect(pids).toHaveLength(8);
