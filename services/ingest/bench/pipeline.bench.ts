@@ -13,6 +13,8 @@
  * writes a CPU profile of each ingest process there (node --cpu-prof). BENCH_WITNESS_ROUNDS (3) alternates
  * runs with the checkpointing log service (`sporbar-log`, its own process on the same store) witnessed
  * by two `sporbar-witness` processes (quorum 2) against the same log service without witnesses.
+ * BENCH_MAP_ROUNDS (3) alternates runs of that log service (no witnesses) keeping the subject map
+ * (issue 22: committed every 5 s) against the same without a map.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +38,7 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 const PRIVACY_ROUNDS = Number(process.env['BENCH_PRIVACY_ROUNDS'] ?? 3);
 const AUTH_ROUNDS = Number(process.env['BENCH_AUTH_ROUNDS'] ?? 3);
 const WITNESS_ROUNDS = Number(process.env['BENCH_WITNESS_ROUNDS'] ?? 3);
+const MAP_ROUNDS = Number(process.env['BENCH_MAP_ROUNDS'] ?? 3);
 const roundSeconds = (rounds: number) => Math.max(5, Math.round(SECONDS / Math.max(1, rounds)));
 const MIXES = (process.env['BENCH_MIXES'] ?? 'cold,login').split(',').map((m) => {
   if (m !== 'cold' && m !== 'login') throw new Error(`BENCH_MIXES: 'cold' and/or 'login', got '${m}'`);
@@ -154,7 +157,7 @@ async function sustained(limit: { seconds: number } | { events: number }, side: 
   const topic = await newTopic(`sustained-${mix}${privacy ? '' : '-off'}${auth ? '' : '-noauth'}`);
   const before = await stored();
   // With a log side: the checkpointing log service follows the store during the run (witnessed or not).
-  const logService = side.log ? await (logSide ??= await startLogSide(dbUrl, work)).startLog(side.log === 'witnessed') : undefined;
+  const logService = side.log ? await (logSide ??= await startLogSide(dbUrl, work)).startLog(side.log === 'witnessed', side.map ?? true) : undefined;
   const ingest = startIngest(topic, auth);
   const producer = kafkaProducer(topic, auth);
   const named = () => ({ ...(ingest.pid === undefined ? {} : { [ingest.pid]: 'ingest' }), ...(logService ? { ...logSide!.witnessPids, ...(logService.pid === undefined ? {} : { [logService.pid]: 'log' }) } : {}) });
@@ -182,6 +185,8 @@ interface Side {
   readonly auth: boolean;
   /** A checkpointing log service beside the pipeline, its checkpoints witnessed by two witnesses or not. */
   readonly log?: 'plain' | 'witnessed';
+  /** That log service keeping the subject map (default) or not. */
+  readonly map?: boolean;
 }
 type Sustained = Awaited<ReturnType<typeof sustained>>;
 const median = (xs: readonly number[]) => {
@@ -199,10 +204,16 @@ function cpuOver(runs: readonly Sustained[]): string {
   return cpuPerUnit(sum((r) => r.cpu.before), sum((r) => r.cpu.after), runs.reduce((n, r) => n + r.sent, 0), groups).replace('client', 'SDK');
 }
 
-type Feature = 'privacy' | 'authentication' | 'witnesses';
+type Feature = 'privacy' | 'authentication' | 'witnesses' | 'map';
 /** The two sides of a feature's comparison: privacy on/off with authentication on; authentication on/off with privacy on; the log service with two witnesses or none (both on). */
 const sideOf = (feature: Feature, on: boolean): Side =>
-  feature === 'privacy' ? { privacy: on, auth: true } : feature === 'authentication' ? { privacy: true, auth: on } : { privacy: true, auth: true, log: on ? 'witnessed' : 'plain' };
+  feature === 'privacy'
+    ? { privacy: on, auth: true }
+    : feature === 'authentication'
+      ? { privacy: true, auth: on }
+      : feature === 'witnesses'
+        ? { privacy: true, auth: true, log: on ? 'witnessed' : 'plain' }
+        : { privacy: true, auth: true, log: 'plain', map: on };
 
 /**
  * A feature on against off, `rounds` times, the order alternating (on, off / off, on / …). Within a
@@ -325,6 +336,7 @@ try {
   const pairs = {} as Partial<Record<SubjectMix, OnOff>>;
   const authPairs = {} as Partial<Record<SubjectMix, OnOff>>;
   const witnessPairs = {} as Partial<Record<SubjectMix, OnOff>>;
+  const mapPairs = {} as Partial<Record<SubjectMix, OnOff>>;
   for (const mix of MIXES) {
     if (PRIVACY_ROUNDS > 0) {
       log(`sustained end to end, ${mix} subjects: ${PRIVACY_ROUNDS} rounds of privacy on and off, ${roundSeconds(PRIVACY_ROUNDS)} s each ...`);
@@ -337,6 +349,10 @@ try {
     if (WITNESS_ROUNDS > 0) {
       log(`sustained end to end, ${mix} subjects: ${WITNESS_ROUNDS} rounds of the checkpointing log service with two witnesses and without, ${roundSeconds(WITNESS_ROUNDS)} s each ...`);
       witnessPairs[mix] = await onOffRounds('witnesses', mix, WITNESS_ROUNDS, roundSeconds(WITNESS_ROUNDS));
+    }
+    if (MAP_ROUNDS > 0) {
+      log(`sustained end to end, ${mix} subjects: ${MAP_ROUNDS} rounds of the checkpointing log service with the subject map and without, ${roundSeconds(MAP_ROUNDS)} s each ...`);
+      mapPairs[mix] = await onOffRounds('map', mix, MAP_ROUNDS, roundSeconds(MAP_ROUNDS));
     }
   }
   const loadAfterRounds = load();
@@ -388,11 +404,27 @@ try {
       note: `median of ${WITNESS_ROUNDS} (${range(p.off)}); checkpoints signed per run ${signed(p.off)}; with/without = ${(p.onPerSecond / p.offPerSecond).toFixed(3)}; witnessing costs ${percent(p.cost)} (median; rounds ${p.costs.map(percent).join(', ')})`,
     },
   ]);
+  // The issue's budget (22): the subject map lowers end-to-end throughput by at most 10%.
+  const mapMeasured = (['login', 'cold'] as const).flatMap((mix) => (mapPairs[mix] ? [[mix, mapPairs[mix]] as const] : []));
+  const commitments = (xs: readonly Sustained[]) => xs.map((x) => x.logRun?.mapCommitments ?? 0).join(' / ');
+  const mapRows = mapMeasured.flatMap(([mix, p]) => [
+    {
+      system: `SDK → Kafka → ingest → PostgreSQL, privacy and authentication on, sporbar-log checkpointing and keeping the subject map (a root committed every 5 s), ${mix}`,
+      'events/s': Math.round(p.onPerSecond),
+      note: `median of ${MAP_ROUNDS} rounds (${range(p.on)}); map commitments per run ${commitments(p.on)}; checkpoints ${signed(p.on)}`,
+    },
+    {
+      system: `same, sporbar-log without the subject map, ${mix}`,
+      'events/s': Math.round(p.offPerSecond),
+      note: `median of ${MAP_ROUNDS} (${range(p.off)}); with/without = ${(p.onPerSecond / p.offPerSecond).toFixed(3)}; the map costs ${percent(p.cost)} (median; rounds ${p.costs.map(percent).join(', ')}; budget 10%)`,
+    },
+  ]);
   const cpuSplit = () => {
     console.log('Machine CPU per event (µs, user + system, from /proc; PostgreSQL = the machine total minus the rest):');
     for (const [mix, p] of measured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, privacy ${side}: ${cpuOver(p[side])}`);
     for (const [mix, p] of authMeasured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, producer authentication ${side}: ${cpuOver(p[side])}`);
     for (const [mix, p] of witnessMeasured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, log service ${side === 'on' ? 'with two witnesses' : 'without witnesses'}: ${cpuOver(p[side])}`);
+    for (const [mix, p] of mapMeasured) for (const side of ['on', 'off'] as const) console.log(`  ${mix}, log service ${side === 'on' ? 'with the subject map' : 'without the subject map'}: ${cpuOver(p[side])}`);
   };
   const settings = (await pool.query<{ name: string; setting: string }>(`SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('max_wal_size', 'shared_buffers', 'synchronous_commit') ORDER BY name`)).rows;
   const heading = () => {
@@ -403,7 +435,7 @@ try {
   };
   if (ROUNDS_ONLY) {
     heading();
-    console.table([...rows, ...authRows, ...witnessRows]);
+    console.table([...rows, ...authRows, ...witnessRows, ...mapRows]);
     cpuSplit();
   } else {
     // The sustained runs leave a burst's debt behind (dirty buffers, tables to vacuum) that a system
@@ -429,6 +461,7 @@ try {
       ...rows,
       ...authRows,
       ...witnessRows,
+      ...mapRows,
       k
         ? { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': Math.round(k.kcatPerSecond), note: `SDK → Kafka only: ${Math.round(k.sdkPerSecond)}/s (${(k.sdkPerSecond / k.kcatPerSecond).toFixed(2)}× kcat)` }
         : { system: 'kcat → Kafka, same bytes (transport limit)', 'events/s': 'n/a', note: 'kcat is not installed on this machine' },

@@ -6,7 +6,7 @@
  * witnesses start once and stay up; each run starts its own log service and stops it at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,11 +54,13 @@ export interface LogRunSummary {
   /** The checkpoint published at the end, with the policy's verdict (witnessed runs). */
   readonly published: { treeSize: number; met?: boolean } | null;
   readonly witnessedSizes: Record<string, number>;
+  /** Subject map roots committed during the run. */
+  readonly mapCommitments: number;
 }
 
 export interface LogSide {
   /** Starts `sporbar-log` (with the witness policy when `witnessed`); `finish` waits (≤ 15 s) for a checkpoint of everything stored (cosigned by both when witnessed), summarises and stops it. */
-  startLog(witnessed: boolean): Promise<{ readonly pid: number | undefined; finish(storedEvents: number): Promise<LogRunSummary> }>;
+  startLog(witnessed: boolean, subjectMap?: boolean): Promise<{ readonly pid: number | undefined; finish(storedEvents: number): Promise<LogRunSummary> }>;
   /** pid → 'witnesses', for the machine CPU split. */
   readonly witnessPids: Readonly<Record<number, string>>;
   stop(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
     witnesses.push({ name, vkey: createCosigner(name, key).vkey, proc });
   }
   // Production requires a policy: without witnesses it says so (`quorum none`).
+  const mapKey = randomBytes(32).toString('base64url');
   const nonePolicyFile = join(work, 'no-witness-policy.txt');
   writeFileSync(nonePolicyFile, formatPolicy({ logs: [{ vkey: logVkey }], witnesses: [], quorum: 'none' }));
   const policyFile = join(work, 'witness-policy.txt');
@@ -90,7 +93,7 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
 
   return {
     witnessPids: Object.fromEntries(witnesses.flatMap((w) => (w.proc.child.pid === undefined ? [] : [[w.proc.child.pid, 'witnesses']]))),
-    async startLog(witnessed) {
+    async startLog(witnessed, subjectMap = true) {
       const proc = await startProcess(
         root('services/log/src/main.ts'),
         [],
@@ -102,6 +105,9 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
           // A checkpoint per 1,000 events (the default) and every 5 s when anything is uncovered.
           SPORBAR_CHECKPOINT_INTERVAL_SECONDS: '5',
           SPORBAR_WITNESS_POLICY_FILE: witnessed ? policyFile : nonePolicyFile,
+          // The subject map (issue 22), committed as often as checkpoints are signed on time (5 s): its
+          // worst cadence. Off: a development log without the key keeps no map (production requires it).
+          ...(subjectMap ? { SPORBAR_SUBJECT_MAP_KEY: mapKey, SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS: '5' } : { SPORBAR_ENV: 'development' }),
         },
         /"address":"(http:[^"]+)".*log service listening/,
       );
@@ -121,10 +127,11 @@ export async function startLogSide(databaseUrl: string, work: string): Promise<L
           }
           const metrics = await (await fetch(`${proc.address}/metrics`)).text();
           const checkpointsSigned = Number(/^sporbar_log_checkpoints_signed_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
+          const mapCommitments = Number(/^sporbar_log_subject_map_commitments_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
           const witnessedSizes: Record<string, number> = {};
           for (const m of metrics.matchAll(/^sporbar_log_witness_cosigned_size\{witness="([^"]+)"\} (\S+)$/gm)) witnessedSizes[m[1]!] = Number(m[2]);
           await proc.stop();
-          return { checkpointsSigned, published, witnessedSizes };
+          return { checkpointsSigned, published, witnessedSizes, mapCommitments };
         },
       };
     },

@@ -44,6 +44,7 @@ const LEGIT: Record<EventType, string> = {
   SubjectKeyShredded: 'sporbar-access-api',
   CheckpointSigned: 'sporbar-access-api',
   RegisterPublished: 'sporbar-access-api',
+  SubjectMapCommitted: 'sporbar-access-api',
 };
 /** A registered producer that lacks the right (the type, or the activity). */
 const WITHOUT_RIGHT: Record<EventType, string> = {
@@ -56,6 +57,7 @@ const WITHOUT_RIGHT: Record<EventType, string> = {
   SubjectKeyShredded: 'sporbar-retention',
   CheckpointSigned: 'mitid-core',
   RegisterPublished: 'mitid-core',
+  SubjectMapCommitted: 'mitid-core',
 };
 const WITH_SOURCE_SYSTEM = new Set<EventType>(['DisclosureRecorded', 'ConsentGiven', 'ConsentWithdrawn', 'ErasureRequested']);
 const keyOf = (producerId: string): ProducerKey => developmentProducerKey(producerId, producerId === 'sporbar-privacy-desk' ? 'ed25519' : 'hmac-sha256');
@@ -98,14 +100,16 @@ describe.skipIf(!brokers || !pgProbe.url)('forged events through a real broker, 
 
   /** One event of a type, made by the SDK (or, for the two the SDK cannot make, by the codec), as `producerKey` would send it. */
   async function eventOf(type: EventType, producerKey: ProducerKey, sourceSystem?: string): Promise<OutgoingMessage> {
-    if (type === 'SubjectKeyShredded' || type === 'CheckpointSigned' || type === 'RegisterPublished') {
+    if (type === 'SubjectKeyShredded' || type === 'CheckpointSigned' || type === 'RegisterPublished' || type === 'SubjectMapCommitted') {
       const eventId = randomUUID();
       const value =
         type === 'SubjectKeyShredded'
           ? codec.encode('SubjectKeyShredded', { eventId, occurredAt: Date.now() * 1000, subject: { scheme: 'PSEUDONYM', value: PSEUDONYM }, keyId: 'dk_1', cause: 'ERASURE_REQUESTED', causationEventId: randomUUID() })
           : type === 'RegisterPublished'
             ? codec.encode('RegisterPublished', { ...registerPublishedEvents(registerFiles, new Date())[0]!, eventId })
-            : codec.encode('CheckpointSigned', { eventId, occurredAt: Date.now() * 1000, treeSize: 1, rootHash: randomBytes(32), keyId: 'ck1', algorithm: 'ED25519', signature: randomBytes(64) });
+            : type === 'SubjectMapCommitted'
+              ? codec.encode('SubjectMapCommitted', { eventId, occurredAt: Date.now() * 1000, treeSize: 1, rootHash: randomBytes(32) })
+              : codec.encode('CheckpointSigned', { eventId, occurredAt: Date.now() * 1000, treeSize: 1, rootHash: randomBytes(32), keyId: 'ck1', algorithm: 'ED25519', signature: randomBytes(64) });
       return { key: eventId, value, headers: { 'sporbar-event-type': type, 'sporbar-event-id': eventId, ...createProducerSigner(producerKey)(value) } };
     }
     const out: OutgoingMessage[] = [];

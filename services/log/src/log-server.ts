@@ -114,7 +114,10 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
           everyEvents: config.everyEvents,
           everyMs: config.intervalMs,
           ...(mapKeys && config.subjectMap ? { subjectMap: { keys: mapKeys, everyMs: config.subjectMap.everyMs, everyEvents: config.subjectMap.everyEvents } } : {}),
-          onMapCommitment: ({ treeSize }) => logger.info({ treeSize }, 'subject map committed'),
+          onMapCommitment: ({ treeSize }) => {
+            metrics.mapCommitments.inc();
+            logger.info({ treeSize }, 'subject map committed');
+          },
           onError: (err) => {
             metrics.signingFailures.inc();
             logger.error({ err: (err as Error).message }, 'checkpoint signing failed');

@@ -121,7 +121,8 @@ export function createLogMetrics(source: LogMetricsSource, now: () => number = D
   });
   const signingFailures = new Counter({ name: 'sporbar_log_signing_failures_total', help: 'Checkpoints this instance failed to sign or store (signer error, lock lost, store down).', registers: [registry] });
   const checkpointsSigned = new Counter({ name: 'sporbar_log_checkpoints_signed_total', help: 'Checkpoints this instance signed and stored.', registers: [registry] });
-  return { registry, signingFailures, checkpointsSigned, witnessSubmissions };
+  const mapCommitments = new Counter({ name: 'sporbar_log_subject_map_commitments_total', help: 'Subject map roots this instance committed to the log (SubjectMapCommitted).', registers: [registry] });
+  return { registry, signingFailures, checkpointsSigned, witnessSubmissions, mapCommitments };
 }
 
 export type LogMetrics = ReturnType<typeof createLogMetrics>;
