@@ -272,5 +272,7 @@ function servedLog(log: LogService, publisher: WitnessPublisher): LogServiceLike
       return { ...r, checkpoint: published ?? null };
     },
     consistencyProof: (from, to) => log.consistencyProof(from, to),
+    // The map's own commitment is proven against whichever checkpoint the caller holds (the access API: the published one).
+    subjectMapProofs: (indexes) => log.subjectMapProofs(indexes),
   };
 }

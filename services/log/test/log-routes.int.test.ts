@@ -121,3 +121,49 @@ describe('log routes (fastify inject) over the log service', () => {
     expect(proof).toMatchObject({ status: 200, body: { leafIndex: 73, treeSize: 74 } });
   });
 });
+
+describe('POST /v1/log/subject-map/proofs (the subject map, over the route and the HTTP client)', () => {
+  it('proves map indexes at the newest checked commitment; refuses bad indexes; 404 without a map', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { subjectMapKeys, decodeMapProof, verifyMapProof } = await import('@sporbar/auditor/map');
+    const { createLogClient } = await import('../src/client.ts');
+    const mapLog = await pgliteTestLog(db);
+    const key = generateSigningKey();
+    const keys = subjectMapKeys(randomBytes(32));
+    const checkpointer = createCheckpointer({ store: mapLog.store, codec, signer: key, origin: ORIGIN, everyEvents: 1000, everyMs: 60_000, subjectMap: { keys, everyEvents: 1000 } });
+    await checkpointer.start();
+    const mapService = createLogService({ store: mapLog.store, codec, publicKey: key.publicKey, origin: ORIGIN, subjectMap: { keys } });
+    await mapService.start();
+    const server = Fastify();
+    await server.register(logRoutes, { log: mapService });
+    const plain = Fastify();
+    await plain.register(logRoutes, { log: service });
+    try {
+      const post = (a: FastifyInstance, body: unknown) => a.inject({ method: 'POST', url: '/v1/log/subject-map/proofs', payload: body as object });
+      const index = keys.indexOf(`psn_k1_${'0'.padStart(43, 'a')}`).toString('hex'); // the pseudonym of disclosure(0)
+      expect((await post(server, { indexes: [index] })).statusCode).toBe(404); // no commitment yet
+      await appendDisclosures(mapLog.store, 0, 7);
+      await waitFor(() => checkpointer.treeSize === 7);
+      const size = await checkpointer.commitMapNow();
+      expect(size).toBe(7);
+      await waitFor(() => mapService.treeSize > 8);
+      const ok = await post(server, { indexes: [index] });
+      expect(ok.statusCode).toBe(200);
+      const body = ok.json() as { commitment: { treeSize: number; rootHash: string; leafIndex: number; event: string }; proofs: Array<{ index: string; proof: string }> };
+      expect(body.commitment).toMatchObject({ treeSize: 7, leafIndex: 7 });
+      expect(verifyMapProof(b(body.commitment.rootHash), Buffer.from(index, 'hex'), decodeMapProof(b(body.proofs[0]!.proof)))?.count).toBe(1);
+      expect((await post(server, { indexes: ['ABC'] })).statusCode).toBe(400);
+      expect((await post(server, { indexes: Array.from({ length: 17 }, () => index) })).statusCode).toBe(400);
+      expect((await post(plain, { indexes: [index] })).statusCode).toBe(404); // a log without a map
+      // The access API's client of the log service gets the same answer.
+      const address = await server.listen({ host: '127.0.0.1', port: 0 });
+      expect(await createLogClient({ url: address }).subjectMapProofs([index])).toEqual(body);
+    } finally {
+      await server.close();
+      await plain.close();
+      await checkpointer.stop();
+      await mapService.stop();
+      await mapLog.close();
+    }
+  });
+});
