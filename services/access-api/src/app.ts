@@ -233,7 +233,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const keys = options.subjectKeys ? { subjectKeys: options.subjectKeys } : {};
   const witnessPolicy = options.witnessPolicy === undefined ? undefined : parsePolicy(options.witnessPolicy);
   await app.register(citizenRoutes, { ...common, ...keys, ...(options.log ? { log: options.log } : {}), ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...(witnessPolicy ? { witnessPolicy } : {}), ...(options.subjectMapKey ? { subjectMapKeys: subjectMapKeys(options.subjectMapKey) } : {}), recordView });
-  if (options.log) await app.register(logRoutes, { log: options.log, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
+  if (options.log) {
+    const log = options.log;
+    // The public log routes, without the subject map's: a map proof is handed to its citizen only, inside their bundle (GET /v1/me/subject-map).
+    const publicLog: LogServiceLike = {
+      publicKey: () => log.publicKey(),
+      latestCheckpoint: () => log.latestCheckpoint(),
+      inclusionProof: (eventId, treeSize) => log.inclusionProof(eventId, treeSize),
+      ...(log.inclusionProofs ? { inclusionProofs: (eventIds: readonly string[], treeSize?: number) => log.inclusionProofs!(eventIds, treeSize) } : {}),
+      consistencyProof: (from, to) => log.consistencyProof(from, to),
+    };
+    await app.register(logRoutes, { log: publicLog, ...(options.witnessPolicy === undefined ? {} : { policy: options.witnessPolicy }) });
+  }
   await app.register(caseworkerRoutes, { ...common, ...keys, recordView, pseudonymiser: options.pseudonymiser });
   await app.register(oversightRoutes, common);
   if (options.entries && options.log) await app.register(entryBundleRoutes, { entries: options.entries, log: options.log });

@@ -100,6 +100,9 @@ describe('the subject map in the whole flow', () => {
     extra.subjects[0]!.leaves.push(theirs.subjects[0]!.leaves[0]!);
     extra.subjects[0]!.leaves.sort((a, b) => a.leafIndex - b.leafIndex);
     expect(() => check(extra, key)).toThrow(/extra|substituted/);
+    // Map proofs are handed out inside a citizen's own bundle only: the API does not serve the log's map route.
+    const index = bundle.subjects[0]!.index;
+    expect((await system.app.inject({ method: 'POST', url: '/v1/log/subject-map/proofs', payload: { indexes: [index] } })).statusCode).toBe(404);
     // The download names a file; the page carries the section the on-device check fills.
     const download = await get('/v1/me/subject-map?download=true');
     expect(download.headers['content-disposition']).toMatch(/attachment; filename="sporbar-subject-map-\d{4}-\d{2}-\d{2}\.json"/);
