@@ -22,6 +22,7 @@ import {
   type MapEntry,
   type MapProof,
 } from '@sporbar/auditor/map';
+import { ObjectSubjectMap } from './support/object-subject-map.ts';
 
 // Independent hashing (createHash over the documented byte strings), not the code under test.
 const sha = (...parts: (Uint8Array | number[])[]): Buffer => {
@@ -189,6 +190,89 @@ describe('SubjectMap roots', () => {
     const p = m.prove(d);
     expect(p.terminal.kind).toBe('empty');
     expect(verifyMapProof(m.root(), d, p)).toBeNull();
+  });
+});
+
+describe('the arena layout', () => {
+  /** A random log whose indexes come in clusters sharing long prefixes (deep inner chains), and enough subjects to grow the arena past its first capacity. */
+  function clusteredLog(seed: number, subjects: number, leaves: number): LogLeaf[] {
+    const r = rng(seed);
+    const ids: Buffer[] = [];
+    while (ids.length < subjects) {
+      const base = r.bytes(32);
+      ids.push(base);
+      if (r.next() < 0.2) {
+        // A neighbour differing only from a random bit on (up to the very last).
+        const twin = Buffer.from(base);
+        const bit = 8 + r.int(248);
+        twin[bit >> 3]! ^= 0x80 >> (bit & 7);
+        ids.push(twin);
+      }
+    }
+    return Array.from({ length: leaves }, (_, i) => ({ logIndex: i, leafHash: lh(seed * 1e7 + i), index: r.next() < 0.05 ? null : ids[r.int(ids.length)]! }));
+  }
+
+  it('gives the same roots, values, entries and proofs byte for byte as the object layout it replaced', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const r = rng(seed * 104_729);
+      const log = clusteredLog(seed, 1 + r.int(seed <= 4 ? 3000 : 300), r.int(seed <= 4 ? 8000 : 1500));
+      const arena = new SubjectMap({ saltOf });
+      const objects = new ObjectSubjectMap({ saltOf });
+      let at = 0;
+      while (at < log.length) {
+        const to = Math.min(log.length, at + 1 + r.int(700));
+        const batch = entriesOf(log.slice(at, to)).reverse(); // out of order: apply sorts
+        arena.apply(batch, to);
+        objects.apply(batch, to);
+        if (r.next() < 0.3 || to === log.length) expect(arena.root(), `seed ${seed} size ${to}`).toEqual(objects.root());
+        at = to;
+      }
+      expect(arena.size).toBe(objects.size);
+      expect(arena.subjectCount).toBe(objects.subjectCount);
+      expect([...arena.entries()]).toEqual([...objects.entries()]);
+      const probes = [...new Set(log.filter((l) => l.index).map((l) => Buffer.from(l.index!).toString('hex')))].map((h) => Buffer.from(h, 'hex'));
+      for (let k = 0; k < 50; k++) {
+        probes.push(r.bytes(32));
+        const near = Buffer.from(probes[r.int(probes.length)]!);
+        near[31]! ^= 1 << r.int(8);
+        probes.push(near);
+      }
+      for (const i of probes) {
+        expect(arena.get(i)).toEqual(objects.get(i));
+        expect(encodeMapProof(arena.prove(i)).equals(encodeMapProof(objects.prove(i))), `seed ${seed} index ${i.toString('hex')}`).toBe(true);
+      }
+    }
+  });
+
+  it('over seeded random inputs equals mapRootOf from scratch, across growth of the arena', () => {
+    for (const seed of [3, 5, 8]) {
+      const log = clusteredLog(seed, 2500, 7000);
+      const m = new SubjectMap({ saltOf });
+      const r = rng(seed);
+      let at = 0;
+      while (at < log.length) {
+        const to = Math.min(log.length, at + 1 + r.int(2000));
+        m.apply(entriesOf(log.slice(at, to)), to);
+        expect(m.root(), `seed ${seed} size ${to}`).toEqual(referenceRoot(log, to));
+        at = to;
+      }
+      expect(m.subjectCount).toBeGreaterThan(1024);
+    }
+  });
+
+  it('reports the bytes it uses: 105 per leaf and 41 per inner node, ≈ 1.44 inner nodes per leaf (1/ln 2 for random indexes)', () => {
+    const m = new SubjectMap({ saltOf });
+    expect(m.memoryUsage()).toMatchObject({ used: 0, leaves: 0, innerNodes: 0 });
+    const log = randomLog(4, 5000, 5000);
+    m.apply(entriesOf(log), log.length);
+    const u = m.memoryUsage();
+    expect(u.leaves).toBe(m.subjectCount);
+    expect(u.innerNodes).toBeGreaterThanOrEqual(u.leaves - 1);
+    expect(u.innerNodes).toBeGreaterThan(1.3 * u.leaves);
+    expect(u.innerNodes).toBeLessThan(1.6 * u.leaves);
+    expect(u.used).toBe(105 * u.leaves + 41 * u.innerNodes);
+    expect(u.allocated).toBeGreaterThanOrEqual(u.used);
+    expect(u.allocated).toBeLessThanOrEqual(2 * u.used + (105 + 41) * 1024);
   });
 });
 

@@ -81,22 +81,32 @@ export interface MapValue {
 }
 
 /**
- * The same two steps on a subject's 96-byte state buffer (index | head | node hash), without
- * allocating views: the SubjectMap's hot path. Inputs are trusted (checked by the caller).
+ * The same two steps on a subject's 96-byte state (index | head | node hash) at `offset` of a buffer
+ * (the SubjectMap's arena), without allocating views: the map's hot path. Inputs are trusted (checked
+ * by the caller).
  */
-export function appendToHeadIn(state: Buffer, logIndex: number, leafHash: Uint8Array): void {
-  state.copy(chainScratch, 1, 32, 64);
+export function appendToHeadAt(state: Buffer, offset: number, logIndex: number, leafHash: Uint8Array): void {
+  state.copy(chainScratch, 1, offset + 32, offset + 64);
   putU64(chainScratch, 33, logIndex);
   chainScratch.set(leafHash, 41);
-  state.set(sha256(chainScratch), 32);
+  sha256(chainScratch).copy(state, offset + 32);
+}
+
+export function leafNodeHashAt(state: Buffer, offset: number, count: number): void {
+  putU64(valueScratch, 1, count);
+  state.copy(valueScratch, 9, offset + 32, offset + 64);
+  state.copy(leafScratch, 1, offset, offset + 32);
+  sha256(valueScratch).copy(leafScratch, 33);
+  sha256(leafScratch).copy(state, offset + 64);
+}
+
+/** appendToHeadAt / leafNodeHashAt on a state buffer of its own (offset 0). */
+export function appendToHeadIn(state: Buffer, logIndex: number, leafHash: Uint8Array): void {
+  appendToHeadAt(state, 0, logIndex, leafHash);
 }
 
 export function leafNodeHashIn(state: Buffer, count: number): void {
-  putU64(valueScratch, 1, count);
-  state.copy(valueScratch, 9, 32, 64);
-  state.copy(leafScratch, 1, 0, 32);
-  leafScratch.set(sha256(valueScratch), 33);
-  state.set(sha256(leafScratch), 64);
+  leafNodeHashAt(state, 0, count);
 }
 
 const valueScratch = Buffer.alloc(1 + 8 + 32);
