@@ -5,14 +5,17 @@
  *   BENCH_EVENTS      (default 1,000,000) subject leaves, each about a uniformly random subject
  *   BENCH_CHECKPOINT  (default 10,000)    leaves per checkpoint (one apply + root per checkpoint)
  *   BENCH_PROOFS      (default 2,000)     proofs made, encoded, decoded and checked
+ *   BENCH_LAYOUT      (default arena)     'object' runs the object layout the arena replaced
+ *                                         (test/support/object-subject-map.ts): same input, same roots
  *
  * Run with `node --expose-gc --import tsx bench/subject-map.bench.ts` so heap numbers are after a GC.
  * Rows: the log's own per-event cost (SHA-256 leaf hash of a 300-byte event), the map's per-event
  * cost (apply + root amortised), the per-checkpoint time, proof size, proof + list check time, heap
  * per subject.
  */
-import { hash, randomBytes } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkSubjectList, decodeMapProof, encodeMapProof, saltFromSecret, SubjectMap, type MapEntry } from '../src/map/index.ts';
+import { ObjectSubjectMap } from '../test/support/object-subject-map.ts';
 
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 100_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -26,8 +29,8 @@ const heap = () => {
   return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
 };
 
-const indexes = Array.from({ length: SUBJECTS }, () => randomBytes(32));
-const salt = saltFromSecret(randomBytes(32));
+const indexes = Array.from({ length: SUBJECTS }, (_, i) => hash('sha256', `subject ${i}`, 'buffer')); // deterministic: both layouts print the same root
+const salt = saltFromSecret(Buffer.alloc(32, 1));
 // Deterministic "random" subject per event (xorshift), leaf hash = SHA-256 of the counter.
 let x = 0x9e3779b9;
 const nextSubject = () => {
@@ -39,7 +42,7 @@ const nextSubject = () => {
 const event = Buffer.alloc(301);
 
 const base = heap();
-const map = new SubjectMap({ saltOf: salt });
+const map = process.env.BENCH_LAYOUT === 'object' ? new ObjectSubjectMap({ saltOf: salt }) : new SubjectMap({ saltOf: salt });
 let tMap = 0;
 let tLog = 0;
 let worstCheckpoint = 0;
@@ -93,6 +96,8 @@ for (const s of wanted) {
 }
 
 const f = (n: number, d = 2) => n.toFixed(d);
+const cpuUs = process.cpuUsage();
+console.log(`${process.env.BENCH_LAYOUT === 'object' ? 'object' : 'arena'} layout, root ${root.toString('hex').slice(0, 16)}…, process CPU ${f((cpuUs.user + cpuUs.system) / 1e6, 1)} s`);
 console.log(`subjects ${SUBJECTS}, events ${EVENTS}, checkpoint every ${CHECKPOINT} (${Math.ceil(EVENTS / CHECKPOINT)} checkpoints), map holds ${map.subjectCount}`);
 console.log(`log leaf hash (300 B event) : ${f((tLog * 1000) / EVENTS)} µs/event (includes batch building)`);
 console.log(`map apply+root              : ${f((tMap * 1000) / EVENTS)} µs/event, ${f(tMap / Math.ceil(EVENTS / CHECKPOINT))} ms/checkpoint avg, ${f(worstCheckpoint)} ms worst`);
