@@ -90,6 +90,8 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
   const published = (): PublishedCheckpoint | CheckpointView | undefined => (publisher ? publisher.published() : log.latestCheckpoint());
 
   let checkpointer: Checkpointer | undefined;
+  /** The checkpointer has read the whole log (its start returned): the signer-tree-size metric is meaningful. */
+  let checkpointerStarted = false;
   // Leadership changes run one after another: start and stop of the checkpointer never interleave.
   let transitions: Promise<void> = Promise.resolve();
   const transition = (step: () => Promise<void>) => {
@@ -130,6 +132,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
           },
         });
         checkpointer = c;
+        checkpointerStarted = false;
         if (submitter) {
           await submitter.start().catch((err) => logger.warn({ err: (err as Error).message }, 'could not read the stored cosignatures'));
           // A checkpoint signed before this instance took over may still lack its cosignatures.
@@ -137,6 +140,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
           if (last) submitter.offer({ treeSize: last.treeSize, rootHash: Buffer.from(last.rootHash, 'base64'), text: last.checkpoint });
         }
         await c.start();
+        checkpointerStarted = true;
       }),
     onLost: (reason) =>
       void transition(async () => {
@@ -151,6 +155,7 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
     latestCheckpoint: () => log.latestCheckpoint(),
     uncovered: () => log.uncovered,
     isSigner: () => lease.isLeader,
+    signerTreeSize: () => (checkpointerStarted ? checkpointer?.treeSize : undefined),
     ...(policy
       ? {
           witnessing: () => {

@@ -6,6 +6,8 @@ export interface LogMetricsSource {
   readonly latestCheckpoint: () => { treeSize: number; occurredAt: string } | undefined;
   readonly uncovered: () => number;
   readonly isSigner: () => boolean;
+  /** Leaves the signer's checkpointer has read (undefined on a standby, or while it starts). */
+  readonly signerTreeSize?: () => number | undefined;
   /** With a witness policy: the submitter's per-witness state (signer only) and the publication. */
   readonly witnessing?: () => {
     readonly witnesses: ReadonlyArray<{ readonly name: string; readonly cosignedSize: number | undefined; readonly status: 'ok' | 'unavailable' | 'refused' }>;
@@ -62,6 +64,19 @@ export function createLogMetrics(source: LogMetricsSource, now: () => number = D
       this.set(source.isSigner() ? 1 : 0);
     },
   });
+  const signerTreeSize = source.signerTreeSize;
+  if (signerTreeSize) {
+    new Gauge({
+      name: 'sporbar_log_signer_tree_size',
+      help: "Leaves the signer's checkpointer (and subject map) has read: behind sporbar_log_tree_size while it catches up after a start (absent on a standby).",
+      registers: [registry],
+      collect() {
+        this.reset();
+        const n = signerTreeSize();
+        if (n !== undefined) this.set(n);
+      },
+    });
+  }
   const witnessing = source.witnessing;
   if (witnessing) {
     new Gauge({

@@ -142,6 +142,9 @@ describe.skipIf(!pgProbe.url)('the log service process', () => {
       expect(sample(text, 'sporbar_log_checkpoint_age_seconds')).toBeLessThan(60);
       expect(sample(text, 'sporbar_log_signing_failures_total')).toBe(0);
       expect(sample(text, 'sporbar_log_checkpoints_signed_total')).toBeGreaterThanOrEqual(2);
+      // The signer's checkpointer has read the log (caught up): the same leaves as the served tree.
+      expect(sample(text, 'sporbar_log_signer_tree_size')).toBe(sample(text, 'sporbar_log_tree_size'));
+      expect(sample(text, 'sporbar_log_subject_map_commitments_total')).toBeGreaterThanOrEqual(0);
     });
   });
 
