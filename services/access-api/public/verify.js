@@ -362,7 +362,30 @@
   // (Avro, decoded here) for a size before itself; (4) for each of the citizen's pseudonyms, every
   // listed leaf's bytes hash to its leaf hash and are that DisclosureRecorded, and the list is exactly
   // the chain the map proof opens to (count and head); (5) the pending ones are not yet under the map;
-  // (6) the list and the pending ones are as many as the page shows (data-total).
+  // (6) the list and the pending ones are as many as the page shows (data-total). Between (3) and (4):
+  // the map is recent by this device's clock — committed at most 7 hours ago (the log commits one at
+  // least every 6 hours, even with nothing new) and not more than 10 minutes ahead — since an old map
+  // could leave out everything after it (the same limits as `sporbar-audit verify-proof`).
+
+  /** The oldest map accepted (seconds): the log's 6 h heartbeat + 1 h. */
+  var MAP_MAX_AGE_SECONDS = 7 * 3600;
+  /** How far ahead of this device's clock a map's time may be. */
+  var MAP_MAX_FUTURE_SECONDS = 600;
+
+  var MONTHS = {
+    da: ['januar', 'februar', 'marts', 'april', 'maj', 'juni', 'juli', 'august', 'september', 'oktober', 'november', 'december'],
+    en: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
+  };
+
+  /** A time in words, in this device's time zone: `7. december 2026 kl. 11.49` / `7 December 2026 at 11:49`. */
+  function when(ms, lang) {
+    var t = new Date(ms);
+    var hh = String(t.getHours()).padStart(2, '0');
+    var mm = String(t.getMinutes()).padStart(2, '0');
+    return lang === 'da'
+      ? t.getDate() + '. ' + MONTHS.da[t.getMonth()] + ' ' + t.getFullYear() + ' kl. ' + hh + '.' + mm
+      : t.getDate() + ' ' + MONTHS.en[t.getMonth()] + ' ' + t.getFullYear() + ' at ' + hh + ':' + mm;
+  }
 
   /** Fingerprints (hex of the 8 little-endian header bytes) of the schemas read here: an event of another schema is refused. */
   var FINGERPRINTS = {
@@ -377,12 +400,18 @@
   var MAP_WORDS = {
     da: {
       checking: 'Kontrollerer, at ingen videregivelser om dig mangler …',
-      ok: function (n, upTo, pending) {
+      ok: function (n, upTo, pending, at) {
         var head =
           n === 0
             ? 'Kontrolleret på denne enhed: der er ingen videregivelser om dig til og med post ' + upTo + ' i loggen – ingen mangler, ingen er tilføjet.'
             : 'Kontrolleret på denne enhed: ' + (n === 1 ? 'den ene videregivelse' : 'alle ' + n + ' videregivelser') + ' om dig til og med post ' + upTo + ' i loggen er med – ingen mangler, ingen er tilføjet.';
-        return head + (pending ? ' ' + pending + ' ' + plural(pending, 'nyere videregivelse er', 'nyere videregivelser er') + ' endnu ikke med i kontrollen.' : '');
+        return head + ' Listen er fuldstændig pr. ' + when(at, 'da') + '.' + (pending ? ' ' + pending + ' ' + plural(pending, 'nyere videregivelse er', 'nyere videregivelser er') + ' endnu ikke med i kontrollen.' : '');
+      },
+      stale: function (at) {
+        return 'Beviset er fra ' + when(at, 'da') + ' – for gammelt til at vise, at intet nyere mangler.';
+      },
+      future: function (at) {
+        return 'Beviset er dateret ' + when(at, 'da') + ', senere end denne enheds ur – kontrollér, at uret går rigtigt.';
       },
       bad: 'Listen over dine videregivelser holder ikke: ',
       none: 'Loggen har endnu ingen fortegnelse over dine videregivelser; prøv igen senere.',
@@ -416,12 +445,18 @@
     },
     en: {
       checking: 'Checking that no disclosure about you is missing …',
-      ok: function (n, upTo, pending) {
+      ok: function (n, upTo, pending, at) {
         var head =
           n === 0
             ? 'Checked on this device: there are no disclosures about you up to entry ' + upTo + ' of the log — none missing, none added.'
             : 'Checked on this device: ' + (n === 1 ? 'the one disclosure' : 'all ' + n + ' disclosures') + ' about you up to entry ' + upTo + ' of the log ' + (n === 1 ? 'is' : 'are') + ' here — none missing, none added.';
-        return head + (pending ? ' ' + pending + ' ' + plural(pending, 'newer disclosure is', 'newer disclosures are') + ' not yet covered by the check.' : '');
+        return head + ' The list is complete as of ' + when(at, 'en') + '.' + (pending ? ' ' + pending + ' ' + plural(pending, 'newer disclosure is', 'newer disclosures are') + ' not yet covered by the check.' : '');
+      },
+      stale: function (at) {
+        return 'The proof is from ' + when(at, 'en') + ' – too old to show that nothing newer is missing.';
+      },
+      future: function (at) {
+        return "The proof is dated " + when(at, 'en') + ", later than this device's clock – check that the clock is right.";
       },
       bad: 'The list of your disclosures does not check out: ',
       none: 'The log has no list of your disclosures yet; try again later.',
@@ -505,20 +540,20 @@
     return new AvroReader(bytes, 10);
   }
 
-  /** SubjectMapCommitted v1: eventId (string), occurredAt (long), treeSize (long), rootHash (fixed 32), nothing after. */
+  /** SubjectMapCommitted v1: eventId (string), occurredAt (long, µs), treeSize (long), rootHash (fixed 32), nothing after. */
   function readCommitment(bytes) {
     var r = avroOf(bytes, 'SubjectMapCommitted');
     if (!r) throw new MapFail('commitmentBad');
     try {
       r.string();
-      r.long();
+      var micros = r.long();
       var treeSize = r.long();
       var root = r.fixed(32);
     } catch {
       throw new MapFail('commitmentBad');
     }
     if (r.o !== bytes.length || treeSize < 0) throw new MapFail('commitmentBad');
-    return { treeSize: treeSize, root: root };
+    return { treeSize: treeSize, root: root, at: Math.floor(micros / 1000) };
   }
 
   /** DisclosureRecorded (v1 and v2 begin alike): eventId, occurredAt, sourceSystem, controllerCvr, activity, subject {scheme, value}. */
@@ -645,6 +680,10 @@
     var committed = readCommitment(event);
     if (committed.treeSize > c.leafIndex) throw new MapFail('commitmentBad');
     var treeSize = committed.treeSize;
+    // 3b. Recent, by this device's clock.
+    var now = Date.now();
+    if (now - committed.at > MAP_MAX_AGE_SECONDS * 1000) throw new MapFail('stale', committed.at);
+    if (committed.at - now > MAP_MAX_FUTURE_SECONDS * 1000) throw new MapFail('future', committed.at);
     var empty = await sha256(new Uint8Array([0x25]));
     // 4. Each of the citizen's pseudonyms: its leaves are exactly what the map holds.
     var seen = {};
@@ -688,7 +727,7 @@
     var inBundle = proven + bundle.pending.length;
     if (total > inBundle) throw new MapFail('pageExtra', total - inBundle);
     if (total < inBundle) throw new MapFail('pageMissing', inBundle - total);
-    return { proven: proven, upTo: treeSize, pending: bundle.pending.length };
+    return { proven: proven, upTo: treeSize, pending: bundle.pending.length, at: committed.at };
   }
 
   async function runMap() {
@@ -718,11 +757,16 @@
         throw new MapFail('malformed');
       }
       var ok = await checkBundle(bundle, policy, total, lang);
-      say(status, w.ok(ok.proven, number.format(ok.upTo), ok.pending), 'ok');
+      say(status, w.ok(ok.proven, number.format(ok.upTo), ok.pending, ok.at), 'ok');
     } catch (err) {
       var key = err instanceof MapFail ? err.key : err instanceof Fail ? err.why : null;
       if (key === null) {
         say(status, err && err.name === 'NotSupportedError' ? w.noCrypto : w.unavailable, 'unavailable');
+        return;
+      }
+      // An old (or future) map is no broken list: said in a sentence of its own.
+      if (key === 'stale' || key === 'future') {
+        say(status, w[key](err.n), 'failed');
         return;
       }
       var words = w[key] !== undefined ? w[key] : WORDS[lang][key] !== undefined ? WORDS[lang][key] : key;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticHelmetHeaders } from '../src/security-headers.ts';
+import type { SubjectMapCommitted } from '@sporbar/schemas';
 import { alteredBundles, buildSubjectMapBundle, cloneBundle, pseudonymOf, sharedCodec, type BuiltBundle } from '../../auditor/test/support/subject-map-bundle.ts';
 
 /**
@@ -14,11 +15,29 @@ import { alteredBundles, buildSubjectMapBundle, cloneBundle, pseudonymOf, shared
  * key, under the page's CSP. The real bundle says "Kontrolleret på denne enhed: alle 12 …" in
  * Danish and English; the omitted, padded and reordered variants, a bundle whose checkpoint is not
  * the log's, and a page that shows more or fewer disclosures than the bundle each say what is wrong,
- * in words, in both languages.
+ * in words, in both languages. The map's age is judged by the device's clock (set with Playwright's
+ * clock): older than 7 hours or dated ahead is refused in a sentence of its own; a fresh one says as of when.
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 if (!existsSync(CHROMIUM) && process.env['CI'] === 'true') throw new Error(`Chromium missing at ${CHROMIUM} under CI=true`);
 const VERIFY_JS = readFileSync(new URL('../public/verify.js', import.meta.url));
+
+/** 2026-12-07 11:49:30 UTC. */
+const T = Date.UTC(2026, 11, 7, 11, 49, 30);
+const MONTHS = {
+  da: ['januar', 'februar', 'marts', 'april', 'maj', 'juni', 'juli', 'august', 'september', 'oktober', 'november', 'december'],
+  en: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
+};
+/** A time as the page says it in Copenhagen (Node's own time-zone data, not the page's code). */
+function copenhagen(ms: number, lang: 'da' | 'en'): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
+  const month = MONTHS[lang][Number(parts['month']) - 1];
+  return lang === 'da' ? `${Number(parts['day'])}. ${month} ${parts['year']} kl. ${parts['hour']}.${parts['minute']}` : `${Number(parts['day'])} ${month} ${parts['year']} at ${parts['hour']}:${parts['minute']}`;
+}
 
 const A = pseudonymOf('anna');
 const A2 = pseudonymOf('anna after a pseudonym-key rotation');
@@ -38,6 +57,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
   /** Anna after a rotation: two pseudonyms, two map proofs (another log, so the server's policy follows `log`). */
   let rotated: BuiltBundle;
   let log: BuiltBundle;
+  /** A small log whose map was committed at T (another log: the server's policy follows `log`). */
+  let timed: BuiltBundle;
   let browser: Browser;
   let server: Server;
   let base: string;
@@ -66,6 +87,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
     const gap = cloneBundle(rotated.bundle);
     gap.subjects[1]!.leaves.splice(2, 1);
     bundles.set('rotated-gap', gap);
+    timed = buildSubjectMapBundle({ covered: [A, others[0]!, A], citizen: [A], committedAt: T * 1000 });
+    bundles.set('timed', timed.bundle);
+    const redated = cloneBundle(timed.bundle);
+    const e = sharedCodec.decode(Buffer.from(redated.commitment.event, 'base64')).event as SubjectMapCommitted;
+    redated.commitment.event = sharedCodec.encode('SubjectMapCommitted', { ...e, occurredAt: (T + 8 * 3600_000) * 1000 }).toString('base64');
+    bundles.set('redated', redated);
     log = built;
     const headers = await staticHelmetHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } } });
     server = createServer((req, res) => {
@@ -108,9 +135,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  /** Opens the page and waits for the check's result: its state and words. */
-  async function result(query: string): Promise<{ state: string | null; text: string | null; errors: string[] }> {
-    const page = await browser.newPage();
+  /** Opens the page (in Copenhagen's time zone; with the device clock at `now` when given) and waits for the check's result: its state and words. */
+  async function result(query: string, now?: number): Promise<{ state: string | null; text: string | null; errors: string[] }> {
+    const page = await browser.newPage({ timezoneId: 'Europe/Copenhagen' });
+    if (now !== undefined) await page.clock.setFixedTime(now);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
@@ -129,16 +157,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
     expect(built.treeSize).toBe(1234);
     expect(built.bundle.subjects[0]!.leaves).toHaveLength(12);
     expect(built.listed).toHaveLength(14);
+    const at = built.committedAt / 1000;
     const da = await result('lang=da&v=good');
     expect(da).toEqual({
       state: 'ok',
-      text: 'Kontrolleret på denne enhed: alle 12 videregivelser om dig til og med post 1.234 i loggen er med – ingen mangler, ingen er tilføjet. 2 nyere videregivelser er endnu ikke med i kontrollen.',
+      text: `Kontrolleret på denne enhed: alle 12 videregivelser om dig til og med post 1.234 i loggen er med – ingen mangler, ingen er tilføjet. Listen er fuldstændig pr. ${copenhagen(at, 'da')}. 2 nyere videregivelser er endnu ikke med i kontrollen.`,
       errors: [],
     });
     const en = await result('lang=en&v=good');
     expect(en).toEqual({
       state: 'ok',
-      text: 'Checked on this device: all 12 disclosures about you up to entry 1,234 of the log are here — none missing, none added. 2 newer disclosures are not yet covered by the check.',
+      text: `Checked on this device: all 12 disclosures about you up to entry 1,234 of the log are here — none missing, none added. The list is complete as of ${copenhagen(at, 'en')}. 2 newer disclosures are not yet covered by the check.`,
       errors: [],
     });
   });
@@ -173,7 +202,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
       expect(rotated.listed).toHaveLength(6);
       expect(await result('lang=da&v=rotated')).toEqual({
         state: 'ok',
-        text: 'Kontrolleret på denne enhed: alle 5 videregivelser om dig til og med post 7 i loggen er med – ingen mangler, ingen er tilføjet. 1 nyere videregivelse er endnu ikke med i kontrollen.',
+        text: `Kontrolleret på denne enhed: alle 5 videregivelser om dig til og med post 7 i loggen er med – ingen mangler, ingen er tilføjet. Listen er fuldstændig pr. ${copenhagen(rotated.committedAt / 1000, 'da')}. 1 nyere videregivelse er endnu ikke med i kontrollen.`,
         errors: [],
       });
       expect(await result('lang=en&v=rotated-gap')).toMatchObject({ state: 'failed', text: 'The list of your disclosures does not check out: 1 disclosure is missing from the list.' });
@@ -187,6 +216,35 @@ describe.skipIf(!existsSync(CHROMIUM))('the citizen page checks that no disclosu
     const n = built.listed.length;
     expect(await result(`lang=da&total=${n + 1}`)).toMatchObject({ state: 'failed', text: 'Listen over dine videregivelser holder ikke: siden viser 1 videregivelse, som ikke er med i kontrollen.' });
     expect(await result(`lang=en&total=${n - 2}`)).toMatchObject({ state: 'failed', text: 'The list of your disclosures does not check out: 2 disclosures are missing from the page.' });
+  });
+
+  it("the map's age by the device's clock: too old (over 7 h) or dated ahead is said in a sentence of its own; fresh shows its time — in both languages", async () => {
+    // Anna's log committed at 2026-12-07 11:49:30 UTC (12:49 in Copenhagen); the device clock is set around it.
+    log = timed;
+    const HOUR = 3600_000;
+    try {
+      const old = T + 8 * HOUR;
+      expect(await result('lang=da&v=timed', old)).toEqual({ state: 'failed', text: 'Beviset er fra 7. december 2026 kl. 12.49 – for gammelt til at vise, at intet nyere mangler.', errors: [] });
+      expect(await result('lang=en&v=timed', old)).toEqual({ state: 'failed', text: 'The proof is from 7 December 2026 at 12:49 – too old to show that nothing newer is missing.', errors: [] });
+      // Just inside the 7 hours: fine, with the time in words.
+      expect(await result('lang=da&v=timed', T + 7 * HOUR - 60_000)).toEqual({
+        state: 'ok',
+        text: 'Kontrolleret på denne enhed: alle 2 videregivelser om dig til og med post 3 i loggen er med – ingen mangler, ingen er tilføjet. Listen er fuldstændig pr. 7. december 2026 kl. 12.49.',
+        errors: [],
+      });
+      expect(await result('lang=en&v=timed', T + HOUR)).toEqual({
+        state: 'ok',
+        text: 'Checked on this device: all 2 disclosures about you up to entry 3 of the log are here — none missing, none added. The list is complete as of 7 December 2026 at 12:49.',
+        errors: [],
+      });
+      // A device clock an hour behind the map's time.
+      expect(await result('lang=da&v=timed', T - HOUR)).toEqual({ state: 'failed', text: 'Beviset er dateret 7. december 2026 kl. 12.49, senere end denne enheds ur – kontrollér, at uret går rigtigt.', errors: [] });
+      expect(await result('lang=en&v=timed', T - HOUR)).toEqual({ state: 'failed', text: "The proof is dated 7 December 2026 at 12:49, later than this device's clock – check that the clock is right.", errors: [] });
+      // The same bundle with its commitment re-dated to look fresh: no longer the log's leaf.
+      expect(await result('lang=en&v=redated', old)).toMatchObject({ state: 'failed', text: "The list of your disclosures does not check out: the log's list of your disclosures is not in the log." });
+    } finally {
+      log = built;
+    }
   });
 
   it('no map yet (404): said plainly, no failure', async () => {

@@ -16,6 +16,14 @@ export interface SubjectMapCommitOptions {
   readonly everyEvents?: number;
   /** …or when this many ms passed since the last commitment and at least one waits. Default 60 000. */
   readonly everyMs?: number;
+  /**
+   * …or, with nothing waiting, when the newest commitment in the log is older than this (by its
+   * `occurredAt`): a heartbeat, so that a quiet log's map is never older than this plus a checkpoint
+   * interval and verifiers can refuse an older one (docs/subject-map.md, "Freshness"). At most one
+   * per heartbeat: the heartbeat commitment is itself the newest. None before the first commitment
+   * (a log with no disclosure has no map to keep fresh). Default 6 hours (the verifiers allow 6 h + 1 h).
+   */
+  readonly heartbeatMs?: number;
 }
 
 export interface CheckpointerOptions {
@@ -49,7 +57,7 @@ export interface Checkpointer {
   /** Signs and appends a checkpoint of the current tree now, if any event is uncovered. Returns its size. */
   checkpointNow(): Promise<number | undefined>;
   /**
-   * Commits the subject map now if any disclosure waits outside it, and resolves once a signed
+   * Commits the subject map now if any disclosure waits outside it (or its heartbeat is due), and resolves once a signed
    * checkpoint covers that commitment, with the map's tree size (undefined: nothing to commit, or no map).
    */
   commitMapNow(timeoutMs?: number): Promise<number | undefined>;
@@ -78,9 +86,13 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const mapOptions = options.subjectMap;
   const mapEveryEvents = mapOptions?.everyEvents ?? 100_000;
   const mapEveryMs = mapOptions?.everyMs ?? 60_000;
+  const mapHeartbeatMs = mapOptions?.heartbeatMs ?? 6 * 3600_000;
+  if (!Number.isSafeInteger(mapHeartbeatMs) || mapHeartbeatMs < 1) throw new RangeError(`subjectMap.heartbeatMs must be ≥ 1, got ${mapHeartbeatMs}`);
   if (!Number.isSafeInteger(mapEveryEvents) || mapEveryEvents < 1) throw new RangeError(`subjectMap.everyEvents must be ≥ 1, got ${mapEveryEvents}`);
   let follower: SubjectMapFollower | undefined;
   let lastMapCommitAt = 0;
+  /** When the newest commitment in the log was made (its occurredAt, ms; never after the moment it was seen), or undefined before the first. */
+  let newestCommitmentAt: number | undefined;
   /** Leaf index of each commitment seen, by eventId (the newest few: commitMapNow waits on them). */
   const commitmentLeaves = new Map<string, number>();
 
@@ -110,6 +122,9 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
         commitmentLeaves.set(leaf.eventId, index);
         if (commitmentLeaves.size > 16) commitmentLeaves.delete(commitmentLeaves.keys().next().value!);
         lastMapCommitAt = Date.now();
+        // Its own time (not when it was read): a restart long after the last commitment sends a heartbeat at once.
+        const at = Math.min(Math.floor(leaf.occurredAt / 1000), lastMapCommitAt);
+        if (Number.isFinite(at) && (newestCommitmentAt === undefined || at > newestCommitmentAt)) newestCommitmentAt = at;
         // Another signer's (or an earlier run's) commitment: the map follows it, and says so if it is not the log's.
         if (leaf.treeSize > follower.map.size && leaf.treeSize <= index) {
           const root = follower.advanceTo(leaf.treeSize);
@@ -136,17 +151,28 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     return false;
   };
 
-  /** Commits the map's root at the current tree size when enough disclosures wait or enough time passed (or `force`); returns its eventId. */
+  /** A heartbeat is due: nothing waits, and the newest commitment is older than `heartbeatMs`. */
+  const heartbeatDue = (now: number): boolean => newestCommitmentAt !== undefined && now - newestCommitmentAt >= mapHeartbeatMs;
+
+  /**
+   * Commits the map's root at the current tree size when enough disclosures wait or enough time passed
+   * (or `force`), or — with none waiting — when the heartbeat is due; returns its eventId.
+   */
   const commitMapIfDue = async (force = false): Promise<{ eventId: string; treeSize: number } | undefined> => {
-    if (!follower || follower.pendingCount === 0) return undefined;
-    if (!force && follower.pendingCount < mapEveryEvents && Date.now() - lastMapCommitAt < mapEveryMs) return undefined;
+    if (!follower) return undefined;
+    const now = Date.now();
+    if (follower.pendingCount === 0) {
+      if (!heartbeatDue(now)) return undefined;
+    } else if (!force && follower.pendingCount < mapEveryEvents && now - lastMapCommitAt < mapEveryMs && !heartbeatDue(now)) return undefined;
     // Synchronous: the map, the tree and the size cannot move in between.
     const treeSize = range.size;
     const rootHash = follower.advanceTo(treeSize);
     const eventId = subjectMapCommitmentId(origin, treeSize);
-    const data = codec.encode('SubjectMapCommitted', { eventId, occurredAt: Date.now() * 1000, treeSize, rootHash });
+    const data = codec.encode('SubjectMapCommitted', { eventId, occurredAt: now * 1000, treeSize, rootHash });
     await store.append(SUBJECT_MAP_STREAM, [{ eventId, type: 'SubjectMapCommitted', data, metadata: { [ORIGIN_METADATA_KEY]: origin } }]);
     lastMapCommitAt = Date.now();
+    // Before the subscription reads it back: the next tick must not send a second heartbeat.
+    if (newestCommitmentAt === undefined || now > newestCommitmentAt) newestCommitmentAt = now;
     options.onMapCommitment?.({ treeSize, rootHash, eventId });
     return { eventId, treeSize };
   };
@@ -187,6 +213,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       checkpointLeaves = [];
       lastRealIndex = -1;
       follower = mapOptions ? new SubjectMapFollower(mapOptions.keys, codec) : undefined;
+      newestCommitmentAt = undefined;
       // The first commitment after a start comes after `everyMs` (or `everyEvents`), like every later one.
       lastMapCommitAt = Date.now();
       for await (const e of store.readAll({ batchSize: 5000 })) observe(e);

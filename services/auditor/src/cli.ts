@@ -24,6 +24,7 @@ import { registerDryRun } from './register-dry-run.ts';
 import { DEFAULT_TAIL_GRACE, formatGrace, parseTailGrace, type TailGrace } from './tail.ts';
 import { formatReport, verifyLog } from './verify.ts';
 import { keyOnlyPolicy, verifyDownloadedFile } from './verify-proof.ts';
+import { SUBJECT_MAP_MAX_AGE_SECONDS, SUBJECT_MAP_MAX_FUTURE_SECONDS } from './map/bundle.ts';
 import { parsePolicy, type TlogPolicy } from './note/index.ts';
 import { loadPolicyFile } from './policy-file.ts';
 import { askWitnesses } from './witness-view.ts';
@@ -362,8 +363,11 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
     .argument('<file>', 'a .tlog-proof file (GET /v1/me/disclosures/:eventId/proof), a subject map proof (GET /v1/me/subject-map) or a report copy (GET /v1/me/report.json)')
     .option('--policy <file>', "a C2SP tlog-policy: the log's key, the witnesses' keys and the quorum (GET /v1/log/policy)")
     .option('--key <vkey or file>', "for a log without witnesses: its verifier key (GET /v1/log/key's verifierKey), or a file holding it")
-    .action(async (file: string, o: { policy?: string; key?: string }) => {
+    .option('--max-map-age <seconds>', `for a subject map proof: refuse a map committed longer ago than this, or more than ${SUBJECT_MAP_MAX_FUTURE_SECONDS / 60} minutes ahead of this clock (an old map could hide newer disclosures; the log commits one at least every 6 h); 0: do not check`, String(SUBJECT_MAP_MAX_AGE_SECONDS))
+    .action(async (file: string, o: { policy?: string; key?: string; maxMapAge: string }) => {
       if ((o.policy === undefined) === (o.key === undefined)) throw usage('give --policy <file> or --key <verifier key>, one of them');
+      if (!/^(0|[1-9][0-9]{0,9})$/.test(o.maxMapAge)) throw usage(`--max-map-age must be a whole number of seconds (0: no check), got '${o.maxMapAge}'`);
+      const maxAgeSeconds = Number(o.maxMapAge);
       const read = (path: string, what: string): string => {
         try {
           return readFileSync(path, 'utf8');
@@ -379,7 +383,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { out: (t) => 
         throw usage(`${o.policy !== undefined ? 'the policy' : 'the key'}: ${(err as Error).message}`);
       }
       const origin = g().origin;
-      const verdict = verifyDownloadedFile(read(file, 'the proof'), policy, codec, origin === undefined ? {} : { origin });
+      const verdict = verifyDownloadedFile(read(file, 'the proof'), policy, codec, { maxAgeSeconds, ...(origin === undefined ? {} : { origin }) });
       io.out(verdict.text);
       code = verdict.ok ? 0 : 1;
     });

@@ -73,6 +73,14 @@ export type DownloadVerdict =
   | { readonly kind: 'subject-map' | 'report-copy'; readonly ok: boolean; readonly verdict: SubjectMapBundleVerdict; readonly text: string }
   | { readonly kind: 'unknown'; readonly ok: false; readonly text: string };
 
+export interface VerifyDownloadOptions {
+  readonly origin?: string;
+  /** For a subject map proof: the oldest map accepted, in seconds (0: no check; default 7 h, see verifySubjectMapBundle). */
+  readonly maxAgeSeconds?: number;
+  /** …judged at this time (ms since the epoch; default now). */
+  readonly now?: number;
+}
+
 /** The report copy's format (GET /v1/me/report.json), which embeds the bundle as `subjectMap`. */
 export const REPORT_COPY_FORMAT = 'sporbar-report-copy/1';
 
@@ -82,10 +90,10 @@ export const REPORT_COPY_FORMAT = 'sporbar-report-copy/1';
  * disclosures about me up to a tree size), or a report.json copy (its `subjectMap` bundle, and its
  * `disclosures` checked to be exactly the bundle's). Pure.
  */
-export function verifyDownloadedFile(text: string | Uint8Array, policy: TlogPolicy, codec: Codec, options: { origin?: string } = {}): DownloadVerdict {
+export function verifyDownloadedFile(text: string | Uint8Array, policy: TlogPolicy, codec: Codec, options: VerifyDownloadOptions = {}): DownloadVerdict {
   const s = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
   if (s.startsWith(`${TLOG_PROOF_HEADER}\n`)) {
-    const v = verifyProofFile(s, policy, codec, options);
+    const v = verifyProofFile(s, policy, codec, options.origin === undefined ? {} : { origin: options.origin });
     return { kind: 'tlog-proof', ok: v.ok, check: v.check, text: v.text };
   }
   const unknown = (why: string): DownloadVerdict => ({ kind: 'unknown', ok: false, text: `NOT PROVEN: ${why}\n` });

@@ -4,11 +4,13 @@ import {
   describeSubjectMapVerdict,
   formatSubjectMapBundle,
   parseSubjectMapBundle,
+  SUBJECT_MAP_MAX_AGE_SECONDS,
   SubjectMapBundleError,
   verifySubjectMapBundle,
   type SubjectMapBundleJson,
 } from '@sporbar/auditor/map';
 import { parsePolicy } from '@sporbar/auditor/note';
+import type { SubjectMapCommitted } from '@sporbar/schemas';
 import { generateSigningKey, verifierKeyString } from '../src/checkpoint/signed-tree-head.ts';
 import { inclusionProof, leafHash } from '../src/merkle/rfc9162.ts';
 import { keyOnlyPolicy } from '../src/verify-proof.ts';
@@ -54,7 +56,8 @@ describe('the subject map proof bundle: a real log, map and checkpoint', () => {
     const v = verify(JSON.stringify(built.bundle));
     expect(v.ok).toBe(true);
     const text = describeSubjectMapVerdict(v);
-    expect(text).toContain("PROVEN COMPLETE: all 5 disclosures about you in the log's first 11 entries (entries 0..10) are here — none missing, none added");
+    expect(text).toContain("PROVEN COMPLETE: all 5 disclosures about you in the log's first 11 entries (entries 0..10) are here — none missing, none added, complete as of ");
+    expect(v).toMatchObject({ committedAt: new Date(Math.floor(built.committedAt / 1000)).toISOString() });
     expect(text).toContain('cosigned by datatilsynet, rigsrevisionen');
     expect(text).toContain(`not yet covered by the map (2): ${built.listed[5]} (entry 12), ${built.listed[6]} (not yet in the log)`);
   });
@@ -188,6 +191,61 @@ describe('the subject map proof bundle: a real log, map and checkpoint', () => {
     const shared = createHash('sha256').update('one index').digest();
     const mixed = buildSubjectMapBundle({ covered: [A, B, A], citizen: [A], indexOf: (p, keyed) => (p === A || p === B ? shared : keyed) });
     expect(verifySubjectMapBundle(mixed.bundle, parsePolicy(mixed.policy), codec)).toMatchObject({ ok: false, reason: 'mixed-subjects', at: 1 });
+  });
+
+  describe("the map's age: a commitment older than the heartbeat allows could hide newer disclosures", () => {
+    // 2026-12-07 11:49:30 UTC, and Anna's log committed then.
+    const T = Date.UTC(2026, 11, 7, 11, 49, 30);
+    const at = buildSubjectMapBundle({ covered: [B, A, A, null, A], after: [A], citizen: [A], committedAt: T * 1000 });
+    const p = parsePolicy(at.policy);
+    const check = (now: number, o: { maxAgeSeconds?: number } = {}) => verifySubjectMapBundle(at.bundle, p, codec, { now, ...o });
+    const HOUR = 3600_000;
+
+    it('a fresh map passes and says as of when; the default allows 7 hours (the 6 h heartbeat + 1 h)', () => {
+      expect(SUBJECT_MAP_MAX_AGE_SECONDS).toBe(25_200);
+      const v = check(T + HOUR);
+      expect(v).toMatchObject({ ok: true, proven: 3, committedAt: '2026-12-07T11:49:30.000Z' });
+      expect(describeSubjectMapVerdict(v)).toContain("all 3 disclosures about you in the log's first 5 entries (entries 0..4) are here — none missing, none added, complete as of 2026-12-07 11:49 UTC\n");
+      expect(describeSubjectMapVerdict(v)).toContain('map: committed at entry 5 on 2026-12-07T11:49:30.000Z, covering entries 0..4');
+      expect(check(T + 7 * HOUR).ok).toBe(true);
+      expect(check(T + 7 * HOUR + 1000)).toMatchObject({ ok: false, reason: 'stale' });
+      // A fresh bundle without `now`: judged by the current time.
+      expect(verifySubjectMapBundle(built.bundle, policy, codec)).toMatchObject({ ok: true });
+    });
+
+    it('an old commitment fails `stale`, with the map\'s time in the words', () => {
+      const v = check(T + 9 * HOUR + 12 * 60_000);
+      expect(v).toMatchObject({ ok: false, reason: 'stale', committedAt: '2026-12-07T11:49:30.000Z' });
+      const detail = v.ok ? '' : v.detail;
+      expect(detail).toBe("the map is from 2026-12-07 11:49 UTC, older than the log's commitment cadence allows (at most 7 h; it is 9 h 12 min old): newer disclosures may be missing");
+      expect(describeSubjectMapVerdict(v)).toMatch(/^NOT PROVEN COMPLETE: the map is from 2026-12-07 11:49 UTC, older than/);
+      // A bundle built with an old commitment and verified now (the default clock).
+      const old = buildSubjectMapBundle({ covered: [A, B, A], citizen: [A], committedAt: (Date.now() - 8 * HOUR) * 1000 });
+      expect(verifySubjectMapBundle(old.bundle, parsePolicy(old.policy), codec)).toMatchObject({ ok: false, reason: 'stale' });
+      // A stricter verifier (an hour) refuses what the default accepts.
+      expect(check(T + 2 * HOUR, { maxAgeSeconds: 3600 })).toMatchObject({ ok: false, reason: 'stale', detail: /at most 1 h; it is 2 h old/ });
+    });
+
+    it('a commitment dated more than 10 minutes in the future fails `stale` too (a clock is wrong)', () => {
+      expect(check(T - 10 * 60_000).ok).toBe(true);
+      const v = check(T - 11 * 60_000);
+      expect(v).toMatchObject({ ok: false, reason: 'stale' });
+      expect(v.ok ? '' : v.detail).toBe("the map is dated 2026-12-07 11:49 UTC, 11 min after this clock's 2026-12-07 11:38 UTC: this clock or the log's is wrong, so the map's age cannot be judged");
+    });
+
+    it('maxAgeSeconds 0 does not check the age (old or future); a negative one is a programming error', () => {
+      expect(check(T + 400 * 24 * HOUR, { maxAgeSeconds: 0 })).toMatchObject({ ok: true, committedAt: '2026-12-07T11:49:30.000Z' });
+      expect(check(T - 24 * HOUR, { maxAgeSeconds: 0 }).ok).toBe(true);
+      expect(() => check(T, { maxAgeSeconds: -1 })).toThrow(RangeError);
+    });
+
+    it('the age is checked after the commitment is proven: a forged time in the bundle is not included', () => {
+      // Re-encoding the commitment with a fresh time changes its leaf hash: the inclusion proof fails first.
+      const b = cloneBundle(at.bundle);
+      const e = codec.decode(Buffer.from(b.commitment.event, 'base64')).event as SubjectMapCommitted;
+      b.commitment.event = codec.encode('SubjectMapCommitted', { ...e, occurredAt: (T + 9 * HOUR) * 1000 }).toString('base64');
+      expect(verifySubjectMapBundle(b, p, codec, { now: T + 9 * HOUR })).toMatchObject({ ok: false, reason: 'commitment-not-included' });
+    });
   });
 
   it('parses strictly and formats back', () => {

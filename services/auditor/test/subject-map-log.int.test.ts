@@ -163,4 +163,64 @@ describe('subject map in the checkpointer and the log service (PGlite)', () => {
       await log.close();
     }
   });
+
+  it('heartbeat: with nothing waiting, one commitment per heartbeat (each covered by a checkpoint), none before the first; a restart goes by the last one\'s time', async () => {
+    const log = await pgliteTestLog(pglite);
+    const HEARTBEAT = 1_000;
+    const ticks: number[] = [];
+    const beat = async () => {
+      // The checkpointer's own timer every 50 ms (it checks the map on each); disclosures alone would wait 60 s or 1,000.
+      const c = createCheckpointer({ store: log.store, codec, signer: key, origin: ORIGIN, everyEvents: 1_000, everyMs: 50, subjectMap: { keys, everyEvents: 1_000, everyMs: 60_000, heartbeatMs: HEARTBEAT }, onError: (e) => console.error(e), onTick: () => ticks.push(Date.now()) });
+      await c.start();
+      running.push(c);
+      return c;
+    };
+    const typesOf = async () => (await leavesOf(log)).map((l) => (l.type === 'SubjectMapCommitted' ? 'C' : l.type === 'CheckpointSigned' ? 'K' : 'D')).join('');
+    try {
+      // No commitment yet, nothing waiting: more than a heartbeat of ticks commits nothing.
+      const c = await beat();
+      const from = ticks.length;
+      await waitFor(() => ticks.length >= from + 3 && ticks.at(-1)! - ticks[from]! > HEARTBEAT);
+      expect(await typesOf()).toBe('');
+      await appendDisclosures(log.store, 0, 3);
+      // (The 50 ms timer may sign a checkpoint over them first.)
+      await waitFor(() => c.treeSize >= 3);
+      expect(await c.commitMapNow()).toBeGreaterThanOrEqual(3);
+      // Then, with no disclosure, heartbeats: two more commitments, each followed by the checkpoint covering it.
+      await waitFor(async () => /^[DK]*(CK){3}$/.test(await typesOf()));
+      await stopAll();
+      const types = await typesOf();
+      expect(types).toMatch(/^[DK]*(CK){3,}C?$/);
+      expect(types.replace(/[^D]/g, '')).toBe('DDD');
+      const cms = await commitmentsIn(log);
+      // Nothing waited: the same map (its root does not depend on the size), each at the size before it.
+      expect(cms.map((cm) => cm.treeSize)).toEqual([...types].flatMap((t, i) => (t === 'C' ? [i] : [])));
+      for (const cm of cms) expect(Buffer.from(cm.rootHash).equals(Buffer.from(cms[0]!.rootHash))).toBe(true);
+      // Never two within a heartbeat.
+      for (let i = 1; i < cms.length; i++) expect(cms[i]!.occurredAt - cms[i - 1]!.occurredAt).toBeGreaterThanOrEqual(HEARTBEAT * 1000);
+      const sizes = await checkpointSizes(log);
+      // The checkpoint right after each commitment covers it (the last may have been cut off by the stop).
+      for (const cm of types.endsWith('C') ? cms.slice(0, -1) : cms) expect(sizes, types).toContain(cm.treeSize + 1);
+
+      // A restart more than a heartbeat after the last commitment sends one at once (by the commitment's time, not the start's) …
+      const last = cms.at(-1)!.occurredAt / 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, last + HEARTBEAT - Date.now()) + 50));
+      const startedAt = Date.now();
+      await beat();
+      await waitFor(async () => (await commitmentsIn(log)).length === cms.length + 1);
+      const restarted = (await commitmentsIn(log)).at(-1)!;
+      expect(restarted.occurredAt / 1000 - startedAt).toBeLessThan(HEARTBEAT / 2);
+      await waitFor(async () => (await typesOf()).endsWith('CK'));
+      await stopAll();
+      // … and one right after it waits for a heartbeat: several ticks, no commitment.
+      const count = (await commitmentsIn(log)).length;
+      await beat();
+      const at = ticks.length;
+      await waitFor(() => ticks.length >= at + 4);
+      if (Date.now() - restarted.occurredAt / 1000 < HEARTBEAT) expect((await commitmentsIn(log)).length).toBe(count);
+    } finally {
+      await stopAll();
+      await log.close();
+    }
+  });
 });

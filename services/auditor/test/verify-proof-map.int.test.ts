@@ -104,6 +104,30 @@ describe('sporbar-audit verify-proof on a subject map proof', () => {
     expect(none.out).toContain('holds no subject map proof');
   });
 
+  it('an old map (older than the 6 h heartbeat + 1 h) exits 1 and says from when, unless --max-map-age 0; --max-map-age sets the limit', async () => {
+    const HOUR = 3600_000;
+    const committed = Date.now() - 8 * HOUR;
+    const old = buildSubjectMapBundle({ covered: [A, B, A], after: [A], citizen: [A], committedAt: committed * 1000 });
+    const oldPolicy = file('old-policy.txt', old.policy);
+    const path = file('old.json', old.bundle);
+    const when = new Date(committed).toISOString();
+    const r = await cli('verify-proof', path, '--policy', oldPolicy);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.out).toContain(`NOT PROVEN COMPLETE: the map is from ${when.slice(0, 10)} ${when.slice(11, 16)} UTC, older than the log's commitment cadence allows (at most 7 h; it is 8 h old): newer disclosures may be missing`);
+    // In a report copy too.
+    expect((await cli('verify-proof', file('old-report.json', reportCopy(old.bundle, old.listed)), '--policy', oldPolicy)).code).toBe(1);
+    const unchecked = await cli('verify-proof', path, '--policy', oldPolicy, '--max-map-age', '0');
+    expect(unchecked.code, unchecked.out + unchecked.err).toBe(0);
+    expect(unchecked.out).toContain(`none missing, none added, complete as of ${when.slice(0, 10)} ${when.slice(11, 16)} UTC`);
+    expect((await cli('verify-proof', path, '--policy', oldPolicy, '--max-map-age', String(9 * 3600))).code).toBe(0);
+    // The fresh bundle against a stricter limit than its age (a second): still fine now; a minute-old one is not.
+    expect((await cli('verify-proof', file('fresh.json', built.bundle), '--policy', policy, '--max-map-age', '3600')).code).toBe(0);
+    const minuteOld = buildSubjectMapBundle({ covered: [A], citizen: [A], committedAt: (Date.now() - 120_000) * 1000 });
+    expect((await cli('verify-proof', file('minute.json', minuteOld.bundle), '--key', minuteOld.vkey, '--max-map-age', '60')).code).toBe(1);
+    expect((await cli('verify-proof', path, '--policy', oldPolicy, '--max-map-age', '-1')).code).toBe(2);
+    expect((await cli('verify-proof', path, '--policy', oldPolicy, '--max-map-age', '1h')).code).toBe(2);
+  });
+
   it('a bad log signature exits 1; a file that is none of the three exits 1; usage errors exit 2', async () => {
     const b = cloneBundle(built.bundle);
     b.checkpoint = b.checkpoint.replace(/^(\u2014 sporbar\.v1\/map-test )(\S)/m, (_m, p: string, c: string) => `${p}${c === 'A' ? 'B' : 'A'}`);

@@ -43,6 +43,13 @@ export const logServiceEnv = {
   }),
   SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS: envInteger({ default: 60, minimum: 1, meaning: "the subject map's root is committed to the log this often when any disclosure waits outside it (a citizen's newest disclosures are proven complete after at most this long)" }),
   SPORBAR_SUBJECT_MAP_EVERY_EVENTS: envInteger({ default: 100_000, minimum: 1, meaning: '…and as soon as this many disclosures wait' }),
+  SPORBAR_SUBJECT_MAP_HEARTBEAT_SECONDS: envInteger({
+    default: 21_600,
+    minimum: 1,
+    maximum: 21_600,
+    meaning:
+      "…and, with none waiting, once the newest commitment is this old (a heartbeat): citizens' checks refuse a map older than 6 h + 1 h (a stale map could hide newer disclosures), so it cannot be longer than 6 h",
+  }),
   SPORBAR_LEADER_RETRY_SECONDS: envInteger({ default: 5, minimum: 1, meaning: 'how often a standby instance tries to become the signer (a PostgreSQL advisory lock)' }),
 } as const;
 
@@ -71,7 +78,7 @@ export interface LogServiceConfig {
   readonly witnessTimeoutMs: number;
   readonly witnessRetryMaxMs: number;
   /** The subject map (SPORBAR_SUBJECT_MAP_KEY): undefined only in development without a key (no map kept). */
-  readonly subjectMap: { readonly key: Buffer; readonly everyMs: number; readonly everyEvents: number } | undefined;
+  readonly subjectMap: { readonly key: Buffer; readonly everyMs: number; readonly everyEvents: number; readonly heartbeatMs: number } | undefined;
 }
 
 export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfig {
@@ -140,7 +147,7 @@ export function logServiceConfigFromEnv(env: Env = process.env): LogServiceConfi
       witnessPolicy,
       witnessTimeoutMs: v.SPORBAR_WITNESS_TIMEOUT_SECONDS * 1000,
       witnessRetryMaxMs: v.SPORBAR_WITNESS_RETRY_MAX_SECONDS * 1000,
-      subjectMap: mapKey === undefined ? undefined : { key: Buffer.from(mapKey, 'base64url'), everyMs: v.SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS * 1000, everyEvents: v.SPORBAR_SUBJECT_MAP_EVERY_EVENTS },
+      subjectMap: mapKey === undefined ? undefined : { key: Buffer.from(mapKey, 'base64url'), everyMs: v.SPORBAR_SUBJECT_MAP_INTERVAL_SECONDS * 1000, everyEvents: v.SPORBAR_SUBJECT_MAP_EVERY_EVENTS, heartbeatMs: v.SPORBAR_SUBJECT_MAP_HEARTBEAT_SECONDS * 1000 },
     };
   });
 }

@@ -56,11 +56,15 @@ describe('the log service configuration', () => {
     const policy = noWitnessPolicyFile({ keyFile: a.keyFile }, 'sporbar.v1/kommune-0101');
     const config = logServiceConfigFromEnv({ SPORBAR_LOG_ID: 'kommune-0101', SPORBAR_CHECKPOINT_KEY_FILE: a.keyFile, DATABASE_URL: 'postgres://x@127.0.0.1/y', SPORBAR_WITNESS_POLICY_FILE: policy, SPORBAR_SUBJECT_MAP_KEY: TEST_SUBJECT_MAP_KEY });
     expect(config).toMatchObject({ origin: 'sporbar.v1/kommune-0101', host: '127.0.0.1', port: 3200, intervalMs: 60_000, everyEvents: 1000, leaderRetryMs: 5000, production: true, lockDatabaseUrl: 'postgres://x@127.0.0.1/y' });
-    expect(config.subjectMap).toEqual({ key: Buffer.from(TEST_SUBJECT_MAP_KEY, 'base64url'), everyMs: 60_000, everyEvents: 100_000 });
+    expect(config.subjectMap).toEqual({ key: Buffer.from(TEST_SUBJECT_MAP_KEY, 'base64url'), everyMs: 60_000, everyEvents: 100_000, heartbeatMs: 21_600_000 });
     // A map key shorter than 32 bytes is refused; development without one keeps no map.
     expect(problemsOf({ SPORBAR_LOG_ID: 'kommune-0101', SPORBAR_CHECKPOINT_KEY_FILE: a.keyFile, SPORBAR_WITNESS_POLICY_FILE: policy, SPORBAR_SUBJECT_MAP_KEY: Buffer.alloc(16).toString('base64url') })).toEqual([
       { variable: 'SPORBAR_SUBJECT_MAP_KEY', problem: expect.stringContaining('at least 32 bytes') },
     ]);
+    // The heartbeat may be shorter than 6 h, never longer: citizens' checks refuse a map older than 6 h + 1 h.
+    const env = { SPORBAR_LOG_ID: 'kommune-0101', SPORBAR_CHECKPOINT_KEY_FILE: a.keyFile, SPORBAR_WITNESS_POLICY_FILE: policy, SPORBAR_SUBJECT_MAP_KEY: TEST_SUBJECT_MAP_KEY };
+    expect(logServiceConfigFromEnv({ ...env, SPORBAR_SUBJECT_MAP_HEARTBEAT_SECONDS: '3600' }).subjectMap?.heartbeatMs).toBe(3_600_000);
+    expect(problemsOf({ ...env, SPORBAR_SUBJECT_MAP_HEARTBEAT_SECONDS: '21601' }).map((p) => p.variable)).toEqual(['SPORBAR_SUBJECT_MAP_HEARTBEAT_SECONDS']);
     expect(config.signer.kind).toBe('key');
     expect(config.publicKey.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toBe(a.publicKeyPem);
     const dev = logServiceConfigFromEnv({ SPORBAR_ENV: 'development', SPORBAR_CHECKPOINT_SIGNER_COMMAND: 'kms-sign', SPORBAR_CHECKPOINT_PUBLIC_KEY_FILE: a.publicKeyFile });

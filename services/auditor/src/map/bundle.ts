@@ -21,7 +21,9 @@ import { checkSubjectList, decodeMapProof, type MapProof, type SubjectListFailur
  * Verification, in order (the first failure is the answer):
  *   1. the checkpoint verifies under the policy (the log's signature, the witnesses, the quorum, the origin);
  *   2. the commitment's leaf hash SHA-256(0x00 ‖ event) is included at leafIndex in the checkpoint's tree;
- *   3. the event is a SubjectMapCommitted whose treeSize ≤ leafIndex (a map cannot cover its own commitment);
+ *   3. the event is a SubjectMapCommitted whose treeSize ≤ leafIndex (a map cannot cover its own commitment),
+ *      committed (its occurredAt) at most maxAgeSeconds ago (default 7 h: the checkpointer's 6 h heartbeat + 1 h)
+ *      and at most 10 minutes in the future — an older map could hide newer disclosures (`stale`);
  *   4. per subject: each leaf's bytes hash to its leafHash and are a DisclosureRecorded with that eventId,
  *      and checkSubjectList(rootHash, index, proof, leaves, { treeSize }) holds; every leaf of one subject
  *      names the same pseudonym, and no two subjects share one;
@@ -198,6 +200,8 @@ export type SubjectMapBundleFailure =
   | 'commitment-undecodable'
   /** 3. The map claims to cover entries at or after its own commitment. */
   | 'commitment-ahead'
+  /** 3. The map is older than the log's commitment cadence allows (newer disclosures may be missing), or dated in the future. */
+  | 'stale'
   /** 4. A leaf's bytes do not hash to its leafHash. */
   | 'leaf-hash'
   /** 4. A leaf's bytes are not a DisclosureRecorded about a pseudonym with its eventId. */
@@ -230,6 +234,8 @@ export type SubjectMapBundleVerdict =
       readonly checkpointSize: number;
       /** The commitment's position in the log. */
       readonly commitmentIndex: number;
+      /** When the map was committed (its occurredAt, ISO 8601): the list is complete as of then. */
+      readonly committedAt: string;
       /** The map covers the log's entries 0 .. treeSize-1. */
       readonly treeSize: number;
       /** How many disclosures are proven complete (the sum over the subjects). */
@@ -254,6 +260,8 @@ export type SubjectMapBundleVerdict =
       /** For missing / extra / substituted: how many the map holds and how many are listed. */
       readonly committed?: number;
       readonly listed?: number;
+      /** For stale: when the map was committed (ISO 8601). */
+      readonly committedAt?: string;
       readonly witnesses: readonly WitnessCheck[];
     };
 
@@ -262,6 +270,35 @@ export interface VerifySubjectMapOptions {
   readonly origin?: string;
   /** The eventIds a report lists (e.g. the `disclosures` of a report.json copy): step 6. */
   readonly listed?: readonly string[];
+  /** The time to judge the map's age by (ms since the epoch, or a Date). Default: now. */
+  readonly now?: number | Date;
+  /** The oldest map accepted, in seconds (0: do not check its age). Default SUBJECT_MAP_MAX_AGE_SECONDS. */
+  readonly maxAgeSeconds?: number;
+}
+
+/**
+ * The oldest map a verifier accepts by default: the checkpointer's heartbeat (6 h, the most
+ * SPORBAR_SUBJECT_MAP_HEARTBEAT_SECONDS allows) and an hour for the checkpoint, the witnesses, the clocks.
+ */
+export const SUBJECT_MAP_MAX_AGE_SECONDS = 7 * 3600;
+/** How far in the future a map's time may be (clock differences) before it is refused. */
+export const SUBJECT_MAP_MAX_FUTURE_SECONDS = 600;
+
+/** A time as `2026-12-07 11:49 UTC` (to the minute). */
+export function formatMapTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** A duration in words, to the minute: `9 h 12 min`, `45 min`, `2 d 3 h`. */
+function formatDuration(ms: number): string {
+  const minutes = Math.floor(Math.abs(ms) / 60_000);
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  if (d > 0) return `${d} d${h ? ` ${h} h` : ''}`;
+  if (h > 0) return `${h} h${m ? ` ${m} min` : ''}`;
+  return `${m} min`;
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
@@ -327,6 +364,35 @@ export function verifySubjectMapBundle(input: unknown, policy: TlogPolicy, codec
   const treeSize = committed.treeSize;
   if (!Number.isSafeInteger(treeSize) || treeSize < 0 || treeSize > c.leafIndex) {
     return { ok: false, reason: 'commitment-ahead', detail: `the map committed at entry ${c.leafIndex} claims to cover ${treeSize} entries, which includes itself or later entries`, witnesses };
+  }
+  // …and recent: a map older than the heartbeat allows could leave out everything after it.
+  const committedMs = Math.floor(Number(committed.occurredAt) / 1000);
+  if (!Number.isFinite(committedMs) || Math.abs(committedMs) > 8.64e15) {
+    return { ok: false, reason: 'commitment-undecodable', detail: `entry ${c.leafIndex} is a map commitment without a valid time`, witnesses };
+  }
+  const committedAt = new Date(committedMs).toISOString();
+  const maxAge = options.maxAgeSeconds ?? SUBJECT_MAP_MAX_AGE_SECONDS;
+  if (!(maxAge >= 0) || !Number.isFinite(maxAge)) throw new RangeError(`maxAgeSeconds must be a number ≥ 0 (0: no check), got ${maxAge}`);
+  if (maxAge > 0) {
+    const now = options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime();
+    if (now - committedMs > maxAge * 1000) {
+      return {
+        ok: false,
+        reason: 'stale',
+        committedAt,
+        detail: `the map is from ${formatMapTime(committedMs)}, older than the log's commitment cadence allows (at most ${formatDuration(maxAge * 1000)}; it is ${formatDuration(now - committedMs)} old): newer disclosures may be missing`,
+        witnesses,
+      };
+    }
+    if (committedMs - now > SUBJECT_MAP_MAX_FUTURE_SECONDS * 1000) {
+      return {
+        ok: false,
+        reason: 'stale',
+        committedAt,
+        detail: `the map is dated ${formatMapTime(committedMs)}, ${formatDuration(committedMs - now)} after this clock's ${formatMapTime(now)}: this clock or the log's is wrong, so the map's age cannot be judged`,
+        witnesses,
+      };
+    }
   }
   const mapRoot = Buffer.from(committed.rootHash);
   // 4. Each subject's leaves are exactly what the map holds for it.
@@ -420,6 +486,7 @@ export function verifySubjectMapBundle(input: unknown, policy: TlogPolicy, codec
     origin: cp.checkpoint.origin,
     checkpointSize: size,
     commitmentIndex: c.leafIndex,
+    committedAt,
     treeSize,
     proven: results.reduce((n, r) => n + r.count, 0),
     subjects: results,
@@ -437,11 +504,11 @@ export function describeSubjectMapVerdict(v: SubjectMapBundleVerdict): string {
   if (!v.ok) return `${[`NOT PROVEN COMPLETE: ${v.detail}`, ...witnessBlock].join('\n')}\n`;
   const cosigned = v.witnesses.filter((w) => w.status === 'cosigned').map((w) => w.name);
   const lines = [
-    `PROVEN COMPLETE: all ${plural(v.proven, 'disclosure')} about you in the log's first ${v.treeSize} entries (entries 0..${v.treeSize - 1}) ${v.proven === 1 ? 'is' : 'are'} here — none missing, none added`,
+    `PROVEN COMPLETE: all ${plural(v.proven, 'disclosure')} about you in the log's first ${v.treeSize} entries (entries 0..${v.treeSize - 1}) ${v.proven === 1 ? 'is' : 'are'} here — none missing, none added, complete as of ${formatMapTime(Date.parse(v.committedAt))}`,
     `log: ${v.origin}, signed checkpoint of ${v.checkpointSize} entries`,
     `witnesses: ${cosigned.length ? `cosigned by ${cosigned.join(', ')}` : 'none cosigned'} (the policy asks for ${v.quorum})`,
     ...witnessLines,
-    `map: committed at entry ${v.commitmentIndex}, covering entries 0..${v.treeSize - 1}`,
+    `map: committed at entry ${v.commitmentIndex} on ${v.committedAt}, covering entries 0..${v.treeSize - 1}`,
     ...v.subjects.map((s, i) => `  pseudonym ${i + 1} of ${v.subjects.length} (map index ${s.index.slice(0, 16)}…): ${plural(s.count, 'disclosure')}`),
   ];
   if (v.pending.length) {

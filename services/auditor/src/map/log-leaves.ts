@@ -16,7 +16,7 @@ export type MapLeaf =
   | { readonly kind: 'other' }
   | { readonly kind: 'undecodable'; readonly eventType: 'DisclosureRecorded' | 'SubjectMapCommitted' }
   | { readonly kind: 'disclosure'; readonly pseudonym: string; readonly eventId: string }
-  | { readonly kind: 'commitment'; readonly treeSize: number; readonly rootHash: Buffer; readonly eventId: string };
+  | { readonly kind: 'commitment'; readonly treeSize: number; readonly rootHash: Buffer; readonly eventId: string; /** When it was committed, µs since the epoch (the map's time). */ readonly occurredAt: number };
 
 /** A predicate over stored bytes: is this an event of `eventType` (any schema version)? Reads 10 bytes. */
 export function eventTypeMatcher(codec: Codec, eventType: EventType): (data: Uint8Array) => boolean {
@@ -52,7 +52,7 @@ export function mapLeafReader(codec: Codec): (data: Uint8Array) => MapLeaf {
       try {
         const e = codec.decode(data).event as SubjectMapCommitted;
         if (!Number.isSafeInteger(e.treeSize) || e.treeSize < 0) return { kind: 'undecodable', eventType: 'SubjectMapCommitted' };
-        return { kind: 'commitment', treeSize: e.treeSize, rootHash: Buffer.from(e.rootHash), eventId: e.eventId };
+        return { kind: 'commitment', treeSize: e.treeSize, rootHash: Buffer.from(e.rootHash), eventId: e.eventId, occurredAt: Number(e.occurredAt) };
       } catch {
         return { kind: 'undecodable', eventType: 'SubjectMapCommitted' };
       }

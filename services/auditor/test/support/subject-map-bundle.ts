@@ -14,7 +14,7 @@ import { encodeMapProof, SUBJECT_MAP_BUNDLE_FORMAT, SubjectMap, subjectMapKeys, 
  *
  * The log, in order: `covered` (each a disclosure about that pseudonym, or null: a commitment of the
  * map so far, as the checkpointer writes one per checkpoint), then the commitment the bundle proves
- * (leaf `covered.length`, treeSize = covered.length), then `after` (disclosures in the log but not
+ * (leaf `covered.length`, treeSize = covered.length, made `committedAt`: now unless told), then `after` (disclosures in the log but not
  * yet under the map), then the checkpoint over all of it. `unlogged` more of the citizen's
  * disclosures are not in the log yet (pending with leafIndex null).
  */
@@ -41,6 +41,8 @@ export interface BuildBundleOptions {
   readonly indexOf?: (pseudonym: string, keyed: Buffer) => Buffer;
   readonly mapKey?: Buffer;
   readonly logKey?: SigningKey;
+  /** When the bundle's commitment was made (its occurredAt, µs since the epoch). Default: now (a fresh map). */
+  readonly committedAt?: number;
 }
 
 export interface BuiltDisclosure {
@@ -68,6 +70,8 @@ export interface BuiltBundle {
   /** The log's entries (stored bytes), in order. */
   readonly entries: readonly Buffer[];
   readonly treeSize: number;
+  /** The bundle's commitment's occurredAt (µs since the epoch). */
+  readonly committedAt: number;
   readonly checkpointSize: number;
   readonly mapKeys: SubjectMapKeys;
   /** A leaf of the bundle's JSON form for any logged disclosure (to add one of another subject). */
@@ -109,9 +113,9 @@ export function buildSubjectMapBundle(options: BuildBundleOptions): BuiltBundle 
   let n = 0;
 
   const indexOf = (p: string): Buffer => (options.indexOf ? options.indexOf(p, mapKeys.indexOf(p)) : mapKeys.indexOf(p));
-  const commit = (root: Buffer, size = entries.length): number => {
+  const commit = (root: Buffer, size = entries.length, occurredAt = (clock += 1_000_000)): number => {
     const at = entries.length;
-    const event: SubjectMapCommitted = { eventId: randomUUID(), occurredAt: (clock += 1_000_000), treeSize: size, rootHash: root } as SubjectMapCommitted;
+    const event: SubjectMapCommitted = { eventId: randomUUID(), occurredAt, treeSize: size, rootHash: root } as SubjectMapCommitted;
     entries.push(codec.encode('SubjectMapCommitted', event));
     return at;
   };
@@ -138,7 +142,8 @@ export function buildSubjectMapBundle(options: BuildBundleOptions): BuiltBundle 
   for (const item of options.covered) append(item);
   const root = mapRootNow();
   const treeSize = entries.length;
-  const commitmentIndex = commit(options.commitRoot ? options.commitRoot(root) : root, options.commitSize ? options.commitSize(treeSize) : treeSize);
+  const committedAt = options.committedAt ?? Date.now() * 1000;
+  const commitmentIndex = commit(options.commitRoot ? options.commitRoot(root) : root, options.commitSize ? options.commitSize(treeSize) : treeSize, committedAt);
   const proofs = options.citizen.map((p) => encodeMapProof(map.prove(indexOf(p))));
   // After the commitment: in the log, not yet under the bundle's map (later commitments go on, as the checkpointer's would).
   for (const item of options.after ?? []) append(item);
@@ -184,6 +189,7 @@ export function buildSubjectMapBundle(options: BuildBundleOptions): BuiltBundle 
     listed: inBundle,
     entries,
     treeSize,
+    committedAt,
     checkpointSize: entries.length,
     mapKeys,
     leafOf,
