@@ -7,11 +7,19 @@ import { CompactRange } from './merkle/compact-range.ts';
 import { leafHash } from './merkle/rfc9162.ts';
 import { SubjectMapFollower } from './map/follower.ts';
 import type { SubjectMapKeys } from './map/keys.ts';
-import { SUBJECT_MAP_STREAM, subjectMapCommitmentId } from './map/log-leaves.ts';
+import { SUBJECT_MAP_STREAM, eventTypeMatcher, mapLeafReader, subjectMapCommitmentId, type MapLeaf } from './map/log-leaves.ts';
 
 /** The subject map's commitments (docs/subject-map.md): when to commit a new map root as a leaf of the log. */
 export interface SubjectMapCommitOptions {
-  readonly keys: SubjectMapKeys;
+  /** Keep a map of its own with this key… */
+  readonly keys?: SubjectMapKeys;
+  /**
+   * …or commit the map a log service in the same process keeps (`LogService.subjectMapFollower`):
+   * one map per process instead of two. The log service feeds it; the checkpointer advances it to the
+   * leaves fed so far when it commits, and the log service checks each commitment once a checkpoint
+   * covers it.
+   */
+  readonly shared?: () => SubjectMapFollower | undefined;
   /** Commit once this many disclosures wait outside the map. Default 100 000. */
   readonly everyEvents?: number;
   /** …or when this many ms passed since the last commitment and at least one waits. Default 60 000. */
@@ -89,7 +97,12 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const mapHeartbeatMs = mapOptions?.heartbeatMs ?? 6 * 3600_000;
   if (!Number.isSafeInteger(mapHeartbeatMs) || mapHeartbeatMs < 1) throw new RangeError(`subjectMap.heartbeatMs must be ≥ 1, got ${mapHeartbeatMs}`);
   if (!Number.isSafeInteger(mapEveryEvents) || mapEveryEvents < 1) throw new RangeError(`subjectMap.everyEvents must be ≥ 1, got ${mapEveryEvents}`);
+  if (mapOptions && !mapOptions.keys === !mapOptions.shared) throw new RangeError('subjectMap: give keys (a map of its own) or shared (a log service\'s), one of them');
+  /** The checkpointer's own map (with `keys`); with `shared` the log service's is committed instead. */
   let follower: SubjectMapFollower | undefined;
+  const isCommitment = eventTypeMatcher(codec, 'SubjectMapCommitted');
+  const readLeaf = mapLeafReader(codec);
+  const OTHER: MapLeaf = { kind: 'other' };
   let lastMapCommitAt = 0;
   /** When the newest commitment in the log was made (its occurredAt, ms; never after the moment it was seen), or undefined before the first. */
   let newestCommitmentAt: number | undefined;
@@ -115,8 +128,8 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     const hash = leafHash(e.data);
     range.appendLeafHash(hash);
     position = e.globalPosition;
-    if (follower) {
-      const leaf = follower.observe(index, e.data, hash);
+    if (mapOptions) {
+      const leaf = follower ? follower.observe(index, e.data, hash) : isCommitment(e.data) ? readLeaf(e.data) : OTHER;
       if (leaf.kind === 'commitment') {
         lastRealIndex = index; // like an event: a checkpoint must cover it
         commitmentLeaves.set(leaf.eventId, index);
@@ -126,7 +139,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
         const at = Math.min(Math.floor(leaf.occurredAt / 1000), lastMapCommitAt);
         if (Number.isFinite(at) && (newestCommitmentAt === undefined || at > newestCommitmentAt)) newestCommitmentAt = at;
         // Another signer's (or an earlier run's) commitment: the map follows it, and says so if it is not the log's.
-        if (leaf.treeSize > follower.map.size && leaf.treeSize <= index) {
+        if (follower && leaf.treeSize > follower.map.size && leaf.treeSize <= index) {
           const root = follower.advanceTo(leaf.treeSize);
           if (!root.equals(leaf.rootHash)) report(new Error(`the subject map committed at tree size ${leaf.treeSize} (leaf ${index}) is not this log's: sporbar-audit verify says where it diverges`));
         }
@@ -159,14 +172,16 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
    * (or `force`), or — with none waiting — when the heartbeat is due; returns its eventId.
    */
   const commitMapIfDue = async (force = false): Promise<{ eventId: string; treeSize: number } | undefined> => {
-    if (!follower) return undefined;
+    const map = follower ?? mapOptions?.shared?.();
+    if (!map) return undefined;
     const now = Date.now();
-    if (follower.pendingCount === 0) {
+    if (map.pendingCount === 0) {
       if (!heartbeatDue(now)) return undefined;
-    } else if (!force && follower.pendingCount < mapEveryEvents && now - lastMapCommitAt < mapEveryMs && !heartbeatDue(now)) return undefined;
-    // Synchronous: the map, the tree and the size cannot move in between.
-    const treeSize = range.size;
-    const rootHash = follower.advanceTo(treeSize);
+    } else if (!force && map.pendingCount < mapEveryEvents && now - lastMapCommitAt < mapEveryMs && !heartbeatDue(now)) return undefined;
+    // Synchronous: the map, the tree and the size cannot move in between. A shared map covers the
+    // leaves its log service has read, which may be fewer than this checkpointer's.
+    const treeSize = follower ? range.size : map.size;
+    const rootHash = map.advanceTo(treeSize);
     const eventId = subjectMapCommitmentId(origin, treeSize);
     const data = codec.encode('SubjectMapCommitted', { eventId, occurredAt: now * 1000, treeSize, rootHash });
     await store.append(SUBJECT_MAP_STREAM, [{ eventId, type: 'SubjectMapCommitted', data, metadata: { [ORIGIN_METADATA_KEY]: origin } }]);
@@ -212,7 +227,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       latestSize = 0;
       checkpointLeaves = [];
       lastRealIndex = -1;
-      follower = mapOptions ? new SubjectMapFollower(mapOptions.keys, codec) : undefined;
+      follower = mapOptions?.keys ? new SubjectMapFollower(mapOptions.keys, codec) : undefined;
       newestCommitmentAt = undefined;
       // The first commitment after a start comes after `everyMs` (or `everyEvents`), like every later one.
       lastMapCommitAt = Date.now();

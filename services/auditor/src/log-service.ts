@@ -115,6 +115,8 @@ export interface LogService {
    * the first such commitment.
    */
   subjectMapProofs(indexes: readonly string[]): SubjectMapProofsView;
+  /** The map this service keeps (undefined without one, or before start): a checkpointer in the same process may commit it (`subjectMap.shared`). */
+  readonly subjectMapFollower: SubjectMapFollower | undefined;
   /** Leaves seen so far. */
   readonly treeSize: number;
   /** Global position of the last event seen (0n before any): caught up when it reaches the store's head. */
@@ -181,11 +183,15 @@ export function createLogService(options: LogServiceOptions): LogService {
     if (!follower) return;
     while (waiting.length && waiting[0]!.leafIndex < coveredSize) {
       const c = waiting.shift()!;
-      if (c.treeSize <= follower.map.size || c.treeSize > c.leafIndex) {
-        if (c.treeSize !== follower.map.size || !follower.map.root().equals(c.rootHash)) options.onError?.(new Error(`the subject map commitment at leaf ${c.leafIndex} (tree size ${c.treeSize}) is out of order: not served`));
+      if (c.treeSize > c.leafIndex) {
+        options.onError?.(new Error(`the subject map commitment at leaf ${c.leafIndex} commits tree size ${c.treeSize}, beyond itself: not served`));
         continue;
       }
-      const root = follower.advanceTo(c.treeSize);
+      // The map has moved past it (a checkpointer sharing this map committed again before this one was
+      // covered, or commitments out of order): not checked here, never served; sporbar-audit verify checks every one.
+      if (c.treeSize < follower.map.size) continue;
+      // Equal: a checkpointer sharing this map advanced it to exactly this size when it committed.
+      const root = c.treeSize === follower.map.size ? follower.map.root() : follower.advanceTo(c.treeSize);
       if (root.equals(c.rootHash)) mapAt = c;
       else {
         mapAt = undefined;
@@ -362,10 +368,15 @@ export function createLogService(options: LogServiceOptions): LogService {
       if (bad !== undefined) throw new SporbarError('SPB_ERR_BAD_REQUEST', 'every map index must be 64 lowercase hex characters');
       const at = mapAt;
       if (!at) throw new SporbarError('SPB_ERR_NOT_FOUND', 'no subject map commitment is covered by a signed checkpoint yet');
+      // A checkpointer sharing the map has advanced it for a commitment not yet covered: proofs resume once it is.
+      if (follower.map.size !== at.treeSize) throw new SporbarError('SPB_ERR_NOT_FOUND', 'a new subject map commitment is on its way into a signed checkpoint; try again in a moment');
       return {
         commitment: { eventId: at.eventId, leafIndex: at.leafIndex, treeSize: at.treeSize, rootHash: b64(at.rootHash), event: b64(at.data) },
         proofs: indexes.map((index) => ({ index, proof: b64(encodeMapProof(follower!.map.prove(Buffer.from(index, 'hex')))) })),
       };
+    },
+    get subjectMapFollower() {
+      return follower;
     },
     get treeSize() {
       return tree.size;

@@ -223,4 +223,44 @@ describe('subject map in the checkpointer and the log service (PGlite)', () => {
       await log.close();
     }
   });
+
+  it('one map per process: a checkpointer committing the map its log service keeps; the service checks each commitment and proves there', async () => {
+    const log = await pgliteTestLog(pglite);
+    const errors: string[] = [];
+    const service = createLogService({ store: log.store, codec, publicKey: key, origin: ORIGIN, subjectMap: { keys }, onError: (e) => errors.push((e as Error).message) });
+    await service.start();
+    const c = createCheckpointer({ store: log.store, codec, signer: key, origin: ORIGIN, everyEvents: 1000, everyMs: 60_000, subjectMap: { shared: () => service.subjectMapFollower, everyEvents: 1000, everyMs: 60_000 }, onError: (e) => errors.push((e as Error).message) });
+    await c.start();
+    running.push(c);
+    try {
+      expect(() => createCheckpointer({ store: log.store, codec, signer: key, origin: ORIGIN, subjectMap: { keys, shared: () => undefined } })).toThrow(/one of them/);
+      for (const [from, count] of [[0, 9], [9, 5]] as const) {
+        await appendDisclosures(log.store, from, count);
+        await waitFor(() => service.treeSize >= c.treeSize && c.treeSize > 0 && service.subjectMapFollower!.size === service.treeSize);
+        const size = await c.commitMapNow();
+        expect(size).toBeGreaterThan(0);
+        await waitFor(() => (service.latestCheckpoint()?.treeSize ?? 0) >= c.latestCheckpointSize);
+        const index = keys.indexOf(`psn_k1_${'0'.padStart(43, 'a')}`);
+        const answer = service.subjectMapProofs([index.toString('hex')]);
+        expect(answer.commitment.treeSize).toBe(size);
+        const root = Buffer.from(answer.commitment.rootHash, 'base64');
+        const listed = await subjectLeaves(log, `psn_k1_${'0'.padStart(43, 'a')}`, size!);
+        expect(checkSubjectList(root, index, decodeMapProof(Buffer.from(answer.proofs[0]!.proof, 'base64')), listed, { treeSize: size! })).toEqual({ ok: true, count: listed.length });
+      }
+      // The shared map's roots are the log's: recomputed from the stored bytes alone, every commitment agrees.
+      const all = await leavesOf(log);
+      const logLeaves: LogLeaf[] = all.map((l, logIndex) => {
+        const r = read(l.data);
+        return { logIndex, leafHash: leafHash(l.data), index: r.kind === 'disclosure' ? keys.indexOf(r.pseudonym) : null };
+      });
+      const commitments = await commitmentsIn(log);
+      expect(commitments).toHaveLength(2);
+      expect(auditMapCommitments(logLeaves, commitments.map((cm) => ({ size: cm.treeSize, root: cm.rootHash })), { saltOf: keys.saltOf }).ok).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await stopAll();
+      await service.stop();
+      await log.close();
+    }
+  });
 });

@@ -112,17 +112,18 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
   // The subject map (docs/subject-map.md): its key is a dev key like the others.
   const mapKeys = subjectMapKeys(Buffer.from(keys.subjectMapKey, 'base64url'));
   const mapEveryMs = config.subjectMapEveryMs ?? config.checkpointEveryMs ?? 10_000;
+  const log = createLogService({ store, codec, publicKey: checkpointKey, origin, subjectMap: { keys: mapKeys } });
+  await log.start();
   const checkpointer = createCheckpointer({
     store,
     codec,
     signer: checkpointKey,
     origin,
     ...(config.checkpointEveryMs ? { everyMs: config.checkpointEveryMs } : {}),
-    subjectMap: { keys: mapKeys, everyMs: mapEveryMs },
+    // One map in the process: the checkpointer commits the one the log service keeps and checks.
+    subjectMap: { shared: () => log.subjectMapFollower, everyMs: mapEveryMs },
   });
   await checkpointer.start();
-  const log = createLogService({ store, codec, publicKey: checkpointKey, origin, subjectMap: { keys: mapKeys } });
-  await log.start();
   const app = await buildApp({
     log,
     // Auditors' C2SP entry bundles (/v1/audit/tile/entries/*), from the store in process.
@@ -157,7 +158,16 @@ export async function startEmbeddedSystem(config: EmbeddedConfig): Promise<Embed
     registerFiles,
     publishRegister: () => ingest.publishRegister(),
     checkpointNow: () => checkpointer.checkpointNow(),
-    commitSubjectMapNow: () => checkpointer.commitMapNow(),
+    async commitSubjectMapNow() {
+      const size = await checkpointer.commitMapNow();
+      // …and the log service (its own subscription) has seen the checkpoint covering it: proofs are served.
+      const until = Date.now() + 30_000;
+      while (size !== undefined && (log.latestCheckpoint()?.treeSize ?? 0) < checkpointer.latestCheckpointSize) {
+        if (Date.now() > until) throw new Error('the log service did not see the checkpoint covering the subject map within 30 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return size;
+    },
     runRetention: (now = new Date()) => runRetention(db, retention, now, prefix),
     async rebuild() {
       const result = await rebuildReadModels({ store, db, codec, projections });

@@ -115,7 +115,8 @@ export async function startLogServer(config: LogServiceConfig, logger: Logger, s
           origin: config.origin,
           everyEvents: config.everyEvents,
           everyMs: config.intervalMs,
-          ...(mapKeys && config.subjectMap ? { subjectMap: { keys: mapKeys, everyMs: config.subjectMap.everyMs, everyEvents: config.subjectMap.everyEvents, heartbeatMs: config.subjectMap.heartbeatMs } } : {}),
+          // One map per process: the checkpointer commits the map this instance's log service keeps (and checks).
+          ...(mapKeys && config.subjectMap ? { subjectMap: { shared: () => log.subjectMapFollower, everyMs: config.subjectMap.everyMs, everyEvents: config.subjectMap.everyEvents, heartbeatMs: config.subjectMap.heartbeatMs } } : {}),
           onMapCommitment: ({ treeSize }) => {
             metrics.mapCommitments.inc();
             logger.info({ treeSize }, 'subject map committed');

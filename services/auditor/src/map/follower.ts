@@ -3,6 +3,9 @@ import type { SubjectMapKeys } from './keys.ts';
 import { mapLeafReader, type MapLeaf } from './log-leaves.ts';
 import { SubjectMap, type MapEntry } from './tree.ts';
 
+/** Pseudonyms whose index a follower remembers (≈ 150 B each). */
+const INDEX_CACHE = 65_536;
+
 /** A map commitment as the follower saw it in the log. */
 export interface SeenCommitment {
   readonly leafIndex: number;
@@ -25,6 +28,8 @@ export class SubjectMapFollower {
   readonly #read: (data: Uint8Array) => MapLeaf;
   #pending: MapEntry[] = [];
   #next = 0;
+  /** pseudonym → index for the subjects seen lately (a subject's disclosures come in bursts): the HMAC once per burst. */
+  readonly #indexes = new Map<string, Buffer>();
 
   constructor(keys: SubjectMapKeys, codec: Codec) {
     this.#keys = keys;
@@ -47,8 +52,18 @@ export class SubjectMapFollower {
     if (leafIndex !== this.#next) throw new RangeError(`leaves must be fed in order: expected ${this.#next}, got ${leafIndex}`);
     this.#next++;
     const leaf = this.#read(data);
-    if (leaf.kind === 'disclosure') this.#pending.push({ index: this.#keys.indexOf(leaf.pseudonym), logIndex: leafIndex, leafHash: Buffer.from(leafHash) });
+    if (leaf.kind === 'disclosure') this.#pending.push({ index: this.#indexOf(leaf.pseudonym), logIndex: leafIndex, leafHash: Buffer.from(leafHash) });
     return leaf;
+  }
+
+  #indexOf(pseudonym: string): Buffer {
+    let index = this.#indexes.get(pseudonym);
+    if (index === undefined) {
+      index = this.#keys.indexOf(pseudonym);
+      if (this.#indexes.size >= INDEX_CACHE) this.#indexes.delete(this.#indexes.keys().next().value!);
+      this.#indexes.set(pseudonym, index);
+    }
+    return index;
   }
 
   /** Puts every pending disclosure below `size` into the map (size between the map's and the leaves fed) and returns the root there. */
