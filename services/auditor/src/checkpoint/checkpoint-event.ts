@@ -1,3 +1,4 @@
+import { eventTypeMatcher } from '../map/log-leaves.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,17 +67,7 @@ export function checkpointTextOf(event: CheckpointSigned, origin: string): strin
 
 /** Recognises the stored bytes of a CheckpointSigned event (any schema version) by the fingerprint in its header, without decoding. */
 export function checkpointMatcher(codec: Codec): (data: Uint8Array) => boolean {
-  const fps = codec.catalogue.versions('CheckpointSigned').map((v) => {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(v.fingerprint);
-    return b;
-  });
-  const firsts = new Set(fps.map((b) => b[0]!));
-  return (data) => {
-    if (data.length < 10 || data[0] !== 0xc3 || data[1] !== 0x01 || !firsts.has(data[2]!)) return false;
-    const view = Buffer.from(data.buffer, data.byteOffset + 2, 8);
-    return fps.some((fp) => fp.equals(view));
-  };
+  return eventTypeMatcher(codec, 'CheckpointSigned');
 }
 
 /**
