@@ -1,12 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEventStore } from '@sporbar/event-store';
-import { runCli } from '../src/cli.ts';
 import { MapLogWriter } from './map-log.ts';
+import { runCliCaptured } from './support/run-cli.ts';
 
 /**
  * `sporbar-audit verify --subject-map-key` on embedded data directories (the layout `npm start`
@@ -39,18 +38,7 @@ async function write(dir: string, lie: boolean): Promise<string> {
   }
 }
 
-async function cli(which: 'good' | 'forged', ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const errStream = new Writable({
-    write(chunk, _enc, cb) {
-      err += String(chunk);
-      cb();
-    },
-  }) as unknown as NodeJS.WriteStream;
-  const code = await runCli(['--store', 'pglite', '--data-dir', dirs[which], '--public-key', pems[which], '-q', ...args], { out: (t) => (out += t), err: errStream });
-  return { code, out, err };
-}
+const cli = (which: 'good' | 'forged', ...args: string[]) => runCliCaptured(['--store', 'pglite', '--data-dir', dirs[which], '--public-key', pems[which], '-q', ...args]);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sporbar-cli-map-'));

@@ -10,6 +10,7 @@ import { register } from '@sporbar/schemas';
 import { runCli } from '../src/cli.ts';
 import { storeTables } from '../../event-store/test/support/tables.ts';
 import { codec, writeLog, type WrittenLog } from './support.ts';
+import { runCliCaptured } from './support/run-cli.ts';
 
 /** The embedded layout `npm start` creates: <dir>/pglite holds the store (schema sporbar) and rm_* read models. */
 let dir: string;
@@ -25,18 +26,7 @@ async function withPglite<T>(fn: (db: PGlite) => Promise<T>): Promise<T> {
   }
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const errStream = new Writable({
-    write(chunk, _enc, cb) {
-      err += String(chunk);
-      cb();
-    },
-  }) as unknown as NodeJS.WriteStream;
-  const code = await runCli(['--store', 'pglite', '--data-dir', dir, '--public-key', pem, ...args], { out: (t) => (out += t), err: errStream });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliCaptured(['--store', 'pglite', '--data-dir', dir, '--public-key', pem, ...args]);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sporbar-cli-'));

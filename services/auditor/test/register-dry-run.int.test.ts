@@ -1,14 +1,13 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEventStore, type EventStore } from '@sporbar/event-store';
 import { classifyDisclosure, disclosureFacts, register, REGISTER_DIR, type DisclosureRecorded, type DryRunReport, type Reclassification } from '@sporbar/schemas';
-import { runCli } from '../src/cli.ts';
 import { createTestDatabase, dropTestDatabase, probePostgres } from '../../event-store/test/support/postgres.ts';
 import { disclosure, postgresTestLog, toAppend, type TestLog } from './support.ts';
+import { runCliCaptured } from './support/run-cli.ts';
 
 // The candidate register: NemKonto gets a new version from 2026-06-01 that no longer names KMD (its
 // recipient and its flow removed); the unnumbered version ends there. Disclosures to KMD before that
@@ -84,13 +83,7 @@ async function fill(store: EventStore): Promise<{ nowUndeclared: string[]; reaso
   return out;
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const errStream = new Writable({ write: (chunk, _enc, cb) => void ((err += String(chunk)), cb()) }) as unknown as NodeJS.WriteStream;
-  const code = await runCli(['--quiet', ...args], { out: (t) => (out += t), err: errStream });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCliCaptured(['--quiet', ...args]);
 
 type JsonReport = DryRunReport & { events: number; listed: Reclassification[] };
 

@@ -4,6 +4,7 @@ import { subjectMapCommitmentId, subjectMapKeys } from '../src/map/index.ts';
 import { formatReport, verifyLog, type VerifyReport } from '../src/verify.ts';
 import { MapLogWriter, pseudonymOf } from './map-log.ts';
 import { ORIGIN, codec, pgliteTestLog, type TestLog } from './support.ts';
+import { rng } from './support/seeded-rng.ts';
 
 /**
  * `verify` with the subject map key: the map recomputed from the log in verify's one pass, every
@@ -191,18 +192,6 @@ describe('verify recomputes the subject map from the log', () => {
   });
 });
 
-// A small seeded generator (mulberry32): reproducible cases, no dependency.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n) };
-}
 
 describe('property: one corrupted commitment in a random log is caught exactly there', () => {
   const CASES = 60;

@@ -23,6 +23,7 @@ import {
   type MapProof,
 } from '@sporbar/auditor/map';
 import { ObjectSubjectMap } from './support/object-subject-map.ts';
+import { rng } from './support/seeded-rng.ts';
 
 // Independent hashing (createHash over the documented byte strings), not the code under test.
 const sha = (...parts: (Uint8Array | number[])[]): Buffer => {
@@ -36,22 +37,6 @@ const u64 = (n: number) => {
   return b;
 };
 
-// A small seeded generator (mulberry32): the property tests are reproducible, no dependency.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256))),
-  };
-}
 
 const saltOf = saltFromSecret(Buffer.from('test salt secret'));
 const idx = (s: string) => sha(Buffer.from(`subject ${s}`));

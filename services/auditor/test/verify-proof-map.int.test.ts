@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.ts';
 import { alteredBundles, buildSubjectMapBundle, cloneBundle, pseudonymOf } from './support/subject-map-bundle.ts';
+import { runCliCaptured } from './support/run-cli.ts';
 
 /**
  * `sporbar-audit verify-proof` on a citizen's subject map proof (GET /v1/me/subject-map) and on a
@@ -17,18 +16,7 @@ const A = pseudonymOf('anna');
 const B = pseudonymOf('bo');
 const built = buildSubjectMapBundle({ covered: [A, B, A, null, B, A, A], after: [A], unlogged: 1, citizen: [A] });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const errStream = new Writable({
-    write(chunk, _enc, cb) {
-      err += String(chunk);
-      cb();
-    },
-  }) as unknown as NodeJS.WriteStream;
-  const code = await runCli(['--quiet', ...args], { out: (t) => (out += t), err: errStream });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliCaptured(['--quiet', ...args]);
 
 const file = (name: string, content: unknown): string => {
   const path = join(dir, name);
